@@ -1,0 +1,96 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "souk",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "souk", targets: ["souk"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        // Domain: types, errors, settings. Foundation only.
+        .target(name: "SoukCore", swiftSettings: swiftSettings),
+        // Storage: the SQLite database, migrations, records and named writes.
+        .target(
+            name: "SoukDatabase",
+            dependencies: [
+                "SoukCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Accounts: password hashing, sessions and tokens over the database.
+        .target(
+            name: "SoukAuth",
+            dependencies: [
+                "SoukCore", "SoukDatabase",
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The HTTP surface: routes, middleware, pages.
+        .target(
+            name: "SoukHTTP",
+            dependencies: [
+                "SoukCore", "SoukDatabase", "SoukAuth",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["Templates"],
+            swiftSettings: swiftSettings,
+            plugins: ["EmbedTemplates"]
+        ),
+        // The operator's command line: configuration and one command per subcommand.
+        .target(
+            name: "SoukCLI",
+            dependencies: [
+                "SoukCore", "SoukDatabase", "SoukAuth", "SoukHTTP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "souk", dependencies: ["SoukCLI"], swiftSettings: swiftSettings),
+
+        // Build-time embedding of templates and CSS into the binary (no resource bundle).
+        .executableTarget(name: "EmbedTool"),
+        .plugin(name: "EmbedTemplates", capability: .buildTool(), dependencies: ["EmbedTool"]),
+
+        .testTarget(name: "SoukCoreTests", dependencies: ["SoukCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "SoukDatabaseTests", dependencies: ["SoukDatabase"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SoukHTTPTests",
+            dependencies: [
+                "SoukHTTP", "SoukDatabase", "SoukAuth",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "SoukCLITests", dependencies: ["SoukCLI"], swiftSettings: swiftSettings),
+    ]
+)

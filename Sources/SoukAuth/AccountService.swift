@@ -1,0 +1,91 @@
+import Foundation
+import SoukCore
+import SoukDatabase
+
+/// Accounts, sign-in, sessions and tokens: the rules shared by the web store, the API and the CLI.
+public struct AccountService: Sendable {
+    public let database: AppDatabase
+    public let hasher: PasswordHasher
+    public let sessionLifetime: TimeInterval
+    private let decoyHash: String
+
+    public init(database: AppDatabase, hasher: PasswordHasher, sessionLifetime: TimeInterval) async {
+        self.database = database
+        self.hasher = hasher
+        self.sessionLifetime = sessionLifetime
+        self.decoyHash = await hasher.decoyHash()
+    }
+
+    /// Creates an account. Sellers start `pending`. Throws `validationFailed` for a bad e-mail,
+    /// password or name, `conflict` if the e-mail is taken.
+    public func register(email: String, password: String, name: String, role: Role) async throws -> User {
+        let email = try AccountRules.email(email)
+        let password = try AccountRules.password(password)
+        let name = try AccountRules.name(name)
+        let hash = await hasher.hash(password)
+        return try await database.insertUser(email: email, name: name, passwordHash: hash, role: role)
+    }
+
+    /// Checks an e-mail and password. Throws `invalidCredentials` when they don't match (the same
+    /// error, after the same work, whether or not the account exists) and `accountDisabled` for a
+    /// disabled account with the right password.
+    public func authenticate(email: String, password: String) async throws -> User {
+        let email = email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        guard let record = try await database.userRecord(email: email) else {
+            _ = await hasher.verify(password, hash: decoyHash)
+            throw Self.invalidCredentials
+        }
+        guard await hasher.verify(password, hash: record.passwordHash) else { throw Self.invalidCredentials }
+        guard !record.disabled else {
+            throw SoukError(.accountDisabled, "This account has been disabled. Contact the store's operator.")
+        }
+        return record.user
+    }
+
+    static let invalidCredentials = SoukError(.invalidCredentials, "The e-mail address or password is wrong.")
+
+    /// Starts a browser session; returns the secret for the cookie (stored only as a hash).
+    public func startSession(for user: User, ip: String?, userAgent: String?) async throws -> String {
+        let token = Secrets.newSessionToken()
+        _ = try await database.insertSession(
+            userID: user.id, tokenHash: Secrets.storageHash(token), lifetime: sessionLifetime, ip: ip,
+            userAgent: userAgent)
+        return token
+    }
+
+    public func user(forSession token: String) async throws -> User? {
+        try await database.userForSession(tokenHash: Secrets.storageHash(token))
+    }
+
+    public func endSession(_ token: String) async throws {
+        try await database.deleteSession(tokenHash: Secrets.storageHash(token))
+    }
+
+    /// Creates a personal access token; the plaintext is returned once and never stored.
+    public func createToken(for user: User, name: String, scopes: [TokenScope]) async throws
+        -> (record: APITokenRecord, token: String)
+    {
+        let name = try AccountRules.tokenName(name)
+        let scopes = scopes.isEmpty ? [.read, .write] : Array(Set(scopes)).sorted { $0.rawValue < $1.rawValue }
+        let token = Secrets.newAccessToken()
+        let record = try await database.insertToken(
+            userID: user.id, name: name, tokenHash: Secrets.storageHash(token), scopes: scopes)
+        return (record, token)
+    }
+
+    /// The user and scopes behind a bearer token, or nil for an unknown or revoked token.
+    public func user(forToken token: String) async throws -> (user: User, scopes: Set<TokenScope>)? {
+        guard token.hasPrefix(Secrets.tokenPrefix),
+            let found = try await database.userForToken(tokenHash: Secrets.storageHash(token))
+        else { return nil }
+        let scopes = Set(found.token.scopes.split(separator: " ").compactMap { TokenScope(rawValue: String($0)) })
+        return (found.user, scopes)
+    }
+
+    /// Sets a new password and signs the user out everywhere. Throws `validationFailed`, `notFound`.
+    public func resetPassword(email: String, to password: String) async throws -> User {
+        let password = try AccountRules.password(password)
+        let hash = await hasher.hash(password)
+        return try await database.setPasswordHash(email: email.lowercased(), hash)
+    }
+}

@@ -1,0 +1,95 @@
+import ArgumentParser
+import Foundation
+import SoukCore
+import SoukDatabase
+
+/// Options every subcommand takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: "Path of the TOML configuration file (default: $SOUK_CONFIG, else none).")
+    var config: String?
+
+    /// Loads the settings; a bad file or value prints the reason and exits with status 2.
+    func settings() throws -> Settings {
+        let environment = ProcessInfo.processInfo.environment
+        do {
+            return try ConfigLoader.load(file: config ?? environment["SOUK_CONFIG"], environment: environment)
+        } catch {
+            printError("configuration error:\n\(error.message)")
+            throw ExitCode(2)
+        }
+    }
+
+    /// Opens the data folder and database the settings point at. Problems become exit status 1
+    /// with a sentence for the operator, never a stack trace.
+    func open() throws -> (Settings, DataDirectory, AppDatabase) {
+        let settings = try settings()
+        let data = DataDirectory(settings.storage.dataDir)
+        do {
+            _ = try data.prepare()
+            return (settings, data, try data.openDatabase())
+        } catch {
+            printError("\(error)")
+            throw ExitCode.failure
+        }
+    }
+}
+
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data("souk: \(message)\n".utf8))
+}
+
+/// Runs an operation, turning Souk's errors into a message and exit status 1.
+func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let error as SoukError {
+        printError(error.detail)
+        throw ExitCode.failure
+    } catch let error as ExitCode {
+        throw error
+    } catch {
+        printError("\(error)")
+        throw ExitCode.failure
+    }
+}
+
+/// Reads a password: from standard input when it is not a terminal (scripts, tests), else a
+/// prompt that does not echo, asked twice.
+func readPassword(prompt: String) throws -> String {
+    if isatty(STDIN_FILENO) == 0 {
+        guard let line = readLine(strippingNewline: true), !line.isEmpty else {
+            printError("expected the password on standard input")
+            throw ExitCode.failure
+        }
+        return line
+    }
+    guard let first = getpass("\(prompt): ").map({ String(cString: $0) }),
+        let second = getpass("Repeat it: ").map({ String(cString: $0) })
+    else { throw ExitCode.failure }
+    guard first == second else {
+        printError("the passwords differ")
+        throw ExitCode.failure
+    }
+    return first
+}
+
+/// Prints rows as aligned columns, or as JSON lines of objects for `--json`.
+enum TableOutput {
+    static func text(headers: [String], rows: [[String]]) -> String {
+        let widths = headers.indices.map { column in
+            ([headers[column]] + rows.map { $0[column] }).map(\.count).max() ?? 0
+        }
+        func line(_ cells: [String]) -> String {
+            zip(cells, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
+                .trimmingCharacters(in: .whitespaces)
+        }
+        return ([line(headers)] + rows.map(line)).joined(separator: "\n")
+    }
+
+    static func json(_ objects: [[String: String?]]) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(objects)) ?? Data("[]".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+}

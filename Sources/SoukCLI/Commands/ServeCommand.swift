@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import SoukCore
+import SoukHTTP
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Run the store (web pages, API, webhooks) until SIGTERM or SIGINT.")
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let (settings, data, database) = try global.open()
+        let level = Logger.Level(rawValue: settings.log.level) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "souk")
+        let secretKey = try data.prepare()
+        let app = try await reportingErrors {
+            try await buildApplication(
+                AppEnvironment(
+                    settings: settings, database: database, secretKey: secretKey, logger: logger,
+                    themeDirectory: data.themePath))
+        }
+        logger.info(
+            "souk serving",
+            metadata: [
+                "url": "\(settings.publicBaseURL)", "data_dir": "\(data.path)",
+                "payments": "\(settings.payments.defaultProvider)",
+            ])
+        // Finishes in-flight requests on SIGTERM/SIGINT before exiting.
+        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        logger.info("souk stopped")
+    }
+}
+
+struct MigrateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "migrate", abstract: "Create or upgrade the database schema, then list the applied migrations.")
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let (_, data, database) = try global.open()
+        print("database \(data.databasePath) is up to date; applied migrations:")
+        for migration in try database.appliedMigrations() { print("  \(migration)") }
+    }
+}

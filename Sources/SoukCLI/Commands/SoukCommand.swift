@@ -1,0 +1,16 @@
+import ArgumentParser
+
+/// `souk`: the store's single binary. Every subcommand works on the same data folder, including
+/// while `souk serve` runs.
+public struct SoukCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "souk",
+        abstract: "A self-hosted store for digital products.",
+        subcommands: [
+            ServeCommand.self, MigrateCommand.self, ConfigCommand.self, UserCommand.self, SellerCommand.self,
+        ],
+        defaultSubcommand: nil
+    )
+
+    public init() {}
+}

@@ -1,0 +1,175 @@
+import Foundation
+import SoukCore
+import TOMLKit
+
+/// A configuration problem, phrased for the operator: which key, which file and line, what is wrong.
+public struct ConfigError: Error, CustomStringConvertible, Equatable {
+    public var message: String
+    public var description: String { message }
+}
+
+/// Builds the effective `Settings`: defaults, then the TOML file, then `SOUK_*` environment variables.
+public enum ConfigLoader {
+    public static func load(file: String?, environment: [String: String]) throws(ConfigError) -> Settings {
+        var settings = Settings()
+        if let file {
+            let text: String
+            do {
+                text = try String(contentsOfFile: file, encoding: .utf8)
+            } catch {
+                throw ConfigError(message: "\(file): cannot read the configuration file (\(error.localizedDescription)).")
+            }
+            try apply(toml: text, file: file, to: &settings)
+        }
+        try applyEnvironment(environment, to: &settings)
+        try checkConsistency(settings)
+        return settings
+    }
+
+    static func apply(toml text: String, file: String, to settings: inout Settings) throws(ConfigError) {
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw ConfigError(message: "\(file):\(error.source.begin.line): not valid TOML: \(error.description).")
+        } catch {
+            throw ConfigError(message: "\(file): not valid TOML: \(error).")
+        }
+        var errors: [String] = []
+        visit(table, prefix: "") { path, value in
+            let location = line(of: path, in: text).map { "\(file):\($0)" } ?? file
+            guard let key = ConfigSchema.byPath[path] else {
+                errors.append("\(location): unknown key \(path). See config.example.toml for the keys Souk reads.")
+                return
+            }
+            if let problem = assign(value, to: key, in: &settings) {
+                errors.append("\(location): \(path): \(problem)")
+            }
+        }
+        if !errors.isEmpty { throw ConfigError(message: errors.joined(separator: "\n")) }
+    }
+
+    /// Calls `body` for every non-table value with its dotted path.
+    private static func visit(_ table: TOMLTable, prefix: String, _ body: (String, any TOMLValueConvertible) -> Void) {
+        for key in table.keys.sorted() {
+            guard let value = table[key] else { continue }
+            let path = prefix.isEmpty ? key : "\(prefix).\(key)"
+            if let child = value.table, ConfigSchema.byPath[path] == nil {
+                visit(child, prefix: path, body)
+            } else {
+                body(path, value)
+            }
+        }
+    }
+
+    private static func assign(_ value: any TOMLValueConvertible, to key: ConfigKey, in settings: inout Settings)
+        -> String?
+    {
+        switch key.kind {
+        case .string(let keyPath, let validate):
+            guard let string = value.string else { return "expected a string, got \(describe(value))" }
+            if let problem = validate(string) { return "\(problem), got \"\(string)\"" }
+            settings[keyPath: keyPath] = string
+        case .int(let keyPath, let range):
+            guard let int = value.int else { return "expected an integer from \(range.lowerBound) to \(range.upperBound), got \(describe(value))" }
+            guard range.contains(int) else { return "expected an integer from \(range.lowerBound) to \(range.upperBound), got \(int)" }
+            settings[keyPath: keyPath] = int
+        case .bool(let keyPath):
+            guard let bool = value.bool else { return "expected true or false, got \(describe(value))" }
+            settings[keyPath: keyPath] = bool
+        case .double(let keyPath, let range):
+            guard let number = value.double ?? value.int.map(Double.init) else {
+                return "expected a number from \(range.lowerBound) to \(range.upperBound), got \(describe(value))"
+            }
+            guard range.contains(number) else { return "expected a number from \(range.lowerBound) to \(range.upperBound), got \(number)" }
+            settings[keyPath: keyPath] = number
+        }
+        return nil
+    }
+
+    private static func describe(_ value: any TOMLValueConvertible) -> String {
+        if let string = value.string { return "the string \"\(string)\"" }
+        return "a \(value.type.description) (\(value))"
+    }
+
+    /// The line a key is set on, found by following `[table]` headers. Nil for inline tables and
+    /// other forms this simple reading does not follow.
+    static func line(of path: String, in text: String) -> Int? {
+        let parts = path.split(separator: ".").map(String.init)
+        let table = parts.dropLast().joined(separator: ".")
+        let name = parts.last!
+        var current = ""
+        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.hasPrefix("[") && !line.hasPrefix("[[") {
+                current = line.trimmingCharacters(in: CharacterSet(charactersIn: "[] \t")).components(
+                    separatedBy: "#")[0].trimmingCharacters(in: CharacterSet(charactersIn: "[] \t"))
+                continue
+            }
+            guard let equals = line.firstIndex(of: "=") else { continue }
+            let key = line[..<equals].trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
+            let full = current.isEmpty ? key : "\(current).\(key)"
+            if full == path || (current == table && key == name) { return index + 1 }
+        }
+        return nil
+    }
+
+    static func applyEnvironment(_ environment: [String: String], to settings: inout Settings) throws(ConfigError) {
+        var errors: [String] = []
+        for key in ConfigSchema.keys {
+            guard let raw = environment[key.environmentName] else { continue }
+            let problem: String?
+            switch key.kind {
+            case .string(let keyPath, let validate):
+                problem = validate(raw).map { "\($0), got \"\(raw)\"" }
+                if problem == nil { settings[keyPath: keyPath] = raw }
+            case .int(let keyPath, let range):
+                if let int = Int(raw.trimmingCharacters(in: .whitespaces)), range.contains(int) {
+                    settings[keyPath: keyPath] = int
+                    problem = nil
+                } else {
+                    problem = "expected an integer from \(range.lowerBound) to \(range.upperBound), got \"\(raw)\""
+                }
+            case .bool(let keyPath):
+                switch raw.lowercased() {
+                case "true", "1", "yes", "on": settings[keyPath: keyPath] = true; problem = nil
+                case "false", "0", "no", "off": settings[keyPath: keyPath] = false; problem = nil
+                default: problem = "expected true or false, got \"\(raw)\""
+                }
+            case .double(let keyPath, let range):
+                if let number = Double(raw), range.contains(number) {
+                    settings[keyPath: keyPath] = number
+                    problem = nil
+                } else {
+                    problem = "expected a number from \(range.lowerBound) to \(range.upperBound), got \"\(raw)\""
+                }
+            }
+            if let problem { errors.append("environment variable \(key.environmentName) (\(key.path)): \(problem)") }
+        }
+        if !errors.isEmpty { throw ConfigError(message: errors.joined(separator: "\n")) }
+    }
+
+    /// Rules that involve several keys.
+    static func checkConsistency(_ settings: Settings) throws(ConfigError) {
+        var errors: [String] = []
+        let payments = settings.payments
+        if payments.defaultProvider == "stripe"
+            && (payments.stripe.secretKey.isEmpty || payments.stripe.webhookSecret.isEmpty)
+        {
+            errors.append(
+                "payments.default: \"stripe\" needs payments.stripe.secret_key and payments.stripe.webhook_secret.")
+        }
+        if payments.defaultProvider == "paypal"
+            && (payments.paypal.clientID.isEmpty || payments.paypal.clientSecret.isEmpty || payments.paypal.webhookID.isEmpty)
+        {
+            errors.append(
+                "payments.default: \"paypal\" needs payments.paypal.client_id, client_secret and webhook_id.")
+        }
+        if settings.server.production && payments.defaultProvider == "test" && !payments.allowTestInProduction {
+            errors.append(
+                "payments.default: the test provider is refused in production (server.production = true). Configure stripe or paypal, or set payments.allow_test_in_production = true."
+            )
+        }
+        if !errors.isEmpty { throw ConfigError(message: errors.joined(separator: "\n")) }
+    }
+}

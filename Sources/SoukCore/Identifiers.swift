@@ -1,0 +1,60 @@
+/// Random, prefixed identifiers (`usr_…`, `ses_…`) and secrets.
+///
+/// IDs carry 128 bits from the system's cryptographic generator, written in lower-case base32 so
+/// they are URL-safe, case-insensitive and readable aloud.
+public enum IDPrefix: String, Sendable {
+    case user = "usr"
+    case session = "ses"
+    case token = "tok"
+}
+
+public protocol IDGenerator: Sendable {
+    func make(_ prefix: IDPrefix) -> String
+}
+
+public struct RandomIDGenerator: IDGenerator {
+    public init() {}
+    public func make(_ prefix: IDPrefix) -> String {
+        "\(prefix.rawValue)_\(RandomText.base32(byteCount: 16))"
+    }
+}
+
+public enum RandomText {
+    private static let base32Alphabet = Array("abcdefghijkmnpqrstuvwxyz23456789")  // no l, o, 0, 1
+    private static let base62Alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+
+    /// Random bytes from the operating system's CSPRNG.
+    public static func bytes(_ count: Int) -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+    }
+
+    /// `byteCount` random bytes as base32 text (5 bits a character).
+    public static func base32(byteCount: Int) -> String {
+        encode(bytes(byteCount), alphabet: base32Alphabet, bitsPerCharacter: 5)
+    }
+
+    /// A random string of `length` characters from [A-Za-z0-9] (≈5.95 bits each), without modulo bias.
+    public static func base62(length: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<length).map { _ in base62Alphabet[Int.random(in: 0..<62, using: &generator)] })
+    }
+
+    private static func encode(_ bytes: [UInt8], alphabet: [Character], bitsPerCharacter: Int) -> String {
+        var output = ""
+        var buffer = 0
+        var bits = 0
+        let mask = (1 << bitsPerCharacter) - 1
+        for byte in bytes {
+            buffer = (buffer << 8) | Int(byte)
+            bits += 8
+            while bits >= bitsPerCharacter {
+                bits -= bitsPerCharacter
+                output.append(alphabet[(buffer >> bits) & mask])
+            }
+            buffer &= (1 << bits) - 1
+        }
+        if bits > 0 { output.append(alphabet[(buffer << (bitsPerCharacter - bits)) & mask]) }
+        return output
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+
+/// The effective configuration of a Souk process: defaults, then the TOML file, then `SOUK_*`
+/// environment variables (see `SoukCLI.ConfigLoader`). Plain values only, so every module can read it.
+public struct Settings: Sendable, Equatable {
+    public struct Server: Sendable, Equatable {
+        public var host = "127.0.0.1"
+        public var port = 8080
+        /// Public URL of the store, used in e-mails and redirects. Empty: `http://host:port`.
+        public var baseURL = ""
+        /// Production mode: refuses the test payment provider unless explicitly allowed.
+        public var production = false
+        /// Trust the first `X-Forwarded-For` address (only behind a reverse proxy you run).
+        public var trustForwardedFor = false
+    }
+    public struct Storage: Sendable, Equatable {
+        public var dataDir = "./souk-data"
+        public var maxUploadMB = 1024
+    }
+    public struct Stripe: Sendable, Equatable {
+        public var secretKey = ""
+        public var webhookSecret = ""
+        public var apiBase = "https://api.stripe.com"
+    }
+    public struct PayPal: Sendable, Equatable {
+        public var clientID = ""
+        public var clientSecret = ""
+        public var webhookID = ""
+        public var apiBase = "https://api-m.paypal.com"
+    }
+    public struct Payments: Sendable, Equatable {
+        public var defaultProvider = "test"
+        public var allowTestInProduction = false
+        public var stripe = Stripe()
+        public var paypal = PayPal()
+    }
+    public struct Mail: Sendable, Equatable {
+        /// `smtp://user:pass@host:587` (STARTTLS) or `smtps://…:465`. Empty: write `.eml` files to the outbox.
+        public var smtpURL = ""
+        public var from = "Souk <store@localhost>"
+        public var replyTo = ""
+    }
+    public struct Store: Sendable, Equatable {
+        public var name = "Souk"
+        public var marketplace = false
+        public var currency = "USD"
+        public var feePercent = 0.0
+    }
+    public struct Delivery: Sendable, Equatable {
+        public var linkTTLSeconds = 900
+        public var downloadLimit = 10
+    }
+    public struct Limits: Sendable, Equatable {
+        public var signupPerIPPerHour = 10
+        public var loginFailuresPerAccount = 5
+        public var loginPerIPPerMinute = 20
+        public var requestsPerIPPerMinute = 1200
+        public var maxJSONBodyKB = 1024
+    }
+    public struct Auth: Sendable, Equatable {
+        public var bcryptCost = 12
+        public var sessionTTLHours = 720
+    }
+    public struct Log: Sendable, Equatable {
+        public var level = "info"
+    }
+
+    public var server = Server()
+    public var storage = Storage()
+    public var payments = Payments()
+    public var mail = Mail()
+    public var store = Store()
+    public var delivery = Delivery()
+    public var limits = Limits()
+    public var auth = Auth()
+    public var log = Log()
+
+    public init() {}
+
+    /// The store's public URL without a trailing slash.
+    public var publicBaseURL: String {
+        let configured = server.baseURL.trimmingCharacters(in: .whitespaces)
+        if !configured.isEmpty { return configured.hasSuffix("/") ? String(configured.dropLast()) : configured }
+        return "http://\(server.host.contains(":") ? "[\(server.host)]" : server.host):\(server.port)"
+    }
+
+    /// Cookies get `Secure` and responses HSTS only when the store is served over https.
+    public var isHTTPS: Bool { publicBaseURL.lowercased().hasPrefix("https://") }
+}

@@ -1,0 +1,168 @@
+import Foundation
+import GRDB
+import SoukCore
+
+/// Named reads and writes for users, sessions and personal access tokens.
+extension AppDatabase {
+    // MARK: Users
+
+    /// Inserts a new user. Throws `conflict` (field `email`) if the e-mail is already registered.
+    public func insertUser(email: String, name: String, passwordHash: String, role: Role) async throws -> User {
+        let now = clock.now()
+        let record = UserRecord(
+            id: ids.make(.user), email: email, name: name, passwordHash: passwordHash, role: role.rawValue,
+            // Admins are the operator: they never wait for verification.
+            sellerStatus: role == .seller ? SellerStatus.pending.rawValue : (role == .admin ? SellerStatus.verified.rawValue : nil),
+            disabled: false, createdAt: now, updatedAt: now)
+        do {
+            try await writer.write { db in try record.insert(db) }
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
+            throw SoukError(.conflict, "An account with this e-mail address already exists.", field: "email")
+        }
+        return record.user
+    }
+
+    public func user(id: String) async throws -> User? {
+        try await writer.read { db in try UserRecord.fetchOne(db, key: id)?.user }
+    }
+
+    /// The stored row, including the password hash, for sign-in. E-mail matching ignores case.
+    public func userRecord(email: String) async throws -> UserRecord? {
+        try await writer.read { db in
+            try UserRecord.filter(UserRecord.Columns.email == email).fetchOne(db)
+        }
+    }
+
+    /// Users, oldest first, optionally only one role and/or seller status.
+    public func users(role: Role? = nil, sellerStatus: SellerStatus? = nil) async throws -> [User] {
+        try await writer.read { db in
+            var request = UserRecord.order(UserRecord.Columns.createdAt, UserRecord.Columns.id)
+            if let role { request = request.filter(UserRecord.Columns.role == role.rawValue) }
+            if let sellerStatus { request = request.filter(UserRecord.Columns.sellerStatus == sellerStatus.rawValue) }
+            return try request.fetchAll(db).map(\.user)
+        }
+    }
+
+    /// Sets a seller's status. Throws `notFound` for an unknown e-mail and `validationFailed` if
+    /// the account is not a seller.
+    public func setSellerStatus(email: String, _ status: SellerStatus) async throws -> User {
+        try await updateUser(email: email) { record, _ in
+            guard record.role == Role.seller.rawValue else {
+                throw SoukError.validation(
+                    "email", "\(record.email) is a \(record.role), not a seller: only seller accounts have a seller status.")
+            }
+            record.sellerStatus = status.rawValue
+        }
+    }
+
+    /// Disables or re-enables an account. Disabling ends every session of the user in the same
+    /// transaction, so the user is signed out everywhere at once. Throws `notFound`.
+    public func setDisabled(email: String, _ disabled: Bool) async throws -> User {
+        try await updateUser(email: email) { record, db in
+            record.disabled = disabled
+            if disabled { try SessionRecord.filter(Column("user_id") == record.id).deleteAll(db) }
+        }
+    }
+
+    /// Replaces the password hash and ends every session of the user. Throws `notFound`.
+    public func setPasswordHash(email: String, _ passwordHash: String) async throws -> User {
+        try await updateUser(email: email) { record, db in
+            record.passwordHash = passwordHash
+            try SessionRecord.filter(Column("user_id") == record.id).deleteAll(db)
+        }
+    }
+
+    private func updateUser(
+        email: String, _ change: @escaping @Sendable (inout UserRecord, Database) throws -> Void
+    ) async throws -> User {
+        let now = clock.now()
+        return try await writer.write { db in
+            guard var record = try UserRecord.filter(UserRecord.Columns.email == email).fetchOne(db) else {
+                throw SoukError.notFound("No account with the e-mail address \(email)")
+            }
+            try change(&record, db)
+            record.updatedAt = now
+            try record.update(db)
+            return record.user
+        }
+    }
+
+    // MARK: Sessions
+
+    public func insertSession(userID: String, tokenHash: String, lifetime: TimeInterval, ip: String?, userAgent: String?)
+        async throws -> SessionRecord
+    {
+        let now = clock.now()
+        let record = SessionRecord(
+            id: ids.make(.session), userID: userID, tokenHash: tokenHash, createdAt: now,
+            expiresAt: now.addingTimeInterval(lifetime), ip: ip, userAgent: userAgent.map { String($0.prefix(500)) })
+        try await writer.write { db in
+            // Housekeeping on the write path: sign-ins are rare enough to carry it.
+            try SessionRecord.filter(Column("expires_at") < now).deleteAll(db)
+            try record.insert(db)
+        }
+        return record
+    }
+
+    /// The user of a live session: not expired, user not disabled. `nil` otherwise.
+    public func userForSession(tokenHash: String) async throws -> User? {
+        let now = clock.now()
+        return try await writer.read { db in
+            guard let session = try SessionRecord.filter(Column("token_hash") == tokenHash).fetchOne(db),
+                session.expiresAt > now,
+                let user = try UserRecord.fetchOne(db, key: session.userID), !user.disabled
+            else { return nil }
+            return user.user
+        }
+    }
+
+    public func deleteSession(tokenHash: String) async throws {
+        _ = try await writer.write { db in try SessionRecord.filter(Column("token_hash") == tokenHash).deleteAll(db) }
+    }
+
+    // MARK: Personal access tokens
+
+    public func insertToken(userID: String, name: String, tokenHash: String, scopes: [TokenScope]) async throws
+        -> APITokenRecord
+    {
+        let record = APITokenRecord(
+            id: ids.make(.token), userID: userID, name: name, tokenHash: tokenHash,
+            scopes: scopes.map(\.rawValue).joined(separator: " "), createdAt: clock.now(), lastUsedAt: nil)
+        try await writer.write { db in try record.insert(db) }
+        return record
+    }
+
+    public func tokens(userID: String) async throws -> [APITokenRecord] {
+        try await writer.read { db in
+            try APITokenRecord.filter(Column("user_id") == userID).order(Column("created_at").desc, Column("id"))
+                .fetchAll(db)
+        }
+    }
+
+    /// Deletes one of the user's tokens. Returns false if the user has no token with that id
+    /// (another user's token is indistinguishable from a missing one).
+    public func deleteToken(id: String, userID: String) async throws -> Bool {
+        try await writer.write { db in
+            try APITokenRecord.filter(Column("id") == id && Column("user_id") == userID).deleteAll(db) > 0
+        }
+    }
+
+    /// The token and its user, if the token exists and the user is not disabled. Records the
+    /// time of use at most once a minute, so reads stay reads.
+    public func userForToken(tokenHash: String) async throws -> (token: APITokenRecord, user: User)? {
+        let now = clock.now()
+        let found: (APITokenRecord, UserRecord)? = try await writer.read { db in
+            guard let token = try APITokenRecord.filter(Column("token_hash") == tokenHash).fetchOne(db),
+                let user = try UserRecord.fetchOne(db, key: token.userID), !user.disabled
+            else { return nil }
+            return (token, user)
+        }
+        guard let (token, user) = found else { return nil }
+        if token.lastUsedAt.map({ now.timeIntervalSince($0) > 60 }) ?? true {
+            try await writer.write { db in
+                try db.execute(sql: "UPDATE api_tokens SET last_used_at = ? WHERE id = ?", arguments: [now, token.id])
+            }
+        }
+        return (token, user.user)
+    }
+}

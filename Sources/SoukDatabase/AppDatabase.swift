@@ -1,0 +1,74 @@
+import Foundation
+import GRDB
+import SoukCore
+
+/// Owns Souk's SQLite database: opens it with explicit settings, migrates it, and exposes the
+/// named writes that keep its invariants (see the `AppDatabase+*.swift` files).
+///
+/// The server and every CLI command open the same file at once; WAL lets readers run beside the
+/// single writer, and the busy timeout makes a second writer wait instead of failing.
+public final class AppDatabase: Sendable {
+    public let writer: DatabasePool
+    public let clock: any WallClock
+    public let ids: any IDGenerator
+
+    /// Opens (creating if needed) the database at `path` and runs pending migrations.
+    /// Throws `SchemaError.newerThanBinary` if the file was migrated by a newer Souk.
+    public init(path: String, clock: any WallClock = SystemClock(), ids: any IDGenerator = RandomIDGenerator())
+        throws
+    {
+        self.writer = try DatabasePool(path: path, configuration: Self.configuration())
+        self.clock = clock
+        self.ids = ids
+        try Self.checkNotSuperseded(writer)
+        try Migrations.migrator.migrate(writer)
+    }
+
+    static func configuration() -> Configuration {
+        var config = Configuration()
+        // A CLI command and the server share the file: wait up to 5 s for the write lock rather
+        // than failing with SQLITE_BUSY.
+        config.busyMode = .timeout(5)
+        // Referential integrity is part of the schema's contract (sessions die with their user).
+        config.foreignKeysEnabled = true
+        config.prepareDatabase { db in
+            // WAL (set by DatabasePool) + NORMAL: a commit is durable once the WAL is synced at
+            // checkpoint; a power cut may lose the last transactions but never corrupts the file.
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        return config
+    }
+
+    public enum SchemaError: Error, CustomStringConvertible {
+        case newerThanBinary(unknown: [String])
+        public var description: String {
+            switch self {
+            case .newerThanBinary(let unknown):
+                "The database was migrated by a newer version of souk (unknown migrations: "
+                    + unknown.joined(separator: ", ")
+                    + "). Run the newer souk binary, or restore a backup made with this version."
+            }
+        }
+    }
+
+    /// Refuse to touch a database migrated by a newer binary: its schema may mean things we don't know.
+    private static func checkNotSuperseded(_ writer: DatabasePool) throws {
+        try writer.read { db in
+            let migrator = Migrations.migrator
+            guard try migrator.hasBeenSuperseded(db) else { return }
+            let unknown = try migrator.appliedIdentifiers(db).subtracting(migrator.migrations).sorted()
+            throw SchemaError.newerThanBinary(unknown: unknown)
+        }
+    }
+
+    /// Applied migrations, oldest first (for `souk migrate` and `/healthz`).
+    public func appliedMigrations() throws -> [String] {
+        try writer.read { db in try Migrations.migrator.appliedIdentifiers(db) }
+            .sorted { Migrations.migrator.migrations.firstIndex(of: $0)! < Migrations.migrator.migrations.firstIndex(of: $1)! }
+    }
+
+    /// A cheap round trip proving the database answers (for `/healthz`).
+    public func ping() async throws {
+        _ = try await writer.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+}

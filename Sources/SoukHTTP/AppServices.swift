@@ -1,0 +1,22 @@
+import Crypto
+import Foundation
+import Logging
+import SoukAuth
+import SoukCore
+import SoukDatabase
+
+/// Everything the routes need, built once by `buildApplication`.
+struct AppServices: Sendable {
+    let settings: Settings
+    let database: AppDatabase
+    let accounts: AccountService
+    let pages: Pages
+    let limits: RateLimits
+    let clientAddress: ClientAddress
+    let cookies: SessionCookies
+    let secretKey: SymmetricKey
+    let startedAt: Date
+
+    /// The largest JSON or form body a route reads.
+    var maxBodyBytes: Int { settings.limits.maxJSONBodyKB * 1024 }
+}

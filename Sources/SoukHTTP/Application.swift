@@ -1,0 +1,83 @@
+import Crypto
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+import Prometheus
+import SoukAuth
+import SoukCore
+import SoukDatabase
+
+/// What a Souk server is built from. `souk serve` and the tests both fill this in and call
+/// `buildApplication`, so the tests exercise the very same wiring.
+public struct AppEnvironment: Sendable {
+    public var settings: Settings
+    public var database: AppDatabase
+    /// The server secret (HMAC key for CSRF tokens and signed links), from `<data_dir>/secret.key`.
+    public var secretKey: [UInt8]
+    public var clock: any WallClock
+    public var logger: Logger
+    /// `<data_dir>/theme`: templates there override the built-in ones.
+    public var themeDirectory: String?
+
+    public init(
+        settings: Settings, database: AppDatabase, secretKey: [UInt8], clock: any WallClock = SystemClock(),
+        logger: Logger = Logger(label: "souk"), themeDirectory: String? = nil
+    ) {
+        self.settings = settings
+        self.database = database
+        self.secretKey = secretKey
+        self.clock = clock
+        self.logger = logger
+        self.themeDirectory = themeDirectory
+    }
+}
+
+/// Prometheus is a process-wide metrics backend: bootstrapped once, whatever the number of apps.
+enum MetricsBackend {
+    static let registry: PrometheusCollectorRegistry = {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        return registry
+    }()
+}
+
+/// The composition root: builds the router with its middleware and routes.
+public func buildApplication(_ environment: AppEnvironment) async throws -> some ApplicationProtocol {
+    let settings = environment.settings
+    let templates = try Templates(themeDirectory: environment.themeDirectory)
+    let accounts = await AccountService(
+        database: environment.database, hasher: PasswordHasher(cost: settings.auth.bcryptCost),
+        sessionLifetime: TimeInterval(settings.auth.sessionTTLHours) * 3600)
+    let services = AppServices(
+        settings: settings, database: environment.database, accounts: accounts,
+        pages: Pages(templates: templates, settings: settings),
+        limits: RateLimits(settings.limits, clock: environment.clock),
+        clientAddress: ClientAddress(trustForwardedFor: settings.server.trustForwardedFor),
+        cookies: SessionCookies(secure: settings.isHTTPS, maxAge: settings.auth.sessionTTLHours * 3600),
+        secretKey: SymmetricKey(data: environment.secretKey), startedAt: environment.clock.now())
+    let metrics = MetricsBackend.registry
+
+    let router = Router(context: SoukRequestContext.self)
+    // Outermost first: every response, even an error, is logged, counted and gets the headers.
+    router.add(middleware: RequestLogMiddleware())
+    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: SecurityHeadersMiddleware(https: settings.isHTTPS))
+    router.add(middleware: ErrorMiddleware(pages: services.pages))
+    router.add(
+        middleware: LimitsMiddleware(
+            maxBodyBytes: services.maxBodyBytes, requestsPerIP: services.limits.requestsPerIP,
+            clientIP: services.clientAddress.ip))
+    router.add(middleware: AuthenticationMiddleware(accounts: accounts, cookies: services.cookies))
+    router.add(
+        middleware: CSRFMiddleware(key: services.secretKey, secure: settings.isHTTPS, maxBodyBytes: services.maxBodyBytes))
+
+    SystemRoutes(services: services, metrics: metrics).register(on: router)
+    AccountAPI(services: services).register(on: router)
+    AccountPages(services: services).register(on: router)
+
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(settings.server.host, port: settings.server.port), serverName: "souk"),
+        logger: environment.logger)
+}

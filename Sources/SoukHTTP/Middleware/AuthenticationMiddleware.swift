@@ -1,0 +1,70 @@
+import Hummingbird
+import SoukAuth
+import SoukCore
+
+/// Finds the caller: a `Bearer souk_pat_…` token, else the session cookie. Sets `context.identity`.
+///
+/// A presented token that is unknown or revoked is an error (401): the client meant to be someone.
+/// A stale session cookie just means "signed out" and is cleared.
+struct AuthenticationMiddleware: RouterMiddleware {
+    typealias Context = SoukRequestContext
+    let accounts: AccountService
+    let cookies: SessionCookies
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        var context = context
+        if let authorization = request.headers[.authorization] {
+            guard authorization.lowercased().hasPrefix("bearer ") else {
+                throw SoukError(.unauthenticated, "Use `Authorization: Bearer souk_pat_…` with a personal access token.")
+            }
+            let token = String(authorization.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
+            guard let (user, scopes) = try await accounts.user(forToken: token) else {
+                throw SoukError(.unauthenticated, "The access token is invalid or has been revoked.")
+            }
+            if !request.method.isSafe && !scopes.contains(.write) {
+                throw SoukError(.forbidden, "This access token is read-only; create one with the write scope.")
+            }
+            context.identity = Identity(user: user, credential: .accessToken(scopes: scopes))
+            return try await next(request, context)
+        }
+
+        guard let token = request.cookies[SessionCookies.name]?.value, !token.isEmpty else {
+            return try await next(request, context)
+        }
+        guard let user = try await accounts.user(forSession: token) else {
+            var response = try await next(request, context)
+            response.setCookie(cookies.expired())
+            return response
+        }
+        // JSON API calls authenticated by cookie must be JSON: a cross-site HTML form cannot send
+        // `application/json`, so this is the API's CSRF defence.
+        if request.uri.path.hasPrefix("/api/"), request.method == .post,
+            !(request.headers[.contentType]?.lowercased().hasPrefix("application/json") ?? false)
+        {
+            throw SoukError(.unsupportedMediaType, "Send API requests with `Content-Type: application/json`.")
+        }
+        context.identity = Identity(user: user, credential: .session(token: token))
+        return try await next(request, context)
+    }
+}
+
+extension HTTPRequest.Method {
+    var isSafe: Bool { self == .get || self == .head || self == .options }
+}
+
+/// The session cookie's name and attributes in one place.
+struct SessionCookies: Sendable {
+    static let name = "souk_session"
+    let secure: Bool
+    let maxAge: Int
+
+    func session(_ token: String) -> Cookie {
+        Cookie(name: Self.name, value: token, maxAge: maxAge, path: "/", secure: secure, httpOnly: true, sameSite: .lax)
+    }
+
+    func expired() -> Cookie {
+        Cookie(name: Self.name, value: "", maxAge: 0, path: "/", secure: secure, httpOnly: true, sameSite: .lax)
+    }
+}

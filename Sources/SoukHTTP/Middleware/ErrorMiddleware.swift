@@ -1,0 +1,53 @@
+import Hummingbird
+import Logging
+import SoukCore
+
+/// Turns every error into a response: `application/problem+json` for API clients, an HTML page
+/// for browsers. Internal failures are logged with the request id and shown as "Internal error".
+struct ErrorMiddleware: RouterMiddleware {
+    typealias Context = SoukRequestContext
+    let pages: Pages
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        do {
+            return try await next(request, context)
+        } catch {
+            let soukError = Self.translate(error, request: request, logger: context.logger)
+            if Self.wantsHTML(request) {
+                return pages.error(soukError, context: context)
+            }
+            return Problem(soukError, path: request.uri.path, requestID: context.id)
+                .response(retryAfter: soukError.retryAfterSeconds)
+        }
+    }
+
+    static func translate(_ error: any Error, request: Request, logger: Logger) -> SoukError {
+        switch error {
+        case let error as SoukError:
+            if error.code == .internalError {
+                logger.error("request failed", metadata: ["error": "\(error.detail)", "path": "\(request.uri.path)"])
+            }
+            return error
+        case let error as HTTPError:
+            let translated = ProblemMapping.soukError(from: error)
+            if translated.code == .internalError {
+                logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+            }
+            return translated
+        default:
+            logger.error(
+                "request failed with an unexpected error",
+                metadata: ["error": "\(String(reflecting: error))", "path": "\(request.uri.path)"])
+            return SoukError(.internalError, "Something went wrong inside Souk. The log has the details (request id).")
+        }
+    }
+
+    /// Browsers navigating to a page get HTML; API clients (and `/api/…` paths) get problem+json.
+    static func wantsHTML(_ request: Request) -> Bool {
+        let path = request.uri.path
+        if path.hasPrefix("/api/") || path.hasPrefix("/webhooks/") { return false }
+        return request.headers[.accept]?.contains("text/html") ?? false
+    }
+}

@@ -1,0 +1,25 @@
+import Hummingbird
+import SoukCore
+
+/// Refuses bodies over the JSON limit before reading them (when `Content-Length` says so) and
+/// applies the per-IP request rate limit. Health and metrics probes are exempt from the rate limit.
+struct LimitsMiddleware: RouterMiddleware {
+    typealias Context = SoukRequestContext
+    let maxBodyBytes: Int
+    let requestsPerIP: RateLimiter
+    let clientIP: @Sendable (Request, Context) -> String
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBodyBytes {
+            throw SoukError(
+                .payloadTooLarge, "The request body is \(length) bytes; this route accepts at most \(maxBodyBytes).")
+        }
+        let path = request.uri.path
+        if path != "/healthz" && path != "/metrics" {
+            try requestsPerIP.hit("ip:\(clientIP(request, context))", what: "requests from this address")
+        }
+        return try await next(request, context)
+    }
+}

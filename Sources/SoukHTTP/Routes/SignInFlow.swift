@@ -1,0 +1,57 @@
+import Hummingbird
+import SoukAuth
+import SoukCore
+
+/// Sign-up and sign-in with their rate limits, shared by the JSON API and the HTML forms.
+struct SignInFlow: Sendable {
+    let services: AppServices
+
+    /// Creates an account and signs it in. Throws `sellerSignupClosed` when sellers may not sign
+    /// up, `rateLimited` past `[limits] signup_per_ip_per_hour`, and the account rules' errors.
+    func signUp(
+        email: String, password: String, name: String, role: Role, request: Request, context: SoukRequestContext
+    ) async throws -> (user: User, sessionToken: String) {
+        switch role {
+        case .buyer: break
+        case .seller:
+            guard services.settings.store.marketplace else {
+                throw SoukError(
+                    .sellerSignupClosed,
+                    "This store is a single creator's store (marketplace = false): seller sign-up is closed.")
+            }
+        case .admin:
+            throw SoukError.validation("role", "Admins are created by the operator with `souk user create --role admin`.")
+        }
+        let ip = services.clientAddress.ip(request, context)
+        try services.limits.signupPerIP.hit("signup:\(ip)", what: "sign-ups from this address")
+        let user = try await services.accounts.register(email: email, password: password, name: name, role: role)
+        context.logger.info("account created", metadata: ["user": "\(user.id)", "role": "\(user.role.rawValue)"])
+        let token = try await services.accounts.startSession(
+            for: user, ip: ip, userAgent: request.headers[.userAgent])
+        return (user, token)
+    }
+
+    /// Checks the credentials and starts a session. Failures count against the address and the
+    /// account; past the limits the answer is `rateLimited` with the seconds to wait.
+    func signIn(email: String, password: String, request: Request, context: SoukRequestContext) async throws
+        -> (user: User, sessionToken: String)
+    {
+        let ip = services.clientAddress.ip(request, context)
+        let accountKey = "account:\(email.trimmingCharacters(in: .whitespaces).lowercased())"
+        try services.limits.loginPerIP.hit("login:\(ip)", what: "sign-in attempts from this address")
+        if let seconds = services.limits.loginFailuresPerAccount.retryAfter(accountKey) {
+            throw RateLimiter.error(what: "failed sign-ins for this account", seconds: seconds)
+        }
+        let user: User
+        do {
+            user = try await services.accounts.authenticate(email: email, password: password)
+        } catch let error as SoukError where error.code == .invalidCredentials {
+            services.limits.loginFailuresPerAccount.record(accountKey)
+            context.logger.notice("sign-in failed", metadata: ["ip": "\(ip)"])
+            throw error
+        }
+        services.limits.loginFailuresPerAccount.reset(accountKey)
+        let token = try await services.accounts.startSession(for: user, ip: ip, userAgent: request.headers[.userAgent])
+        return (user, token)
+    }
+}

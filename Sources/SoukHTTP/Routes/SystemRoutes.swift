@@ -1,0 +1,58 @@
+import Foundation
+import Hummingbird
+import Prometheus
+import SoukCore
+
+/// `/healthz`, `/metrics`, `/api/v1/openapi.json` and the static assets.
+struct SystemRoutes: Sendable {
+    let services: AppServices
+    let metrics: PrometheusCollectorRegistry
+
+    func register(on router: Router<SoukRequestContext>) {
+        router.get("healthz", use: health)
+        router.get("metrics", use: prometheus)
+        router.get("api/v1/openapi.json") { _, _ in try asset("openapi.json", type: "application/json") }
+        router.get("assets/souk.css") { _, _ in
+            var response = try asset("souk.css", type: "text/css; charset=utf-8")
+            response.headers[.cacheControl] = "public, max-age=3600"
+            return response
+        }
+    }
+
+    struct HealthBody: Encodable, Sendable {
+        var status: String
+        var database: String
+        var migrations: Int
+        var uptimeSeconds: Int
+
+        enum CodingKeys: String, CodingKey {
+            case status, database, migrations
+            case uptimeSeconds = "uptime_seconds"
+        }
+    }
+
+    @Sendable func health(_ request: Request, context: SoukRequestContext) async throws -> JSONResponse<HealthBody> {
+        let uptime = Int(services.database.clock.now().timeIntervalSince(services.startedAt))
+        do {
+            try await services.database.ping()
+            let migrations = try services.database.appliedMigrations().count
+            return JSONResponse(body: HealthBody(status: "ok", database: "ok", migrations: migrations, uptimeSeconds: uptime))
+        } catch {
+            context.logger.error("health check: the database does not answer", metadata: ["error": "\(error)"])
+            return JSONResponse(
+                status: .serviceUnavailable,
+                body: HealthBody(status: "unavailable", database: "error", migrations: 0, uptimeSeconds: uptime))
+        }
+    }
+
+    @Sendable func prometheus(_ request: Request, context: SoukRequestContext) async throws -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
+    }
+
+    private func asset(_ name: String, type: String) throws -> Response {
+        guard let data = services.pages.templates.assets[name] else { throw SoukError.notFound("The asset \(name)") }
+        return Response(status: .ok, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(data: data)))
+    }
+}

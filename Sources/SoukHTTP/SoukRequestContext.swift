@@ -1,0 +1,31 @@
+import Hummingbird
+import NIOCore
+import SoukCore
+
+/// Who is calling, and how they proved it.
+public struct Identity: Sendable {
+    public enum Credential: Sendable {
+        /// A browser session cookie (carries the cookie value, to end it on sign-out).
+        case session(token: String)
+        /// A personal access token with its scopes.
+        case accessToken(scopes: Set<TokenScope>)
+    }
+    public var user: User
+    public var credential: Credential
+}
+
+/// Per-request state shared by the middleware chain and the handlers.
+public struct SoukRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The peer's address as the socket sees it (the proxy's, behind one).
+    public let peerIP: String?
+    /// Set by `AuthenticationMiddleware`.
+    public var identity: Identity?
+    /// The CSRF token HTML forms on this response must carry. Set by `CSRFMiddleware`.
+    public var csrfToken: String = ""
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.peerIP = source.channel.remoteAddress?.ipAddress
+    }
+}

@@ -1,0 +1,66 @@
+import Hummingbird
+import SoukCore
+
+/// Who may call a route. Every handler declares one with `context.require(_:)` (or `allowAnyone()`) as its first line,
+/// so the rule sits next to the route and is checked in one place.
+enum Access {
+    /// Any signed-in, enabled user.
+    case signedIn
+    /// A seller the operator has verified, or an admin.
+    case verifiedSeller
+    /// An admin.
+    case admin
+}
+
+extension SoukRequestContext {
+    /// Declares a public route: anyone may call it. Returns the caller if signed in.
+    @discardableResult
+    func allowAnyone() -> User? { identity?.user }
+
+    /// The signed-in user if `access` allows this caller; throws `unauthenticated` (401) when no
+    /// one is signed in and `forbidden` (403) when the caller lacks the role.
+    @discardableResult
+    func require(_ access: Access) throws -> User {
+        guard let user = identity?.user else {
+            throw SoukError(.unauthenticated, "Sign in, or send a personal access token, to use this.")
+        }
+        switch access {
+        case .signedIn:
+            return user
+        case .verifiedSeller:
+            guard user.canSell else {
+                throw SoukError(
+                    .forbidden,
+                    user.role == .seller
+                        ? "Your seller account is \(user.sellerStatus?.rawValue ?? "pending"); the operator must verify it first."
+                        : "Only sellers may do this.")
+            }
+            return user
+        case .admin:
+            guard user.role == .admin else { throw SoukError(.forbidden, "Only an admin may do this.") }
+            return user
+        }
+    }
+
+    /// Ownership: the caller must own the object (admins may act on any). A non-owner is told the
+    /// object does not exist, so IDs of other users' objects leak nothing.
+    func requireOwner(_ ownerID: String, of what: String) throws -> User {
+        let user = try require(.signedIn)
+        guard user.id == ownerID || user.role == .admin else { throw SoukError.notFound(what) }
+        return user
+    }
+}
+
+/// The client's IP address, from the socket or (when configured behind a proxy) X-Forwarded-For.
+struct ClientAddress: Sendable {
+    let trustForwardedFor: Bool
+
+    func ip(_ request: Request, _ context: SoukRequestContext) -> String {
+        if trustForwardedFor, let forwarded = request.headers[.init("X-Forwarded-For")!],
+            let first = forwarded.split(separator: ",").first
+        {
+            return first.trimmingCharacters(in: .whitespaces)
+        }
+        return context.peerIP ?? "unknown"
+    }
+}
