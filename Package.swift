@@ -88,6 +88,7 @@ let package = Package(
             dependencies: [
                 "SoukHTTP", "SoukDatabase", "SoukAuth",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

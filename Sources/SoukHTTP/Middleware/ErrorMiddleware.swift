@@ -36,6 +36,14 @@ struct ErrorMiddleware: RouterMiddleware {
                 logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
             }
             return translated
+        case let error as any HTTPResponseError:
+            // Other framework errors that carry a status, e.g. NIOTooManyBytesError (413) when a
+            // chunked body without Content-Length grows past the limit while being collected.
+            let translated = ProblemMapping.soukError(from: HTTPError(error.status))
+            if translated.code == .internalError {
+                logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+            }
+            return translated
         default:
             logger.error(
                 "request failed with an unexpected error",

@@ -1,0 +1,42 @@
+import SoukCore
+import Testing
+
+@Suite("Identifiers and account rules")
+struct IdentifiersTests {
+    @Test("IDs are prefixed, URL-safe and unique")
+    func ids() {
+        let generator = RandomIDGenerator()
+        let ids = (0..<1000).map { _ in generator.make(.user) }
+        #expect(Set(ids).count == 1000)
+        for id in ids.prefix(20) {
+            #expect(id.hasPrefix("usr_"))
+            #expect(id.dropFirst(4).count == 26)  // 128 bits in base32
+            #expect(id.dropFirst(4).allSatisfy { $0.isLowercase || $0.isNumber })
+        }
+    }
+
+    @Test("E-mails are normalised, nonsense refused")
+    func emails() throws {
+        #expect(try AccountRules.email("  Ann@Example.COM ") == "ann@example.com")
+        for bad in ["", "ann", "ann@", "@x.com", "a@b", "a b@c.com", "a@b@c.com", "a@.com", "<a@b.com>"] {
+            #expect(throws: SoukError.self, "\(bad) should be refused") { try AccountRules.email(bad) }
+        }
+    }
+
+    @Test("Passwords: at least 8 characters, at most bcrypt's 72 bytes")
+    func passwords() throws {
+        #expect(throws: SoukError.self) { try AccountRules.password("1234567") }
+        #expect(try AccountRules.password("12345678") == "12345678")
+        #expect(throws: SoukError.self) { try AccountRules.password(String(repeating: "é", count: 37)) }
+    }
+
+    @Test("The public URL defaults to host and port")
+    func baseURL() {
+        var settings = Settings()
+        #expect(settings.publicBaseURL == "http://127.0.0.1:8080")
+        #expect(!settings.isHTTPS)
+        settings.server.baseURL = "https://shop.example.com/"
+        #expect(settings.publicBaseURL == "https://shop.example.com")
+        #expect(settings.isHTTPS)
+    }
+}

@@ -1,0 +1,162 @@
+"""The OpenAPI document at /api/v1/openapi.json is valid and matches what the server does.
+
+(a) openapi-spec-validator accepts the served document; (b) schemathesis (4.x Python API) generates
+requests for every documented operation, valid and invalid, sends them to the real `souk` binary
+and checks that every answer has a documented status, content type, headers and body schema, and
+that none is a 5xx. Authenticated operations are called with a real personal access token.
+"""
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+import schemathesis
+from openapi_spec_validator import validate
+
+from conftest import Souk
+
+DOCUMENT = Path(__file__).resolve().parents[2] / "Sources" / "SoukHTTP" / "Templates" / "openapi.json"
+
+# Fuzzing must not be throttled: lift the sign-up, sign-in and per-IP request limits.
+UNTHROTTLED = {
+    "SOUK_LIMITS_SIGNUP_PER_IP_PER_HOUR": "100000",
+    "SOUK_LIMITS_LOGIN_PER_IP_PER_MINUTE": "100000",
+    "SOUK_LIMITS_REQUESTS_PER_IP_PER_MINUTE": "0",
+    "SOUK_LIMITS_LOGIN_FAILURES_PER_ACCOUNT": "0",
+}
+
+# Examples per operation and generation phase; keeps the whole run well under two minutes.
+MAX_EXAMPLES = 100
+
+SCHEMATHESIS_CONFIG = {
+    "seed": 20240601,
+    "generation": {"max-examples": MAX_EXAMPLES, "mode": "all"},
+    "phases": {
+        "examples": {"enabled": True},
+        "coverage": {"enabled": True},
+        "fuzzing": {"enabled": True},
+        # The stateful phase needs links between operations, which this document does not declare.
+        "stateful": {"enabled": False},
+    },
+    "checks": {
+        # Hummingbird's router answers 404, not 405 (with `Allow`), for a method a path does not
+        # have; the document says so. (Outside /api/ the CSRF guard answers first: 415 or 403.)
+        "unsupported_method": {"enabled": False},
+        # Some account rules cannot be said in JSON Schema (a dotted e-mail domain, a name that is
+        # not only spaces, a password of at most 72 UTF-8 *bytes*): schema-valid data may get a
+        # documented 422 `validation_failed`. Everything else a valid request gets must be 2xx or
+        # a documented refusal.
+        "positive_data_acceptance": {"expected-statuses": ["2xx", "401", "403", "404", "409", "422"]},
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def live_souk(tmp_path_factory):
+    """One server for the module (schemathesis runs every operation in one test)."""
+    server = Souk(tmp_path_factory.mktemp("openapi"), UNTHROTTLED, None).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def bearer_token(live_souk) -> str:
+    """A read-write personal access token of a freshly registered buyer."""
+    session = live_souk.register(f"fuzz-{uuid.uuid4().hex[:8]}@example.com")
+    response = session.post(live_souk.url("/api/v1/tokens"), json={"name": "schemathesis"})
+    assert response.status_code == 201, response.text
+    token = response.json()["token"]
+    assert token.startswith("souk_pat_")
+    return token
+
+
+@pytest.fixture(scope="module")
+def api_schema(live_souk, bearer_token):
+    config = schemathesis.config.SchemathesisConfig.from_dict(SCHEMATHESIS_CONFIG)
+    return schemathesis.openapi.from_url(live_souk.url("/api/v1/openapi.json"), config=config)
+
+
+def test_served_document_is_valid_openapi_31(live_souk):
+    response = requests.get(live_souk.url("/api/v1/openapi.json"))
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("application/json")
+    document = response.json()
+    assert document["openapi"].startswith("3.1.")
+    validate(document)  # raises on an invalid document
+    # The binary serves the file in the repository (embedded at build time).
+    assert document == json.loads(DOCUMENT.read_text()), "rebuild `souk`: the served document is stale"
+
+
+def test_document_covers_the_implemented_api(live_souk):
+    document = requests.get(live_souk.url("/api/v1/openapi.json")).json()
+    operations = {(method.upper(), path) for path, item in document["paths"].items() for method in item
+                  if method in {"get", "post", "put", "patch", "delete"}}
+    assert operations >= {
+        ("GET", "/healthz"), ("GET", "/metrics"), ("GET", "/api/v1/openapi.json"),
+        ("POST", "/api/v1/auth/register"), ("POST", "/api/v1/auth/login"), ("POST", "/api/v1/auth/logout"),
+        ("GET", "/api/v1/me"), ("POST", "/api/v1/tokens"), ("GET", "/api/v1/tokens"),
+        ("DELETE", "/api/v1/tokens/{id}"),
+    }
+    codes = set(document["components"]["schemas"]["Problem"]["properties"]["code"]["enum"])
+    assert {"bad_request", "validation_failed", "unauthenticated", "invalid_credentials", "forbidden",
+            "not_found", "conflict", "payload_too_large", "unsupported_media_type", "rate_limited"} <= codes
+
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+
+@schema.parametrize()
+def test_api_conforms_to_document(case, live_souk, bearer_token):
+    case.call_and_validate(base_url=live_souk.base_url, headers={"Authorization": f"Bearer {bearer_token}"})
+
+
+def conforms(document_schema, method: str, path: str, response: requests.Response):
+    """Asserts the status is documented for the operation and the answer matches its schema."""
+    operation = document_schema[path][method]
+    documented = operation.definition.raw["responses"]
+    assert str(response.status_code) in documented, f"{method} {path} answered undocumented {response.status_code}"
+    operation.validate_response(response)
+    assert response.headers.get("X-Request-Id")
+
+
+def test_refusals_schemathesis_does_not_reach_are_documented(make_souk):
+    """413, 429 + Retry-After, 403 for a read-only token, 415 for a cookie POST, and 204 revocation."""
+    document_schema = schemathesis.openapi.from_path(DOCUMENT)
+    souk = make_souk(env={
+        **UNTHROTTLED, "SOUK_LIMITS_MAX_JSON_BODY_KB": "1", "SOUK_LIMITS_REQUESTS_PER_IP_PER_MINUTE": "12",
+    })
+    session = souk.register("limits@example.com")
+
+    too_big = session.post(souk.url("/api/v1/tokens"), json={"name": "x" * 4096})
+    assert too_big.status_code == 413 and too_big.json()["code"] == "payload_too_large"
+    conforms(document_schema, "POST", "/api/v1/tokens", too_big)
+
+    not_json = session.post(souk.url("/api/v1/auth/logout"))  # cookie-authenticated API POST without JSON
+    assert not_json.status_code == 415
+    conforms(document_schema, "POST", "/api/v1/auth/logout", not_json)
+
+    created = session.post(souk.url("/api/v1/tokens"), json={"name": "reader", "scopes": ["read"]})
+    assert created.status_code == 201
+    conforms(document_schema, "POST", "/api/v1/tokens", created)
+    reader = {"Authorization": f"Bearer {created.json()['token']}"}
+    refused = requests.post(souk.url("/api/v1/tokens"), json={"name": "more"}, headers=reader)
+    assert refused.status_code == 403 and refused.json()["code"] == "forbidden"
+    conforms(document_schema, "POST", "/api/v1/tokens", refused)
+    listed = requests.get(souk.url("/api/v1/tokens"), headers=reader)
+    conforms(document_schema, "GET", "/api/v1/tokens", listed)
+    assert [t.get("last_used_at") is not None for t in listed.json()["data"]] == [True]
+
+    revoked = session.delete(souk.url(f"/api/v1/tokens/{created.json()['id']}"))
+    assert revoked.status_code == 204
+    conforms(document_schema, "DELETE", "/api/v1/tokens/{id}", revoked)
+    gone = requests.get(souk.url("/api/v1/me"), headers=reader)
+    assert gone.status_code == 401 and gone.json()["code"] == "unauthenticated"
+    conforms(document_schema, "GET", "/api/v1/me", gone)
+
+    for _ in range(20):
+        limited = session.get(souk.url("/api/v1/me"))
+        if limited.status_code == 429:
+            break
+    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
+    conforms(document_schema, "GET", "/api/v1/me", limited)
