@@ -31,11 +31,15 @@ let package = Package(
         .target(
             name: "SoukDatabase",
             dependencies: [
-                "SoukCore",
+                "SoukCore", "SoukMarkdown",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
+        // Markdown → sanitised HTML with libcmark (apt: libcmark-dev), safe mode.
+        .systemLibrary(name: "CCmark", pkgConfig: "libcmark", providers: [.apt(["libcmark-dev"])]),
+        .target(name: "SoukMarkdown", dependencies: ["CCmark"], swiftSettings: swiftSettings),
         // Accounts: password hashing, sessions and tokens over the database.
         .target(
             name: "SoukAuth",
@@ -46,11 +50,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Catalog rules: products, files, pages; validation and Markdown rendering.
+        .target(
+            name: "SoukCatalog",
+            dependencies: ["SoukCore", "SoukDatabase", "SoukMarkdown"],
+            swiftSettings: swiftSettings
+        ),
         // The HTTP surface: routes, middleware, pages.
         .target(
             name: "SoukHTTP",
             dependencies: [
-                "SoukCore", "SoukDatabase", "SoukAuth",
+                "SoukCore", "SoukDatabase", "SoukAuth", "SoukCatalog",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -66,7 +76,7 @@ let package = Package(
         .target(
             name: "SoukCLI",
             dependencies: [
-                "SoukCore", "SoukDatabase", "SoukAuth", "SoukHTTP",
+                "SoukCore", "SoukDatabase", "SoukAuth", "SoukCatalog", "SoukHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Hummingbird", package: "hummingbird"),

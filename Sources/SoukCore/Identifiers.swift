@@ -6,6 +6,8 @@ public enum IDPrefix: String, Sendable {
     case user = "usr"
     case session = "ses"
     case token = "tok"
+    case product = "prod"
+    case file = "file"
 }
 
 public protocol IDGenerator: Sendable {

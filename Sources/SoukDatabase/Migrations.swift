@@ -38,6 +38,69 @@ enum Migrations {
                 t.column("last_used_at", .datetime)
             }
         }
+        migrator.registerMigration("v2-catalog") { db in
+            try db.create(table: "products") { t in
+                t.primaryKey("id", .text)
+                t.column("seller_id", .text).notNull().indexed().references("users", onDelete: .restrict)
+                t.column("title", .text).notNull()
+                t.column("slug", .text).notNull().unique()
+                t.column("summary", .text).notNull().defaults(to: "")
+                t.column("description", .text).notNull().defaults(to: "")
+                t.column("description_html", .text).notNull().defaults(to: "")
+                t.column("category", .text).notNull()
+                t.column("tags", .text).notNull().defaults(to: "[]")  // JSON array of strings
+                t.column("kind", .text).notNull().check(sql: "kind IN ('download', 'license', 'content')")
+                t.column("price", .integer).notNull().check(sql: "price >= 0")
+                t.column("currency", .text).notNull()
+                // Set: pay what you want, from this minimum (price is then the suggestion).
+                t.column("min_price", .integer).check(sql: "min_price IS NULL OR (min_price >= 0 AND min_price <= price)")
+                // Units left for sale; NULL = unlimited. Never negative, whatever the code does.
+                t.column("stock", .integer).check(sql: "stock IS NULL OR stock >= 0")
+                t.column("status", .text).notNull().check(sql: "status IN ('draft', 'published', 'archived')")
+                t.column("attributes", .text).notNull().defaults(to: "{}")
+                t.column("download_limit", .integer)
+                t.column("activation_limit", .integer)
+                t.column("rating_avg", .double).notNull().defaults(to: 0)
+                t.column("rating_count", .integer).notNull().defaults(to: 0)
+                t.column("sales_count", .integer).notNull().defaults(to: 0)
+                t.column("created_at", .datetime).notNull()
+                t.column("updated_at", .datetime).notNull()
+                t.column("published_at", .datetime)
+            }
+            // The listing queries: by status, then one of the sort keys.
+            try db.create(index: "products_status_published", on: "products", columns: ["status", "published_at"])
+            try db.create(index: "products_status_category", on: "products", columns: ["status", "category"])
+            try db.create(index: "products_status_sales", on: "products", columns: ["status", "sales_count"])
+
+            try db.create(table: "product_files") { t in
+                t.primaryKey("id", .text)
+                t.column("product_id", .text).notNull().references("products", onDelete: .cascade)
+                t.column("name", .text).notNull()
+                t.column("version", .integer).notNull()
+                t.column("size", .integer).notNull()
+                t.column("sha256", .text).notNull()
+                t.column("created_at", .datetime).notNull()
+                t.uniqueKey(["product_id", "name", "version"])
+            }
+            try db.create(table: "product_pages") { t in
+                t.column("product_id", .text).notNull().references("products", onDelete: .cascade)
+                t.column("slug", .text).notNull()
+                t.column("title", .text).notNull()
+                t.column("body", .text).notNull()
+                t.column("body_html", .text).notNull()
+                t.column("updated_at", .datetime).notNull()
+                t.primaryKey(["product_id", "slug"])
+            }
+            // Full-text index of *listed* products, keyed by products.rowid. Kept in sync by the
+            // product writes in the same transaction (AppDatabase+Catalog). Prefix indexes make
+            // the as-you-type last word cheap.
+            try db.execute(
+                sql: """
+                    CREATE VIRTUAL TABLE product_search USING fts5(
+                        title, summary, description, tags, category, seller_name,
+                        tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3 4')
+                    """)
+        }
         return migrator
     }()
 }

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Logging
 import SoukAuth
+import SoukCatalog
 import SoukCore
 import SoukDatabase
 
@@ -10,6 +11,8 @@ struct AppServices: Sendable {
     let settings: Settings
     let database: AppDatabase
     let accounts: AccountService
+    let catalog: CatalogService
+    let blobs: BlobStore
     let pages: Pages
     let limits: RateLimits
     let clientAddress: ClientAddress

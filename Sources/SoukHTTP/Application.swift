@@ -5,6 +5,7 @@ import Logging
 import Metrics
 import Prometheus
 import SoukAuth
+import SoukCatalog
 import SoukCore
 import SoukDatabase
 
@@ -49,8 +50,11 @@ public func buildApplication(_ environment: AppEnvironment) async throws -> some
     let accounts = await AccountService(
         database: environment.database, hasher: PasswordHasher(cost: settings.auth.bcryptCost),
         sessionLifetime: TimeInterval(settings.auth.sessionTTLHours) * 3600)
+    let blobs = BlobStore(root: (settings.storage.dataDir as NSString).appendingPathComponent("blobs"))
     let services = AppServices(
         settings: settings, database: environment.database, accounts: accounts,
+        catalog: CatalogService(database: environment.database, blobs: blobs, defaultCurrency: settings.store.currency),
+        blobs: blobs,
         pages: Pages(templates: templates, settings: settings),
         limits: RateLimits(settings.limits, clock: environment.clock),
         clientAddress: ClientAddress(trustForwardedFor: settings.server.trustForwardedFor),
@@ -68,13 +72,16 @@ public func buildApplication(_ environment: AppEnvironment) async throws -> some
         middleware: LimitsMiddleware(
             maxBodyBytes: services.maxBodyBytes, requestsPerIP: services.limits.requestsPerIP,
             clientIP: services.clientAddress.ip))
-    router.add(middleware: AuthenticationMiddleware(accounts: accounts, cookies: services.cookies))
+    // CSRF before authentication: it computes the page token that cookie-authenticated API
+    // uploads must echo in `X-CSRF-Token`.
     router.add(
         middleware: CSRFMiddleware(key: services.secretKey, secure: settings.isHTTPS, maxBodyBytes: services.maxBodyBytes))
+    router.add(middleware: AuthenticationMiddleware(accounts: accounts, cookies: services.cookies))
 
     SystemRoutes(services: services, metrics: metrics).register(on: router)
     AccountAPI(services: services).register(on: router)
     AccountPages(services: services).register(on: router)
+    ProductsAPI(services: services).register(on: router)
 
     return Application(
         router: router,

@@ -44,6 +44,9 @@ def test_buyer_signs_up_and_signs_in_from_a_browser(souk, browser):
 
     # Sign out, then sign in again through the sign-in form.
     browser.find_element(By.CSS_SELECTOR, 'form[action="/signout"] button').click()
+    WebDriverWait(browser, 10).until(lambda d: "/account" not in d.current_url)
+    WebDriverWait(browser, 10).until(lambda d: d.execute_script("return document.readyState") == "complete")
+    assert browser.get_cookie("souk_session") is None
     browser.get(souk.url("/account"))
     assert "/signin" in browser.current_url
     browser.get(souk.url("/signin"))

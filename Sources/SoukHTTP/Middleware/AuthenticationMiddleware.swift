@@ -38,12 +38,19 @@ struct AuthenticationMiddleware: RouterMiddleware {
             response.setCookie(cookies.expired())
             return response
         }
-        // JSON API calls authenticated by cookie must be JSON: a cross-site HTML form cannot send
-        // `application/json`, so this is the API's CSRF defence.
+        // Cookie-authenticated API POSTs must be JSON (a cross-site HTML form cannot send
+        // `application/json`) or carry the page's CSRF token in `X-CSRF-Token` (file uploads from
+        // the dashboard). PUT, PATCH and DELETE cannot be sent cross-site without a CORS preflight,
+        // which Souk never grants. This is the API's CSRF defence; bearer tokens need none.
         if request.uri.path.hasPrefix("/api/"), request.method == .post,
             !(request.headers[.contentType]?.lowercased().hasPrefix("application/json") ?? false)
         {
-            throw SoukError(.unsupportedMediaType, "Send API requests with `Content-Type: application/json`.")
+            let header = request.headers[.init("X-CSRF-Token")!] ?? ""
+            guard !header.isEmpty, Secrets.constantTimeEqual(header, context.csrfToken) else {
+                throw SoukError(
+                    .unsupportedMediaType,
+                    "Send API requests with `Content-Type: application/json` (or, from a signed-in page, with `X-CSRF-Token`).")
+            }
         }
         context.identity = Identity(user: user, credential: .session(token: token))
         return try await next(request, context)

@@ -12,7 +12,10 @@ struct LimitsMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBodyBytes {
+        // File uploads stream to disk under their own, larger limit.
+        let isUpload = request.method == .post && request.uri.path.hasPrefix("/api/v1/products/")
+            && request.uri.path.hasSuffix("/files")
+        if !isUpload, let length = request.headers[.contentLength].flatMap(Int.init), length > maxBodyBytes {
             throw SoukError(
                 .payloadTooLarge, "The request body is \(length) bytes; this route accepts at most \(maxBodyBytes).")
         }

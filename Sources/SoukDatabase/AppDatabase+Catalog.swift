@@ -1,0 +1,161 @@
+import Foundation
+import GRDB
+import SoukCore
+
+/// Named reads and writes for products, their files and pages. Every product write re-indexes
+/// the product for search in the same transaction, so search never disagrees with the catalog.
+extension AppDatabase {
+    /// Inserts a draft. The slug is derived from the title and made unique with a suffix.
+    public func insertProduct(_ product: Product) async throws -> Product {
+        try await writer.write { db in
+            var product = product
+            product.slug = try Self.uniqueSlug(product.slug, excluding: product.id, in: db)
+            try ProductRecord(product).insert(db)
+            try SearchIndex.sync(productID: product.id, in: db)
+            return product
+        }
+    }
+
+    /// Loads a product, applies `change` and saves it, all in one transaction. `change` sees the
+    /// current row (no lost updates) and may throw to abort. Throws `notFound`.
+    public func updateProduct(id: String, _ change: @escaping @Sendable (inout Product) throws -> Void) async throws
+        -> Product
+    {
+        let now = clock.now()
+        return try await writer.write { db in
+            guard let before = try Self.product(id: id, in: db) else { throw SoukError.notFound("The product \(id)") }
+            var product = before
+            try change(&product)
+            product.id = before.id
+            product.sellerID = before.sellerID
+            if product.slug != before.slug {
+                product.slug = try Self.uniqueSlug(product.slug, excluding: id, in: db)
+            }
+            if product.status == .published && before.status != .published && product.publishedAt == nil {
+                product.publishedAt = now
+            }
+            product.updatedAt = now
+            try ProductRecord(product).update(db)
+            try SearchIndex.sync(productID: id, in: db)
+            return product
+        }
+    }
+
+    public func product(id: String) async throws -> Product? {
+        try await writer.read { db in try Self.product(id: id, in: db) }
+    }
+
+    public func product(slug: String) async throws -> Product? {
+        try await writer.read { db in
+            guard let id = try String.fetchOne(db, sql: "SELECT id FROM products WHERE slug = ?", arguments: [slug])
+            else { return nil }
+            return try Self.product(id: id, in: db)
+        }
+    }
+
+    /// Products of one seller (every status), or of everyone, newest first.
+    public func products(sellerID: String? = nil, status: ProductStatus? = nil, limit: Int = 1000) async throws
+        -> [Product]
+    {
+        try await writer.read { db in
+            var conditions: [String] = []
+            var arguments: StatementArguments = []
+            if let sellerID {
+                conditions.append("p.seller_id = ?")
+                arguments += [sellerID]
+            }
+            if let status {
+                conditions.append("p.status = ?")
+                arguments += [status.rawValue]
+            }
+            let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            arguments += [limit]
+            return try Self.fetchProducts(
+                db, sql: "\(Self.productSelect) \(whereClause) ORDER BY p.created_at DESC, p.rowid DESC LIMIT ?",
+                arguments: arguments)
+        }
+    }
+
+    // MARK: Files
+
+    /// Records a new version of the file `name` (1 for a new name). The blob must already be stored.
+    public func addFile(productID: String, name: String, size: Int64, sha256: String) async throws -> ProductFile {
+        let now = clock.now()
+        let id = ids.make(.file)
+        return try await writer.write { db in
+            guard try ProductRecord.exists(db, key: productID) else { throw SoukError.notFound("The product \(productID)") }
+            let latest = try Int.fetchOne(
+                db, sql: "SELECT MAX(version) FROM product_files WHERE product_id = ? AND name = ?",
+                arguments: [productID, name]) ?? 0
+            let record = ProductFileRecord(
+                id: id, productID: productID, name: name, version: latest + 1, size: size, sha256: sha256, createdAt: now)
+            try record.insert(db)
+            return record.file
+        }
+    }
+
+    /// The latest version of each file of a product, by name.
+    public func currentFiles(productID: String) async throws -> [ProductFile] {
+        try await writer.read { db in
+            try ProductFileRecord.fetchAll(
+                db,
+                sql: """
+                    SELECT f.* FROM product_files f
+                    WHERE f.product_id = ? AND f.version = (
+                        SELECT MAX(version) FROM product_files g WHERE g.product_id = f.product_id AND g.name = f.name)
+                    ORDER BY f.name
+                    """, arguments: [productID]
+            ).map(\.file)
+        }
+    }
+
+    // MARK: Pages
+
+    public func upsertPage(_ page: ProductPage) async throws -> ProductPage {
+        let record = ProductPageRecord(
+            productID: page.productID, slug: page.slug, title: page.title, body: page.body, bodyHTML: page.bodyHTML,
+            updatedAt: clock.now())
+        try await writer.write { db in try record.upsert(db) }
+        return record.page
+    }
+
+    public func pages(productID: String) async throws -> [ProductPage] {
+        try await writer.read { db in
+            try ProductPageRecord.filter(Column("product_id") == productID).order(Column("slug")).fetchAll(db).map(\.page)
+        }
+    }
+
+    public func page(productID: String, slug: String) async throws -> ProductPage? {
+        try await writer.read { db in
+            try ProductPageRecord.filter(Column("product_id") == productID && Column("slug") == slug).fetchOne(db)?.page
+        }
+    }
+
+    // MARK: Helpers shared with Search
+
+    static let productSelect = """
+        SELECT p.*, u.name AS seller_name FROM products p JOIN users u ON u.id = p.seller_id
+        """
+
+    static func product(id: String, in db: Database) throws -> Product? {
+        try fetchProducts(db, sql: "\(productSelect) WHERE p.id = ?", arguments: [id]).first
+    }
+
+    static func fetchProducts(_ db: Database, sql: String, arguments: StatementArguments) throws -> [Product] {
+        try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+            try ProductRecord(row: row).product(sellerName: row["seller_name"])
+        }
+    }
+
+    private static func uniqueSlug(_ base: String, excluding id: String, in db: Database) throws -> String {
+        var candidate = base
+        var counter = 2
+        while try Bool.fetchOne(
+            db, sql: "SELECT EXISTS(SELECT 1 FROM products WHERE slug = ? AND id != ?)", arguments: [candidate, id]) ?? false
+        {
+            candidate = "\(base)-\(counter)"
+            counter += 1
+        }
+        return candidate
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import GRDB
+import SoukCore
+
+/// A row of `products`.
+public struct ProductRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "products"
+    public var id: String
+    public var sellerID: String
+    public var title: String
+    public var slug: String
+    public var summary: String
+    public var description: String
+    public var descriptionHTML: String
+    public var category: String
+    public var tags: String
+    public var kind: String
+    public var price: Int
+    public var currency: String
+    public var minPrice: Int?
+    public var stock: Int?
+    public var status: String
+    public var attributes: String
+    public var downloadLimit: Int?
+    public var activationLimit: Int?
+    public var ratingAvg: Double
+    public var ratingCount: Int
+    public var salesCount: Int
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var publishedAt: Date?
+
+    enum CodingKeys: String, CodingKey {
+        case id, title, slug, summary, description, category, tags, kind, price, currency, stock, status, attributes
+        case sellerID = "seller_id"
+        case descriptionHTML = "description_html"
+        case minPrice = "min_price"
+        case downloadLimit = "download_limit"
+        case activationLimit = "activation_limit"
+        case ratingAvg = "rating_avg"
+        case ratingCount = "rating_count"
+        case salesCount = "sales_count"
+        case createdAt = "created_at"
+        case updatedAt = "updated_at"
+        case publishedAt = "published_at"
+    }
+
+    public init(_ product: Product) {
+        id = product.id
+        sellerID = product.sellerID
+        title = product.title
+        slug = product.slug
+        summary = product.summary
+        description = product.description
+        descriptionHTML = product.descriptionHTML
+        category = product.category
+        tags = Self.encodeTags(product.tags)
+        kind = product.kind.rawValue
+        price = product.price.amount
+        currency = product.price.currency
+        minPrice = product.price.minimum
+        stock = product.stock
+        status = product.status.rawValue
+        attributes = product.attributesJSON
+        downloadLimit = product.downloadLimit
+        activationLimit = product.activationLimit
+        ratingAvg = product.ratingAverage
+        ratingCount = product.ratingCount
+        salesCount = product.salesCount
+        createdAt = product.createdAt
+        updatedAt = product.updatedAt
+        publishedAt = product.publishedAt
+    }
+
+    public func product(sellerName: String) -> Product {
+        Product(
+            id: id, sellerID: sellerID, sellerName: sellerName, title: title, slug: slug, summary: summary,
+            description: description, descriptionHTML: descriptionHTML, category: category,
+            tags: Self.decodeTags(tags), kind: ProductKind(rawValue: kind) ?? .download,
+            price: Price(amount: price, currency: currency, minimum: minPrice), stock: stock,
+            status: ProductStatus(rawValue: status) ?? .draft, attributesJSON: attributes, downloadLimit: downloadLimit,
+            activationLimit: activationLimit, ratingAverage: ratingAvg, ratingCount: ratingCount, salesCount: salesCount,
+            createdAt: createdAt, updatedAt: updatedAt, publishedAt: publishedAt)
+    }
+
+    static func encodeTags(_ tags: [String]) -> String {
+        String(decoding: (try? JSONEncoder().encode(tags)) ?? Data("[]".utf8), as: UTF8.self)
+    }
+
+    static func decodeTags(_ text: String) -> [String] {
+        (try? JSONDecoder().decode([String].self, from: Data(text.utf8))) ?? []
+    }
+}
+
+/// A row of `product_files`: one version of one named file.
+public struct ProductFileRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "product_files"
+    public var id: String
+    public var productID: String
+    public var name: String
+    public var version: Int
+    public var size: Int64
+    public var sha256: String
+    public var createdAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, version, size, sha256
+        case productID = "product_id"
+        case createdAt = "created_at"
+    }
+
+    public var file: ProductFile {
+        ProductFile(id: id, productID: productID, name: name, version: version, size: size, sha256: sha256, createdAt: createdAt)
+    }
+}
+
+/// A row of `product_pages`.
+public struct ProductPageRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "product_pages"
+    public var productID: String
+    public var slug: String
+    public var title: String
+    public var body: String
+    public var bodyHTML: String
+    public var updatedAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case slug, title, body
+        case productID = "product_id"
+        case bodyHTML = "body_html"
+        case updatedAt = "updated_at"
+    }
+
+    public var page: ProductPage {
+        ProductPage(productID: productID, slug: slug, title: title, body: body, bodyHTML: bodyHTML, updatedAt: updatedAt)
+    }
+}

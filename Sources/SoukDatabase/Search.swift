@@ -1,0 +1,307 @@
+import Foundation
+import GRDB
+import SoukCore
+
+/// Maintains the FTS5 index of listed products.
+enum SearchIndex {
+    /// Makes the index agree with the product row: indexed if published, absent otherwise.
+    /// Called inside every transaction that writes a product.
+    static func sync(productID: String, in db: Database) throws {
+        guard
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT p.rowid AS rid, p.status, p.title, p.summary, p.description, p.tags, p.category, u.name AS seller_name
+                    FROM products p JOIN users u ON u.id = p.seller_id WHERE p.id = ?
+                    """, arguments: [productID])
+        else { return }
+        let rowid: Int64 = row["rid"]
+        try db.execute(sql: "DELETE FROM product_search WHERE rowid = ?", arguments: [rowid])
+        guard row["status"] == ProductStatus.published.rawValue else { return }
+        let tags = ProductRecord.decodeTags(row["tags"]).joined(separator: " ")
+        try db.execute(
+            sql: """
+                INSERT INTO product_search (rowid, title, summary, description, tags, category, seller_name)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [rowid, row["title"], row["summary"], row["description"], tags, row["category"], row["seller_name"]])
+    }
+
+    /// Turns what a user typed into a safe FTS5 query: letters and digits only, each word quoted
+    /// (so `AND`, `NEAR`, `*`, quotes and parentheses are just text), all words required, the last
+    /// one as a prefix (search as you type). Nil when nothing searchable remains.
+    static func matchExpression(_ text: String) -> String? {
+        var words: [String] = []
+        var current = ""
+        for character in text.prefix(500) {
+            if character.isLetter || character.isNumber {
+                current.append(character)
+            } else if !current.isEmpty {
+                words.append(current)
+                current = ""
+            }
+        }
+        if !current.isEmpty { words.append(current) }
+        words = Array(words.prefix(8).map { String($0.prefix(40)).lowercased() })
+        guard !words.isEmpty else { return nil }
+        let endsWithWord = text.last.map { $0.isLetter || $0.isNumber } ?? false
+        return words.enumerated().map { index, word in
+            index == words.count - 1 && endsWithWord ? "\"\(word)\"*" : "\"\(word)\""
+        }.joined(separator: " ")
+    }
+}
+
+/// A catalog query: optional text, filters, a sort and a page.
+public struct ProductQuery: Sendable, Equatable {
+    public enum Sort: String, Sendable, CaseIterable {
+        case relevance, newest
+        case priceAscending = "price_asc"
+        case priceDescending = "price_desc"
+        case rating, popular
+    }
+
+    public var text: String?
+    public var category: String?
+    public var kind: ProductKind?
+    public var minPrice: Int?
+    public var maxPrice: Int?
+    public var minRating: Double?
+    public var sellerID: String?
+    public var freeOnly = false
+    public var sort: Sort?
+    public var limit = 24
+    public var cursor: String?
+
+    public init() {}
+
+    /// Relevance when there is text to rank by, newest otherwise.
+    public var effectiveSort: Sort {
+        let hasText = !(text ?? "").trimmingCharacters(in: .whitespaces).isEmpty
+        switch sort {
+        case .relevance?, nil: return hasText ? .relevance : .newest
+        case let other?: return other
+        }
+    }
+}
+
+public struct ProductHit: Sendable, Equatable {
+    public var product: Product
+    /// HTML-escaped excerpt with the matched words in `<mark>`; nil without text.
+    public var snippet: String?
+}
+
+public struct SearchResults: Sendable, Equatable {
+    public var hits: [ProductHit]
+    public var nextCursor: String?
+    /// Listed products per category for the same query, ignoring the category filter.
+    public var categoryFacets: [String: Int]
+}
+
+extension AppDatabase {
+    /// Searches listed products: published, by an enabled seller who may sell.
+    /// Throws `badRequest` (field `cursor`) for a cursor this query did not produce.
+    public func search(_ query: ProductQuery) async throws -> SearchResults {
+        try await writer.read { db in try ProductSearchQuery(query).run(db) }
+    }
+
+    /// Listed products per category.
+    public func categories() async throws -> [(name: String, count: Int)] {
+        try await writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT p.category AS name, COUNT(*) AS count FROM products p JOIN users u ON u.id = p.seller_id
+                    WHERE \(ProductSearchQuery.listed) GROUP BY p.category ORDER BY count DESC, name
+                    """
+            ).map { ($0["name"], $0["count"]) }
+        }
+    }
+}
+
+/// Builds and runs the SQL for one `ProductQuery`.
+struct ProductSearchQuery {
+    static let listed =
+        "p.status = 'published' AND u.disabled = 0 AND (u.role = 'admin' OR (u.role = 'seller' AND u.seller_status = 'verified'))"
+    /// bm25 column weights: title, summary, description, tags, category, seller name.
+    static let rank = "bm25(product_search, 10.0, 4.0, 1.0, 3.0, 2.0, 2.0)"
+    static let markStart = "\u{2}", markEnd = "\u{3}"
+
+    let query: ProductQuery
+    let match: String?
+    let sort: ProductQuery.Sort
+
+    init(_ query: ProductQuery) {
+        self.query = query
+        self.match = query.text.flatMap(SearchIndex.matchExpression)
+        self.sort = match == nil && query.effectiveSort == .relevance ? .newest : query.effectiveSort
+    }
+
+    /// Sort key expression and whether it descends. Ties break on rowid in the same direction.
+    var sortKey: (sql: String, descending: Bool) {
+        switch sort {
+        case .relevance: (Self.rank, false)
+        case .newest: ("p.published_at", true)
+        case .priceAscending: ("COALESCE(p.min_price, p.price)", false)
+        case .priceDescending: ("COALESCE(p.min_price, p.price)", true)
+        case .rating: ("p.rating_avg", true)
+        case .popular: ("p.sales_count", true)
+        }
+    }
+
+    func filters(includingCategory: Bool) -> (sql: [String], arguments: StatementArguments) {
+        var sql = [Self.listed]
+        var arguments: StatementArguments = []
+        if let match {
+            sql.append("product_search MATCH ?")
+            arguments += [match]
+        }
+        if includingCategory, let category = query.category {
+            sql.append("p.category = ?")
+            arguments += [category]
+        }
+        if let kind = query.kind {
+            sql.append("p.kind = ?")
+            arguments += [kind.rawValue]
+        }
+        if let minPrice = query.minPrice {
+            sql.append("COALESCE(p.min_price, p.price) >= ?")
+            arguments += [minPrice]
+        }
+        if let maxPrice = query.maxPrice {
+            sql.append("COALESCE(p.min_price, p.price) <= ?")
+            arguments += [maxPrice]
+        }
+        if query.freeOnly { sql.append("COALESCE(p.min_price, p.price) = 0") }
+        if let minRating = query.minRating {
+            sql.append("p.rating_avg >= ?")
+            arguments += [minRating]
+        }
+        if let sellerID = query.sellerID {
+            sql.append("p.seller_id = ?")
+            arguments += [sellerID]
+        }
+        return (sql, arguments)
+    }
+
+    var from: String {
+        match == nil
+            ? "products p JOIN users u ON u.id = p.seller_id"
+            : "product_search JOIN products p ON p.rowid = product_search.rowid JOIN users u ON u.id = p.seller_id"
+    }
+
+    func run(_ db: Database) throws -> SearchResults {
+        let (conditions, arguments) = filters(includingCategory: true)
+        let key = sortKey
+        let direction = key.descending ? "DESC" : "ASC"
+        let snippet =
+            match == nil
+            ? "NULL"
+            : "snippet(product_search, -1, '\(Self.markStart)', '\(Self.markEnd)', '…', 16)"
+        var sql = """
+            SELECT * FROM (
+                SELECT p.*, u.name AS seller_name, p.rowid AS rid, \(key.sql) AS sort_key, \(snippet) AS snippet
+                FROM \(from) WHERE \(conditions.joined(separator: " AND "))
+            )
+            """
+        var allArguments = arguments
+        if let cursor = query.cursor {
+            let position = try SearchCursor(cursor)
+            let comparison = key.descending ? "<" : ">"
+            // NULL sort keys (never published) sort as if lowest.
+            sql += """
+                 WHERE (COALESCE(sort_key, -1e300) \(comparison) COALESCE(?, -1e300)
+                    OR (COALESCE(sort_key, -1e300) = COALESCE(?, -1e300) AND rid \(comparison) ?))
+                """
+            allArguments += [position.key, position.key, position.rowid]
+        }
+        let limit = max(1, min(query.limit, 100))
+        sql += " ORDER BY sort_key \(direction), rid \(direction) LIMIT ?"
+        allArguments += [limit + 1]
+
+        let rows = try Row.fetchAll(db, sql: sql, arguments: allArguments)
+        let page = rows.prefix(limit)
+        let hits = try page.map { row in
+            ProductHit(
+                product: try ProductRecord(row: row).product(sellerName: row["seller_name"]),
+                snippet: (row["snippet"] as String?).map(Self.snippetHTML))
+        }
+        var nextCursor: String?
+        if rows.count > limit, let last = page.last {
+            nextCursor = SearchCursor(key: last["sort_key"], rowid: last["rid"]).encoded
+        }
+        return SearchResults(hits: hits, nextCursor: nextCursor, categoryFacets: try facets(db))
+    }
+
+    func facets(_ db: Database) throws -> [String: Int] {
+        let (conditions, arguments) = filters(includingCategory: false)
+        let rows = try Row.fetchAll(
+            db,
+            sql: "SELECT p.category AS name, COUNT(*) AS count FROM \(from) WHERE \(conditions.joined(separator: " AND ")) GROUP BY p.category",
+            arguments: arguments)
+        return Dictionary(uniqueKeysWithValues: rows.map { ($0["name"], $0["count"]) })
+    }
+
+    /// Escapes the excerpt for HTML, then turns the match markers into `<mark>`.
+    static func snippetHTML(_ raw: String) -> String {
+        var html = ""
+        for character in raw {
+            switch character {
+            case "&": html += "&amp;"
+            case "<": html += "&lt;"
+            case ">": html += "&gt;"
+            case "\"": html += "&quot;"
+            case "'": html += "&#39;"
+            case "\u{2}": html += "<mark>"
+            case "\u{3}": html += "</mark>"
+            default: html.append(character)
+            }
+        }
+        return html
+    }
+}
+
+/// An opaque position in a result list: the last item's sort key and rowid.
+struct SearchCursor {
+    var key: DatabaseValue
+    var rowid: Int64
+
+    init(key: DatabaseValue, rowid: Int64) {
+        self.key = key
+        self.rowid = rowid
+    }
+
+    init(_ encoded: String) throws {
+        let invalid = SoukError(.badRequest, "The cursor is not one this search returned.", field: "cursor")
+        var base64 = encoded.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        guard let data = Data(base64Encoded: base64),
+            let array = try? JSONSerialization.jsonObject(with: data) as? [Any], array.count == 3,
+            let tag = array[0] as? String, let rowid = (array[2] as? NSNumber)?.int64Value
+        else { throw invalid }
+        switch tag {
+        case "n": key = .null
+        case "d":
+            // Doubles travel as their bit pattern: exact, whatever JSON does to decimals.
+            guard let bits = (array[1] as? String).flatMap(UInt64.init) else { throw invalid }
+            key = Double(bitPattern: bits).databaseValue
+        case "i": guard let value = (array[1] as? NSNumber)?.int64Value else { throw invalid }; key = value.databaseValue
+        case "s": guard let value = array[1] as? String else { throw invalid }; key = value.databaseValue
+        default: throw invalid
+        }
+        self.rowid = rowid
+    }
+
+    var encoded: String {
+        let tagged: [Any]
+        switch key.storage {
+        case .null: tagged = ["n", 0, rowid]
+        case .double(let value): tagged = ["d", String(value.bitPattern), rowid]
+        case .int64(let value): tagged = ["i", value, rowid]
+        case .string(let value): tagged = ["s", value, rowid]
+        case .blob: tagged = ["n", 0, rowid]
+        }
+        let data = (try? JSONSerialization.data(withJSONObject: tagged)) ?? Data()
+        return data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+}
