@@ -76,7 +76,7 @@ let package = Package(
         .target(
             name: "SoukCLI",
             dependencies: [
-                "SoukCore", "SoukDatabase", "SoukAuth", "SoukCatalog", "SoukHTTP",
+                "SoukCore", "SoukDatabase", "SoukAuth", "SoukCatalog", "SoukHTTP", "SoukMarkdown",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -41,9 +41,9 @@ public struct AccountAdmin: Sendable {
             return TableOutput.json(
                 users.map { user in
                     [
-                        "id": user.id, "email": user.email, "name": user.name, "role": user.role.rawValue,
-                        "seller_status": user.sellerStatus?.rawValue, "disabled": String(user.disabled),
-                        "created_at": Timestamp.rfc3339(user.createdAt),
+                        "id": .string(user.id), "email": .string(user.email), "name": .string(user.name),
+                        "role": .string(user.role.rawValue), "seller_status": user.sellerStatus.map { .string($0.rawValue) } ?? .null,
+                        "disabled": .bool(user.disabled), "created_at": .string(Timestamp.rfc3339(user.createdAt)),
                     ]
                 })
         }

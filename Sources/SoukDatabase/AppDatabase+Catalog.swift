@@ -159,3 +159,25 @@ extension AppDatabase {
         return candidate
     }
 }
+
+extension AppDatabase {
+    /// Inserts many products (and their search rows) in one transaction: the demo seeder's and
+    /// the benchmark's bulk path. Slugs must already be unique.
+    public func insertProducts(_ products: [Product]) async throws {
+        try await writer.write { db in
+            for product in products {
+                try ProductRecord(product).insert(db)
+                try SearchIndex.sync(productID: product.id, in: db)
+            }
+        }
+    }
+
+    /// Sets the rating figures directly (demo data; reviews will maintain them in their own writes).
+    public func setRating(productID: String, average: Double, count: Int) async throws {
+        try await writer.write { db in
+            try db.execute(
+                sql: "UPDATE products SET rating_avg = ?, rating_count = ? WHERE id = ?",
+                arguments: [average, count, productID])
+        }
+    }
+}

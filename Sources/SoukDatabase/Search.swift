@@ -183,10 +183,13 @@ struct ProductSearchQuery {
         return (sql, arguments)
     }
 
+    /// With text, CROSS JOIN pins the plan to "full-text matches first, then their rows": left
+    /// free, SQLite may scan every product and test MATCH on each (measured: 15 s instead of 13 ms
+    /// for a facet query over 20k products).
     var from: String {
         match == nil
             ? "products p JOIN users u ON u.id = p.seller_id"
-            : "product_search JOIN products p ON p.rowid = product_search.rowid JOIN users u ON u.id = p.seller_id"
+            : "product_search CROSS JOIN products p ON p.rowid = product_search.rowid CROSS JOIN users u ON u.id = p.seller_id"
     }
 
     func run(_ db: Database) throws -> SearchResults {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 struct ConfigCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -11,6 +12,9 @@ struct ConfigCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         func run() async throws {
             _ = try global.settings()
+            for name in ConfigLoader.unknownEnvironmentVariables(ProcessInfo.processInfo.environment) {
+                printError("warning: the environment variable \(name) is not a configuration key (typo?)")
+            }
             print("configuration OK")
         }
     }

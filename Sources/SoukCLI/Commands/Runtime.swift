@@ -86,7 +86,7 @@ enum TableOutput {
         return ([line(headers)] + rows.map(line)).joined(separator: "\n")
     }
 
-    static func json(_ objects: [[String: String?]]) -> String {
+    static func json(_ objects: [[String: JSONValue]]) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         let data = (try? encoder.encode(objects)) ?? Data("[]".utf8)

@@ -149,6 +149,12 @@ public enum ConfigLoader {
         if !errors.isEmpty { throw ConfigError(message: errors.joined(separator: "\n")) }
     }
 
+    /// `SOUK_*` variables that name no key (probably typos). `SOUK_CONFIG` names the file.
+    public static func unknownEnvironmentVariables(_ environment: [String: String]) -> [String] {
+        let known = Set(ConfigSchema.keys.map(\.environmentName) + ["SOUK_CONFIG"])
+        return environment.keys.filter { $0.hasPrefix("SOUK_") && !known.contains($0) }.sorted()
+    }
+
     /// Rules that involve several keys.
     static func checkConsistency(_ settings: Settings) throws(ConfigError) {
         var errors: [String] = []

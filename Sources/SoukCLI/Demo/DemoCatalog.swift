@@ -1,0 +1,120 @@
+import Foundation
+import SoukCore
+
+/// A deterministic generator of a realistic catalog: titles, Markdown descriptions, categories,
+/// tags, prices, ratings and sales with the skew real stores have (a few best-sellers, many
+/// quiet products, common words everywhere and rare ones here and there).
+public struct DemoCatalog {
+    public struct Item {
+        public var title: String
+        public var summary: String
+        public var description: String
+        public var category: String
+        public var tags: [String]
+        public var kind: ProductKind
+        public var price: Int
+        public var minPrice: Int?
+        public var rating: Double
+        public var ratingCount: Int
+        public var sales: Int
+        public var attributes: JSONValue
+    }
+
+    static let categories: [(name: String, kind: ProductKind, topics: [String], formats: [String])] = [
+        ("Books", .download, ["Swift", "Rust", "Python", "Kotlin", "SQL", "Concurrency", "Cooking", "Gardening", "Finance", "Writing", "Photography", "Productivity", "Marketing", "Design", "History"], ["Handbook", "Guide", "Cookbook", "Field Manual", "Workbook", "Primer", "Companion"]),
+        ("Courses", .content, ["SwiftUI", "Watercolor", "Guitar", "Machine Learning", "Public Speaking", "Copywriting", "Figma", "Excel", "Japanese", "Bread Baking", "Investing", "Yoga"], ["Masterclass", "Course", "Bootcamp", "Workshop", "Crash Course", "Academy"]),
+        ("Software", .license, ["Menu Bar", "Clipboard", "Backup", "Markdown", "Screenshot", "Invoice", "Time Tracker", "Password", "Launcher", "Color Picker", "Terminal", "Window Manager"], ["App", "Utility", "Tool", "Pro", "Studio", "Kit"]),
+        ("Templates", .download, ["Notion", "Resume", "Pitch Deck", "Budget", "Wedding", "Social Media", "Newsletter", "Landing Page", "Invoice", "Planner", "Portfolio"], ["Template", "Pack", "Bundle", "System", "Starter Kit"]),
+        ("Music", .download, ["Lo-fi", "Cinematic", "Drum", "Synthwave", "Ambient", "Jazz Piano", "Guitar Loop", "Orchestral", "Hip Hop", "Foley"], ["Sample Pack", "Loops", "Presets", "Soundtrack", "Stems"]),
+        ("Fonts", .download, ["Grotesk", "Serif", "Handwritten", "Display", "Monospace", "Script", "Slab", "Rounded"], ["Typeface", "Font Family", "Font", "Type Collection"]),
+        ("Photos", .download, ["Mountain", "Street", "Food", "Portrait", "Aerial", "Ocean", "Forest", "Desert", "Architecture", "Night City"], ["Photo Pack", "Lightroom Presets", "Stock Collection", "LUTs"]),
+        ("Design Assets", .download, ["Icon", "Illustration", "Mockup", "UI Kit", "Texture", "Gradient", "3D", "Pattern", "Brush"], ["Set", "Library", "Pack", "Collection", "Kit"]),
+        ("Games", .license, ["Puzzle", "Roguelike", "Platformer", "Card", "Tower Defense", "Racing", "Farming", "Space"], ["Game", "Adventure", "Deluxe Edition", "Simulator"]),
+        ("Memberships", .content, ["Indie Makers", "Design Critique", "Writers", "Founders", "Photographers", "Home Cooks"], ["Club", "Community", "Circle", "Membership"]),
+    ]
+    static let adjectives = [
+        "Practical", "Complete", "Modern", "Essential", "Pocket", "Advanced", "Beginner's", "Ultimate", "Minimal",
+        "Friendly", "Fearless", "Deep", "Everyday", "Professional", "Tiny", "Vintage", "Bold", "Calm", "Clever",
+        "Swift", "Handmade", "Open", "Little", "Big", "Quiet", "Bright",
+    ]
+    static let sellerNames = [
+        "Nimbus Studio", "Paper Lantern", "Quiet Fox Press", "Atlas Audio", "Pixel & Pine", "Northwind Labs",
+        "Kettle Type Foundry", "Morning Brew Courses", "Lumen Photo", "Orbit Games", "Saffron Kitchen",
+        "Copper Leaf Design", "Bytebarn", "Tidewater Music", "Ferncraft", "Glasshouse Apps",
+    ]
+    /// Words every description draws on: frequent ones appear in most products (the hard case for
+    /// bm25), rare ones in a few.
+    static let commonWords = [
+        "learn", "guide", "create", "build", "simple", "step", "includes", "lifetime", "updates", "project", "design",
+        "workflow", "beginners", "experts", "practical", "examples", "quality", "download", "access", "instant",
+    ]
+    static let rareWords = [
+        "kintsugi", "zettelkasten", "sourdough", "risograph", "bonsai", "letterpress", "cyanotype", "haiku",
+        "origami", "calligraphy", "fermentation", "telescope", "marquetry", "sashiko", "tessellation", "vellum",
+        "quasar", "madder", "gouache", "embroidery", "patina", "monotype", "ikebana", "shibori",
+    ]
+
+    private var random: SplitMix64
+
+    public init(seed: UInt64) { random = SplitMix64(seed: seed) }
+
+    public static func sellerName(_ index: Int) -> String {
+        index < sellerNames.count ? sellerNames[index] : "\(sellerNames[index % sellerNames.count]) \(index / sellerNames.count + 1)"
+    }
+
+    public mutating func next() -> Item {
+        let category = Self.categories[random.below(Self.categories.count)]
+        let topic = category.topics[random.below(category.topics.count)]
+        let format = category.formats[random.below(category.formats.count)]
+        let adjective = Self.adjectives[random.below(Self.adjectives.count)]
+        let title = random.chance(0.3) ? "\(topic) \(format)" : "\(adjective) \(topic) \(format)"
+        let rare = (0..<2).map { _ in Self.rareWords[random.below(Self.rareWords.count)] }
+        var sentences = [
+            "The \(title) helps you \(word()) and \(word()) with \(topic.lowercased()) — \(word()) by \(word()).",
+            "It includes \(2 + random.below(40)) \(random.chance(0.5) ? "lessons" : "chapters") with practical examples for beginners and experts.",
+            "Made with care by an independent creator; lifetime updates and instant download access.",
+        ]
+        if random.chance(0.15) { sentences.append("Inspired by \(rare[0]) and \(rare[1]).") }
+        for _ in 0..<random.below(4) {
+            sentences.append("\(word().capitalized) your \(word()) \(word()) and \(word()) \(topic.lowercased()) \(word()).")
+        }
+        let description = "## \(title)\n\n" + sentences.joined(separator: " ") + "\n\n- \(word()) \(word())\n- \(word()) \(topic.lowercased())\n"
+        let tags = Array(Set([topic.lowercased(), format.lowercased(), category.name.lowercased(), word()])).sorted()
+        let price = [0, 0, 300, 500, 900, 1200, 1500, 1900, 2400, 2900, 3900, 4900, 7900, 9900, 14900][random.below(15)]
+        let payWhatYouWant = price > 0 && random.chance(0.1)
+        let sales = Int(pow(random.unit(), 6) * 5000)  // most products sell little
+        let ratingCount = sales == 0 ? 0 : random.below(min(sales, 400) + 1)
+        let rating = ratingCount == 0 ? 0 : (30 + Double(random.below(21))) / 10
+        return Item(
+            title: title, summary: "\(adjective) \(topic.lowercased()) \(format.lowercased()) for \(word()) \(word()).",
+            description: description, category: category.name, tags: tags, kind: category.kind, price: price,
+            minPrice: payWhatYouWant ? price / 2 : nil, rating: rating, ratingCount: ratingCount, sales: sales,
+            attributes: .object([
+                "format": .string(format.lowercased()), "version": .string("1.\(random.below(10))"),
+                "pages": .number(Double(20 + random.below(400))),
+            ]))
+    }
+
+    /// A word from the shared vocabulary, common words far more often than rare ones.
+    private mutating func word() -> String {
+        random.chance(0.97)
+            ? Self.commonWords[Int(pow(random.unit(), 2) * Double(Self.commonWords.count))]
+            : Self.rareWords[random.below(Self.rareWords.count)]
+    }
+}
+
+/// A small, fast, seedable generator (reproducible catalogs for benchmarks).
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+    mutating func chance(_ p: Double) -> Bool { unit() < p }
+}

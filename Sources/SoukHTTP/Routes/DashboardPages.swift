@@ -1,0 +1,186 @@
+import Foundation
+import Hummingbird
+import SoukCatalog
+import SoukCore
+import SoukDatabase
+
+/// The seller dashboard: the seller's products in every status, create and edit forms, status
+/// buttons, files (uploaded by `/assets/upload.js` through the JSON API) and private pages.
+/// Verified sellers and admins only; a pending seller is told why with a 403 page.
+struct DashboardPages: Sendable {
+    let services: AppServices
+    var pages: Pages { services.pages }
+    var catalog: CatalogService { services.catalog }
+
+    func register(on router: Router<SoukRequestContext>) {
+        router.get("dashboard", use: index)
+        router.get("dashboard/new", use: newProduct)
+        router.post("dashboard/products", use: create)
+        router.get("dashboard/products/:id", use: edit)
+        router.post("dashboard/products/:id", use: update)
+        router.post("dashboard/products/:id/status", use: changeStatus)
+        router.post("dashboard/products/:id/pages", use: putPage)
+    }
+
+    // MARK: Product list
+
+    @Sendable func index(_ request: Request, context: SoukRequestContext) async throws -> Response {
+        guard context.identity != nil else { return Pages.redirect(to: "/signin") }
+        let seller = try context.require(.verifiedSeller)
+        let products = try await services.database.products(sellerID: seller.id)
+        var values: [String: Any] = [:]
+        if !products.isEmpty {
+            values["products"] = products.map { product -> [String: Any] in
+                var card = StoreViews.card(product)
+                card["edit_url"] = "/dashboard/products/\(product.id)"
+                card["updated_at"] = Timestamp.rfc3339(product.updatedAt)
+                return card
+            }
+        }
+        return pages.render("dashboard", title: "Dashboard", context: context, values)
+    }
+
+    // MARK: Create
+
+    @Sendable func newProduct(_ request: Request, context: SoukRequestContext) async throws -> Response {
+        guard context.identity != nil else { return Pages.redirect(to: "/signin") }
+        try context.require(.verifiedSeller)
+        return pages.render(
+            "dashboard_new", title: "New product", context: context,
+            ["form": ProductForm(currency: services.settings.store.currency).values])
+    }
+
+    @Sendable func create(_ request: Request, context: SoukRequestContext) async throws -> Response {
+        let seller = try context.require(.verifiedSeller)
+        let form = try await request.decodeForm(ProductForm.self, limit: services.maxBodyBytes)
+        do {
+            let fields = try form.fields(defaultCurrency: services.settings.store.currency)
+            let product = try await catalog.create(ProductInput(fields), by: seller)
+            context.logger.info("product created", metadata: ["product": "\(product.id)", "seller": "\(seller.id)"])
+            return Pages.redirect(to: "/dashboard/products/\(product.id)?created=1")
+        } catch let error as SoukError where error.code == .validationFailed {
+            return pages.render(
+                "dashboard_new", title: "New product", status: ProblemMapping.status(for: error.code), context: context,
+                ["form": form.values, "error": error.detail])
+        }
+    }
+
+    // MARK: Edit
+
+    @Sendable func edit(_ request: Request, context: SoukRequestContext) async throws -> Response {
+        guard context.identity != nil else { return Pages.redirect(to: "/signin") }
+        let (_, product) = try await ownProduct(context)
+        let query = request.formQuery
+        var extra: [String: Any] = [:]
+        if query["created"] != nil { extra["flash"] = "Product created as a draft. Add files, then publish it." }
+        if query["saved"] != nil { extra["flash"] = "Changes saved." }
+        if let status = query["status"], let changed = ProductStatus(rawValue: status) {
+            extra["flash"] = changed == .published ? "Published: the product is now listed in the store." : "The product is now \(status)."
+        }
+        if let slug = query["page"], let page = try await services.database.page(productID: product.id, slug: slug) {
+            extra["page_form"] = ["slug": page.slug, "title": page.title, "body": page.body]
+        }
+        return try await editPage(product, form: ProductForm(product), context: context, extra: extra)
+    }
+
+    @Sendable func update(_ request: Request, context: SoukRequestContext) async throws -> Response {
+        let (user, product) = try await ownProduct(context)
+        let form = try await request.decodeForm(ProductForm.self, limit: services.maxBodyBytes)
+        do {
+            let fields = try form.fields(defaultCurrency: product.price.currency)
+            _ = try await catalog.update(id: product.id, ProductPatch(fields), by: user)
+            return Pages.redirect(to: "/dashboard/products/\(product.id)?saved=1")
+        } catch let error as SoukError where error.code == .validationFailed {
+            return try await editPage(
+                product, form: form, context: context, status: ProblemMapping.status(for: error.code),
+                extra: ["error": error.detail])
+        }
+    }
+
+    struct StatusForm: Decodable {
+        var status: String?
+    }
+
+    @Sendable func changeStatus(_ request: Request, context: SoukRequestContext) async throws -> Response {
+        let (user, product) = try await ownProduct(context)
+        let form = try await request.decodeForm(StatusForm.self, limit: services.maxBodyBytes)
+        guard let status = form.status.flatMap(ProductStatus.init(rawValue:)) else {
+            throw SoukError.validation("status", "Choose published, draft or archived.")
+        }
+        var patch = ProductPatch()
+        patch.status = status
+        _ = try await catalog.update(id: product.id, patch, by: user)
+        context.logger.info("product status changed", metadata: ["product": "\(product.id)", "status": "\(status.rawValue)"])
+        return Pages.redirect(to: "/dashboard/products/\(product.id)?status=\(status.rawValue)")
+    }
+
+    // MARK: Private pages
+
+    struct PageForm: Decodable {
+        var slug: String?
+        var title: String?
+        var body: String?
+    }
+
+    @Sendable func putPage(_ request: Request, context: SoukRequestContext) async throws -> Response {
+        let (user, product) = try await ownProduct(context)
+        let form = try await request.decodeForm(PageForm.self, limit: services.maxBodyBytes)
+        let slug = (form.slug ?? "").trimmingCharacters(in: .whitespaces).lowercased()
+        do {
+            _ = try await catalog.putPage(
+                productID: product.id, slug: slug, title: form.title ?? "", body: form.body ?? "", by: user)
+            return Pages.redirect(to: "/dashboard/products/\(product.id)?saved=1")
+        } catch let error as SoukError where error.code == .validationFailed {
+            return try await editPage(
+                product, form: ProductForm(product), context: context, status: ProblemMapping.status(for: error.code),
+                extra: [
+                    "page_error": error.detail,
+                    "page_form": ["slug": form.slug ?? "", "title": form.title ?? "", "body": form.body ?? ""],
+                ])
+        }
+    }
+
+    // MARK: Helpers
+
+    /// The seller's own product from the `:id` parameter. Someone else's is "not found": product
+    /// IDs of other sellers leak nothing, not even their existence.
+    private func ownProduct(_ context: SoukRequestContext) async throws -> (User, Product) {
+        let user = try context.require(.verifiedSeller)
+        let id = try context.decodedParameter("id")
+        guard let product = try await services.database.product(id: id), product.sellerID == user.id else {
+            throw SoukError.notFound("The product \(id)")
+        }
+        return (user, product)
+    }
+
+    private func editPage(
+        _ product: Product, form: ProductForm, context: SoukRequestContext, status: HTTPResponse.Status = .ok,
+        extra: [String: Any] = [:]
+    ) async throws -> Response {
+        let files = try await services.database.currentFiles(productID: product.id)
+        let privatePages = product.kind == .content ? try await services.database.pages(productID: product.id) : []
+        let uploadPath = "/api/v1/products/\(product.id)/files"
+        var values: [String: Any] = [
+            "product": StoreViews.card(product),
+            "form": form.values,
+            "files": StoreViews.section(files.map(StoreViews.file)),
+            "upload_url": uploadPath,
+            "curl_command":
+                "curl -X POST -H \"Authorization: Bearer $SOUK_TOKEN\" -H \"Content-Type: application/octet-stream\" "
+                + "--data-binary @book.pdf \"\(services.settings.publicBaseURL)\(uploadPath)?filename=book.pdf\"",
+            "can_publish": product.status != .published,
+            "can_unpublish": product.status == .published,
+            "can_archive": product.status != .archived,
+            "is_content": product.kind == .content,
+            "private_pages": StoreViews.section(
+                privatePages.map { page -> [String: Any] in
+                    [
+                        "slug": page.slug, "title": page.title,
+                        "edit_url": "/dashboard/products/\(product.id)?page=\(StoreViews.pathComponent(page.slug))#pages",
+                    ]
+                }),
+        ]
+        values.merge(extra) { $1 }
+        return pages.render("dashboard_product", title: "Edit \(product.title)", status: status, context: context, values)
+    }
+}

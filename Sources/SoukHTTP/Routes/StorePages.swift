@@ -1,0 +1,213 @@
+import Foundation
+import Hummingbird
+import SoukCatalog
+import SoukCore
+import SoukDatabase
+
+/// The public store, server-rendered: home, search, category and seller listings, product pages.
+/// Only listed products appear (published, by a seller who may sell); a draft's page is shown to
+/// its seller and admins only.
+struct StorePages: Sendable {
+    let services: AppServices
+    var pages: Pages { services.pages }
+    var database: AppDatabase { services.database }
+
+    func register(on router: Router<SoukRequestContext>) {
+        router.get("/", use: home)
+        router.get("search", use: search)
+        router.get("categories/:name", use: category)
+        router.get("sellers/:id", use: seller)
+        router.get("products/:slug", use: product)
+    }
+
+    // MARK: Home
+
+    @Sendable func home(_ request: Request, context: SoukRequestContext) async throws -> Response {
+        context.allowAnyone()
+        var newest = ProductQuery()
+        newest.sort = .newest
+        newest.limit = 8
+        var popular = ProductQuery()
+        popular.sort = .popular
+        popular.limit = 8
+        let newestHits = try await database.search(newest).hits
+        let bestSelling = try await database.search(popular).hits.filter { $0.product.salesCount > 0 }
+        let categories = try await database.categories()
+        var values: [String: Any] = [
+            "categories": categories.map { ["name": $0.name, "count": $0.count, "url": StoreViews.categoryURL($0.name)] }
+        ]
+        if !newestHits.isEmpty { values["newest"] = ["products": newestHits.map { StoreViews.card($0.product) }] }
+        if !bestSelling.isEmpty { values["best_selling"] = ["products": bestSelling.map { StoreViews.card($0.product) }] }
+        return pages.render("home", title: services.settings.store.name, context: context, values)
+    }
+
+    // MARK: Search
+
+    /// `GET /search`: the API's parameters (prices in minor units), plus `min` and `max` typed in
+    /// major units by the form. Whatever is typed, the answer is a page: a parameter that does not
+    /// parse is dropped with a note, never a 400.
+    @Sendable func search(_ request: Request, context: SoukRequestContext) async throws -> Response {
+        context.allowAnyone()
+        var parameters = request.formQuery
+        var notices: [String] = []
+        let currency = services.settings.store.currency
+        for (field, apiName) in [("min", "min_price"), ("max", "max_price")] {
+            guard let typed = parameters[field]?.trimmingCharacters(in: .whitespaces), !typed.isEmpty else { continue }
+            if let minor = MoneyFormat.minorUnits(typed, currency: currency) {
+                parameters[apiName] = String(minor)
+            } else {
+                notices.append("“\(typed)” is not an amount; the \(field == "min" ? "minimum" : "maximum") price was ignored.")
+            }
+        }
+        let (results, query, more) = try await listing(parameters)
+        notices += more
+        let categories = try await database.categories()
+
+        let base = linkParameters(query)
+        var values: [String: Any] = [
+            "q": query.text ?? "",
+            "min": query.minPrice.map { MoneyFormat.major($0, currency: currency) } ?? "",
+            "max": query.maxPrice.map { MoneyFormat.major($0, currency: currency) } ?? "",
+            "currency": currency,
+            "free": query.freeOnly,
+            "category_options": options(
+                [("", "All categories")] + categories.map { ($0.name, "\($0.name) (\($0.count))") }
+                    + (query.category.map { name in categories.contains { $0.name == name } ? [] : [(name, name)] } ?? []),
+                selected: query.category ?? ""),
+            "kind_options": options(
+                [("", "Any kind")] + ProductKind.allCases.map { ($0.rawValue, $0.rawValue.capitalized) },
+                selected: query.kind?.rawValue ?? ""),
+            "rating_options": options(
+                [("", "Any rating"), ("1", "1+ stars"), ("2", "2+ stars"), ("3", "3+ stars"), ("4", "4+ stars")],
+                selected: query.minRating.map(ratingText) ?? ""),
+            "sort_options": options(
+                [
+                    ("", "Best match"), ("newest", "Newest"), ("price_asc", "Price: low to high"),
+                    ("price_desc", "Price: high to low"), ("rating", "Top rated"), ("popular", "Best-selling"),
+                ], selected: query.sort?.rawValue ?? ""),
+            "facets": results.categoryFacets.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { name, count in
+                [
+                    "name": name, "count": count, "selected": name == query.category,
+                    "url": "/search?" + StoreViews.queryString(base.filter { $0.0 != "category" } + [("category", name)]),
+                ] as [String: Any]
+            },
+        ]
+        if query.category != nil {
+            values["all_categories_url"] = "/search?" + StoreViews.queryString(base.filter { $0.0 != "category" })
+        }
+        addResults(results, base: base, path: "/search", to: &values)
+        if !notices.isEmpty { values["notices"] = notices }
+        let title = query.text.map { "Search: \($0)" } ?? "Search"
+        return pages.render("search", title: title, context: context, values)
+    }
+
+    // MARK: Category and seller listings
+
+    @Sendable func category(_ request: Request, context: SoukRequestContext) async throws -> Response {
+        context.allowAnyone()
+        let name = try context.decodedParameter("name")
+        var parameters = request.formQuery.filter { ["sort", "cursor"].contains($0.key) }
+        parameters["category"] = name
+        let (results, query, _) = try await listing(parameters)
+        guard !results.hits.isEmpty || query.cursor != nil else { throw SoukError.notFound("The category “\(name)”") }
+        var values: [String: Any] = [
+            "heading": name, "lead": "Products in this category.",
+            "search_url": "/search?" + StoreViews.queryString([("category", name)]),
+        ]
+        addResults(results, base: linkParameters(query).filter { $0.0 == "sort" }, path: StoreViews.categoryURL(name), to: &values)
+        return pages.render("listing", title: name, context: context, values)
+    }
+
+    @Sendable func seller(_ request: Request, context: SoukRequestContext) async throws -> Response {
+        context.allowAnyone()
+        let id = try context.decodedParameter("id")
+        guard let seller = try await database.user(id: id), seller.canSell, !seller.disabled else {
+            throw SoukError.notFound("The seller \(id)")
+        }
+        var parameters = request.formQuery.filter { ["sort", "cursor"].contains($0.key) }
+        parameters["seller"] = seller.id
+        let (results, query, _) = try await listing(parameters)
+        var values: [String: Any] = [
+            "heading": seller.name, "lead": "Products by \(seller.name).",
+            "search_url": "/search?" + StoreViews.queryString([("seller", seller.id)]),
+        ]
+        addResults(
+            results, base: linkParameters(query).filter { $0.0 == "sort" }, path: "/sellers/\(StoreViews.pathComponent(id))",
+            to: &values)
+        return pages.render("listing", title: seller.name, context: context, values)
+    }
+
+    // MARK: Product page
+
+    @Sendable func product(_ request: Request, context: SoukRequestContext) async throws -> Response {
+        let user = context.allowAnyone()
+        let product = try await services.catalog.visibleProduct(slug: try context.decodedParameter("slug"), to: user)
+        let files = try await database.currentFiles(productID: product.id)
+        let privatePages = product.kind == .content ? try await database.pages(productID: product.id) : []
+        var values: [String: Any] = [
+            "product": StoreViews.card(product),
+            "description_html": product.descriptionHTML,
+            "attributes": StoreViews.section(StoreViews.attributes(product.attributesJSON)),
+            "tags": StoreViews.section(product.tags.map { ["name": $0, "url": "/search?" + StoreViews.queryString([("q", $0)])] }),
+            "files": StoreViews.section(files.map(StoreViews.file)),
+            "private_pages": StoreViews.section(privatePages.map { ["title": $0.title] }),
+            "rating": product.ratingCount > 0 ? StoreViews.rating(product) : "No ratings yet",
+            "is_owner": user?.id == product.sellerID,
+        ]
+        if let stock = product.stock { values["stock"] = stock == 0 ? "Sold out" : "\(stock) left" }
+        if product.status != .published { values["unlisted_status"] = product.status.rawValue }
+        if user?.id == product.sellerID { values["edit_url"] = "/dashboard/products/\(product.id)" }
+        return pages.render("product", title: product.title, context: context, values)
+    }
+
+    // MARK: Helpers
+
+    /// Runs a listing query from page parameters. Invalid parameters are dropped (each with a note
+    /// for the page) rather than failing: a shared or hand-edited link still shows products.
+    private func listing(_ parameters: [String: String]) async throws -> (SearchResults, ProductQuery, [String]) {
+        var parameters = parameters
+        var notices: [String] = []
+        var query = ProductQuery()
+        for _ in 0..<12 {
+            do {
+                query = try ProductQuery(parameters: parameters)
+                break
+            } catch let error as SoukError where error.code == .badRequest {
+                guard let field = error.field, parameters.removeValue(forKey: field) != nil else { break }
+                notices.append(error.detail)
+            }
+        }
+        do {
+            return (try await database.search(query), query, notices)
+        } catch let error as SoukError where error.code == .badRequest && query.cursor != nil {
+            query.cursor = nil
+            notices.append("That page link no longer fits this search; here is the first page.")
+            return (try await database.search(query), query, notices)
+        }
+    }
+
+    /// The query as link parameters (API names, minor units), for facet and next-page links.
+    private func linkParameters(_ query: ProductQuery) -> [(String, String)] {
+        [
+            ("q", query.text ?? ""), ("category", query.category ?? ""), ("kind", query.kind?.rawValue ?? ""),
+            ("min_price", query.minPrice.map(String.init) ?? ""), ("max_price", query.maxPrice.map(String.init) ?? ""),
+            ("min_rating", query.minRating.map(ratingText) ?? ""), ("seller", query.sellerID ?? ""),
+            ("free", query.freeOnly ? "true" : ""), ("sort", query.sort?.rawValue ?? ""),
+        ]
+    }
+
+    private func addResults(_ results: SearchResults, base: [(String, String)], path: String, to values: inout [String: Any]) {
+        if !results.hits.isEmpty { values["products"] = results.hits.map { StoreViews.card($0.product, snippet: $0.snippet) } }
+        if let cursor = results.nextCursor {
+            values["next_url"] = path + "?" + StoreViews.queryString(base + [("cursor", cursor)])
+        }
+    }
+
+    private func ratingText(_ rating: Double) -> String {
+        rating.rounded() == rating ? String(Int(rating)) : String(rating)
+    }
+
+    private func options(_ choices: [(String, String)], selected: String) -> [[String: Any]] {
+        choices.map { ["value": $0.0, "label": $0.1, "selected": $0.0 == selected] }
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import Hummingbird
+import SoukCore
+import SoukDatabase
+
+/// The values templates show for catalog objects. Every string here is escaped by the template
+/// (`{{…}}`); only `description_html` (sanitised by libcmark) and `snippet` (escaped by Search,
+/// with `<mark>`) are meant for `{{{…}}}`.
+enum StoreViews {
+    static func card(_ product: Product, snippet: String? = nil) -> [String: Any] {
+        var card: [String: Any] = [
+            "id": product.id, "title": product.title, "slug": product.slug, "url": productURL(product),
+            "seller_name": product.sellerName, "seller_url": "/sellers/\(pathComponent(product.sellerID))",
+            "category": product.category, "category_url": categoryURL(product.category), "kind": product.kind.rawValue,
+            "price_label": MoneyFormat.price(product.price), "status": product.status.rawValue,
+            "is_published": product.status == .published, "is_draft": product.status == .draft,
+            "is_archived": product.status == .archived,
+        ]
+        if !product.summary.isEmpty { card["summary"] = product.summary }
+        if let snippet, !snippet.isEmpty { card["snippet"] = snippet }
+        if product.ratingCount > 0 { card["rating"] = rating(product) }
+        return card
+    }
+
+    static func rating(_ product: Product) -> String {
+        String(format: "%.1f", product.ratingAverage) + " / 5 (\(product.ratingCount) rating\(product.ratingCount == 1 ? "" : "s"))"
+    }
+
+    static func file(_ file: ProductFile) -> [String: Any] {
+        [
+            "id": file.id, "name": file.name, "version": file.version, "size_label": MoneyFormat.size(file.size),
+            "size": file.size, "sha256": file.sha256, "sha256_short": String(file.sha256.prefix(12)),
+            "uploaded_at": Timestamp.rfc3339(file.createdAt),
+        ]
+    }
+
+    /// The product's attributes as a key/value list, values written plainly (no JSON quotes).
+    static func attributes(_ json: String) -> [[String: String]] {
+        guard case .object(let object)? = JSONValue.parse(json) else { return [] }
+        return object.keys.sorted().map { key in ["name": key, "value": plain(object[key] ?? .null)] }
+    }
+
+    static func plain(_ value: JSONValue) -> String {
+        switch value {
+        case .null: ""
+        case .bool(let bool): bool ? "yes" : "no"
+        case .number(let number):
+            number.rounded() == number && abs(number) < 1e15 ? String(Int(number)) : String(number)
+        case .string(let string): string
+        case .array(let items): items.map(plain).joined(separator: ", ")
+        case .object: value.jsonText
+        }
+    }
+
+    /// A list for a `{{#name}}…{{#items}}…{{/items}}…{{/name}}` section: false when empty, so the
+    /// heading around the list is left out too.
+    static func section(_ items: [[String: Any]]) -> Any {
+        items.isEmpty ? false : ["items": items]
+    }
+
+    static func productURL(_ product: Product) -> String { "/products/\(pathComponent(product.slug))" }
+    static func categoryURL(_ name: String) -> String { "/categories/\(pathComponent(name))" }
+
+    /// Percent-encodes everything but unreserved characters, for a path segment or a query value.
+    static func pathComponent(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? ""
+    }
+
+    static let unreserved = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")
+
+    /// `[("q", "a b"), ("sort", "newest")]` → "q=a%20b&sort=newest" (empty values left out).
+    static func queryString(_ pairs: [(String, String)]) -> String {
+        pairs.filter { !$0.1.isEmpty }.map { "\(pathComponent($0.0))=\(pathComponent($0.1))" }.joined(separator: "&")
+    }
+}
+
+extension Request {
+    /// The query string as an HTML form sends it (`+` is a space), last value wins. Hummingbird's
+    /// `queryParameters` leaves `+` alone, which is right for the API but not for GET forms.
+    var formQuery: [String: String] {
+        var result: [String: String] = [:]
+        for pair in (uri.query ?? "").split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ text: Substring) -> String {
+                let spaced = text.replacingOccurrences(of: "+", with: " ")
+                return spaced.removingPercentEncoding ?? spaced
+            }
+            let name = decode(parts[0])
+            guard !name.isEmpty else { continue }
+            result[name] = parts.count == 2 ? decode(parts[1]) : ""
+        }
+        return result
+    }
+}
+
+extension RequestContext {
+    /// A path parameter, percent-decoded (Hummingbird matches the raw path).
+    func decodedParameter(_ name: String) throws -> String {
+        let raw = try parameters.require(name)
+        return raw.removingPercentEncoding ?? raw
+    }
+}
