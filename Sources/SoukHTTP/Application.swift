@@ -82,6 +82,8 @@ public func buildApplication(_ environment: AppEnvironment) async throws -> some
     AccountAPI(services: services).register(on: router)
     AccountPages(services: services).register(on: router)
     ProductsAPI(services: services).register(on: router)
+    StorePages(services: services).register(on: router)
+    DashboardPages(services: services).register(on: router)
 
     return Application(
         router: router,

@@ -2,7 +2,7 @@ import Hummingbird
 import SoukAuth
 import SoukCore
 
-/// The server-rendered account pages: home, sign up, sign in, sign out, account and tokens.
+/// The server-rendered account pages: sign up, sign in, sign out, account and tokens.
 /// Forms post back to the same path; a failed form is shown again with the error and the values.
 struct AccountPages: Sendable {
     let services: AppServices
@@ -10,7 +10,6 @@ struct AccountPages: Sendable {
     var flow: SignInFlow { SignInFlow(services: services) }
 
     func register(on router: Router<SoukRequestContext>) {
-        router.get("/", use: home)
         router.get("signup", use: signUpForm)
         router.post("signup", use: signUp)
         router.get("signin", use: signInForm)
@@ -19,11 +18,6 @@ struct AccountPages: Sendable {
         router.get("account", use: account)
         router.post("account/tokens", use: createToken)
         router.post("account/tokens/:id/delete", use: deleteToken)
-    }
-
-    @Sendable func home(_ request: Request, context: SoukRequestContext) async throws -> Response {
-        context.allowAnyone()
-        return pages.render("home", title: services.settings.store.name, context: context)
     }
 
     // MARK: Sign up

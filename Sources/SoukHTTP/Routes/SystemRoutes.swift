@@ -17,6 +17,11 @@ struct SystemRoutes: Sendable {
             response.headers[.cacheControl] = "public, max-age=3600"
             return response
         }
+        router.get("assets/upload.js") { _, _ in
+            var response = try asset("upload.js", type: "text/javascript; charset=utf-8")
+            response.headers[.cacheControl] = "public, max-age=3600"
+            return response
+        }
     }
 
     struct HealthBody: Encodable, Sendable {
