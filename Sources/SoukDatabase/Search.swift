@@ -44,7 +44,9 @@ enum SearchIndex {
         if !current.isEmpty { words.append(current) }
         words = Array(words.prefix(8).map { String($0.prefix(40)).lowercased() })
         guard !words.isEmpty else { return nil }
-        let endsWithWord = text.last.map { $0.isLetter || $0.isNumber } ?? false
+        // A one-letter prefix would expand to every indexed word with that letter: too costly
+        // for what it finds. From two letters on, the prefix index answers it.
+        let endsWithWord = (text.last.map { $0.isLetter || $0.isNumber } ?? false) && words.last!.count >= 2
         return words.enumerated().map { index, word in
             index == words.count - 1 && endsWithWord ? "\"\(word)\"*" : "\"\(word)\""
         }.joined(separator: " ")
@@ -71,6 +73,8 @@ public struct ProductQuery: Sendable, Equatable {
     public var sort: Sort?
     public var limit = 24
     public var cursor: String?
+    /// Count listed products per category for this query (the store's facet list).
+    public var includeFacets = true
 
     public init() {}
 
@@ -232,7 +236,7 @@ struct ProductSearchQuery {
         if rows.count > limit, let last = page.last {
             nextCursor = SearchCursor(key: last["sort_key"], rowid: last["rid"]).encoded
         }
-        return SearchResults(hits: hits, nextCursor: nextCursor, categoryFacets: try facets(db))
+        return SearchResults(hits: hits, nextCursor: nextCursor, categoryFacets: query.includeFacets ? try facets(db) : [:])
     }
 
     func facets(_ db: Database) throws -> [String: Int] {

@@ -44,8 +44,8 @@ struct ProductForm: Decodable, Sendable {
     }
 
     func fields(defaultCurrency: String) throws -> Fields {
-        let currency = try CatalogRules.currency(
-            (currency ?? "").trimmingCharacters(in: .whitespaces).isEmpty ? defaultCurrency : currency!.trimmingCharacters(in: .whitespaces))
+        let typedCurrency = (currency ?? "").trimmingCharacters(in: .whitespaces)
+        let currency = try CatalogRules.currency(typedCurrency.isEmpty ? defaultCurrency : typedCurrency)
         guard let kind = ProductKind(rawValue: kind ?? "download") else {
             throw SoukError.validation("kind", "Choose download, license or content.")
         }
@@ -64,8 +64,9 @@ struct ProductForm: Decodable, Sendable {
     static func money(_ raw: String?, field: String, currency: String) throws -> Int? {
         guard let raw = raw?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
         guard let minor = MoneyFormat.minorUnits(raw, currency: currency) else {
+            let what = field == "price" ? "price" : "minimum price"
             throw SoukError.validation(
-                field, "Write the \(field == "price" ? "price" : "minimum price") as an amount such as \(MoneyFormat.major(1999, currency: currency)).")
+                field, "Write the \(what) as an amount such as \(MoneyFormat.major(1999, currency: currency)).")
         }
         return minor
     }
@@ -73,7 +74,8 @@ struct ProductForm: Decodable, Sendable {
     static func count(_ raw: String?, field: String) throws -> Int? {
         guard let raw = raw?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
         guard let value = Int(raw), value >= 0 else {
-            throw SoukError.validation(field, "\(field.replacingOccurrences(of: "_", with: " ").capitalized) is a whole number, or empty.")
+            let name = field.replacingOccurrences(of: "_", with: " ").capitalized
+            throw SoukError.validation(field, "\(name) is a whole number, or empty.")
         }
         return value
     }

@@ -75,7 +75,9 @@ struct DashboardPages: Sendable {
         if query["created"] != nil { extra["flash"] = "Product created as a draft. Add files, then publish it." }
         if query["saved"] != nil { extra["flash"] = "Changes saved." }
         if let status = query["status"], let changed = ProductStatus(rawValue: status) {
-            extra["flash"] = changed == .published ? "Published: the product is now listed in the store." : "The product is now \(status)."
+            extra["flash"] =
+                changed == .published
+                ? "Published: the product is now listed in the store." : "The product is now \(status)."
         }
         if let slug = query["page"], let page = try await services.database.page(productID: product.id, slug: slug) {
             extra["page_form"] = ["slug": page.slug, "title": page.title, "body": page.body]

@@ -1,0 +1,355 @@
+import Foundation
+import GRDB
+import SoukCore
+import SoukDatabase
+import Testing
+
+/// A clock tests set by hand, so several products can share a publication time (sort ties).
+private final class ManualClock: WallClock, @unchecked Sendable {
+    private let lock = NSLock()
+    private var current = Date(timeIntervalSince1970: 1_800_000_000)
+    func now() -> Date { lock.withLock { current } }
+    func set(_ date: Date) { lock.withLock { current = date } }
+}
+
+/// A temp database with sellers, and a terse way to add products to it.
+private struct Catalog {
+    let database: AppDatabase
+    let clock = ManualClock()
+
+    init() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("souk-search-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        database = try AppDatabase(path: directory.appendingPathComponent("souk.db").path, clock: clock)
+    }
+
+    func seller(_ email: String, name: String, role: Role = .seller, verified: Bool = true) async throws -> User {
+        var user = try await database.insertUser(email: email, name: name, passwordHash: "x", role: role)
+        if role == .seller && verified { user = try await database.setSellerStatus(email: email, .verified) }
+        return user
+    }
+
+    @discardableResult
+    func product(
+        _ title: String, by seller: User, summary: String = "", description: String = "", category: String = "Books",
+        tags: [String] = [], kind: ProductKind = .download, price: Int = 1000, minPrice: Int? = nil,
+        status: ProductStatus = .published, rating: Double = 0, sales: Int = 0, publishedAt: Date? = nil
+    ) async throws -> Product {
+        let now = clock.now()
+        let id = database.ids.make(.product)
+        return try await database.insertProduct(
+            Product(
+                id: id, sellerID: seller.id, sellerName: seller.name, title: title,
+                slug: title.lowercased().replacingOccurrences(of: " ", with: "-"), summary: summary,
+                description: description, descriptionHTML: "", category: category, tags: tags, kind: kind,
+                price: Price(amount: price, currency: "USD", minimum: minPrice), stock: nil, status: status,
+                attributesJSON: "{}", downloadLimit: nil, activationLimit: nil, ratingAverage: rating, ratingCount: rating > 0 ? 1 : 0,
+                salesCount: sales, createdAt: now, updatedAt: now,
+                publishedAt: status == .published ? (publishedAt ?? now) : nil))
+    }
+
+    func search(_ configure: (inout ProductQuery) -> Void) async throws -> SearchResults {
+        var query = ProductQuery()
+        configure(&query)
+        return try await database.search(query)
+    }
+
+    func titles(_ configure: (inout ProductQuery) -> Void) async throws -> [String] {
+        try await search(configure).hits.map(\.product.title)
+    }
+
+    /// Every page of a query, following `next_cursor`, as product IDs.
+    func allPages(limit: Int, _ configure: (inout ProductQuery) -> Void) async throws -> [String] {
+        var ids: [String] = []
+        var cursor: String?
+        var pages = 0
+        repeat {
+            let page = try await search { query in
+                configure(&query)
+                query.limit = limit
+                query.cursor = cursor
+            }
+            #expect(page.hits.count <= limit)
+            ids += page.hits.map(\.product.id)
+            cursor = page.nextCursor
+            pages += 1
+            if cursor != nil { #expect(page.hits.count == limit, "only the last page may be short") }
+        } while cursor != nil && pages < 100
+        return ids
+    }
+
+    /// The number of rows in the FTS index.
+    func indexedCount() async throws -> Int {
+        try await database.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM product_search") ?? -1 }
+    }
+}
+
+@Suite("Catalog search")
+struct SearchTests {
+    @Test("A title match ranks above a description match; the last word is a prefix")
+    func rankingAndPrefix() async throws {
+        let catalog = try Catalog()
+        let ada = try await catalog.seller("ada@example.com", name: "Ada")
+        try await catalog.product(
+            "Server Recipes", by: ada, description: "Swift on the server. Swift everywhere, swift and more swift.")
+        try await catalog.product("Swift Concurrency Handbook", by: ada, description: "Actors and tasks.")
+        try await catalog.product("Gardening", by: ada, description: "Plants.", tags: ["outdoor"])
+        try await catalog.product("Kotlin Notes", by: ada, summary: "Nothing about that other language")
+
+        #expect(try await catalog.titles { $0.text = "swi" }.first == "Swift Concurrency Handbook")
+        #expect(try await catalog.titles { $0.text = "swift" } == ["Swift Concurrency Handbook", "Server Recipes"])
+        #expect(try await catalog.titles { $0.text = "Swift" } == ["Swift Concurrency Handbook", "Server Recipes"])
+        #expect(try await catalog.titles { $0.text = "concurrency hand" } == ["Swift Concurrency Handbook"])
+        // Only the *last* word is a prefix: "hand" followed by a space must be a whole word.
+        #expect(try await catalog.titles { $0.text = "hand book" }.isEmpty)
+        // Tags, category and seller name are indexed too.
+        #expect(try await catalog.titles { $0.text = "outdo" } == ["Gardening"])
+        #expect(try await catalog.titles { $0.text = "books" }.count == 4)
+        #expect(try await catalog.titles { $0.text = "ada" }.count == 4)
+        // Diacritics fold.
+        #expect(try await catalog.titles { $0.text = "gärdening" } == ["Gardening"])
+
+        let hit = try #require(try await catalog.search { $0.text = "handb" }.hits.first)
+        #expect(hit.snippet?.contains("<mark>Handbook</mark>") == true, "\(hit.snippet ?? "nil")")
+        // Without text there is no snippet and the order is newest first.
+        #expect(try await catalog.search { _ in }.hits.allSatisfy { $0.snippet == nil })
+    }
+
+    @Test("Snippets are HTML-escaped around the highlight")
+    func snippetEscaping() async throws {
+        let catalog = try Catalog()
+        let ada = try await catalog.seller("ada@example.com", name: "Ada")
+        try await catalog.product("Escapes", by: ada, description: "<b>bold</b> & \"quoted\" pirate text")
+        let hit = try #require(try await catalog.search { $0.text = "pirate" }.hits.first)
+        let snippet = try #require(hit.snippet)
+        #expect(!snippet.contains("<b>"))
+        #expect(snippet.contains("&lt;b&gt;"))
+        #expect(snippet.contains("<mark>pirate</mark>"))
+    }
+
+    @Test("Filters: category, kind, price range, minimum rating, seller, free — alone and combined")
+    func filters() async throws {
+        let catalog = try Catalog()
+        let ada = try await catalog.seller("ada@example.com", name: "Ada")
+        let bo = try await catalog.seller("bo@example.com", name: "Bo")
+        try await catalog.product("A Book 29", by: ada, category: "Books", price: 2900, rating: 4.8)
+        try await catalog.product("B Book 19", by: ada, category: "Books", price: 1900, rating: 3.9)
+        try await catalog.product("C Book 3", by: bo, category: "Books", price: 300, rating: 4.9)
+        try await catalog.product("D Game 5", by: bo, category: "Games", kind: .license, price: 500, rating: 5)
+        try await catalog.product("E Free", by: bo, category: "Design", price: 0)
+        try await catalog.product("F PWYW", by: ada, category: "Design", price: 1500, minPrice: 0, rating: 4.5)
+        try await catalog.product("G PWYW 2", by: ada, category: "Books", price: 5000, minPrice: 1000, rating: 4.6)
+
+        func set(_ f: @escaping (inout ProductQuery) -> Void) async throws -> Set<String> {
+            Set(try await catalog.titles(f))
+        }
+        #expect(try await set { $0.category = "Books" } == ["A Book 29", "B Book 19", "C Book 3", "G PWYW 2"])
+        #expect(try await set { $0.category = "books" }.isEmpty, "categories match exactly")
+        #expect(try await set { $0.kind = .license } == ["D Game 5"])
+        #expect(try await set { $0.minPrice = 1900 } == ["A Book 29", "B Book 19"])
+        // Pay-what-you-want products are filtered by the least a buyer pays.
+        #expect(try await set { $0.maxPrice = 500 } == ["C Book 3", "D Game 5", "E Free", "F PWYW"])
+        #expect(try await set { $0.minPrice = 1000; $0.maxPrice = 1900 } == ["B Book 19", "G PWYW 2"])
+        #expect(try await set { $0.minRating = 4.8 } == ["A Book 29", "C Book 3", "D Game 5"])
+        #expect(try await set { $0.sellerID = bo.id } == ["C Book 3", "D Game 5", "E Free"])
+        #expect(try await set { $0.freeOnly = true } == ["E Free", "F PWYW"])
+        let combined = try await catalog.search {
+            $0.category = "Books"
+            $0.minPrice = 1000
+            $0.maxPrice = 3000
+            $0.minRating = 4.5
+        }
+        #expect(Set(combined.hits.map(\.product.title)) == ["A Book 29", "G PWYW 2"])
+        // Facets: the other filters apply, the category filter does not.
+        #expect(combined.categoryFacets == ["Books": 2])
+        let games = try await catalog.search { $0.category = "Games" }
+        #expect(games.hits.map(\.product.title) == ["D Game 5"])
+        #expect(games.categoryFacets == ["Books": 4, "Games": 1, "Design": 2])
+        let ratedGames = try await catalog.search { $0.category = "Games"; $0.minRating = 4.6 }
+        #expect(ratedGames.categoryFacets == ["Books": 3, "Games": 1])
+
+        // Sorts.
+        #expect(try await catalog.titles { $0.sort = .priceAscending }
+            == ["E Free", "F PWYW", "C Book 3", "D Game 5", "G PWYW 2", "B Book 19", "A Book 29"])
+        #expect(try await catalog.titles { $0.sort = .priceDescending }
+            == ["A Book 29", "B Book 19", "G PWYW 2", "D Game 5", "C Book 3", "F PWYW", "E Free"])
+        #expect(try await catalog.titles { $0.sort = .rating }.prefix(3) == ["D Game 5", "C Book 3", "A Book 29"])
+
+        // Categories count listed products.
+        let categories = try await catalog.database.categories()
+        #expect(Dictionary(uniqueKeysWithValues: categories.map { ($0.name, $0.count) }) == ["Books": 4, "Games": 1, "Design": 2])
+        #expect(categories.first?.name == "Books", "largest first")
+    }
+
+    @Test("Cursor paging returns every listed product once, in order, for every sort")
+    func cursorPaging() async throws {
+        let catalog = try Catalog()
+        let ada = try await catalog.seller("ada@example.com", name: "Ada")
+        let bo = try await catalog.seller("bo@example.com", name: "Bo")
+        let base = Date(timeIntervalSince1970: 1_800_000_000)
+        for i in 0..<31 {
+            // Many ties on purpose: prices, ratings, sales and publication times repeat.
+            try await catalog.product(
+                "Guide \(i) swift", by: i % 2 == 0 ? ada : bo,
+                description: String(repeating: "swift ", count: i % 4), category: ["Books", "Games", "Design"][i % 3],
+                price: [0, 500, 500, 1000, 2500][i % 5], minPrice: i % 7 == 0 ? 0 : nil, rating: [0, 3.5, 4.25, 5][i % 4],
+                sales: i % 6, publishedAt: base.addingTimeInterval(Double(i / 3) * 60))
+        }
+        // Not listed, so never on any page.
+        try await catalog.product("Draft swift", by: ada, status: .draft)
+        try await catalog.product("Archived swift", by: ada, status: .archived)
+
+        for sort in ProductQuery.Sort.allCases {
+            for text in [nil, "swift", "guide"] as [String?] {
+                let unpaged = try await catalog.search {
+                    $0.sort = sort
+                    $0.text = text
+                    $0.limit = 100
+                }
+                #expect(unpaged.nextCursor == nil)
+                #expect(unpaged.hits.count == 31, "\(sort) \(text ?? "-")")
+                let expected = unpaged.hits.map(\.product.id)
+                for limit in [1, 7, 30, 31] {
+                    let paged = try await catalog.allPages(limit: limit) {
+                        $0.sort = sort
+                        $0.text = text
+                    }
+                    #expect(paged == expected, "sort \(sort), q \(text ?? "-"), limit \(limit)")
+                    #expect(Set(paged).count == paged.count, "no repeats: sort \(sort), limit \(limit)")
+                }
+            }
+            // Paging within a filter too.
+            let filtered = try await catalog.allPages(limit: 7) {
+                $0.sort = sort
+                $0.category = "Books"
+                $0.maxPrice = 1000
+            }
+            let unpagedFiltered = try await catalog.search {
+                $0.sort = sort
+                $0.category = "Books"
+                $0.maxPrice = 1000
+                $0.limit = 100
+            }.hits.map(\.product.id)
+            #expect(filtered == unpagedFiltered, "\(sort)")
+        }
+
+        // The sorts really sort.
+        let byPrice = try await catalog.search { $0.sort = .priceAscending; $0.limit = 100 }.hits.map(\.product.price.floor)
+        #expect(byPrice == byPrice.sorted())
+        let byRating = try await catalog.search { $0.sort = .rating; $0.limit = 100 }.hits.map(\.product.ratingAverage)
+        #expect(byRating == byRating.sorted(by: >))
+        let bySales = try await catalog.search { $0.sort = .popular; $0.limit = 100 }.hits.map(\.product.salesCount)
+        #expect(bySales == bySales.sorted(by: >))
+        let byDate = try await catalog.search { $0.sort = .newest; $0.limit = 100 }.hits.compactMap(\.product.publishedAt)
+        #expect(byDate == byDate.sorted(by: >))
+
+        // A cursor that no search produced is a 400 naming `cursor`, not a crash.
+        for junk in ["garbage", "", "W10", "WyJ4IiwxLDJd", String(repeating: "A", count: 5000)] where !junk.isEmpty {
+            await #expect(throws: SoukError.self) { _ = try await catalog.search { $0.cursor = junk } }
+        }
+    }
+
+    @Test("Thirty hostile inputs are searched as plain text, never an error")
+    func hostileInputs() async throws {
+        let catalog = try Catalog()
+        let ada = try await catalog.seller("ada@example.com", name: "Ada")
+        try await catalog.product("Swift Concurrency Handbook", by: ada, description: "Near and far, and or not.")
+        let inputs: [String] = [
+            "\"", "\"\"", "swift\"", "AND(", "AND", "OR", "NOT", "NEAR", "NEAR(swift handbook, 2)", "*", "swift*",
+            "🦄", "swift 🦄", String(repeating: "a", count: 10_000), String(repeating: "swift ", count: 2_000),
+            "'; DROP TABLE products; --", "1' OR '1'='1", "(", "((swift)", "-", "-swift", "^", "^swift", ":",
+            "title:swift", "\u{0}", "swift\u{0}handbook", "{title}: swift", "\\", "%_", "   ", "",
+        ]
+        #expect(inputs.count >= 30)
+        for input in inputs {
+            for sort in [ProductQuery.Sort.relevance, .priceAscending] {
+                let results = try await catalog.search {
+                    $0.text = input
+                    $0.sort = sort
+                }
+                _ = results
+            }
+        }
+        // The catalog survived the injection attempt, and operators are just words.
+        #expect(try await catalog.titles { $0.text = "'; DROP TABLE products; --" }.isEmpty)
+        #expect(try await catalog.titles { _ in } == ["Swift Concurrency Handbook"])
+        #expect(try await catalog.titles { $0.text = "near" } == ["Swift Concurrency Handbook"])
+        #expect(try await catalog.titles { $0.text = "swift AND" } == ["Swift Concurrency Handbook"])
+        #expect(try await catalog.titles { $0.text = "\"swift\"" } == ["Swift Concurrency Handbook"])
+        #expect(try await catalog.titles { $0.text = "title:swift" }.isEmpty, "no column filters: `title` is a word")
+    }
+
+    @Test("The index follows every product write: publish, edit, unpublish, archive")
+    func indexStaysInSync() async throws {
+        let catalog = try Catalog()
+        let ada = try await catalog.seller("ada@example.com", name: "Ada")
+        let draft = try await catalog.product("Walrus Manual", by: ada, status: .draft)
+        #expect(try await catalog.indexedCount() == 0, "drafts are not indexed")
+        #expect(try await catalog.titles { $0.text = "walrus" }.isEmpty)
+
+        _ = try await catalog.database.updateProduct(id: draft.id) { $0.status = .published }
+        #expect(try await catalog.titles { $0.text = "walrus" } == ["Walrus Manual"])
+        #expect(try await catalog.indexedCount() == 1)
+
+        _ = try await catalog.database.updateProduct(id: draft.id) {
+            $0.title = "Narwhal Manual"
+            $0.tags = ["tusks"]
+        }
+        #expect(try await catalog.titles { $0.text = "walrus" }.isEmpty, "the old title is forgotten")
+        #expect(try await catalog.titles { $0.text = "narwhal" } == ["Narwhal Manual"])
+        #expect(try await catalog.titles { $0.text = "tusk" } == ["Narwhal Manual"])
+        #expect(try await catalog.indexedCount() == 1)
+
+        _ = try await catalog.database.updateProduct(id: draft.id) { $0.status = .draft }
+        #expect(try await catalog.titles { $0.text = "narwhal" }.isEmpty)
+        #expect(try await catalog.indexedCount() == 0)
+
+        _ = try await catalog.database.updateProduct(id: draft.id) { $0.status = .published }
+        _ = try await catalog.database.updateProduct(id: draft.id) { $0.status = .archived }
+        #expect(try await catalog.titles { $0.text = "narwhal" }.isEmpty)
+        #expect(try await catalog.titles { _ in }.isEmpty)
+        #expect(try await catalog.indexedCount() == 0)
+
+        // A failed write leaves product and index as they were (same transaction).
+        _ = try await catalog.database.updateProduct(id: draft.id) { $0.status = .published }
+        struct Refused: Error {}
+        await #expect(throws: Refused.self) {
+            _ = try await catalog.database.updateProduct(id: draft.id) {
+                $0.title = "Platypus"
+                throw Refused()
+            }
+        }
+        #expect(try await catalog.titles { $0.text = "platypus" }.isEmpty)
+        #expect(try await catalog.titles { $0.text = "narwhal" } == ["Narwhal Manual"])
+    }
+
+    @Test("Products of disabled, suspended, rejected or pending sellers are not listed")
+    func sellerStanding() async throws {
+        let catalog = try Catalog()
+        let ada = try await catalog.seller("ada@example.com", name: "Ada")
+        let bo = try await catalog.seller("bo@example.com", name: "Bo")
+        let admin = try await catalog.seller("admin@example.com", name: "Operator", role: .admin)
+        try await catalog.product("Ada Otter Guide", by: ada, category: "Ada")
+        try await catalog.product("Bo Otter Guide", by: bo, category: "Bo")
+        try await catalog.product("Operator Otter Guide", by: admin, category: "Admin")
+        func listed() async throws -> Set<String> { Set(try await catalog.titles { $0.text = "otter" }) }
+        func categories() async throws -> Set<String> { Set(try await catalog.database.categories().map(\.name)) }
+        #expect(try await listed() == ["Ada Otter Guide", "Bo Otter Guide", "Operator Otter Guide"])
+
+        _ = try await catalog.database.setDisabled(email: "ada@example.com", true)
+        #expect(try await listed() == ["Bo Otter Guide", "Operator Otter Guide"])
+        #expect(try await categories() == ["Bo", "Admin"])
+        #expect(try await catalog.search { _ in }.categoryFacets == ["Bo": 1, "Admin": 1])
+        _ = try await catalog.database.setDisabled(email: "ada@example.com", false)
+        #expect(try await listed().contains("Ada Otter Guide"))
+
+        for status in [SellerStatus.suspended, .rejected, .pending] {
+            _ = try await catalog.database.setSellerStatus(email: "bo@example.com", status)
+            #expect(try await listed() == ["Ada Otter Guide", "Operator Otter Guide"], "\(status)")
+            #expect(try await catalog.titles { $0.sellerID = bo.id }.isEmpty)
+            #expect(try await !categories().contains("Bo"))
+        }
+        _ = try await catalog.database.setSellerStatus(email: "bo@example.com", .verified)
+        #expect(try await listed().count == 3)
+    }
+}
