@@ -4,6 +4,8 @@ import SoukCore
 
 /// Maintains the FTS5 index of listed products.
 enum SearchIndex {
+    static let stopWords: Set<String> = ["a", "an", "and", "or", "not", "the", "of", "for", "to", "in", "on", "with", "near", "by", "at"]
+
     /// Makes the index agree with the product row: indexed if published, absent otherwise.
     /// Called inside every transaction that writes a product.
     static func sync(productID: String, in db: Database) throws {
@@ -46,9 +48,16 @@ enum SearchIndex {
         guard !words.isEmpty else { return nil }
         // A one-letter prefix would expand to every indexed word with that letter: too costly
         // for what it finds. From two letters on, the prefix index answers it.
-        let endsWithWord = (text.last.map { $0.isLetter || $0.isNumber } ?? false) && words.last!.count >= 2
+        let lastIsPrefix = (text.last.map { $0.isLetter || $0.isNumber } ?? false) && words.last!.count >= 2
+        // Words like "and" or "the" would otherwise be required in every result ("swift and
+        // rust" would miss a "Swift & Rust" bundle). The last word stays while it may be a prefix
+        // being typed ("an" → "android").
+        let kept = words.enumerated().filter { index, word in
+            !stopWords.contains(word) || (index == words.count - 1 && lastIsPrefix)
+        }.map(\.element)
+        if !kept.isEmpty { words = kept }
         return words.enumerated().map { index, word in
-            index == words.count - 1 && endsWithWord ? "\"\(word)\"*" : "\"\(word)\""
+            index == words.count - 1 && lastIsPrefix && word == kept.last ? "\"\(word)\"*" : "\"\(word)\""
         }.joined(separator: " ")
     }
 }
@@ -213,6 +222,11 @@ struct ProductSearchQuery {
         var allArguments = arguments
         if let cursor = query.cursor {
             let position = try SearchCursor(cursor)
+            guard position.fingerprint == fingerprint else {
+                throw SoukError(
+                    .badRequest, "The cursor belongs to another search (text, filters or sort changed): start from the first page.",
+                    field: "cursor")
+            }
             let comparison = key.descending ? "<" : ">"
             // NULL sort keys (never published) sort as if lowest.
             sql += """
@@ -234,9 +248,23 @@ struct ProductSearchQuery {
         }
         var nextCursor: String?
         if rows.count > limit, let last = page.last {
-            nextCursor = SearchCursor(key: last["sort_key"], rowid: last["rid"]).encoded
+            nextCursor = SearchCursor(key: last["sort_key"], rowid: last["rid"], fingerprint: fingerprint).encoded
         }
         return SearchResults(hits: hits, nextCursor: nextCursor, categoryFacets: query.includeFacets ? try facets(db) : [:])
+    }
+
+    /// Identifies the result list a cursor belongs to: the same text, filters and sort.
+    var fingerprint: String {
+        let parts: [String] = [
+            sort.rawValue, match ?? "", query.category ?? "", query.kind?.rawValue ?? "", query.minPrice.map(String.init) ?? "",
+            query.maxPrice.map(String.init) ?? "", query.minRating.map { String($0) } ?? "", query.sellerID ?? "",
+            String(query.freeOnly),
+        ]
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a: stable across runs, unlike Hasher
+        for byte in parts.joined(separator: "\u{1F}").utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+        }
+        return String(hash, radix: 36)
     }
 
     func facets(_ db: Database) throws -> [String: Int] {
@@ -271,10 +299,12 @@ struct ProductSearchQuery {
 struct SearchCursor {
     var key: DatabaseValue
     var rowid: Int64
+    var fingerprint: String
 
-    init(key: DatabaseValue, rowid: Int64) {
+    init(key: DatabaseValue, rowid: Int64, fingerprint: String) {
         self.key = key
         self.rowid = rowid
+        self.fingerprint = fingerprint
     }
 
     init(_ encoded: String) throws {
@@ -282,9 +312,11 @@ struct SearchCursor {
         var base64 = encoded.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while base64.count % 4 != 0 { base64 += "=" }
         guard let data = Data(base64Encoded: base64),
-            let array = try? JSONSerialization.jsonObject(with: data) as? [Any], array.count == 3,
-            let tag = array[0] as? String, let rowid = (array[2] as? NSNumber)?.int64Value
+            let array = try? JSONSerialization.jsonObject(with: data) as? [Any], array.count == 4,
+            let tag = array[0] as? String, let rowid = (array[2] as? NSNumber)?.int64Value,
+            let fingerprint = array[3] as? String
         else { throw invalid }
+        self.fingerprint = fingerprint
         switch tag {
         case "n": key = .null
         case "d":
@@ -301,11 +333,10 @@ struct SearchCursor {
     var encoded: String {
         let tagged: [Any]
         switch key.storage {
-        case .null: tagged = ["n", 0, rowid]
-        case .double(let value): tagged = ["d", String(value.bitPattern), rowid]
-        case .int64(let value): tagged = ["i", value, rowid]
-        case .string(let value): tagged = ["s", value, rowid]
-        case .blob: tagged = ["n", 0, rowid]
+        case .null, .blob: tagged = ["n", 0, rowid, fingerprint]
+        case .double(let value): tagged = ["d", String(value.bitPattern), rowid, fingerprint]
+        case .int64(let value): tagged = ["i", value, rowid, fingerprint]
+        case .string(let value): tagged = ["s", value, rowid, fingerprint]
         }
         let data = (try? JSONSerialization.data(withJSONObject: tagged)) ?? Data()
         return data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")

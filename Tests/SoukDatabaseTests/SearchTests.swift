@@ -353,3 +353,50 @@ struct SearchTests {
         #expect(try await listed().count == 3)
     }
 }
+
+@Suite("Search: small words and stale cursors")
+struct SearchQueryHygieneTests {
+    @Test("Small words like 'and' are not required; a short last word is still a prefix")
+    func stopWords() async throws {
+        let catalog = try Catalog()
+        let seller = try await catalog.seller("s@example.com", name: "Nimbus")
+        try await catalog.product("Swift & Rust Bundle", by: seller)
+        try await catalog.product("Android Starter Kit", by: seller)
+        #expect(try await catalog.titles { $0.text = "swift and rust" } == ["Swift & Rust Bundle"])
+        #expect(try await catalog.titles { $0.text = "the swift" } == ["Swift & Rust Bundle"])
+        #expect(try await catalog.titles { $0.text = "an" } == ["Android Starter Kit"])
+        #expect(try await catalog.titles { $0.text = "starter an" } == ["Android Starter Kit"])
+    }
+
+    @Test("A cursor from another search is refused instead of giving a wrong page")
+    func cursorBelongsToItsSearch() async throws {
+        let catalog = try Catalog()
+        let seller = try await catalog.seller("s@example.com", name: "Nimbus")
+        for index in 0..<5 { try await catalog.product("Guide \(index)", by: seller, price: 100 * index) }
+        let first = try await catalog.search {
+            $0.sort = .priceAscending
+            $0.limit = 2
+        }
+        let cursor = try #require(first.nextCursor)
+        let next = try await catalog.search {
+            $0.sort = .priceAscending
+            $0.limit = 2
+            $0.cursor = cursor
+        }
+        #expect(next.hits.count == 2)
+        for change in [
+            { (query: inout ProductQuery) in query.sort = .newest },
+            { (query: inout ProductQuery) in query.text = "guide" },
+            { (query: inout ProductQuery) in query.category = "Books" },
+        ] {
+            await #expect(throws: SoukError.self) {
+                _ = try await catalog.search { query in
+                    query.sort = .priceAscending
+                    query.limit = 2
+                    query.cursor = cursor
+                    change(&query)
+                }
+            }
+        }
+    }
+}
