@@ -102,6 +102,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "SoukCLITests", dependencies: ["SoukCLI"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SoukCLITests", dependencies: ["SoukCLI", "SoukDatabase", "SoukHTTP"], swiftSettings: swiftSettings),
     ]
 )

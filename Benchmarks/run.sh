@@ -42,8 +42,11 @@ for n in "${SIZES[@]}"; do
   # then two (this machine's cores: the throughput ceiling HTTP is compared with).
   for options in "--concurrency 1" "--concurrency 1 --no-facets" "--concurrency 2"; do
     SOUK_STORAGE_DATA_DIR="$data" "$SOUK" bench search --queries Benchmarks/queries.txt \
-      --seconds "$SECONDS_PER_RUN" $options | sed "s/^/[$options] /" | tee -a "$OUT"
+      --seconds "$SECONDS_PER_RUN" $options | sed "s/^/[memory $options] /" | tee -a "$OUT"
   done
+  # The FTS5-only engine (search.engine = "fts5"), for reference.
+  SOUK_SEARCH_ENGINE=fts5 SOUK_STORAGE_DATA_DIR="$data" "$SOUK" bench search --queries Benchmarks/queries.txt \
+    --seconds "$SECONDS_PER_RUN" --concurrency 1 | sed "s/^/[fts5 --concurrency 1] /" | tee -a "$OUT"
   .venv-bench/bin/python Benchmarks/tantivy_anchor.py --db "$data/souk.db" --queries Benchmarks/queries.txt \
     --seconds "$SECONDS_PER_RUN" --facets | tee -a "$OUT"
   .venv-bench/bin/python Benchmarks/tantivy_anchor.py --db "$data/souk.db" --queries Benchmarks/queries.txt \
@@ -52,10 +55,11 @@ for n in "${SIZES[@]}"; do
   if [ "$n" = "100000" ]; then
     port=$((20000 + RANDOM % 20000))
     SOUK_STORAGE_DATA_DIR="$data" SOUK_SERVER_PORT=$port SOUK_LIMITS_REQUESTS_PER_IP_PER_MINUTE=0 \
-      SOUK_LOG_LEVEL=warning setsid "$SOUK" serve >"$WORK/serve.log" 2>&1 &
+      SOUK_LOG_LEVEL=warning "$SOUK" serve >"$WORK/serve.log" 2>&1 &
     pid=$!
     trap 'kill $pid 2>/dev/null || true' EXIT
-    for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+    for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+    echo "server resident memory with the index built: $(awk '/VmRSS/ {printf "%.0f MB", $2/1024}' /proc/$pid/status)" | tee -a "$OUT"
     slug=$(curl -sf "http://127.0.0.1:$port/api/v1/products?limit=1&sort=popular" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][0]["slug"])')
     wrk_run() { # name path-or-script
       local line

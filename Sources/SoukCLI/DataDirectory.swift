@@ -69,7 +69,9 @@ public struct DataDirectory: Sendable {
         return bytes
     }
 
-    public func openDatabase(clock: any WallClock = SystemClock()) throws -> AppDatabase {
-        try AppDatabase(path: databasePath, clock: clock)
+    public func openDatabase(clock: any WallClock = SystemClock(), searchEngine: SearchEngineKind = .memory) throws
+        -> AppDatabase
+    {
+        try AppDatabase(path: databasePath, clock: clock, searchEngine: searchEngine)
     }
 }

@@ -61,6 +61,10 @@ public struct Settings: Sendable, Equatable {
         public var bcryptCost = 12
         public var sessionTTLHours = 720
     }
+    public struct Search: Sendable, Equatable {
+        /// "memory": an in-memory index rebuilt at start-up (fast); "fts5": SQLite FTS5 only.
+        public var engine = "memory"
+    }
     public struct Log: Sendable, Equatable {
         public var level = "info"
     }
@@ -73,6 +77,7 @@ public struct Settings: Sendable, Equatable {
     public var delivery = Delivery()
     public var limits = Limits()
     public var auth = Auth()
+    public var search = Search()
     public var log = Log()
 
     public init() {}

@@ -37,6 +37,7 @@ extension AppDatabase {
             product.updatedAt = now
             try ProductRecord(product).update(db)
             try SearchIndex.sync(productID: id, in: db)
+            try SearchIndex.pruneChanges(in: db)
             return product
         }
     }
@@ -169,6 +170,7 @@ extension AppDatabase {
                 try ProductRecord(product).insert(db)
                 try SearchIndex.sync(productID: product.id, in: db)
             }
+            try SearchIndex.pruneChanges(in: db)
         }
     }
 

@@ -11,15 +11,19 @@ public final class AppDatabase: Sendable {
     public let writer: DatabasePool
     public let clock: any WallClock
     public let ids: any IDGenerator
+    /// The in-memory search index, when that engine is chosen.
+    let memorySearch: MemorySearch?
 
     /// Opens (creating if needed) the database at `path` and runs pending migrations.
     /// Throws `SchemaError.newerThanBinary` if the file was migrated by a newer Souk.
-    public init(path: String, clock: any WallClock = SystemClock(), ids: any IDGenerator = RandomIDGenerator())
-        throws
-    {
+    public init(
+        path: String, clock: any WallClock = SystemClock(), ids: any IDGenerator = RandomIDGenerator(),
+        searchEngine: SearchEngineKind = .memory
+    ) throws {
         self.writer = try DatabasePool(path: path, configuration: Self.configuration())
         self.clock = clock
         self.ids = ids
+        self.memorySearch = searchEngine == .memory ? MemorySearch() : nil
         try Self.checkNotSuperseded(writer)
         try Migrations.migrator.migrate(writer)
     }

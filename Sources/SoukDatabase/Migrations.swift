@@ -101,6 +101,32 @@ enum Migrations {
                         tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3 4')
                     """)
         }
+        migrator.registerMigration("v3-search-changes") { db in
+            // A change feed for in-memory search indexes. Triggers append to it in the transaction
+            // of every product write and every change to a seller's standing, whoever makes it
+            // (the server, a CLI process, an operator with sqlite3), so an index never misses one.
+            try db.create(table: "search_changes") { t in
+                t.autoIncrementedPrimaryKey("seq")
+                t.column("product_rowid", .integer)
+                t.column("seller_id", .text)
+            }
+            try db.execute(
+                sql: """
+                    CREATE TRIGGER products_changed_insert AFTER INSERT ON products BEGIN
+                        INSERT INTO search_changes (product_rowid) VALUES (NEW.rowid);
+                    END;
+                    CREATE TRIGGER products_changed_update AFTER UPDATE ON products BEGIN
+                        INSERT INTO search_changes (product_rowid) VALUES (NEW.rowid);
+                    END;
+                    CREATE TRIGGER products_changed_delete AFTER DELETE ON products BEGIN
+                        INSERT INTO search_changes (product_rowid) VALUES (OLD.rowid);
+                    END;
+                    CREATE TRIGGER sellers_changed AFTER UPDATE OF disabled, seller_status, role ON users
+                    WHEN NEW.role != 'buyer' OR OLD.role != 'buyer' BEGIN
+                        INSERT INTO search_changes (seller_id) VALUES (NEW.id);
+                    END;
+                    """)
+        }
         return migrator
     }()
 }

@@ -29,10 +29,16 @@ enum SearchIndex {
             arguments: [rowid, row["title"], row["summary"], row["description"], tags, row["category"], row["seller_name"]])
     }
 
-    /// Turns what a user typed into a safe FTS5 query: letters and digits only, each word quoted
-    /// (so `AND`, `NEAR`, `*`, quotes and parentheses are just text), all words required, the last
-    /// one as a prefix (search as you type). Nil when nothing searchable remains.
-    static func matchExpression(_ text: String) -> String? {
+    /// Keeps the change feed (filled by triggers, read by `MemorySearch`) from growing without
+    /// bound: an index further behind than this rebuilds anyway.
+    static func pruneChanges(in db: Database) throws {
+        try db.execute(sql: "DELETE FROM search_changes WHERE seq <= (SELECT MAX(seq) FROM search_changes) - 10000")
+    }
+
+    /// The words of what a user typed: letters and digits only (so `AND`, `NEAR`, `*`, quotes and
+    /// parentheses are just text), at most 8, small words like "and" dropped, and whether the last
+    /// one is a prefix still being typed. Nil when nothing searchable remains.
+    static func queryWords(_ text: String) -> (words: [String], lastIsPrefix: Bool)? {
         var words: [String] = []
         var current = ""
         for character in text.prefix(500) {
@@ -55,9 +61,16 @@ enum SearchIndex {
         let kept = words.enumerated().filter { index, word in
             !stopWords.contains(word) || (index == words.count - 1 && lastIsPrefix)
         }.map(\.element)
-        if !kept.isEmpty { words = kept }
+        if kept.isEmpty { return (words, false) }
+        return (kept, lastIsPrefix && kept.last == words.last)
+    }
+
+    /// What a user typed as a safe FTS5 query: each word quoted, all required, the last one as a
+    /// prefix when it is being typed.
+    static func matchExpression(_ text: String) -> String? {
+        guard let (words, lastIsPrefix) = queryWords(text) else { return nil }
         return words.enumerated().map { index, word in
-            index == words.count - 1 && lastIsPrefix && word == kept.last ? "\"\(word)\"*" : "\"\(word)\""
+            index == words.count - 1 && lastIsPrefix ? "\"\(word)\"*" : "\"\(word)\""
         }.joined(separator: " ")
     }
 }
@@ -110,11 +123,27 @@ public struct SearchResults: Sendable, Equatable {
     public var categoryFacets: [String: Int]
 }
 
+/// Which engine answers searches. Both give the same results; FTS5 is always kept in sync (it
+/// is the durable index), the in-memory one is rebuilt from the database at start-up.
+public enum SearchEngineKind: String, Sendable, CaseIterable {
+    /// An in-memory inverted index over the listed products (fast; memory grows with the catalog).
+    case memory
+    /// SQLite FTS5 queries only (no extra memory; slow on frequent words in large catalogs).
+    case fts5
+}
+
 extension AppDatabase {
     /// Searches listed products: published, by an enabled seller who may sell.
     /// Throws `badRequest` (field `cursor`) for a cursor this query did not produce.
     public func search(_ query: ProductQuery) async throws -> SearchResults {
-        try await writer.read { db in try ProductSearchQuery(query).run(db) }
+        if let memorySearch { return try await memorySearch.search(query, in: self) }
+        return try await writer.read { db in try ProductSearchQuery(query).run(db) }
+    }
+
+    /// Builds the in-memory index now rather than on the first search (the server calls this
+    /// at start-up). Does nothing with the FTS5 engine.
+    public func warmSearch() async throws {
+        try await memorySearch?.refresh(self)
     }
 
     /// Listed products per category.

@@ -26,7 +26,10 @@ struct GlobalOptions: ParsableArguments {
         let data = DataDirectory(settings.storage.dataDir)
         do {
             _ = try data.prepare()
-            return (settings, data, try data.openDatabase())
+            return (
+                settings, data,
+                try data.openDatabase(searchEngine: SearchEngineKind(rawValue: settings.search.engine) ?? .memory)
+            )
         } catch {
             printError("\(error)")
             throw ExitCode.failure

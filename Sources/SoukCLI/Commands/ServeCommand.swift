@@ -27,6 +27,10 @@ struct ServeCommand: AsyncParsableCommand {
                     settings: settings, database: database, secretKey: secretKey, logger: logger,
                     themeDirectory: data.themePath))
         }
+        // Build the search index before taking traffic rather than on the first search.
+        let indexing = ContinuousClock.now
+        try await reportingErrors { try await database.warmSearch() }
+        logger.info("search ready", metadata: ["engine": "\(settings.search.engine)", "seconds": "\(ContinuousClock.now - indexing)"])
         logger.info(
             "souk serving",
             metadata: [

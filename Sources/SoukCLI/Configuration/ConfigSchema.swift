@@ -134,6 +134,11 @@ enum ConfigSchema {
         .int("auth.bcrypt_cost", \.auth.bcryptCost, 4...31, "bcrypt cost for passwords. Keep 12 or more in production."),
         .int("auth.session_ttl_hours", \.auth.sessionTTLHours, 1...87_600, "How long a browser stays signed in."),
 
+        .string(
+            "search.engine", \.search.engine,
+            "Search engine: \"memory\" (an in-memory index built at start-up: fast, ~1 KB of memory per product) or \"fts5\" (SQLite only).",
+            validate: oneOf(["memory", "fts5"])),
+
         .string("log.level", \.log.level, "Log level.", validate: oneOf(["trace", "debug", "info", "notice", "warning", "error", "critical"])),
     ]
 

@@ -1,0 +1,164 @@
+import Foundation
+import GRDB
+import SoukCore
+import Synchronization
+
+/// Keeps a `MemorySearchIndex` in step with the database and answers `ProductQuery`s with it.
+///
+/// Built from the database on first use; before each search it reads the `search_changes` feed
+/// (one indexed query, usually empty) and applies what changed — including changes made by other
+/// processes such as `souk product unpublish` — so results never lag the catalog.
+final class MemorySearch: Sendable {
+    let index = MemorySearchIndex()
+    /// The last change applied; nil until built. Held while refreshing so changes apply in order.
+    private let applied = Mutex<Int64?>(nil)
+    /// Past this many pending changes a rebuild is cheaper than replaying them.
+    static let rebuildThreshold = 2000
+
+    func search(_ query: ProductQuery, in database: AppDatabase) async throws -> SearchResults {
+        try await refresh(database)
+        let plan = ProductSearchQuery(query)
+        var after: (key: Double, rowid: Int64)?
+        if let cursor = query.cursor {
+            let position = try SearchCursor(cursor)
+            guard position.fingerprint == plan.fingerprint, let key = position.key.storage.doubleValue else {
+                throw SoukError(
+                    .badRequest, "The cursor belongs to another search (text, filters or sort changed): start from the first page.",
+                    field: "cursor")
+            }
+            after = (key, position.rowid)
+        }
+        let limit = max(1, min(query.limit, 100))
+        var groups: [[String]] = []
+        var exactWords = Set<String>()
+        var prefix: String?
+        if let text = query.text, let (words, lastIsPrefix) = SearchIndex.queryWords(text) {
+            for (position, raw) in words.enumerated() {
+                let word = SearchText.words(raw).joined()
+                if position == words.count - 1 && lastIsPrefix {
+                    prefix = word
+                    groups.append(index.completions(of: word))
+                } else {
+                    exactWords.insert(word)
+                    groups.append([word])
+                }
+            }
+        } else if !(query.text ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
+            // Only punctuation or symbols: nothing can match.
+            groups.append([])
+        }
+        let (key, descending): (IndexQuery.Key, Bool) =
+            switch plan.sort {
+            case .relevance: (.relevance, false)
+            case .newest: (.published, true)
+            case .priceAscending: (.price, false)
+            case .priceDescending: (.price, true)
+            case .rating: (.rating, true)
+            case .popular: (.sales, true)
+            }
+        let result = index.run(
+            IndexQuery(
+                groups: groups, category: query.category, kind: query.kind?.rawValue, minPrice: query.minPrice,
+                maxPrice: query.maxPrice, minRating: query.minRating, sellerID: query.sellerID, freeOnly: query.freeOnly,
+                key: key, descending: descending, after: after, limit: limit, facets: query.includeFacets))
+
+        let rowids = result.rows.map(\.rowid)
+        let products: [Int64: (Product, String)] = try await database.writer.read { db in
+            guard !rowids.isEmpty else { return [:] }
+            let marks = Array(repeating: "?", count: rowids.count).joined(separator: ",")
+            let rows = try Row.fetchAll(
+                db,
+                sql: "SELECT p.*, u.name AS seller_name, p.rowid AS rid FROM products p JOIN users u ON u.id = p.seller_id WHERE p.rowid IN (\(marks))",
+                arguments: StatementArguments(rowids))
+            var found: [Int64: (Product, String)] = [:]
+            for row in rows {
+                let product = try ProductRecord(row: row).product(sellerName: row["seller_name"])
+                found[row["rid"]] = (product, product.summary + " — " + product.description)
+            }
+            return found
+        }
+        let searchedFor = !exactWords.isEmpty || prefix != nil
+        let hits = rowids.compactMap { rowid -> ProductHit? in
+            guard let (product, text) = products[rowid] else { return nil }
+            let snippet = searchedFor
+                ? SearchText.snippet(text, words: exactWords, prefix: prefix)
+                    ?? SearchText.snippet(product.title, words: exactWords, prefix: prefix) : nil
+            return ProductHit(product: product, snippet: snippet)
+        }
+        var nextCursor: String?
+        if result.hasMore, let last = result.rows.last {
+            nextCursor = SearchCursor(key: last.key.databaseValue, rowid: last.rowid, fingerprint: plan.fingerprint).encoded
+        }
+        return SearchResults(hits: hits, nextCursor: nextCursor, categoryFacets: result.facets)
+    }
+
+    /// Builds the index if needed, then applies pending changes.
+    func refresh(_ database: AppDatabase) async throws {
+        try await database.writer.read { db in
+            try self.applied.withLock { applied in
+                let latest = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM search_changes") ?? 0
+                guard let since = applied else {
+                    self.index.rebuild(try Self.listedProducts(db, rowids: nil))
+                    applied = latest
+                    return
+                }
+                guard latest > since else { return }
+                let changes = try Row.fetchAll(
+                    db, sql: "SELECT product_rowid, seller_id FROM search_changes WHERE seq > ? ORDER BY seq LIMIT ?",
+                    arguments: [since, Self.rebuildThreshold + 1])
+                if changes.count > Self.rebuildThreshold {
+                    self.index.rebuild(try Self.listedProducts(db, rowids: nil))
+                } else {
+                    let productRowIDs = Set(changes.compactMap { $0["product_rowid"] as Int64? })
+                    let current = try Self.listedProducts(db, rowids: Array(productRowIDs))
+                    let byRowID = Dictionary(current.map { ($0.rowid, $0) }, uniquingKeysWith: { $1 })
+                    for rowid in productRowIDs { self.index.upsert(rowid: rowid, byRowID[rowid]) }
+                    for sellerID in Set(changes.compactMap { $0["seller_id"] as String? }) {
+                        let listed = try Bool.fetchOne(
+                            db, sql: "SELECT \(Self.sellerListedSQL) FROM users u WHERE u.id = ?", arguments: [sellerID]) ?? false
+                        self.index.setSeller(sellerID, listed: listed)
+                    }
+                }
+                applied = latest
+            }
+        }
+    }
+
+    static let sellerListedSQL =
+        "(u.disabled = 0 AND (u.role = 'admin' OR (u.role = 'seller' AND u.seller_status = 'verified')))"
+
+    /// Published products (all, or those among `rowids`) as the index wants them.
+    private static func listedProducts(_ db: Database, rowids: [Int64]?) throws -> [IndexedProduct] {
+        var sql = """
+            SELECT p.rowid AS rid, p.seller_id, p.title, p.summary, p.description, p.tags, p.category, p.kind,
+                   COALESCE(p.min_price, p.price) AS floor, p.rating_avg, p.sales_count, p.published_at,
+                   u.name AS seller_name, \(sellerListedSQL) AS seller_listed
+            FROM products p JOIN users u ON u.id = p.seller_id WHERE p.status = 'published'
+            """
+        var arguments = StatementArguments()
+        if let rowids {
+            guard !rowids.isEmpty else { return [] }
+            sql += " AND p.rowid IN (\(Array(repeating: "?", count: rowids.count).joined(separator: ",")))"
+            arguments = StatementArguments(rowids)
+        }
+        return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+            let tags = ProductRecord.decodeTags(row["tags"]).joined(separator: " ")
+            let published: Date? = row["published_at"]
+            return IndexedProduct(
+                rowid: row["rid"], sellerID: row["seller_id"], sellerListed: row["seller_listed"],
+                fields: [row["title"], row["summary"], row["description"], tags, row["category"], row["seller_name"]],
+                category: row["category"], kind: row["kind"], priceFloor: row["floor"], rating: row["rating_avg"],
+                sales: row["sales_count"], published: published?.timeIntervalSince1970 ?? -1e300)
+        }
+    }
+}
+
+extension DatabaseValue.Storage {
+    var doubleValue: Double? {
+        switch self {
+        case .double(let value): value
+        case .int64(let value): Double(value)
+        default: nil
+        }
+    }
+}
