@@ -135,7 +135,7 @@ extension AppDatabase {
     // MARK: Helpers shared with Search
 
     static let productSelect = """
-        SELECT p.*, u.name AS seller_name FROM products p JOIN users u ON u.id = p.seller_id
+        SELECT \(ProductRecord.selectColumns), u.name AS seller_name FROM products p JOIN users u ON u.id = p.seller_id
         """
 
     static func product(id: String, in db: Database) throws -> Product? {

@@ -244,7 +244,7 @@ struct ProductSearchQuery {
             : "snippet(product_search, -1, '\(Self.markStart)', '\(Self.markEnd)', '…', 16)"
         var sql = """
             SELECT * FROM (
-                SELECT p.*, u.name AS seller_name, p.rowid AS rid, \(key.sql) AS sort_key, \(snippet) AS snippet
+                SELECT \(ProductRecord.selectColumns), u.name AS seller_name, p.rowid AS rid, \(key.sql) AS sort_key, \(snippet) AS snippet
                 FROM \(from) WHERE \(conditions.joined(separator: " AND "))
             )
             """

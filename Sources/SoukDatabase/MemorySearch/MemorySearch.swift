@@ -68,7 +68,7 @@ final class MemorySearch: Sendable {
             let marks = Array(repeating: "?", count: rowids.count).joined(separator: ",")
             let rows = try Row.fetchAll(
                 db,
-                sql: "SELECT p.*, u.name AS seller_name, p.rowid AS rid FROM products p JOIN users u ON u.id = p.seller_id WHERE p.rowid IN (\(marks))",
+                sql: "SELECT \(ProductRecord.selectColumns), u.name AS seller_name, p.rowid AS rid FROM products p JOIN users u ON u.id = p.seller_id WHERE p.rowid IN (\(marks))",
                 arguments: StatementArguments(rowids))
             var found: [Int64: (Product, String)] = [:]
             for row in rows {

@@ -4,22 +4,31 @@ import Foundation
 /// and digits, lower-cased, accents removed (as FTS5's `unicode61 remove_diacritics 2`).
 enum SearchText {
     static func words(_ text: String, into body: (String) -> Void) {
-        var current = ""
+        var current = String.UnicodeScalarView()
         var ascii = true
         func flush() {
             guard !current.isEmpty else { return }
-            body(ascii ? current : fold(current))
-            current = ""
+            let word = String(current)
+            body(ascii ? word : fold(word))
+            current = String.UnicodeScalarView()
             ascii = true
         }
-        for character in text {
-            if character.isLetter || character.isNumber {
-                if character.isASCII {
-                    current.append(character.lowercased())
+        for scalar in text.unicodeScalars {
+            if scalar.isASCII {
+                let value = scalar.value
+                if value >= 65 && value <= 90 {  // A-Z
+                    current.append(Unicode.Scalar(value + 32)!)
+                } else if (value >= 97 && value <= 122) || (value >= 48 && value <= 57) {
+                    current.append(scalar)
                 } else {
-                    ascii = false
-                    current.append(character)
+                    flush()
                 }
+            } else if scalar.properties.isAlphabetic || scalar.properties.numericType != nil {
+                ascii = false
+                current.append(scalar)
+            } else if scalar.properties.generalCategory == .nonspacingMark && !current.isEmpty {
+                ascii = false
+                current.append(scalar)  // a combining accent belongs to its letter
             } else {
                 flush()
             }
@@ -39,40 +48,47 @@ enum SearchText {
 
     /// An excerpt of `text` around the first query word, HTML-escaped, words matching the query
     /// (or starting with the prefix) in `<mark>`. Nil when no query word occurs in `text`.
+    /// Works on Unicode scalars of at most the first 4,000: this runs for every hit of a search.
     static func snippet(_ text: String, words: Set<String>, prefix: String?, radius: Int = 8) -> String? {
-        // Split into tokens keeping separators, so the excerpt reads as written.
-        var tokens: [(text: String, isWord: Bool)] = []
-        var current = ""
-        var currentIsWord = false
-        for character in text {
-            let isWord = character.isLetter || character.isNumber
-            if !current.isEmpty && isWord != currentIsWord {
-                tokens.append((current, currentIsWord))
-                current = ""
-            }
-            current.append(character)
-            currentIsWord = isWord
+        let scalars = Array(text.unicodeScalars.prefix(4000))
+        @inline(__always) func isWord(_ scalar: Unicode.Scalar) -> Bool {
+            scalar.isASCII
+                ? (scalar.value >= 48 && scalar.value <= 57) || ((scalar.value | 0x20) >= 97 && (scalar.value | 0x20) <= 122)
+                : scalar.properties.isAlphabetic || scalar.properties.numericType != nil
         }
-        if !current.isEmpty { tokens.append((current, currentIsWord)) }
-        func matches(_ token: String) -> Bool {
+        var tokens: [(range: Range<Int>, isWord: Bool)] = []
+        var index = 0
+        while index < scalars.count {
+            let kind = isWord(scalars[index])
+            var next = index + 1
+            while next < scalars.count && isWord(scalars[next]) == kind { next += 1 }
+            tokens.append((index..<next, kind))
+            index = next
+        }
+        func string(_ range: Range<Int>) -> String {
+            var view = String.UnicodeScalarView()
+            view.append(contentsOf: scalars[range])
+            return String(view)
+        }
+        func matches(_ token: Int) -> Bool {
+            guard tokens[token].isWord else { return false }
+            let raw = string(tokens[token].range)
             var folded = ""
-            SearchText.words(token) { folded = $0 }
+            SearchText.words(raw) { folded += $0 }
             return words.contains(folded) || (prefix.map { folded.hasPrefix($0) } ?? false)
         }
-        guard let first = tokens.indices.first(where: { tokens[$0].isWord && matches(tokens[$0].text) }) else { return nil }
-        var wordIndices = tokens.indices.filter { tokens[$0].isWord }
-        let position = wordIndices.firstIndex(of: first)!
+        guard let first = tokens.indices.first(where: matches) else { return nil }
+        let wordTokens = tokens.indices.filter { tokens[$0].isWord }
+        let position = wordTokens.firstIndex(of: first)!
         let startWord = max(0, position - radius / 2)
-        let endWord = min(wordIndices.count - 1, position + radius * 3 / 2)
+        let endWord = min(wordTokens.count - 1, position + radius * 3 / 2)
         // From the text's start or end, keep the punctuation around the first or last word.
-        let start = startWord == 0 ? 0 : wordIndices[startWord]
-        let end = endWord == wordIndices.count - 1 ? tokens.count - 1 : wordIndices[endWord]
-        wordIndices.removeAll()
+        let start = startWord == 0 ? 0 : wordTokens[startWord]
+        let end = endWord == wordTokens.count - 1 ? tokens.count - 1 : wordTokens[endWord]
         var html = start > 0 ? "…" : ""
-        for index in start...end {
-            let token = tokens[index]
-            let escaped = escape(token.text.replacingOccurrences(of: "\n", with: " "))
-            html += token.isWord && matches(token.text) ? "<mark>\(escaped)</mark>" : escaped
+        for token in start...end {
+            let escaped = escape(string(tokens[token].range))
+            html += matches(token) ? "<mark>\(escaped)</mark>" : escaped
         }
         if end < tokens.count - 1 { html += "…" }
         return html
@@ -87,6 +103,7 @@ enum SearchText {
             case ">": html += "&gt;"
             case "\"": html += "&quot;"
             case "'": html += "&#39;"
+            case "\n", "\r": html += " "
             default: html.append(character)
             }
         }

@@ -45,6 +45,43 @@ public struct ProductRecord: Codable, Sendable, FetchableRecord, PersistableReco
         case publishedAt = "published_at"
     }
 
+    /// The columns `init(row:)` reads, in order; select them first (then anything else).
+    public static let selectColumns = """
+        p.id, p.seller_id, p.title, p.slug, p.summary, p.description, p.description_html, p.category, p.tags, \
+        p.kind, p.price, p.currency, p.min_price, p.stock, p.status, p.attributes, p.download_limit, \
+        p.activation_limit, p.rating_avg, p.rating_count, p.sales_count, p.created_at, p.updated_at, p.published_at
+        """
+    static let columnCount = 24
+
+    /// Reads a row selected with `selectColumns`, by position: this runs for every search hit,
+    /// and lookups by name (case-insensitive) or Codable cost several times more.
+    public init(row: Row) {
+        id = row[0]
+        sellerID = row[1]
+        title = row[2]
+        slug = row[3]
+        summary = row[4]
+        description = row[5]
+        descriptionHTML = row[6]
+        category = row[7]
+        tags = row[8]
+        kind = row[9]
+        price = row[10]
+        currency = row[11]
+        minPrice = row[12]
+        stock = row[13]
+        status = row[14]
+        attributes = row[15]
+        downloadLimit = row[16]
+        activationLimit = row[17]
+        ratingAvg = row[18]
+        ratingCount = row[19]
+        salesCount = row[20]
+        createdAt = row[21]
+        updatedAt = row[22]
+        publishedAt = row[23]
+    }
+
     public init(_ product: Product) {
         id = product.id
         sellerID = product.sellerID

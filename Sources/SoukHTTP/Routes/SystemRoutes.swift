@@ -39,8 +39,7 @@ struct SystemRoutes: Sendable {
     @Sendable func health(_ request: Request, context: SoukRequestContext) async throws -> JSONResponse<HealthBody> {
         let uptime = Int(services.database.clock.now().timeIntervalSince(services.startedAt))
         do {
-            try await services.database.ping()
-            let migrations = try services.database.appliedMigrations().count
+            let migrations = try await services.database.ping()
             return JSONResponse(body: HealthBody(status: "ok", database: "ok", migrations: migrations, uptimeSeconds: uptime))
         } catch {
             context.logger.error("health check: the database does not answer", metadata: ["error": "\(error)"])
