@@ -63,13 +63,16 @@ public struct Product: Sendable, Equatable {
     public var createdAt: Date
     public var updatedAt: Date
     public var publishedAt: Date?
+    /// Whether the seller may currently sell (enabled, verified): a suspended seller's products
+    /// leave the store, not only its listings.
+    public var sellerListed: Bool
 
     public init(
         id: String, sellerID: String, sellerName: String, title: String, slug: String, summary: String,
         description: String, descriptionHTML: String, category: String, tags: [String], kind: ProductKind,
         price: Price, stock: Int?, status: ProductStatus, attributesJSON: String, downloadLimit: Int?,
         activationLimit: Int?, ratingAverage: Double, ratingCount: Int, salesCount: Int, createdAt: Date,
-        updatedAt: Date, publishedAt: Date?
+        updatedAt: Date, publishedAt: Date?, sellerListed: Bool = true
     ) {
         self.id = id
         self.sellerID = sellerID
@@ -94,12 +97,13 @@ public struct Product: Sendable, Equatable {
         self.createdAt = createdAt
         self.updatedAt = updatedAt
         self.publishedAt = publishedAt
+        self.sellerListed = sellerListed
     }
 
     /// May `user` see this product? Published ones are public; drafts and archived ones only to
     /// their seller and admins.
     public func isVisible(to user: User?) -> Bool {
-        status == .published || user?.id == sellerID || user?.role == .admin
+        (status == .published && sellerListed) || user?.id == sellerID || user?.role == .admin
     }
 }
 

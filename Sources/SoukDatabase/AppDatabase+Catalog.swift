@@ -135,7 +135,8 @@ extension AppDatabase {
     // MARK: Helpers shared with Search
 
     static let productSelect = """
-        SELECT \(ProductRecord.selectColumns), u.name AS seller_name FROM products p JOIN users u ON u.id = p.seller_id
+        SELECT \(ProductRecord.selectColumns), u.name AS seller_name, \(ProductSearchQuery.sellerListed) AS seller_listed
+        FROM products p JOIN users u ON u.id = p.seller_id
         """
 
     static func product(id: String, in db: Database) throws -> Product? {
@@ -144,7 +145,9 @@ extension AppDatabase {
 
     static func fetchProducts(_ db: Database, sql: String, arguments: StatementArguments) throws -> [Product] {
         try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
-            try ProductRecord(row: row).product(sellerName: row["seller_name"])
+            var product = ProductRecord(row: row).product(sellerName: row["seller_name"])
+            product.sellerListed = row["seller_listed"]
+            return product
         }
     }
 

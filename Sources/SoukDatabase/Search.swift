@@ -162,8 +162,10 @@ extension AppDatabase {
 
 /// Builds and runs the SQL for one `ProductQuery`.
 struct ProductSearchQuery {
-    static let listed =
-        "p.status = 'published' AND u.disabled = 0 AND (u.role = 'admin' OR (u.role = 'seller' AND u.seller_status = 'verified'))"
+    /// May this seller's products be listed? (enabled, and an admin or a verified seller)
+    static let sellerListed =
+        "(u.disabled = 0 AND (u.role = 'admin' OR (u.role = 'seller' AND u.seller_status = 'verified')))"
+    static let listed = "p.status = 'published' AND \(sellerListed)"
     /// bm25 column weights: title, summary, description, tags, category, seller name.
     static let rank = "bm25(product_search, 10.0, 4.0, 1.0, 3.0, 2.0, 2.0)"
     static let markStart = "\u{2}", markEnd = "\u{3}"
@@ -307,20 +309,8 @@ struct ProductSearchQuery {
 
     /// Escapes the excerpt for HTML, then turns the match markers into `<mark>`.
     static func snippetHTML(_ raw: String) -> String {
-        var html = ""
-        for character in raw {
-            switch character {
-            case "&": html += "&amp;"
-            case "<": html += "&lt;"
-            case ">": html += "&gt;"
-            case "\"": html += "&quot;"
-            case "'": html += "&#39;"
-            case "\u{2}": html += "<mark>"
-            case "\u{3}": html += "</mark>"
-            default: html.append(character)
-            }
-        }
-        return html
+        SearchText.escape(raw).replacingOccurrences(of: markStart, with: "<mark>")
+            .replacingOccurrences(of: markEnd, with: "</mark>")
     }
 }
 

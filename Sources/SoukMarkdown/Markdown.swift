@@ -7,7 +7,8 @@ import Foundation
 public enum Markdown {
     public static func html(_ markdown: String) -> String {
         // CMARK_OPT_UNSAFE is deliberately absent; SMART turns quotes and dashes typographic.
-        let options = CMARK_OPT_DEFAULT | CMARK_OPT_SMART | CMARK_OPT_VALIDATE_UTF8
+        // CMARK_OPT_SAFE is the default since 0.29; said explicitly in case an older libcmark is loaded.
+        let options = CMARK_OPT_DEFAULT | CMARK_OPT_SAFE | CMARK_OPT_SMART | CMARK_OPT_VALIDATE_UTF8
         return markdown.withCString { source in
             guard let rendered = cmark_markdown_to_html(source, strlen(source), options) else { return "" }
             defer { free(rendered) }

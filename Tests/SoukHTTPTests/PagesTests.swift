@@ -102,3 +102,38 @@ struct PagesTests {
         }
     }
 }
+
+@Suite("Themes")
+struct ThemeTests {
+    @Test("A template in <data_dir>/theme overrides the built-in one; the others stay built in")
+    func themeOverride() async throws {
+        let store = try TestStore()
+        let theme = store.directory.appendingPathComponent("theme")
+        try FileManager.default.createDirectory(at: theme, withIntermediateDirectories: true)
+        try "{{<layout}}{{$content}}<p id=\"custom\">Welcome to my shop</p>{{/content}}{{/layout}}"
+            .write(to: theme.appendingPathComponent("signin.mustache"), atomically: true, encoding: .utf8)
+        try "body { color: rebeccapurple; }".write(
+            to: theme.appendingPathComponent("souk.css"), atomically: true, encoding: .utf8)
+        try await store.run { browser in
+            let signin = try await browser.get("/signin", headers: [.accept: "text/html"])
+            #expect(signin.text.contains(#"<p id="custom">Welcome to my shop</p>"#))
+            #expect(signin.text.contains("/assets/souk.css"), "the built-in layout still wraps it")
+            let signup = try await browser.get("/signup", headers: [.accept: "text/html"])
+            #expect(signup.text.contains("Create an account"))
+            #expect(try await browser.get("/assets/souk.css").text.contains("rebeccapurple"))
+        }
+    }
+
+    @Test("A theme template that does not parse stops the start with a message naming it")
+    func brokenTheme() async throws {
+        let store = try TestStore()
+        let theme = store.directory.appendingPathComponent("theme")
+        try FileManager.default.createDirectory(at: theme, withIntermediateDirectories: true)
+        try "{{#unclosed}}".write(to: theme.appendingPathComponent("home.mustache"), atomically: true, encoding: .utf8)
+        await #expect {
+            try await store.run { _ in }
+        } throws: { error in
+            "\(error)".contains("home.mustache") && "\(error)".contains(theme.path)
+        }
+    }
+}

@@ -37,7 +37,8 @@ struct TestStore {
     func run<Value: Sendable>(_ body: @Sendable (Browser) async throws -> Value) async throws -> Value {
         let app = try await buildApplication(
             AppEnvironment(
-                settings: settings, database: database, secretKey: Array(repeating: 7, count: 32), logger: Self.logger))
+                settings: settings, database: database, secretKey: Array(repeating: 7, count: 32), logger: Self.logger,
+                themeDirectory: directory.appendingPathComponent("theme").path))
         return try await app.test(.router) { client in try await body(Browser(client: client)) }
     }
 }

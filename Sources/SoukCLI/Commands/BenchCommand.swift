@@ -53,6 +53,7 @@ struct BenchCommand: AsyncParsableCommand {
                 return try await group.reduce(into: []) { $0 += $1 }
             }.sorted()
             let count = latencies.count
+            guard count > 0 else { throw ValidationError("no query finished in \(seconds) s: run longer") }
             let qps = Double(count) / seconds
             let p50 = latencies[count / 2]
             let p99 = latencies[min(count - 1, Int(Double(count) * 0.99))]

@@ -69,7 +69,7 @@ enum ConfigSchema {
         .bool("server.production", \.server.production, "Production mode: refuses the test payment provider unless allowed."),
         .bool(
             "server.trust_forwarded_for", \.server.trustForwardedFor,
-            "Take the client address from X-Forwarded-For. Only behind a reverse proxy you run."),
+            "Take the client address from the last X-Forwarded-For entry (the one your proxy adds). Only behind a reverse proxy you run."),
 
         .string("storage.data_dir", \.storage.dataDir, "Folder for the database, blobs, outbox and secret key.") {
             $0.isEmpty ? "expected a folder path" : nil

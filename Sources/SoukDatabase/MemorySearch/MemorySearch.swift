@@ -68,7 +68,7 @@ final class MemorySearch: Sendable {
             let marks = Array(repeating: "?", count: rowids.count).joined(separator: ",")
             let rows = try Row.fetchAll(
                 db,
-                sql: "SELECT \(ProductRecord.selectColumns), u.name AS seller_name, p.rowid AS rid FROM products p JOIN users u ON u.id = p.seller_id WHERE p.rowid IN (\(marks))",
+                sql: "SELECT \(ProductRecord.selectColumns), u.name AS seller_name, p.rowid AS rid FROM products p JOIN users u ON u.id = p.seller_id WHERE p.rowid IN (\(marks)) AND \(ProductSearchQuery.listed)",
                 arguments: StatementArguments(rowids))
             var found: [Int64: (Product, String)] = [:]
             for row in rows {
@@ -106,7 +106,8 @@ final class MemorySearch: Sendable {
                 let changes = try Row.fetchAll(
                     db, sql: "SELECT product_rowid, seller_id FROM search_changes WHERE seq > ? ORDER BY seq LIMIT ?",
                     arguments: [since, Self.rebuildThreshold + 1])
-                if changes.count > Self.rebuildThreshold {
+                // Replayed edits leave dead slots behind; once they outnumber the live ones, start afresh.
+                if changes.count > Self.rebuildThreshold || self.index.deadCount > max(1000, self.index.liveCount) {
                     self.index.rebuild(try Self.listedProducts(db, rowids: nil))
                 } else {
                     let productRowIDs = Set(changes.compactMap { $0["product_rowid"] as Int64? })
@@ -124,8 +125,7 @@ final class MemorySearch: Sendable {
         }
     }
 
-    static let sellerListedSQL =
-        "(u.disabled = 0 AND (u.role = 'admin' OR (u.role = 'seller' AND u.seller_status = 'verified')))"
+    static let sellerListedSQL = ProductSearchQuery.sellerListed
 
     /// Published products (all, or those among `rowids`) as the index wants them.
     private static func listedProducts(_ db: Database, rowids: [Int64]?) throws -> [IndexedProduct] {

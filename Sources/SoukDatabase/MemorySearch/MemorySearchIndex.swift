@@ -56,12 +56,13 @@ final class MemorySearchIndex: @unchecked Sendable {
     static let k1: Float = 1.2
     static let b: Float = 0.75
 
-    private var lock = pthread_rwlock_t()
+    /// Heap-allocated: a pthread lock must not move, and a Swift property's address may.
+    private let lock: UnsafeMutablePointer<pthread_rwlock_t> = .allocate(capacity: 1)
 
     private var rowids: [Int64] = []
     private var alive: [Bool] = []
-    private var categoryOf: [UInt16] = []
-    private var kindOf: [UInt8] = []
+    private var categoryOf: [Int32] = []
+    private var kindOf: [Int32] = []
     private var sellerOf: [Int32] = []
     private var priceOf: [Int32] = []
     private var ratingOf: [Float] = []
@@ -70,9 +71,9 @@ final class MemorySearchIndex: @unchecked Sendable {
     private var slotOfRowID: [Int64: Int32] = [:]
 
     private var categories: [String] = []
-    private var categoryIDs: [String: UInt16] = [:]
+    private var categoryIDs: [String: Int32] = [:]
     private var kinds: [String] = []
-    private var kindIDs: [String: UInt8] = [:]
+    private var kindIDs: [String: Int32] = [:]
     private var sellers: [String] = []
     private var sellerIDs: [String: Int32] = [:]
     private var sellerListed: [Bool] = []
@@ -87,19 +88,24 @@ final class MemorySearchIndex: @unchecked Sendable {
     /// Average field lengths, fixed when the index is built (BM25's length normalisation).
     private var averageLengths: [Float] = Array(repeating: 1, count: 6)
     private(set) var liveCount = 0
+    /// Slots of removed or replaced products, still in the postings until the next rebuild.
+    var deadCount: Int { reading { rowids.count - liveCount } }
 
-    init() { pthread_rwlock_init(&lock, nil) }
-    deinit { pthread_rwlock_destroy(&lock) }
+    init() { pthread_rwlock_init(lock, nil) }
+    deinit {
+        pthread_rwlock_destroy(lock)
+        lock.deallocate()
+    }
 
     private func reading<T>(_ body: () throws -> T) rethrows -> T {
-        pthread_rwlock_rdlock(&lock)
-        defer { pthread_rwlock_unlock(&lock) }
+        pthread_rwlock_rdlock(lock)
+        defer { pthread_rwlock_unlock(lock) }
         return try body()
     }
 
     private func writing<T>(_ body: () throws -> T) rethrows -> T {
-        pthread_rwlock_wrlock(&lock)
-        defer { pthread_rwlock_unlock(&lock) }
+        pthread_rwlock_wrlock(lock)
+        defer { pthread_rwlock_unlock(lock) }
         return try body()
     }
 
@@ -204,8 +210,9 @@ final class MemorySearchIndex: @unchecked Sendable {
 
     // MARK: Queries
 
-    /// Words of the index starting with `prefix`, most frequent first, at most `limit`.
-    func completions(of prefix: String, limit: Int = 64) -> [String] {
+    /// Every word of the index starting with `prefix` (a query pays for the postings it reads,
+    /// so a capped list would only lose matches FTS5 finds).
+    func completions(of prefix: String) -> [String] {
         if !reading({ sortedTermsValid }) {
             writing {
                 if !sortedTermsValid {
@@ -226,8 +233,7 @@ final class MemorySearchIndex: @unchecked Sendable {
                 found.append(sortedTerms[index])
                 index += 1
             }
-            return found.sorted { postingSlots[Int($0)].count > postingSlots[Int($1)].count }.prefix(limit)
-                .map { termNames[Int($0)] }
+            return found.map { termNames[Int($0)] }
         }
     }
 
@@ -238,16 +244,17 @@ final class MemorySearchIndex: @unchecked Sendable {
     private func evaluate(_ query: IndexQuery) -> IndexResult {
         let documentCount = Float(max(1, liveCount))
         func idf(_ term: Int32) -> Float {
-            let n = Float(postingSlots[Int(term)].count)
-            return log(1 + (documentCount - n + 0.5) / (n + 0.5))
+            // Postings may still hold dead slots; never let that push the weight to zero or below.
+            let n = min(Float(postingSlots[Int(term)].count), documentCount)
+            return max(0.01, log(1 + (documentCount - n + 0.5) / (n + 0.5)))
         }
         let groups = query.groups.map { $0.compactMap { termIDs[$0] } }
         if groups.contains(where: \.isEmpty) { return IndexResult(rows: [], hasMore: false, facets: [:]) }
 
         // Filters as slot ids, resolved once.
-        let categoryFilter: UInt16?? = query.category.map { categoryIDs[$0] }
-        if case .some(.none) = categoryFilter { return emptyWithFacets(query, groups: groups, idf: idf) }
-        let kindFilter = query.kind.map { kindIDs[$0] ?? UInt8.max }
+        let categoryFilter: Int32?? = query.category.map { categoryIDs[$0] }
+        if case .some(.none) = categoryFilter { return emptyWithFacets(query) }
+        let kindFilter = query.kind.map { kindIDs[$0] ?? Int32.max }
         let sellerFilter = query.sellerID.map { sellerIDs[$0] ?? Int32.max }
         let minPrice = query.minPrice.map { Int32(clamping: $0) } ?? Int32.min
         let maxPrice = query.freeOnly ? 0 : (query.maxPrice.map { Int32(clamping: $0) } ?? Int32.max)
@@ -312,8 +319,12 @@ final class MemorySearchIndex: @unchecked Sendable {
                         let slot = Int(slots[index])
                         guard matched[slot] == UInt8(round) else { continue }
                         let value = weights[index] * weight
-                        if best[slot] == 0 { touched.append(Int32(slot)) }
-                        if value > best[slot] { best[slot] = value }
+                        if best[slot] == 0 {
+                            touched.append(Int32(slot))
+                            best[slot] = max(value, .leastNonzeroMagnitude)
+                        } else if value > best[slot] {
+                            best[slot] = value
+                        }
                     }
                 }
                 for slot in touched {
@@ -339,7 +350,7 @@ final class MemorySearchIndex: @unchecked Sendable {
     }
 
     /// An unknown category matches nothing, but the facets still count the other categories.
-    private func emptyWithFacets(_ query: IndexQuery, groups: [[Int32]], idf: (Int32) -> Float) -> IndexResult {
+    private func emptyWithFacets(_ query: IndexQuery) -> IndexResult {
         guard query.facets else { return IndexResult(rows: [], hasMore: false, facets: [:]) }
         var unfiltered = query
         unfiltered.category = nil

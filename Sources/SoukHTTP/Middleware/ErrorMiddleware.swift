@@ -26,10 +26,10 @@ struct ErrorMiddleware: RouterMiddleware {
     static func translate(_ error: any Error, request: Request, logger: Logger) -> SoukError {
         switch error {
         case let error as SoukError:
-            if error.code == .internalError {
-                logger.error("request failed", metadata: ["error": "\(error.detail)", "path": "\(request.uri.path)"])
-            }
-            return error
+            guard error.code == .internalError else { return error }
+            // The detail may name files or OS errors: the log gets it, the client does not.
+            logger.error("request failed", metadata: ["error": "\(error.detail)", "path": "\(request.uri.path)"])
+            return Self.internalError
         case let error as HTTPError:
             let translated = ProblemMapping.soukError(from: error)
             if translated.code == .internalError {
@@ -48,9 +48,12 @@ struct ErrorMiddleware: RouterMiddleware {
             logger.error(
                 "request failed with an unexpected error",
                 metadata: ["error": "\(String(reflecting: error))", "path": "\(request.uri.path)"])
-            return SoukError(.internalError, "Something went wrong inside Souk. The log has the details (request id).")
+            return Self.internalError
         }
     }
+
+    static let internalError = SoukError(
+        .internalError, "Something went wrong inside Souk. The operator's log has the details under this request id.")
 
     /// Browsers navigating to a page get HTML; API clients (and `/api/…` paths) get problem+json.
     static func wantsHTML(_ request: Request) -> Bool {

@@ -39,14 +39,13 @@ struct SignInFlow: Sendable {
         let ip = services.clientAddress.ip(request, context)
         let accountKey = "account:\(email.trimmingCharacters(in: .whitespaces).lowercased())"
         try services.limits.loginPerIP.hit("login:\(ip)", what: "sign-in attempts from this address")
-        if let seconds = services.limits.loginFailuresPerAccount.retryAfter(accountKey) {
-            throw RateLimiter.error(what: "failed sign-ins for this account", seconds: seconds)
-        }
+        // Counted as a failure before the (slow) password check, so parallel guesses cannot all
+        // pass the limit; a success forgets the account's count.
+        try services.limits.loginFailuresPerAccount.hit(accountKey, what: "failed sign-ins for this account")
         let user: User
         do {
             user = try await services.accounts.authenticate(email: email, password: password)
         } catch let error as SoukError where error.code == .invalidCredentials {
-            services.limits.loginFailuresPerAccount.record(accountKey)
             context.logger.notice("sign-in failed", metadata: ["ip": "\(ip)"])
             throw error
         }

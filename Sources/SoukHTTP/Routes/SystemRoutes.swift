@@ -11,13 +11,18 @@ struct SystemRoutes: Sendable {
     func register(on router: Router<SoukRequestContext>) {
         router.get("healthz", use: health)
         router.get("metrics", use: prometheus)
-        router.get("api/v1/openapi.json") { _, _ in try asset("openapi.json", type: "application/json") }
-        router.get("assets/souk.css") { _, _ in
+        router.get("api/v1/openapi.json") { _, context in
+            context.allowAnyone()
+            return try asset("openapi.json", type: "application/json")
+        }
+        router.get("assets/souk.css") { _, context in
+            context.allowAnyone()
             var response = try asset("souk.css", type: "text/css; charset=utf-8")
             response.headers[.cacheControl] = "public, max-age=3600"
             return response
         }
-        router.get("assets/upload.js") { _, _ in
+        router.get("assets/upload.js") { _, context in
+            context.allowAnyone()
             var response = try asset("upload.js", type: "text/javascript; charset=utf-8")
             response.headers[.cacheControl] = "public, max-age=3600"
             return response
@@ -37,6 +42,7 @@ struct SystemRoutes: Sendable {
     }
 
     @Sendable func health(_ request: Request, context: SoukRequestContext) async throws -> JSONResponse<HealthBody> {
+        context.allowAnyone()
         let uptime = Int(services.database.clock.now().timeIntervalSince(services.startedAt))
         do {
             let migrations = try await services.database.ping()
@@ -50,7 +56,8 @@ struct SystemRoutes: Sendable {
     }
 
     @Sendable func prometheus(_ request: Request, context: SoukRequestContext) async throws -> Response {
-        Response(
+        context.allowAnyone()
+        return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
     }

@@ -56,10 +56,11 @@ struct ClientAddress: Sendable {
     let trustForwardedFor: Bool
 
     func ip(_ request: Request, _ context: SoukRequestContext) -> String {
+        // The proxy appends the address it saw; entries before it are whatever the client sent.
         if trustForwardedFor, let forwarded = request.headers[.init("X-Forwarded-For")!],
-            let first = forwarded.split(separator: ",").first
+            let last = forwarded.split(separator: ",").last
         {
-            return first.trimmingCharacters(in: .whitespaces)
+            return last.trimmingCharacters(in: .whitespaces)
         }
         return context.peerIP ?? "unknown"
     }

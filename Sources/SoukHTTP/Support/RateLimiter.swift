@@ -46,10 +46,22 @@ public final class RateLimiter: Sendable {
         }
     }
 
-    /// Checks and records in one step: throws `rateLimited` if `key` is over its limit.
+    /// Checks and records in one step, atomically (parallel requests cannot all slip under the
+    /// limit): throws `rateLimited` if `key` is over its limit.
     public func hit(_ key: String, what: String) throws {
-        if let seconds = retryAfter(key) { throw Self.error(what: what, seconds: seconds) }
-        record(key)
+        guard limit > 0 else { return }
+        let now = clock.now()
+        let wait: Int? = events.withLock { table in
+            var recent = Self.prune(table[key] ?? [], now: now, window: window)
+            if recent.count >= limit, let oldest = recent.first {
+                table[key] = recent
+                return max(1, Int((oldest.addingTimeInterval(window).timeIntervalSince(now)).rounded(.up)))
+            }
+            recent.append(now)
+            table[key] = recent
+            return nil
+        }
+        if let wait { throw Self.error(what: what, seconds: wait) }
     }
 
     public func reset(_ key: String) {
