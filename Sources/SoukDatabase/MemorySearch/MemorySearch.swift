@@ -68,10 +68,18 @@ final class MemorySearch: Sendable {
             let marks = Array(repeating: "?", count: rowids.count).joined(separator: ",")
             let rows = try Row.fetchAll(
                 db,
-                sql: "SELECT \(ProductRecord.selectColumns), u.name AS seller_name, p.rowid AS rid FROM products p JOIN users u ON u.id = p.seller_id WHERE p.rowid IN (\(marks)) AND \(ProductSearchQuery.listed)",
+                sql: """
+                    SELECT \(ProductRecord.selectColumns), u.name AS seller_name, p.rowid AS rid,
+                           \(ProductSearchQuery.listed) AS listed
+                    FROM products p JOIN users u ON u.id = p.seller_id WHERE p.rowid IN (\(marks))
+                    """,
                 arguments: StatementArguments(rowids))
             var found: [Int64: (Product, String)] = [:]
             for row in rows {
+                // Re-checked against the rows read now: a product unpublished since the index
+                // answered must not be shown. (Checked here, not in WHERE, so SQLite keeps to
+                // rowid lookups instead of scanning the status index.)
+                guard row["listed"] as Bool else { continue }
                 let product = try ProductRecord(row: row).product(sellerName: row["seller_name"])
                 found[row["rid"]] = (product, product.summary + " — " + product.description)
             }
