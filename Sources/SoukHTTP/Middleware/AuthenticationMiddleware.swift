@@ -27,6 +27,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
                 throw SoukError(.forbidden, "This access token is read-only; create one with the write scope.")
             }
             context.identity = Identity(user: user, credential: .accessToken(scopes: scopes))
+            context.logger[metadataKey: "user"] = "\(user.id)"  // every log line of the request says who
             return try await next(request, context)
         }
 
@@ -53,6 +54,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
             }
         }
         context.identity = Identity(user: user, credential: .session(token: token))
+        context.logger[metadataKey: "user"] = "\(user.id)"
         return try await next(request, context)
     }
 }

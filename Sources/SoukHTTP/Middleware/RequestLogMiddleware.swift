@@ -20,7 +20,7 @@ struct RequestLogMiddleware: RouterMiddleware {
             level: level, "\(request.method) \(request.uri.path) \(response.status.code)",
             metadata: [
                 "status": "\(response.status.code)", "ms": "\(String(format: "%.1f", milliseconds))",
-                "ip": "\(context.peerIP ?? "-")", "user": "\(context.identity?.user.id ?? "-")",
+                "ip": "\(context.peerIP ?? "-")",
             ])
         return response
     }
