@@ -127,6 +127,32 @@ enum Migrations {
                     END;
                     """)
         }
+        migrator.registerMigration("v4-stable-search-ids") { db in
+            // products has a TEXT primary key, so its rowid may change in a VACUUM; the search
+            // indexes must not depend on it. `search_id` is a stable integer key for them
+            // (initially the rowid, so the existing FTS5 rows stay valid).
+            try db.execute(
+                sql: """
+                    ALTER TABLE products ADD COLUMN search_id INTEGER;
+                    UPDATE products SET search_id = rowid;
+                    CREATE UNIQUE INDEX products_search_id ON products (search_id);
+                    DROP TRIGGER products_changed_insert;
+                    DROP TRIGGER products_changed_update;
+                    DROP TRIGGER products_changed_delete;
+                    CREATE TRIGGER products_assign_search_id AFTER INSERT ON products WHEN NEW.search_id IS NULL BEGIN
+                        UPDATE products SET search_id = (SELECT COALESCE(MAX(search_id), 0) + 1 FROM products)
+                        WHERE id = NEW.id;
+                    END;
+                    -- search_changes.product_rowid now carries search_id. An insert is recorded by
+                    -- the update that assigns its search_id.
+                    CREATE TRIGGER products_changed_update AFTER UPDATE ON products WHEN NEW.search_id IS NOT NULL BEGIN
+                        INSERT INTO search_changes (product_rowid) VALUES (NEW.search_id);
+                    END;
+                    CREATE TRIGGER products_changed_delete AFTER DELETE ON products BEGIN
+                        INSERT INTO search_changes (product_rowid) VALUES (OLD.search_id);
+                    END;
+                    """)
+        }
         return migrator
     }()
 }

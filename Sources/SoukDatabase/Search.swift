@@ -13,7 +13,7 @@ enum SearchIndex {
             let row = try Row.fetchOne(
                 db,
                 sql: """
-                    SELECT p.rowid AS rid, p.status, p.title, p.summary, p.description, p.tags, p.category, u.name AS seller_name
+                    SELECT p.search_id AS rid, p.status, p.title, p.summary, p.description, p.tags, p.category, u.name AS seller_name
                     FROM products p JOIN users u ON u.id = p.seller_id WHERE p.id = ?
                     """, arguments: [productID])
         else { return }
@@ -233,7 +233,7 @@ struct ProductSearchQuery {
     var from: String {
         match == nil
             ? "products p JOIN users u ON u.id = p.seller_id"
-            : "product_search CROSS JOIN products p ON p.rowid = product_search.rowid CROSS JOIN users u ON u.id = p.seller_id"
+            : "product_search CROSS JOIN products p ON p.search_id = product_search.rowid CROSS JOIN users u ON u.id = p.seller_id"
     }
 
     func run(_ db: Database) throws -> SearchResults {
@@ -246,7 +246,7 @@ struct ProductSearchQuery {
             : "snippet(product_search, -1, '\(Self.markStart)', '\(Self.markEnd)', '…', 16)"
         var sql = """
             SELECT * FROM (
-                SELECT \(ProductRecord.selectColumns), u.name AS seller_name, p.rowid AS rid, \(key.sql) AS sort_key, \(snippet) AS snippet
+                SELECT \(ProductRecord.selectColumns), u.name AS seller_name, p.search_id AS rid, \(key.sql) AS sort_key, \(snippet) AS snippet
                 FROM \(from) WHERE \(conditions.joined(separator: " AND "))
             )
             """

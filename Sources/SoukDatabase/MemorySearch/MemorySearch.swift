@@ -69,9 +69,9 @@ final class MemorySearch: Sendable {
             let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT \(ProductRecord.selectColumns), u.name AS seller_name, p.rowid AS rid,
+                    SELECT \(ProductRecord.selectColumns), u.name AS seller_name, p.search_id AS rid,
                            \(ProductSearchQuery.listed) AS listed
-                    FROM products p JOIN users u ON u.id = p.seller_id WHERE p.rowid IN (\(marks))
+                    FROM products p JOIN users u ON u.id = p.seller_id WHERE p.search_id IN (\(marks))
                     """,
                 arguments: StatementArguments(rowids))
             var found: [Int64: (Product, String)] = [:]
@@ -138,7 +138,7 @@ final class MemorySearch: Sendable {
     /// Published products (all, or those among `rowids`) as the index wants them.
     private static func listedProducts(_ db: Database, rowids: [Int64]?) throws -> [IndexedProduct] {
         var sql = """
-            SELECT p.rowid AS rid, p.seller_id, p.title, p.summary, p.description, p.tags, p.category, p.kind,
+            SELECT p.search_id AS rid, p.seller_id, p.title, p.summary, p.description, p.tags, p.category, p.kind,
                    COALESCE(p.min_price, p.price) AS floor, p.rating_avg, p.sales_count, p.published_at,
                    u.name AS seller_name, \(sellerListedSQL) AS seller_listed
             FROM products p JOIN users u ON u.id = p.seller_id WHERE p.status = 'published'
@@ -146,7 +146,7 @@ final class MemorySearch: Sendable {
         var arguments = StatementArguments()
         if let rowids {
             guard !rowids.isEmpty else { return [] }
-            sql += " AND p.rowid IN (\(Array(repeating: "?", count: rowids.count).joined(separator: ",")))"
+            sql += " AND p.search_id IN (\(Array(repeating: "?", count: rowids.count).joined(separator: ",")))"
             arguments = StatementArguments(rowids)
         }
         return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
