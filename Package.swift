@@ -56,6 +56,16 @@ let package = Package(
             dependencies: ["SoukCore", "SoukDatabase", "SoukMarkdown"],
             swiftSettings: swiftSettings
         ),
+        // Background work: the job runner (a ServiceLifecycle service) and the job handlers.
+        .target(
+            name: "SoukDelivery",
+            dependencies: [
+                "SoukCore", "SoukDatabase",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The HTTP surface: routes, middleware, pages.
         .target(
             name: "SoukHTTP",
@@ -67,6 +77,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             exclude: ["Templates"],
             swiftSettings: swiftSettings,
@@ -76,7 +87,7 @@ let package = Package(
         .target(
             name: "SoukCLI",
             dependencies: [
-                "SoukCore", "SoukDatabase", "SoukAuth", "SoukCatalog", "SoukHTTP", "SoukMarkdown",
+                "SoukCore", "SoukDatabase", "SoukAuth", "SoukCatalog", "SoukHTTP", "SoukMarkdown", "SoukDelivery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -94,6 +105,15 @@ let package = Package(
         .testTarget(name: "SoukCoreTests", dependencies: ["SoukCore"], swiftSettings: swiftSettings),
         .testTarget(name: "SoukDatabaseTests", dependencies: ["SoukDatabase"], swiftSettings: swiftSettings),
         .testTarget(
+            name: "SoukDeliveryTests",
+            dependencies: [
+                "SoukDelivery", "SoukDatabase", "SoukCore",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "SoukHTTPTests",
             dependencies: [
                 "SoukHTTP", "SoukDatabase", "SoukAuth",
@@ -103,6 +123,6 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "SoukCLITests", dependencies: ["SoukCLI", "SoukDatabase", "SoukHTTP"], swiftSettings: swiftSettings),
+            name: "SoukCLITests", dependencies: ["SoukCLI", "SoukDatabase", "SoukHTTP", "SoukDelivery"], swiftSettings: swiftSettings),
     ]
 )

@@ -8,6 +8,8 @@ public enum IDPrefix: String, Sendable {
     case token = "tok"
     case product = "prod"
     case file = "file"
+    case job = "job"
+    case cart = "cart"
 }
 
 public protocol IDGenerator: Sendable {

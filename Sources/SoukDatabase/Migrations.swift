@@ -153,6 +153,8 @@ enum Migrations {
                     END;
                     """)
         }
+        registerJobQueue(&migrator)
+        registerCarts(&migrator)
         return migrator
     }()
 }

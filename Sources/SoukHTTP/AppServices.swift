@@ -12,6 +12,7 @@ struct AppServices: Sendable {
     let database: AppDatabase
     let accounts: AccountService
     let catalog: CatalogService
+    let carts: CartService
     let blobs: BlobStore
     let pages: Pages
     let limits: RateLimits

@@ -54,6 +54,7 @@ public func buildApplication(_ environment: AppEnvironment) async throws -> some
     let services = AppServices(
         settings: settings, database: environment.database, accounts: accounts,
         catalog: CatalogService(database: environment.database, blobs: blobs, defaultCurrency: settings.store.currency),
+        carts: CartService(database: environment.database),
         blobs: blobs,
         pages: Pages(templates: templates, settings: settings),
         limits: RateLimits(settings.limits, clock: environment.clock),
@@ -82,6 +83,7 @@ public func buildApplication(_ environment: AppEnvironment) async throws -> some
     AccountAPI(services: services).register(on: router)
     AccountPages(services: services).register(on: router)
     ProductsAPI(services: services).register(on: router)
+    CartAPI(services: services).register(on: router)
     StorePages(services: services).register(on: router)
     DashboardPages(services: services).register(on: router)
 

@@ -63,7 +63,7 @@ final class Browser: Sendable {
             uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) })
         if useCookies {
             for setCookie in response.headers[values: .setCookie] {
-                let pair = setCookie.split(separator: ";")[0].split(separator: "=", maxSplits: 1)
+                let pair = setCookie.split(separator: ";")[0].split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
                 guard pair.count == 2 else { continue }
                 let (name, value) = (String(pair[0]), String(pair[1]))
                 jar.withLock { value.isEmpty ? { $0[name] = nil }(&$0) : { $0[name] = value }(&$0) }

@@ -1,0 +1,78 @@
+import Foundation
+
+/// One product in a cart, with the price the buyer will pay per unit.
+public struct CartLine: Sendable, Equatable {
+    public var product: Product
+    public var quantity: Int
+    /// Unit price in minor units: the product's price, or the buyer's pay-what-you-want amount.
+    public var unitAmount: Int
+    public var addedAt: Date
+
+    public init(product: Product, quantity: Int, unitAmount: Int, addedAt: Date) {
+        self.product = product
+        self.quantity = quantity
+        self.unitAmount = unitAmount
+        self.addedAt = addedAt
+    }
+
+    public var lineAmount: Int { unitAmount * quantity }
+    /// Still purchasable as it stands: listed, and enough stock for the quantity.
+    public var isAvailable: Bool {
+        product.status == .published && product.sellerListed && (product.stock.map { $0 >= quantity } ?? true)
+    }
+}
+
+/// A buyer's cart: lines from any sellers, in one currency.
+public struct Cart: Sendable, Equatable {
+    public var id: String
+    public var lines: [CartLine]
+    public var expiresAt: Date
+
+    public init(id: String, lines: [CartLine], expiresAt: Date) {
+        self.id = id
+        self.lines = lines
+        self.expiresAt = expiresAt
+    }
+
+    public var currency: String? { lines.first?.product.price.currency }
+    /// The total of the lines that can be bought now.
+    public var total: Int { lines.filter(\.isAvailable).reduce(0) { $0 + $1.lineAmount } }
+    public var itemCount: Int { lines.reduce(0) { $0 + $1.quantity } }
+}
+
+/// What may go into a cart, and at what price.
+public enum CartRules {
+    public static let maxQuantity = 100
+    public static let maxLines = 100
+
+    /// The unit price for `product` given the buyer's optional amount. Throws `validationFailed`
+    /// (field `amount`) for an amount below a pay-what-you-want minimum or on a fixed price.
+    public static func unitAmount(for product: Product, offered: Int?) throws -> Int {
+        let price = product.price
+        guard price.isPayWhatYouWant else {
+            if let offered, offered != price.amount {
+                throw SoukError.validation(
+                    "amount", "\(product.title) has a fixed price of \(price.amount) (minor units); leave `amount` out.")
+            }
+            return price.amount
+        }
+        let amount = offered ?? price.amount
+        guard amount >= price.floor, amount <= CatalogRules.maxPrice else {
+            throw SoukError.validation(
+                "amount", "Pay at least \(price.floor) (minor units) for \(product.title), at most \(CatalogRules.maxPrice).")
+        }
+        return amount
+    }
+
+    /// Throws `validationFailed` (field `quantity`) outside 1…100 or beyond the stock left.
+    public static func quantity(_ quantity: Int, for product: Product) throws -> Int {
+        guard (1...maxQuantity).contains(quantity) else {
+            throw SoukError.validation("quantity", "Choose a quantity from 1 to \(maxQuantity).")
+        }
+        if let stock = product.stock, quantity > stock {
+            throw SoukError.validation(
+                "quantity", stock == 0 ? "\(product.title) is sold out." : "Only \(stock) of \(product.title) left.")
+        }
+        return quantity
+    }
+}
