@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import Metrics
 import Prometheus
+import ServiceLifecycle
 import SoukAuth
 import SoukCatalog
 import SoukCore
@@ -43,8 +44,11 @@ enum MetricsBackend {
     }()
 }
 
-/// The composition root: builds the router with its middleware and routes.
-public func buildApplication(_ environment: AppEnvironment) async throws -> some ApplicationProtocol {
+/// The composition root: builds the router with its middleware and routes. `services` run beside
+/// the HTTP server and share its lifecycle (the job runner); they stop gracefully with it.
+public func buildApplication(
+    _ environment: AppEnvironment, services extraServices: [any Service] = []
+) async throws -> some ApplicationProtocol {
     let settings = environment.settings
     let templates = try Templates(themeDirectory: environment.themeDirectory)
     let accounts = await AccountService(
@@ -84,11 +88,13 @@ public func buildApplication(_ environment: AppEnvironment) async throws -> some
     AccountPages(services: services).register(on: router)
     ProductsAPI(services: services).register(on: router)
     CartAPI(services: services).register(on: router)
+    CartPages(services: services).register(on: router)
     StorePages(services: services).register(on: router)
     DashboardPages(services: services).register(on: router)
 
     return Application(
         router: router,
         configuration: .init(address: .hostname(settings.server.host, port: settings.server.port), serverName: "souk"),
+        services: extraServices,
         logger: environment.logger)
 }

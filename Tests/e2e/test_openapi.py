@@ -116,6 +116,7 @@ def test_document_covers_the_implemented_api(live_souk):
         ("GET", "/api/v1/products/{id}/files"), ("POST", "/api/v1/products/{id}/files"),
         ("GET", "/api/v1/products/{id}/pages"), ("PUT", "/api/v1/products/{id}/pages/{slug}"),
         ("GET", "/api/v1/categories"),
+        ("GET", "/api/v1/cart"), ("POST", "/api/v1/cart/items"), ("DELETE", "/api/v1/cart/items/{product_id}"),
     }
     codes = set(document["components"]["schemas"]["Problem"]["properties"]["code"]["enum"])
     assert {"bad_request", "validation_failed", "unauthenticated", "invalid_credentials", "forbidden",

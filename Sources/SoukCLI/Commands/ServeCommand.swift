@@ -3,6 +3,8 @@ import Foundation
 import Hummingbird
 import Logging
 import SoukCore
+import SoukDatabase
+import SoukDelivery
 import SoukHTTP
 
 struct ServeCommand: AsyncParsableCommand {
@@ -21,11 +23,16 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "souk")
         let secretKey = try data.prepare()
+        // Background jobs run beside the HTTP server and stop gracefully with it.
+        let jobs = JobRunner(
+            queue: JobQueue(database: database), registry: JobsAdmin.registry(settings: settings, database: database),
+            logger: Logger(label: "souk.jobs"))
         let app = try await reportingErrors {
             try await buildApplication(
                 AppEnvironment(
                     settings: settings, database: database, secretKey: secretKey, logger: logger,
-                    themeDirectory: data.themePath))
+                    themeDirectory: data.themePath),
+                services: [jobs])
         }
         // Build the search index before taking traffic rather than on the first search.
         let indexing = ContinuousClock.now

@@ -5,11 +5,11 @@ import SoukCatalog
 import SoukCore
 import SoukDatabase
 
-/// `/api/v1/cart`: the buyer's cart, for a signed-in user or a guest (cookie `souk_cart`).
-/// A guest cart joins the account's cart at the first cart request after signing in.
+/// `/api/v1/cart`: the buyer's cart, for a signed-in user or a guest (cookie `souk_cart`, see
+/// `CartCookie`).
 struct CartAPI: Sendable {
     let services: AppServices
-    static let cookieName = "souk_cart"
+    var cookies: CartCookie { CartCookie(services: services) }
 
     func register(on router: Router<SoukRequestContext>) {
         let api = router.group("api/v1")
@@ -19,10 +19,10 @@ struct CartAPI: Sendable {
     }
 
     @Sendable func show(_ request: Request, context: SoukRequestContext) async throws -> Response {
-        let user = context.allowAnyone()
-        let guest = guestToken(request)
-        let cart = try await services.carts.cart(user: user, guestTokenHash: guest.map(Secrets.storageHash))
-        return try respond(cart, request: request, context: context, clearGuest: user != nil && guest != nil)
+        context.allowAnyone()
+        let cart = try await cookies.resolve(request, context, creating: false)
+        let current = try await cart.owner.asyncMap { try await services.database.cart(of: $0) } ?? nil
+        return try respond(current, cart.cookie, request: request, context: context)
     }
 
     struct AddBody: Decodable {
@@ -37,58 +37,34 @@ struct CartAPI: Sendable {
     }
 
     @Sendable func add(_ request: Request, context: SoukRequestContext) async throws -> Response {
-        let user = context.allowAnyone()
+        context.allowAnyone()
         let body = try await request.decodeJSON(AddBody.self, limit: services.maxBodyBytes)
-        var guest = guestToken(request)
-        var newGuest: String?
-        if user != nil, let existing = guest {
-            _ = try await services.carts.cart(user: user, guestTokenHash: Secrets.storageHash(existing))
-        } else if user == nil && guest == nil {
-            newGuest = Secrets.newSessionToken()
-            guest = newGuest
-        }
-        let owner: CartOwner = user.map { .user($0.id) } ?? .guest(tokenHash: Secrets.storageHash(guest!))
-        let cart = try await services.carts.add(
-            productID: body.productID, quantity: body.quantity, amount: body.amount, owner: owner)
-        var response = try respond(cart, request: request, context: context, clearGuest: user != nil && guest != nil)
-        if let newGuest { response.setCookie(cookie(newGuest, maxAge: Int(services.carts.lifetime))) }
-        return response
+        let cart = try await cookies.resolve(request, context, creating: true)
+        let updated = try await services.carts.add(
+            productID: body.productID, quantity: body.quantity, amount: body.amount, owner: cart.owner!)
+        return try respond(updated, cart.cookie, request: request, context: context)
     }
 
     @Sendable func remove(_ request: Request, context: SoukRequestContext) async throws -> Response {
-        let user = context.allowAnyone()
+        context.allowAnyone()
         let productID = try context.parameters.require("product_id")
-        let guest = guestToken(request)
-        if user != nil, let guest {
-            _ = try await services.carts.cart(user: user, guestTokenHash: Secrets.storageHash(guest))
-        }
-        guard let owner: CartOwner = user.map({ .user($0.id) }) ?? guest.map({ .guest(tokenHash: Secrets.storageHash($0)) })
-        else {
-            return try respond(nil, request: request, context: context, clearGuest: false)
-        }
-        let cart = try await services.carts.remove(productID: productID, owner: owner)
-        return try respond(cart, request: request, context: context, clearGuest: user != nil && guest != nil)
+        let cart = try await cookies.resolve(request, context, creating: false)
+        let updated = try await cart.owner.asyncMap { try await services.carts.remove(productID: productID, owner: $0) } ?? nil
+        return try respond(updated, cart.cookie, request: request, context: context)
     }
 
-    private func guestToken(_ request: Request) -> String? {
-        guard let value = request.cookies[Self.cookieName]?.value, value.count >= 32, value.count <= 64,
-            value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) })
-        else { return nil }
-        return value
-    }
-
-    private func cookie(_ value: String, maxAge: Int) -> Cookie {
-        Cookie(
-            name: Self.cookieName, value: value, maxAge: maxAge, path: "/", secure: services.settings.isHTTPS,
-            httpOnly: true, sameSite: .lax)
-    }
-
-    private func respond(_ cart: Cart?, request: Request, context: SoukRequestContext, clearGuest: Bool) throws -> Response {
+    private func respond(_ cart: Cart?, _ cookie: Cookie?, request: Request, context: SoukRequestContext) throws -> Response {
         var response = try JSONResponse(body: CartBody(cart, defaultCurrency: services.settings.store.currency))
             .response(from: request, context: context)
-        // The guest cart now lives in the account: forget the cookie.
-        if clearGuest { response.setCookie(cookie("", maxAge: 0)) }
+        if let cookie { response.setCookie(cookie) }
         return response
+    }
+}
+
+extension Optional {
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let self else { return nil }
+        return try await transform(self)
     }
 }
 

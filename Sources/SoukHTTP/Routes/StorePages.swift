@@ -157,6 +157,21 @@ struct StorePages: Sendable {
         if let stock = product.stock { values["stock"] = stock == 0 ? "Sold out" : "\(stock) left" }
         if product.status != .published { values["unlisted_status"] = product.status.rawValue }
         if user?.id == product.sellerID { values["edit_url"] = "/dashboard/products/\(product.id)" }
+        if product.status == .published && product.sellerListed && product.stock != 0 {
+            let price = product.price
+            var buy: [String: Any] = [
+                "id": product.id, "currency": price.currency,
+                // Several units only make sense where each unit delivers something (a license key).
+                "quantity_allowed": product.kind == .license,
+                "max_quantity": min(CartRules.maxQuantity, product.stock ?? CartRules.maxQuantity),
+            ]
+            if price.isPayWhatYouWant {
+                buy["pay_what_you_want"] = true
+                buy["minimum_label"] = MoneyFormat.amount(price.floor, currency: price.currency)
+                buy["suggested"] = MoneyFormat.major(price.amount, currency: price.currency)
+            }
+            values["buy"] = buy
+        }
         return pages.render("product", title: product.title, context: context, values)
     }
 
