@@ -20,6 +20,7 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(help: "Concurrent searchers.") var concurrency = 2
         @Flag(help: "Skip the category facet counts (ranking only, as the tantivy anchor does).") var noFacets = false
         @Flag(help: "Print one JSON object.") var json = false
+        @Flag(help: "Also print the ten slowest queries of the mix (median of each).") var perQuery = false
 
         func run() async throws {
             let (_, _, database) = try global.open()
@@ -35,29 +36,39 @@ struct BenchCommand: AsyncParsableCommand {
             for query in mix { _ = try await database.search(query) }
 
             let deadline = ContinuousClock.now + .seconds(seconds)
-            let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
+            let timed = try await withThrowingTaskGroup(of: [(Int, Double)].self) { group in
                 for worker in 0..<concurrency {
                     group.addTask {
-                        var times: [Double] = []
+                        var times: [(Int, Double)] = []
                         var index = worker
                         while ContinuousClock.now < deadline {
                             let start = ContinuousClock.now
                             _ = try await database.search(mix[index % mix.count])
                             let elapsed = ContinuousClock.now - start
-                            times.append(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1e3)
+                            times.append(
+                                (index % mix.count,
+                                 Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1e3))
                             index += concurrency
                         }
                         return times
                     }
                 }
                 return try await group.reduce(into: []) { $0 += $1 }
-            }.sorted()
+            }
+            let latencies = timed.map(\.1).sorted()
             let count = latencies.count
             guard count > 0 else { throw ValidationError("no query finished in \(seconds) s: run longer") }
             let qps = Double(count) / seconds
             let p50 = latencies[count / 2]
             let p99 = latencies[min(count - 1, Int(Double(count) * 0.99))]
             let products = try await database.search(ProductQuery()).categoryFacets.values.reduce(0, +)
+            if perQuery {
+                let medians = Dictionary(grouping: timed, by: \.0).map { index, samples -> (String, Double) in
+                    let sorted = samples.map(\.1).sorted()
+                    return (lines[index], sorted[sorted.count / 2])
+                }.sorted { $0.1 > $1.1 }
+                for (line, median) in medians.prefix(10) { print(String(format: "  %8.2f ms  %@", median, line)) }
+            }
             if json {
                 print(#"{"engine":"souk","products":\#(products),"queries":\#(count),"qps":\#(Int(qps)),"p50_ms":\#(String(format: "%.3f", p50)),"p99_ms":\#(String(format: "%.3f", p99)),"facets":\#(!noFacets)}"#)
             } else {
