@@ -149,6 +149,8 @@ final class MemorySearch: Sendable {
             sql += " AND p.search_id IN (\(Array(repeating: "?", count: rowids.count).joined(separator: ",")))"
             arguments = StatementArguments(rowids)
         }
+        // In search_id order: slots then follow the sort tie-breaker (see MemorySearchIndex.evaluate).
+        sql += " ORDER BY p.search_id"
         return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
             let tags = ProductRecord.decodeTags(row["tags"]).joined(separator: " ")
             let published: Date? = row["published_at"]
