@@ -94,7 +94,12 @@ public struct CatalogService: Sendable {
                 throw SoukError(.forbidden, "Admins may change a product's status only; its seller edits the rest.")
             }
         }
-        if patch.status == .published { try Self.requireCanSell(isOwner ? user : nil, sellerID: existing.sellerID) }
+        if patch.status == .published {
+            // Publishing needs the owner, and an owner who may sell; an admin re-publishing
+            // someone's product is refused.
+            guard isOwner else { throw SoukError(.forbidden, "Only the product's seller may publish it.") }
+            try Self.requireCanSell(user)
+        }
         return try await database.updateProduct(id: id) { product in try Self.apply(patch, to: &product) }
     }
 
@@ -156,11 +161,6 @@ public struct CatalogService: Sendable {
         }
     }
 
-    /// Publishing needs a seller who may sell; an admin re-publishing someone's product is refused.
-    static func requireCanSell(_ owner: User?, sellerID: String) throws {
-        guard let owner else { throw SoukError(.forbidden, "Only the product's seller may publish it.") }
-        try requireCanSell(owner)
-    }
 
     static func attributes(_ value: JSONValue) throws -> String {
         guard case .object = value else {

@@ -252,12 +252,7 @@ struct ProductSearchQuery {
             """
         var allArguments = arguments
         if let cursor = query.cursor {
-            let position = try SearchCursor(cursor)
-            guard position.fingerprint == fingerprint else {
-                throw SoukError(
-                    .badRequest, "The cursor belongs to another search (text, filters or sort changed): start from the first page.",
-                    field: "cursor")
-            }
+            let position = try SearchCursor(cursor, for: fingerprint)
             let comparison = key.descending ? "<" : ">"
             // NULL sort keys (never published) sort as if lowest.
             sql += """
@@ -326,11 +321,19 @@ struct SearchCursor {
         self.fingerprint = fingerprint
     }
 
-    init(_ encoded: String) throws {
+    static let foreign = SoukError(
+        .badRequest, "The cursor belongs to another search (text, filters or sort changed): start from the first page.",
+        field: "cursor")
+
+    /// Decodes a cursor and checks it belongs to the search with this fingerprint.
+    init(_ encoded: String, for fingerprint: String) throws {
+        try self.init(encoded)
+        guard self.fingerprint == fingerprint else { throw Self.foreign }
+    }
+
+    private init(_ encoded: String) throws {
         let invalid = SoukError(.badRequest, "The cursor is not one this search returned.", field: "cursor")
-        var base64 = encoded.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
-        guard let data = Data(base64Encoded: base64),
+        guard let data = Base64URL.decode(encoded),
             let array = try? JSONSerialization.jsonObject(with: data) as? [Any], array.count == 4,
             let tag = array[0] as? String, let rowid = (array[2] as? NSNumber)?.int64Value,
             let fingerprint = array[3] as? String
@@ -358,7 +361,6 @@ struct SearchCursor {
         case .string(let value): tagged = ["s", value, rowid, fingerprint]
         }
         let data = (try? JSONSerialization.data(withJSONObject: tagged)) ?? Data()
-        return data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        return Base64URL.encode(data)
     }
 }

@@ -26,19 +26,19 @@ struct JobsCommandTests {
         let noop = try await queue.enqueue(kind: "noop", payload: [String: String]())
         let unknown = try await queue.enqueue(kind: "no_such_kind", payload: [String: String](), maxAttempts: 1)
 
-        var run = try JobsCommand.Run.parse(["--config", config])
+        let run = try JobsCommand.Run.parse(["--config", config])
         try await run.run()
         #expect(try await queue.job(id: noop)?.state == .done)
         let dead = try #require(try await queue.job(id: unknown))
         #expect(dead.state == .dead)
         #expect(dead.lastError == "no handler is registered for job kind 'no_such_kind'")
 
-        var retry = try JobsCommand.Retry.parse(["--config", config, unknown])
+        let retry = try JobsCommand.Retry.parse(["--config", config, unknown])
         try await retry.run()
         let requeued = try #require(try await queue.job(id: unknown))
         #expect(requeued.state == .queued && requeued.attempts == 0)
 
-        var list = try JobsCommand.List.parse(["--config", config, "--state", "queued", "--json"])
+        let list = try JobsCommand.List.parse(["--config", config, "--state", "queued", "--json"])
         try await list.run()
         #expect(throws: (any Error).self) { try JobsCommand.List.parse(["--state", "sleeping"]) }
     }

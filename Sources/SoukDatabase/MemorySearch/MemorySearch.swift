@@ -20,12 +20,8 @@ final class MemorySearch: Sendable {
         let plan = ProductSearchQuery(query)
         var after: (key: Double, rowid: Int64)?
         if let cursor = query.cursor {
-            let position = try SearchCursor(cursor)
-            guard position.fingerprint == plan.fingerprint, let key = position.key.storage.doubleValue else {
-                throw SoukError(
-                    .badRequest, "The cursor belongs to another search (text, filters or sort changed): start from the first page.",
-                    field: "cursor")
-            }
+            let position = try SearchCursor(cursor, for: plan.fingerprint)
+            guard let key = position.key.storage.doubleValue else { throw SearchCursor.foreign }
             after = (key, position.rowid)
         }
         let limit = max(1, min(query.limit, 100))

@@ -53,8 +53,7 @@ struct CSRFMiddleware: RouterMiddleware {
 
     func token(for cookieValue: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Data("csrf:\(cookieValue)".utf8), using: key)
-        return Data(mac).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        return Base64URL.encode(Data(mac))
     }
 
     static func isWellFormed(_ value: String) -> Bool {

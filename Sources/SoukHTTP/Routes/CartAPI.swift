@@ -20,9 +20,8 @@ struct CartAPI: Sendable {
 
     @Sendable func show(_ request: Request, context: SoukRequestContext) async throws -> Response {
         context.allowAnyone()
-        let cart = try await cookies.resolve(request, context, creating: false)
-        let current = try await cart.owner.asyncMap { try await services.database.cart(of: $0) } ?? nil
-        return try respond(current, cart.cookie, request: request, context: context)
+        let (cart, cookie) = try await cookies.current(request, context)
+        return try respond(cart, cookie, request: request, context: context)
     }
 
     struct AddBody: Decodable {

@@ -15,8 +15,7 @@ struct CartPages: Sendable {
 
     @Sendable func show(_ request: Request, context: SoukRequestContext) async throws -> Response {
         context.allowAnyone()
-        let resolution = try await cookies.resolve(request, context, creating: false)
-        let cart = try await resolution.owner.asyncMap { try await services.database.cart(of: $0) } ?? nil
+        let (cart, cookie) = try await cookies.current(request, context)
         let lines = (cart?.lines ?? []).map { line -> [String: Any] in
             var values = StoreViews.card(line.product)
             values["quantity"] = line.quantity
@@ -33,7 +32,7 @@ struct CartPages: Sendable {
                 "total_label": MoneyFormat.amount(cart?.total ?? 0, currency: cart?.currency ?? services.settings.store.currency),
                 "has_unavailable": lines.contains { $0["available"] as? Bool == false },
             ])
-        if let cookie = resolution.cookie { response.setCookie(cookie) }
+        if let cookie { response.setCookie(cookie) }
         return response
     }
 

@@ -30,6 +30,13 @@ struct CartCookie: Sendable {
             owner: .guest(tokenHash: Secrets.storageHash(token)), cookie: cookie(token, maxAge: Int(services.carts.lifetime)))
     }
 
+    /// The cart to show: one read (the merge, after a sign-in, returns the merged cart).
+    func current(_ request: Request, _ context: SoukRequestContext) async throws -> (cart: Cart?, cookie: Cookie?) {
+        let guest = guestToken(request).map(Secrets.storageHash)
+        let cart = try await services.carts.cart(user: context.identity?.user, guestTokenHash: guest)
+        return (cart, context.identity != nil && guest != nil ? cookie("", maxAge: 0) : nil)
+    }
+
     private func guestToken(_ request: Request) -> String? {
         guard let value = request.cookies[Self.name]?.value, (32...64).contains(value.count),
             value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) })
