@@ -66,11 +66,28 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Payment providers: Stripe, PayPal and the built-in test provider behind one protocol;
+        // webhook signatures; outgoing HTTP through URLSession (libcurl on Linux).
+        .target(
+            name: "SoukPayments",
+            dependencies: ["SoukCore", "SoukDatabase", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        // The money path: checkout, payment events, refunds, order jobs.
+        .target(
+            name: "SoukOrders",
+            dependencies: [
+                "SoukCore", "SoukDatabase", "SoukPayments", "SoukDelivery",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The HTTP surface: routes, middleware, pages.
         .target(
             name: "SoukHTTP",
             dependencies: [
-                "SoukCore", "SoukDatabase", "SoukAuth", "SoukCatalog",
+                "SoukCore", "SoukDatabase", "SoukAuth", "SoukCatalog", "SoukPayments", "SoukOrders",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -88,6 +105,7 @@ let package = Package(
             name: "SoukCLI",
             dependencies: [
                 "SoukCore", "SoukDatabase", "SoukAuth", "SoukCatalog", "SoukHTTP", "SoukMarkdown", "SoukDelivery",
+                "SoukPayments", "SoukOrders",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -124,5 +142,9 @@ let package = Package(
         ),
         .testTarget(
             name: "SoukCLITests", dependencies: ["SoukCLI", "SoukDatabase", "SoukHTTP", "SoukDelivery"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SoukOrdersTests",
+            dependencies: ["SoukOrders", "SoukPayments", "SoukDatabase", "SoukCore", "SoukDelivery"],
+            swiftSettings: swiftSettings),
     ]
 )

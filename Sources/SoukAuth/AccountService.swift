@@ -42,6 +42,29 @@ public struct AccountService: Sendable {
         return record.user
     }
 
+    /// The buyer account a guest checkout belongs to: the existing account with this e-mail, or a
+    /// new buyer account with a random password (the buyer reaches orders through the links Souk
+    /// sends, or sets a password with a reset). Throws `validationFailed` for a bad e-mail and
+    /// `accountDisabled` for a disabled account.
+    public func buyerForGuestCheckout(email raw: String) async throws -> User {
+        let email = try AccountRules.email(raw)
+        if let record = try await database.userRecord(email: email) {
+            guard !record.disabled else {
+                throw SoukError(.accountDisabled, "The account for \(email) has been disabled. Contact the store's operator.")
+            }
+            return record.user
+        }
+        let hash = await hasher.hash(Secrets.newSessionToken())
+        let name = (try? AccountRules.name(String(email.prefix { $0 != "@" }))) ?? "Buyer"
+        do {
+            return try await database.insertUser(email: email, name: name, passwordHash: hash, role: .buyer)
+        } catch let error as SoukError where error.code == .conflict {
+            // Two guest checkouts with one e-mail at once: the other made the account.
+            guard let record = try await database.userRecord(email: email) else { throw error }
+            return record.user
+        }
+    }
+
     static let invalidCredentials = SoukError(.invalidCredentials, "The e-mail address or password is wrong.")
 
     /// Starts a browser session; returns the secret for the cookie (stored only as a hash).

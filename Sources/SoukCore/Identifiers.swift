@@ -10,6 +10,11 @@ public enum IDPrefix: String, Sendable {
     case file = "file"
     case job = "job"
     case cart = "cart"
+    case order = "ord"
+    case orderItem = "li"
+    case grant = "grant"
+    case refund = "re"
+    case testSession = "cs_test"
 }
 
 public protocol IDGenerator: Sendable {

@@ -50,3 +50,27 @@ public enum JSONValue: Sendable, Equatable, Codable {
         try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
     }
 }
+
+extension JSONValue {
+    /// The member `key` of an object (nil for other values or a missing key).
+    public subscript(key: String) -> JSONValue? {
+        if case .object(let members) = self { return members[key] }
+        return nil
+    }
+
+    public var stringValue: String? {
+        if case .string(let value) = self { return value }
+        return nil
+    }
+
+    /// A whole number (JSON has only doubles; amounts in minor units are exact below 2^53).
+    public var intValue: Int? {
+        if case .number(let value) = self, value == value.rounded(), abs(value) < 9e15 { return Int(value) }
+        return nil
+    }
+
+    public var arrayValue: [JSONValue]? {
+        if case .array(let value) = self { return value }
+        return nil
+    }
+}

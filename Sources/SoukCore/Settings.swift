@@ -65,6 +65,14 @@ public struct Settings: Sendable, Equatable {
         /// "memory": an in-memory index rebuilt at start-up (fast); "fts5": SQLite FTS5 only.
         public var engine = "memory"
     }
+    public struct Jobs: Sendable, Equatable {
+        /// Seconds a worker holds a job before another may take it (renewed while it runs).
+        public var leaseSeconds = 60
+        /// How often an idle worker looks for due jobs, in milliseconds.
+        public var pollMilliseconds = 1000
+        /// Jobs run at once by one process.
+        public var concurrency = 4
+    }
     public struct Log: Sendable, Equatable {
         public var level = "info"
     }
@@ -78,6 +86,7 @@ public struct Settings: Sendable, Equatable {
     public var limits = Limits()
     public var auth = Auth()
     public var search = Search()
+    public var jobs = Jobs()
     public var log = Log()
 
     public init() {}

@@ -33,6 +33,8 @@ public struct SoukError: Error, Equatable, Sendable, CustomStringConvertible {
         case unsupportedMediaType = "unsupported_media_type"
         /// Too many attempts; retry after `retryAfterSeconds`.
         case rateLimited = "rate_limited"
+        /// A payment provider (Stripe, PayPal) refused or could not be reached; retrying may help.
+        case paymentProviderError = "payment_provider_error"
         /// A failure inside Souk; the log has the details.
         case internalError = "internal_error"
     }

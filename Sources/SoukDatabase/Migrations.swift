@@ -155,6 +155,7 @@ enum Migrations {
         }
         registerJobQueue(&migrator)
         registerCarts(&migrator)
+        registerOrders(&migrator)
         return migrator
     }()
 }

@@ -5,6 +5,7 @@ import SoukAuth
 import SoukCatalog
 import SoukCore
 import SoukDatabase
+import SoukOrders
 
 /// Everything the routes need, built once by `buildApplication`.
 struct AppServices: Sendable {
@@ -20,6 +21,11 @@ struct AppServices: Sendable {
     let cookies: SessionCookies
     let secretKey: SymmetricKey
     let startedAt: Date
+    let providers: PaymentProviders
+    let checkout: CheckoutService
+    let paymentEvents: PaymentEventsService
+    let refunds: RefundService
+    let orderLinks: OrderLinks
 
     /// The largest JSON or form body a route reads.
     var maxBodyBytes: Int { settings.limits.maxJSONBodyKB * 1024 }

@@ -9,6 +9,8 @@ import SoukAuth
 import SoukCatalog
 import SoukCore
 import SoukDatabase
+import SoukOrders
+import SoukPayments
 
 /// What a Souk server is built from. `souk serve` and the tests both fill this in and call
 /// `buildApplication`, so the tests exercise the very same wiring.
@@ -21,11 +23,15 @@ public struct AppEnvironment: Sendable {
     public var logger: Logger
     /// `<data_dir>/theme`: templates there override the built-in ones.
     public var themeDirectory: String?
+    /// How Souk calls payment providers' APIs (tests substitute a fake).
+    public var paymentTransport: any HTTPTransport
 
     public init(
         settings: Settings, database: AppDatabase, secretKey: [UInt8], clock: any WallClock = SystemClock(),
-        logger: Logger = Logger(label: "souk"), themeDirectory: String? = nil
+        logger: Logger = Logger(label: "souk"), themeDirectory: String? = nil,
+        paymentTransport: any HTTPTransport = URLSessionTransport()
     ) {
+        self.paymentTransport = paymentTransport
         self.settings = settings
         self.database = database
         self.secretKey = secretKey
@@ -55,6 +61,10 @@ public func buildApplication(
         database: environment.database, hasher: PasswordHasher(cost: settings.auth.bcryptCost),
         sessionLifetime: TimeInterval(settings.auth.sessionTTLHours) * 3600)
     let blobs = BlobStore(root: (settings.storage.dataDir as NSString).appendingPathComponent("blobs"))
+    let providers = PaymentProviders(
+        settings: settings, database: environment.database, serverSecret: environment.secretKey,
+        transport: environment.paymentTransport)
+    let orderLinks = OrderLinks(baseURL: settings.publicBaseURL, serverSecret: environment.secretKey)
     let services = AppServices(
         settings: settings, database: environment.database, accounts: accounts,
         catalog: CatalogService(database: environment.database, blobs: blobs, defaultCurrency: settings.store.currency),
@@ -64,7 +74,13 @@ public func buildApplication(
         limits: RateLimits(settings.limits, clock: environment.clock),
         clientAddress: ClientAddress(trustForwardedFor: settings.server.trustForwardedFor),
         cookies: SessionCookies(secure: settings.isHTTPS, maxAge: settings.auth.sessionTTLHours * 3600),
-        secretKey: SymmetricKey(data: environment.secretKey), startedAt: environment.clock.now())
+        secretKey: SymmetricKey(data: environment.secretKey), startedAt: environment.clock.now(),
+        providers: providers,
+        checkout: CheckoutService(
+            database: environment.database, providers: providers, links: orderLinks, feePercent: settings.store.feePercent),
+        paymentEvents: PaymentEventsService(database: environment.database, providers: providers),
+        refunds: RefundService(database: environment.database, providers: providers),
+        orderLinks: orderLinks)
     let metrics = MetricsBackend.registry
 
     let router = Router(context: SoukRequestContext.self)
@@ -91,6 +107,12 @@ public func buildApplication(
     CartPages(services: services).register(on: router)
     StorePages(services: services).register(on: router)
     DashboardPages(services: services).register(on: router)
+    CheckoutAPI(services: services).register(on: router)
+    OrdersAPI(services: services).register(on: router)
+    WebhookRoutes(services: services).register(on: router)
+    CheckoutPages(services: services).register(on: router)
+    OrderPages(services: services).register(on: router)
+    TestCheckoutPages(services: services).register(on: router)
 
     return Application(
         router: router,

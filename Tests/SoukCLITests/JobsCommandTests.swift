@@ -59,6 +59,8 @@ struct JobsCommandTests {
         #expect(json.first?["id"] == .string(id))
         #expect(json.first?["dedupe_key"] == .string("receipt:1"))
         #expect(json.first?["last_error"] == .string("connection refused"))
-        #expect(JobsAdmin.registry(settings: Settings(), database: queue.database).kinds == ["noop"])
+        #expect(
+            JobsAdmin.registry(settings: Settings(), database: queue.database, secretKey: Array(repeating: 7, count: 32)).kinds
+                == ["auto_refund", "fulfil", "noop", "order_expiry", "test_webhook"])
     }
 }

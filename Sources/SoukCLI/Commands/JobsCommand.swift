@@ -4,6 +4,7 @@ import Logging
 import SoukCore
 import SoukDatabase
 import SoukDelivery
+import SoukOrders
 
 extension JobState: ExpressibleByArgument {}
 
@@ -11,8 +12,19 @@ extension JobState: ExpressibleByArgument {}
 enum JobsAdmin {
     /// The handlers of every job kind. `souk serve` and `souk jobs run` both use this, so a job
     /// runs the same way whichever process takes it.
-    static func registry(settings: Settings, database: AppDatabase) -> JobRegistry {
-        .builtIn
+    static func registry(settings: Settings, database: AppDatabase, secretKey: [UInt8]) -> JobRegistry {
+        var registry = JobRegistry.builtIn
+        let providers = PaymentProviders(settings: settings, database: database, serverSecret: secretKey)
+        OrderJobs(database: database, providers: providers).register(in: &registry)
+        return registry
+    }
+
+    static func runner(settings: Settings, database: AppDatabase, secretKey: [UInt8], concurrency: Int? = nil) -> JobRunner {
+        JobRunner(
+            queue: JobQueue(database: database),
+            registry: registry(settings: settings, database: database, secretKey: secretKey),
+            lease: TimeInterval(settings.jobs.leaseSeconds), pollInterval: .milliseconds(settings.jobs.pollMilliseconds),
+            concurrency: concurrency ?? settings.jobs.concurrency, logger: Logger(label: "souk.jobs"))
     }
 
     static func render(_ jobs: [Job], json: Bool) -> String {
@@ -85,12 +97,8 @@ struct JobsCommand: AsyncParsableCommand {
         @Option(help: "At most this many jobs.") var limit = 100
 
         func run() async throws {
-            let (settings, _, database) = try global.open()
-            var logger = Logger(label: "souk.jobs")
-            logger.logLevel = Logger.Level(rawValue: settings.log.level) ?? .info
-            let runner = JobRunner(
-                queue: JobQueue(database: database), registry: JobsAdmin.registry(settings: settings, database: database),
-                concurrency: limit, logger: logger)
+            let (settings, data, database) = try global.open()
+            let runner = JobsAdmin.runner(settings: settings, database: database, secretKey: try data.prepare(), concurrency: limit)
             let summary = try await reportingErrors { try await runner.runOnce(limit: limit) }
             print(JobsAdmin.describe(summary))
         }

@@ -24,9 +24,7 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "souk")
         let secretKey = try data.prepare()
         // Background jobs run beside the HTTP server and stop gracefully with it.
-        let jobs = JobRunner(
-            queue: JobQueue(database: database), registry: JobsAdmin.registry(settings: settings, database: database),
-            logger: Logger(label: "souk.jobs"))
+        let jobs = JobsAdmin.runner(settings: settings, database: database, secretKey: secretKey)
         let app = try await reportingErrors {
             try await buildApplication(
                 AppEnvironment(

@@ -139,6 +139,12 @@ enum ConfigSchema {
             "Search engine: \"memory\" (an in-memory index built at start-up: fast, ~1 KB of memory per product) or \"fts5\" (SQLite only).",
             validate: oneOf(["memory", "fts5"])),
 
+        .int(
+            "jobs.lease_seconds", \.jobs.leaseSeconds, 2...86_400,
+            "Seconds a worker holds a background job before another may take it over (renewed while it runs)."),
+        .int("jobs.poll_milliseconds", \.jobs.pollMilliseconds, 10...60_000, "How often an idle worker looks for due jobs."),
+        .int("jobs.concurrency", \.jobs.concurrency, 1...256, "Background jobs run at once by one process."),
+
         .string("log.level", \.log.level, "Log level.", validate: oneOf(["trace", "debug", "info", "notice", "warning", "error", "critical"])),
     ]
 

@@ -16,6 +16,7 @@ enum ProblemMapping {
         case .payloadTooLarge: .contentTooLarge
         case .unsupportedMediaType: .unsupportedMediaType
         case .rateLimited: .tooManyRequests
+        case .paymentProviderError: .badGateway
         case .internalError: .internalServerError
         }
     }
@@ -36,6 +37,7 @@ enum ProblemMapping {
         case .payloadTooLarge: "Request too large"
         case .unsupportedMediaType: "Unsupported media type"
         case .rateLimited: "Too many requests"
+        case .paymentProviderError: "Payment provider error"
         case .internalError: "Internal error"
         }
     }

@@ -1,0 +1,70 @@
+import Foundation
+import Hummingbird
+import SoukCore
+import SoukDatabase
+import SoukOrders
+
+/// `POST /api/v1/checkout`: the caller's cart (signed in, or the guest cookie with an e-mail)
+/// becomes an order and a hosted checkout. Send an `Idempotency-Key`: repeating the request with
+/// it returns the same order and session.
+struct CheckoutAPI: Sendable {
+    let services: AppServices
+    var cookies: CartCookie { CartCookie(services: services) }
+
+    func register(on router: Router<SoukRequestContext>) {
+        router.group("api/v1").post("checkout", use: checkout)
+    }
+
+    struct Body: Decodable {
+        var provider: String?
+        /// Required for a guest: the receipt goes there, and the order joins that buyer account.
+        var email: String?
+    }
+
+    @Sendable func checkout(_ request: Request, context: SoukRequestContext) async throws -> Response {
+        context.allowAnyone()
+        let body = try await request.decodeJSON(Body.self, limit: services.maxBodyBytes)
+        let key = request.headers[.init("Idempotency-Key")!]
+        let result = try await CheckoutFlow(services: services).checkout(
+            request, context, provider: body.provider, guestEmail: body.email, idempotencyKey: key)
+        var response = try JSONResponse(
+            status: .created,
+            body: CheckoutBody(order: OrderBody(result.order, viewer: .full), redirectURL: result.redirectURL)
+        ).response(from: request, context: context)
+        if let cookie = result.cartCookie { response.setCookie(cookie) }
+        return response
+    }
+}
+
+/// Shared by the API and the checkout page: whose cart, which buyer, then `CheckoutService`.
+struct CheckoutFlow: Sendable {
+    let services: AppServices
+
+    struct Outcome {
+        var order: Order
+        var redirectURL: String
+        var cartCookie: Cookie?
+    }
+
+    func checkout(
+        _ request: Request, _ context: SoukRequestContext, provider: String?, guestEmail: String?, idempotencyKey: String?
+    ) async throws -> Outcome {
+        let (cart, cookie) = try await CartCookie(services: services).current(request, context)
+        let buyer: User
+        if let user = context.identity?.user {
+            buyer = user
+        } else {
+            guard let email = guestEmail?.trimmingCharacters(in: .whitespacesAndNewlines), !email.isEmpty else {
+                throw SoukError.validation("email", "Enter your e-mail address: the receipt and your downloads go there.")
+            }
+            // No account is made for an empty cart (unless this repeats a checkout that emptied it).
+            guard cart?.lines.isEmpty == false || idempotencyKey != nil else {
+                throw SoukError.validation("cart", "Your cart is empty.")
+            }
+            buyer = try await services.accounts.buyerForGuestCheckout(email: email)
+        }
+        let result = try await services.checkout.checkout(
+            buyer: buyer, cart: cart, providerName: provider, idempotencyKey: idempotencyKey)
+        return Outcome(order: result.order, redirectURL: result.redirectURL, cartCookie: cookie)
+    }
+}

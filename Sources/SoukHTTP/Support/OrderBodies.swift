@@ -1,0 +1,134 @@
+import Foundation
+import Hummingbird
+import SoukCore
+import SoukDatabase
+
+/// Who may see an order, and how much of it: the buyer and admins see all of it; a seller sees
+/// only their own lines (and a total of those). Anyone else is told it does not exist.
+enum OrderViewer {
+    case full
+    case seller(String)
+
+    static func of(_ order: Order, user: User?) -> OrderViewer? {
+        guard let user else { return nil }
+        if user.role == .admin || user.id == order.buyerID { return .full }
+        if order.sellerIDs.contains(user.id) { return .seller(user.id) }
+        return nil
+    }
+
+    static func require(_ order: Order?, id: String, user: User?) throws -> (Order, OrderViewer) {
+        guard let order, let viewer = of(order, user: user) else { throw SoukError.notFound("The order \(id)") }
+        return (order, viewer)
+    }
+
+    func items(of order: Order) -> [OrderItem] {
+        switch self {
+        case .full: order.items
+        case .seller(let id): order.items.filter { $0.sellerID == id }
+        }
+    }
+}
+
+/// An order as the API shows it.
+struct OrderBody: Encodable, Sendable {
+    struct Item: Encodable, Sendable {
+        var id: String
+        var productID: String
+        var sellerID: String
+        var title: String
+        var kind: String
+        var quantity: Int
+        var unitAmount: Int
+        var amount: Int
+        var feeAmount: Int
+        var sellerAmount: Int
+
+        enum CodingKeys: String, CodingKey {
+            case id, title, kind, quantity, amount
+            case productID = "product_id"
+            case sellerID = "seller_id"
+            case unitAmount = "unit_amount"
+            case feeAmount = "fee_amount"
+            case sellerAmount = "seller_amount"
+        }
+    }
+
+    var id: String
+    var status: String
+    var total: Int
+    var refundedAmount: Int
+    var currency: String
+    var provider: String
+    var items: [Item]
+    var buyerEmail: String
+    var createdAt: String
+    var paidAt: String?
+    var expiresAt: String
+    /// Where the buyer pays, while the order awaits payment (buyer's view only).
+    var paymentURL: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, status, total, currency, provider, items
+        case refundedAmount = "refunded_amount"
+        case buyerEmail = "buyer_email"
+        case createdAt = "created_at"
+        case paidAt = "paid_at"
+        case expiresAt = "expires_at"
+        case paymentURL = "payment_url"
+    }
+
+    init(_ order: Order, viewer: OrderViewer) {
+        let items = viewer.items(of: order)
+        id = order.id
+        status = order.status.rawValue
+        currency = order.currency
+        provider = order.provider
+        buyerEmail = order.buyerEmail
+        createdAt = Timestamp.rfc3339(order.createdAt)
+        paidAt = order.paidAt.map(Timestamp.rfc3339)
+        expiresAt = Timestamp.rfc3339(order.expiresAt)
+        self.items = items.map {
+            Item(
+                id: $0.id, productID: $0.productID, sellerID: $0.sellerID, title: $0.title, kind: $0.kind.rawValue,
+                quantity: $0.quantity, unitAmount: $0.unitAmount, amount: $0.amount, feeAmount: $0.feeAmount,
+                sellerAmount: $0.sellerAmount)
+        }
+        switch viewer {
+        case .full:
+            total = order.total
+            refundedAmount = order.refundedAmount
+            paymentURL = order.status == .created ? order.redirectURL : nil
+        case .seller:
+            total = items.reduce(0) { $0 + $1.amount }
+            refundedAmount = order.sellerIDs.count == 1 ? order.refundedAmount : 0
+            paymentURL = nil
+        }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(status, forKey: .status)
+        try c.encode(total, forKey: .total)
+        try c.encode(refundedAmount, forKey: .refundedAmount)
+        try c.encode(currency, forKey: .currency)
+        try c.encode(provider, forKey: .provider)
+        try c.encode(items, forKey: .items)
+        try c.encode(buyerEmail, forKey: .buyerEmail)
+        try c.encode(createdAt, forKey: .createdAt)
+        try c.encode(paidAt, forKey: .paidAt)
+        try c.encode(expiresAt, forKey: .expiresAt)
+        try c.encode(paymentURL, forKey: .paymentURL)
+    }
+}
+
+/// `POST /api/v1/checkout`'s answer.
+struct CheckoutBody: Encodable, Sendable {
+    var order: OrderBody
+    var redirectURL: String
+
+    enum CodingKeys: String, CodingKey {
+        case order
+        case redirectURL = "redirect_url"
+    }
+}

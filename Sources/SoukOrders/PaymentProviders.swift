@@ -1,0 +1,63 @@
+import Foundation
+import SoukCore
+import SoukDatabase
+import SoukPayments
+
+/// The providers this store takes payments with, built from the configuration: `test` (unless
+/// production mode refuses it), `stripe` when it has a secret key, `paypal` when it has a client.
+public struct PaymentProviders: Sendable {
+    public let byName: [String: any PaymentProvider]
+    public let test: TestProvider?
+    public let defaultName: String
+
+    public init(
+        settings: Settings, database: AppDatabase, serverSecret: [UInt8], transport: any HTTPTransport = URLSessionTransport()
+    ) {
+        var providers: [String: any PaymentProvider] = [:]
+        var test: TestProvider?
+        if !settings.server.production || settings.payments.allowTestInProduction {
+            let provider = TestProvider(database: database, baseURL: settings.publicBaseURL, serverSecret: serverSecret)
+            providers[provider.name] = provider
+            test = provider
+        }
+        let stripe = settings.payments.stripe
+        if !stripe.secretKey.isEmpty {
+            providers["stripe"] = StripeProvider(
+                secretKey: stripe.secretKey, webhookSecret: stripe.webhookSecret, apiBase: stripe.apiBase,
+                transport: transport, clock: database.clock)
+        }
+        self.byName = providers
+        self.test = test
+        self.defaultName = settings.payments.defaultProvider
+    }
+
+    /// Names of the providers a buyer may choose, the default first.
+    public var available: [String] {
+        byName.keys.sorted { ($0 == defaultName ? 0 : 1, $0) < ($1 == defaultName ? 0 : 1, $1) }
+    }
+
+    /// The provider `name` (the default when nil). Throws `validationFailed` (field `provider`)
+    /// for an unknown or unconfigured one.
+    public func provider(named name: String?) throws -> any PaymentProvider {
+        let name = name ?? defaultName
+        guard let provider = byName[name] else {
+            let known = CheckoutRules.providers.contains(name)
+            throw SoukError.validation(
+                "provider",
+                known
+                    ? "This store does not take payments with \(name); choose one of: \(available.joined(separator: ", "))."
+                    : "Unknown payment provider '\(name)'; choose one of: \(available.joined(separator: ", ")).")
+        }
+        return provider
+    }
+
+    /// The provider an existing order uses (it may have been configured away since).
+    public func provider(of order: Order) throws -> any PaymentProvider {
+        guard let provider = byName[order.provider] else {
+            throw SoukError(
+                .paymentProviderError,
+                "Order \(order.id) was paid with \(order.provider), which is not configured any more; configure [payments.\(order.provider)] again to act on it.")
+        }
+        return provider
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// An outgoing HTTP request to a provider's API.
+public struct OutgoingRequest: Sendable {
+    public var method: String
+    public var url: URL
+    public var headers: [String: String]
+    public var body: Data?
+
+    public init(method: String, url: URL, headers: [String: String] = [:], body: Data? = nil) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+    }
+}
+
+public struct IncomingResponse: Sendable {
+    public var status: Int
+    public var body: Data
+
+    public init(status: Int, body: Data) {
+        self.status = status
+        self.body = body
+    }
+}
+
+/// Sends requests to providers. The production transport is URLSession, which on Linux is
+/// libcurl underneath (FoundationNetworking); tests point the providers' base URLs at fakes.
+public protocol HTTPTransport: Sendable {
+    func send(_ request: OutgoingRequest) async throws -> IncomingResponse
+}
+
+public struct URLSessionTransport: HTTPTransport {
+    public var timeout: TimeInterval
+
+    public init(timeout: TimeInterval = 30) { self.timeout = timeout }
+
+    public func send(_ request: OutgoingRequest) async throws -> IncomingResponse {
+        var urlRequest = URLRequest(url: request.url, timeoutInterval: timeout)
+        urlRequest.httpMethod = request.method
+        for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
+        urlRequest.httpBody = request.body
+        let (data, response) = try await URLSession.shared.data(for: urlRequest)
+        return IncomingResponse(status: (response as? HTTPURLResponse)?.statusCode ?? 0, body: data)
+    }
+}
+
+/// `application/x-www-form-urlencoded` with Stripe's nested keys (`line_items[0][quantity]`).
+public enum FormEncoding {
+    private static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+    public static func encode(_ pairs: [(String, String)]) -> String {
+        pairs.map { "\(escape($0.0))=\(escape($0.1))" }.joined(separator: "&")
+    }
+
+    static func escape(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? text
+    }
+}
