@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -70,7 +71,12 @@ let package = Package(
         // webhook signatures; outgoing HTTP through URLSession (libcurl on Linux).
         .target(
             name: "SoukPayments",
-            dependencies: ["SoukCore", "SoukDatabase", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "SoukCore", "SoukDatabase",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+            ],
             swiftSettings: swiftSettings
         ),
         // The money path: checkout, payment events, refunds, order jobs.

@@ -33,7 +33,11 @@ public struct PaymentEventsService: Sendable {
                 "webhook rejected", metadata: ["provider": "\(providerName)", "error": "\(error)"])
             throw error
         }
-        return try await record(event)
+        let outcome = try await record(event)
+        // A checkout completed but not paid yet (PayPal approved, a bank debit under way): ask
+        // the provider now (PayPal captures) instead of waiting for the buyer to come back.
+        if case .applied(let orderID, .created) = outcome { _ = try await confirmReturn(orderID: orderID) }
+        return outcome
     }
 
     /// The buyer is back from the hosted page: ask the provider (Stripe: retrieve the session;

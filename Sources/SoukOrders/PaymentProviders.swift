@@ -26,6 +26,12 @@ public struct PaymentProviders: Sendable {
                 secretKey: stripe.secretKey, webhookSecret: stripe.webhookSecret, apiBase: stripe.apiBase,
                 transport: transport, clock: database.clock)
         }
+        let paypal = settings.payments.paypal
+        if !paypal.clientID.isEmpty && !paypal.clientSecret.isEmpty {
+            providers["paypal"] = PayPalProvider(
+                clientID: paypal.clientID, clientSecret: paypal.clientSecret, webhookID: paypal.webhookID,
+                apiBase: paypal.apiBase, transport: transport, clock: database.clock)
+        }
         self.byName = providers
         self.test = test
         self.defaultName = settings.payments.defaultProvider

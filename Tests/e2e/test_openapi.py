@@ -117,6 +117,8 @@ def test_document_covers_the_implemented_api(live_souk):
         ("GET", "/api/v1/products/{id}/pages"), ("PUT", "/api/v1/products/{id}/pages/{slug}"),
         ("GET", "/api/v1/categories"),
         ("GET", "/api/v1/cart"), ("POST", "/api/v1/cart/items"), ("DELETE", "/api/v1/cart/items/{product_id}"),
+        ("POST", "/api/v1/checkout"), ("GET", "/api/v1/orders"), ("GET", "/api/v1/orders/{id}"),
+        ("POST", "/api/v1/orders/{id}/refund"), ("POST", "/webhooks/{provider}"),
     }
     codes = set(document["components"]["schemas"]["Problem"]["properties"]["code"]["enum"])
     assert {"bad_request", "validation_failed", "unauthenticated", "invalid_credentials", "forbidden",

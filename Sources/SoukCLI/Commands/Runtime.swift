@@ -89,6 +89,10 @@ enum TableOutput {
         return ([line(headers)] + rows.map(line)).joined(separator: "\n")
     }
 
+    static func json(object: [String: JSONValue]) -> String {
+        JSONValue.object(object).prettyText
+    }
+
     static func json(_ objects: [[String: JSONValue]]) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]

@@ -8,7 +8,8 @@ public struct SoukCommand: AsyncParsableCommand {
         abstract: "A self-hosted store for digital products.",
         subcommands: [
             ServeCommand.self, MigrateCommand.self, ConfigCommand.self, UserCommand.self, SellerCommand.self,
-            ProductCommand.self, DemoCommand.self, BenchCommand.self, JobsCommand.self,
+            ProductCommand.self, OrderCommand.self, PayoutsCommand.self, DemoCommand.self, BenchCommand.self,
+            JobsCommand.self,
         ],
         defaultSubcommand: nil
     )

@@ -1,0 +1,205 @@
+import ArgumentParser
+import Foundation
+import SoukCore
+import SoukDatabase
+import SoukOrders
+
+extension OrderStatus: ExpressibleByArgument {}
+
+struct OrderCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "order", abstract: "Look up orders and refund them.", subcommands: [List.self, Show.self, Refund.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List orders, newest first.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Only this status (created, paid, fulfilled, completed, expired, refunded…).") var status: OrderStatus?
+        @Option(help: "Only orders of the buyer with this e-mail.") var buyer: String?
+        @Option(help: "Only orders with lines of the seller with this e-mail.") var seller: String?
+        @Option(help: "At most this many.") var limit = 100
+        @Flag(help: "Print JSON instead of a table.") var json = false
+
+        func run() async throws {
+            let (_, _, database) = try global.open()
+            let orders = try await reportingErrors {
+                let admin = OrderAdmin(database: database)
+                let scope: AppDatabase.OrderScope =
+                    if let buyer { .buyer(try await admin.userID(email: buyer)) } else if let seller {
+                        .seller(try await admin.userID(email: seller))
+                    } else { .all }
+                return try await database.orders(scope, status: status, limit: limit)
+            }
+            print(OrderAdmin.render(orders, json: json))
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one order: lines, money, payment, refunds, events.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The order id (ord_…).") var id: String
+        @Flag(help: "Print JSON instead of text.") var json = false
+
+        func run() async throws {
+            let (_, _, database) = try global.open()
+            let text = try await reportingErrors { try await OrderAdmin(database: database).describe(id, json: json) }
+            print(text)
+        }
+    }
+
+    struct Refund: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Refund an order through its payment provider (all that is left, or --amount).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The order id (ord_…).") var id: String
+        @Option(help: "Amount in minor units (cents); default: everything not yet refunded.") var amount: Int?
+        @Option(help: "Why (kept with the refund).") var reason: String?
+
+        func run() async throws {
+            let (settings, data, database) = try global.open()
+            let secret = try data.prepare()
+            let order = try await reportingErrors {
+                let providers = PaymentProviders(settings: settings, database: database, serverSecret: secret)
+                return try await RefundService(database: database, providers: providers)
+                    .refund(orderID: id, amount: amount, reason: reason, by: .operatorCLI)
+            }
+            print("refunded order \(order.id): \(order.refundedAmount) of \(order.total) \(order.currency) (now \(order.status.rawValue))")
+        }
+    }
+}
+
+struct PayoutsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "payouts",
+        abstract: "What the store owes each seller: their share of paid orders after fees and refunds.")
+    @OptionGroup var global: GlobalOptions
+    @Flag(help: "Print JSON instead of a table.") var json = false
+
+    func run() async throws {
+        let (_, _, database) = try global.open()
+        let balances = try await reportingErrors { try await database.sellerBalances() }
+        print(OrderAdmin.render(balances, json: json))
+    }
+}
+
+/// The operator's order views as plain functions (the commands and tests share them).
+struct OrderAdmin: Sendable {
+    let database: AppDatabase
+
+    func userID(email: String) async throws -> String {
+        guard let record = try await database.userRecord(email: email.lowercased()) else {
+            throw SoukError.notFound("No account with the e-mail address \(email)")
+        }
+        return record.id
+    }
+
+    func describe(_ id: String, json: Bool) async throws -> String {
+        guard let order = try await database.order(id: id) else { throw SoukError.notFound("The order \(id)") }
+        let refunds = try await database.refunds(orderID: id)
+        let grants = try await database.grants(orderID: id)
+        if json {
+            var object = Self.object(order)
+            object["refunds"] = .array(
+                refunds.map {
+                    .object([
+                        "id": .string($0.id), "amount": .number(Double($0.amount)), "reason": $0.reason.map(JSONValue.string) ?? .null,
+                        "provider_refund_id": $0.providerRefundID.map(JSONValue.string) ?? .null,
+                        "requested_by": .string($0.requestedBy), "created_at": .string(Timestamp.rfc3339($0.createdAt)),
+                    ])
+                })
+            object["grants"] = .array(
+                grants.map {
+                    .object([
+                        "id": .string($0.id), "product_id": .string($0.productID), "active": .bool($0.isActive),
+                    ])
+                })
+            return TableOutput.json(object: object)
+        }
+        var lines = [
+            "order     \(order.id)",
+            "status    \(order.status.rawValue)",
+            "buyer     \(order.buyerEmail) (\(order.buyerID))",
+            "total     \(order.total) \(order.currency)" + (order.refundedAmount > 0 ? ", refunded \(order.refundedAmount)" : ""),
+            "provider  \(order.provider)" + (order.providerSessionID.map { " session \($0)" } ?? "")
+                + (order.providerPaymentID.map { " payment \($0)" } ?? ""),
+            "created   \(Timestamp.rfc3339(order.createdAt))" + (order.paidAt.map { ", paid \(Timestamp.rfc3339($0))" } ?? ""),
+            "",
+        ]
+        lines.append(
+            TableOutput.text(
+                headers: ["LINE", "PRODUCT", "TITLE", "QTY", "AMOUNT", "FEE", "SELLER SHARE", "SELLER"],
+                rows: order.items.map {
+                    [
+                        $0.id, $0.productID, String($0.title.prefix(40)), "\($0.quantity)", "\($0.amount)", "\($0.feeAmount)",
+                        "\($0.sellerAmount)", $0.sellerID,
+                    ]
+                }))
+        if !refunds.isEmpty {
+            lines.append("")
+            lines.append(
+                TableOutput.text(
+                    headers: ["REFUND", "AMOUNT", "BY", "PROVIDER REFUND", "REASON"],
+                    rows: refunds.map { [$0.id, "\($0.amount)", $0.requestedBy, $0.providerRefundID ?? "", $0.reason ?? ""] }))
+        }
+        lines.append("")
+        lines.append("access    \(grants.filter(\.isActive).count) active grant(s), \(grants.filter { !$0.isActive }.count) revoked")
+        return lines.joined(separator: "\n")
+    }
+
+    static func object(_ order: Order) -> [String: JSONValue] {
+        [
+            "id": .string(order.id), "status": .string(order.status.rawValue), "buyer_id": .string(order.buyerID),
+            "buyer_email": .string(order.buyerEmail), "total": .number(Double(order.total)),
+            "refunded_amount": .number(Double(order.refundedAmount)), "currency": .string(order.currency),
+            "provider": .string(order.provider),
+            "provider_session_id": order.providerSessionID.map(JSONValue.string) ?? .null,
+            "provider_payment_id": order.providerPaymentID.map(JSONValue.string) ?? .null,
+            "created_at": .string(Timestamp.rfc3339(order.createdAt)),
+            "paid_at": order.paidAt.map { .string(Timestamp.rfc3339($0)) } ?? .null,
+            "items": .array(
+                order.items.map {
+                    .object([
+                        "id": .string($0.id), "product_id": .string($0.productID), "seller_id": .string($0.sellerID),
+                        "title": .string($0.title), "quantity": .number(Double($0.quantity)),
+                        "amount": .number(Double($0.amount)), "fee_amount": .number(Double($0.feeAmount)),
+                        "seller_amount": .number(Double($0.sellerAmount)),
+                    ])
+                }),
+        ]
+    }
+
+    static func render(_ orders: [Order], json: Bool) -> String {
+        if json { return TableOutput.json(orders.map(object)) }
+        return TableOutput.text(
+            headers: ["ID", "STATUS", "BUYER", "TOTAL", "PROVIDER", "CREATED", "ITEMS"],
+            rows: orders.map { order in
+                [
+                    order.id, order.status.rawValue, order.buyerEmail, "\(order.total) \(order.currency)", order.provider,
+                    Timestamp.rfc3339(order.createdAt), String(order.items.map(\.title).joined(separator: ", ").prefix(50)),
+                ]
+            })
+    }
+
+    static func render(_ balances: [SellerBalance], json: Bool) -> String {
+        if json {
+            return TableOutput.json(
+                balances.map {
+                    [
+                        "seller_id": .string($0.sellerID), "seller_name": .string($0.sellerName),
+                        "seller_email": .string($0.sellerEmail), "currency": .string($0.currency),
+                        "gross": .number(Double($0.gross)), "fees": .number(Double($0.fees)),
+                        "refunds": .number(Double($0.refunds)), "owed": .number(Double($0.owed)),
+                        "on_hold": .number(Double($0.onHold)),
+                    ]
+                })
+        }
+        if balances.isEmpty { return "no paid orders yet: nothing is owed to any seller" }
+        return TableOutput.text(
+            headers: ["SELLER", "E-MAIL", "CURRENCY", "GROSS", "FEES", "REFUNDS", "OWED", "ON HOLD (DISPUTES)"],
+            rows: balances.map {
+                [
+                    $0.sellerName, $0.sellerEmail, $0.currency, "\($0.gross)", "\($0.fees)", "\($0.refunds)", "\($0.owed)",
+                    "\($0.onHold)",
+                ]
+            })
+    }
+}
