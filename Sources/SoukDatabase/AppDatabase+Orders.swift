@@ -435,7 +435,7 @@ extension AppDatabase {
     /// What each seller is owed, per currency: their share of paid-up orders minus their part of
     /// refunds (refunds are shared across an order's lines in proportion to their amounts).
     /// Disputed orders are held back until the dispute closes.
-    public func sellerBalances() async throws -> [SellerBalance] {
+    public func sellerBalances(sellerID: String? = nil) async throws -> [SellerBalance] {
         try await writer.read { db in
             let rows = try Row.fetchAll(
                 db,
@@ -444,8 +444,9 @@ extension AppDatabase {
                            i.amount, i.fee_amount, i.seller_amount
                     FROM order_items i JOIN orders o ON o.id = i.order_id JOIN users u ON u.id = i.seller_id
                     WHERE o.status IN ('paid', 'fulfilled', 'completed', 'partially_refunded', 'refunded', 'disputed')
+                      AND (?1 IS NULL OR i.seller_id = ?1)
                     ORDER BY u.name, i.seller_id, o.currency
-                    """)
+                    """, arguments: [sellerID])
             var balances: [String: SellerBalance] = [:]
             var order: [String] = []
             for row in rows {

@@ -107,6 +107,7 @@ public func buildApplication(
     CartPages(services: services).register(on: router)
     StorePages(services: services).register(on: router)
     DashboardPages(services: services).register(on: router)
+    DashboardSales(services: services).register(on: router)
     CheckoutAPI(services: services).register(on: router)
     OrdersAPI(services: services).register(on: router)
     WebhookRoutes(services: services).register(on: router)

@@ -1,0 +1,83 @@
+import Foundation
+import Hummingbird
+import SoukCore
+import SoukDatabase
+
+/// `/dashboard/sales`: the seller's orders (their own lines only), their balance per currency,
+/// and a refund form on each order they alone sold.
+struct DashboardSales: Sendable {
+    let services: AppServices
+
+    func register(on router: Router<SoukRequestContext>) {
+        router.get("dashboard/sales", use: index)
+        router.post("dashboard/sales/:id/refund", use: refund)
+    }
+
+    @Sendable func index(_ request: Request, context: SoukRequestContext) async throws -> Response {
+        guard context.identity != nil else { return Pages.redirect(to: "/signin?next=/dashboard/sales") }
+        let seller = try context.require(.verifiedSeller)
+        return try await page(seller, context: context, notice: request.uri.queryParameters.get("refunded").map {
+            "Order \($0) was refunded."
+        })
+    }
+
+    private func page(_ seller: User, context: SoukRequestContext, notice: String? = nil, error: String? = nil,
+                      status: HTTPResponse.Status = .ok) async throws -> Response {
+        let orders = try await services.database.orders(.seller(seller.id), limit: 100)
+        let balances = try await services.database.sellerBalances(sellerID: seller.id)
+        return services.pages.render(
+            "dashboard_sales", title: "Sales", status: status, context: context,
+            [
+                "orders": orders.map { order -> [String: Any] in
+                    var values = OrderViews.summary(order, viewer: .seller(seller.id), pageURL: "/orders/\(order.id)")
+                    let soleSeller = order.sellerIDs == [seller.id]
+                    values["can_refund"] = soleSeller && order.refundableAmount > 0
+                    values["refundable_label"] = MoneyFormat.major(order.refundableAmount, currency: order.currency)
+                    values["share_label"] = MoneyFormat.amount(
+                        order.items.filter { $0.sellerID == seller.id }.reduce(0) { $0 + $1.sellerAmount },
+                        currency: order.currency)
+                    return values
+                },
+                "has_orders": !orders.isEmpty,
+                "balances": balances.map { balance -> [String: Any] in
+                    [
+                        "currency": balance.currency,
+                        "gross_label": MoneyFormat.amount(balance.gross, currency: balance.currency),
+                        "fees_label": MoneyFormat.amount(balance.fees, currency: balance.currency),
+                        "refunds_label": MoneyFormat.amount(balance.refunds, currency: balance.currency),
+                        "owed_label": MoneyFormat.amount(balance.owed, currency: balance.currency),
+                        "on_hold_label": MoneyFormat.amount(balance.onHold, currency: balance.currency),
+                    ]
+                },
+                "notice": notice as Any, "error": error as Any,
+            ])
+    }
+
+    struct RefundForm: Decodable {
+        /// Major units as typed ("5", "5.50"); empty: everything left.
+        var amount: String?
+        var reason: String?
+    }
+
+    @Sendable func refund(_ request: Request, context: SoukRequestContext) async throws -> Response {
+        let seller = try context.require(.verifiedSeller)
+        let id = try context.decodedParameter("id")
+        let form = try await request.decodeForm(RefundForm.self, limit: services.maxBodyBytes)
+        guard let order = try await services.database.order(id: id), OrderViewer.of(order, user: seller) != nil else {
+            throw SoukError.notFound("The order \(id)")
+        }
+        do {
+            var amount: Int?
+            if let typed = form.amount?.trimmingCharacters(in: .whitespaces), !typed.isEmpty {
+                guard let minor = MoneyFormat.minorUnits(typed, currency: order.currency) else {
+                    throw SoukError.validation("amount", "Enter an amount like 5 or 5.50.")
+                }
+                amount = minor
+            }
+            _ = try await services.refunds.refund(orderID: id, amount: amount, reason: form.reason, by: .user(seller))
+            return Pages.redirect(to: "/dashboard/sales?refunded=\(id)")
+        } catch let error as SoukError where error.code != .internalError && error.code != .notFound {
+            return try await page(seller, context: context, error: error.detail, status: ProblemMapping.status(for: error.code))
+        }
+    }
+}
