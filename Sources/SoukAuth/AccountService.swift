@@ -45,8 +45,9 @@ public struct AccountService: Sendable {
     /// The buyer account a guest checkout belongs to: the existing account with this e-mail, or a
     /// new buyer account with a random password (the buyer reaches orders through the links Souk
     /// sends, or sets a password with a reset). Throws `validationFailed` for a bad e-mail and
-    /// `accountDisabled` for a disabled account.
-    public func buyerForGuestCheckout(email raw: String) async throws -> User {
+    /// `accountDisabled` for a disabled account. `beforeCreating` runs only when an account is about
+    /// to be made (the caller's sign-up rate limit).
+    public func buyerForGuestCheckout(email raw: String, beforeCreating: () throws -> Void = {}) async throws -> User {
         let email = try AccountRules.email(raw)
         if let record = try await database.userRecord(email: email) {
             guard !record.disabled else {
@@ -54,6 +55,7 @@ public struct AccountService: Sendable {
             }
             return record.user
         }
+        try beforeCreating()
         let hash = await hasher.hash(Secrets.newSessionToken())
         let name = (try? AccountRules.name(String(email.prefix { $0 != "@" }))) ?? "Buyer"
         do {

@@ -61,7 +61,11 @@ struct CheckoutFlow: Sendable {
             guard cart?.lines.isEmpty == false || idempotencyKey != nil else {
                 throw SoukError.validation("cart", "Your cart is empty.")
             }
-            buyer = try await services.accounts.buyerForGuestCheckout(email: email)
+            // A guest checkout may create an account: it counts as a sign-up from this address.
+            let ip = services.clientAddress.ip(request, context)
+            buyer = try await services.accounts.buyerForGuestCheckout(email: email) {
+                try services.limits.signupPerIP.hit("signup:\(ip)", what: "new accounts from this address")
+            }
         }
         let result = try await services.checkout.checkout(
             buyer: buyer, cart: cart, providerName: provider, idempotencyKey: idempotencyKey)
