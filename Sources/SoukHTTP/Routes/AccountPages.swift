@@ -60,11 +60,23 @@ struct AccountPages: Sendable {
     struct SignInForm: Decodable {
         var email: String?
         var password: String?
+        /// Where to go after signing in (a path on this store).
+        var next: String?
+    }
+
+    /// A local path to return to after signing in; anything else (another site, `//host`) is dropped.
+    static func localPath(_ raw: String?) -> String? {
+        guard let raw, raw.hasPrefix("/"), !raw.hasPrefix("//"), !raw.contains("\\"), raw.count <= 512,
+            raw.allSatisfy({ $0.isASCII && !$0.isWhitespace })
+        else { return nil }
+        return raw
     }
 
     @Sendable func signInForm(_ request: Request, context: SoukRequestContext) async throws -> Response {
         context.allowAnyone()
-        return pages.render("signin", title: "Sign in", context: context)
+        return pages.render(
+            "signin", title: "Sign in", context: context,
+            ["next": Self.localPath(request.uri.queryParameters.get("next")) as Any])
     }
 
     @Sendable func signIn(_ request: Request, context: SoukRequestContext) async throws -> Response {
@@ -73,13 +85,13 @@ struct AccountPages: Sendable {
         do {
             let (_, token) = try await flow.signIn(
                 email: form.email ?? "", password: form.password ?? "", request: request, context: context)
-            var response = Pages.redirect(to: "/account")
+            var response = Pages.redirect(to: Self.localPath(form.next) ?? "/account")
             response.setCookie(services.cookies.session(token))
             return response
         } catch let error as SoukError where error.code != .internalError {
             var response = pages.render(
                 "signin", title: "Sign in", status: ProblemMapping.status(for: error.code), context: context,
-                ["error": error.detail, "email": form.email ?? ""])
+                ["error": error.detail, "email": form.email ?? "", "next": Self.localPath(form.next) as Any])
             if let seconds = error.retryAfterSeconds { response.headers[.retryAfter] = String(seconds) }
             return response
         }

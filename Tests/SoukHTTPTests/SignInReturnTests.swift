@@ -1,0 +1,36 @@
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import SoukHTTP
+
+@Suite("Signing in returns to the page that asked for it")
+struct SignInReturnTests {
+    @Test("`next` brings the buyer back to a local page, never to another site")
+    func next() async throws {
+        try await TestStore().run { browser in
+            try await browser.register("n@example.com", password: "12345678")
+            let page = try await Browser(client: browser.client).get("/signin?next=/checkout")
+            #expect(page.text.contains(#"name="next" value="/checkout""#))
+            for (next, expected) in [
+                ("/checkout", "/checkout"), ("//evil.example.com/x", "/account"), ("https://evil.example.com", "/account"),
+                ("/\\evil.example.com", "/account"),
+            ] {
+                let visitor = Browser(client: browser.client)
+                let response = try await visitor.submitForm(
+                    "/signin", fields: ["email": "n@example.com", "password": "12345678", "next": next], csrfFrom: "/signin")
+                #expect(response.status == .seeOther)
+                #expect(response.headers[.location] == expected, "next=\(next)")
+            }
+        }
+    }
+
+    @Test("Only paths on this store are accepted")
+    func unitPaths() {
+        #expect(AccountPages.localPath("/orders") == "/orders")
+        #expect(AccountPages.localPath("/orders?x=1") == "/orders?x=1")
+        #expect(AccountPages.localPath("orders") == nil)
+        #expect(AccountPages.localPath("/a b") == nil)
+        #expect(AccountPages.localPath(nil) == nil)
+    }
+}
