@@ -61,6 +61,9 @@ public enum OrderJobKind {
     public static let orderExpiry = "order_expiry"
     /// Refund a payment that arrived for an order whose stock was gone.
     public static let autoRefund = "auto_refund"
+    /// Ask the provider where a completed-but-unpaid checkout stands (PayPal: capture it), with
+    /// retries: the buyer may never come back to the success page.
+    public static let confirmPayment = "confirm_payment"
     /// The test provider's webhook, delivered to the store like Stripe's.
     public static let testWebhook = "test_webhook"
 }

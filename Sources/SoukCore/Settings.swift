@@ -72,6 +72,8 @@ public struct Settings: Sendable, Equatable {
         public var pollMilliseconds = 1000
         /// Jobs run at once by one process.
         public var concurrency = 4
+        /// Delay before a failed job's first retry; it doubles with each attempt (capped at an hour).
+        public var retryBaseSeconds = 5
     }
     public struct Log: Sendable, Equatable {
         public var level = "info"

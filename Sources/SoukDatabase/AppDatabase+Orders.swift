@@ -53,9 +53,10 @@ extension AppDatabase {
             if let id = try String.fetchOne(
                 db,
                 sql: """
-                    SELECT id FROM orders WHERE buyer_id = ? AND cart_digest = ? AND status = 'created' AND expires_at > ?
+                    SELECT id FROM orders
+                    WHERE buyer_id = ? AND cart_id = ? AND cart_digest = ? AND status = 'created' AND expires_at > ?
                     ORDER BY created_at DESC LIMIT 1
-                    """, arguments: [draft.buyer.id, digest, now])
+                    """, arguments: [draft.buyer.id, draft.cart.id, digest, now])
             {
                 return (try Self.order(id: id, in: db)!, false)
             }
@@ -268,7 +269,11 @@ extension AppDatabase {
         let refused = PaymentEventOutcome.ignored(reason: "order \(orderID) is \(order.status.rawValue)")
         switch effect {
         case .pending:
-            return order.status == .created ? .applied(orderID: orderID, status: .created) : refused
+            guard order.status == .created else { return refused }
+            // Approved or under way but not paid: ask the provider (PayPal captures) from a job,
+            // retried until it answers, rather than trust the buyer to come back.
+            try queue.enqueue(kind: OrderJobKind.confirmPayment, payload: OrderJobPayload(orderID: orderID), in: db)
+            return .applied(orderID: orderID, status: .created)
 
         case .paid(let paymentID):
             if order.status == .expired || order.status == .paymentFailed {
@@ -341,6 +346,11 @@ extension AppDatabase {
                     db, sql: "SELECT status_before_dispute FROM orders WHERE id = ?", arguments: [orderID]
                 ).flatMap(OrderStatus.init(rawValue:)) ?? .paid
                 try setStatus(orderID, previous, now: now, in: db)
+                if previous == .paid {
+                    // The dispute may have held up fulfilment: queue it again (it is idempotent, and
+                    // this event is applied only once).
+                    try queue.enqueue(kind: OrderJobKind.fulfil, payload: OrderJobPayload(orderID: orderID), in: db)
+                }
                 return .applied(orderID: orderID, status: previous)
             }
             try recordRefund(
@@ -352,15 +362,47 @@ extension AppDatabase {
 
     // MARK: Refunds and expiry
 
+    /// The idempotency key for refunding `amount` of an order: the key of an earlier attempt whose
+    /// outcome is unknown (its answer was lost), else a new one.
+    public func refundAttemptKey(orderID: String, amount: Int) async throws -> String {
+        let now = clock.now()
+        let fresh = "souk-refund-\(orderID)-\(RandomText.base32(byteCount: 10))"
+        return try await writer.write { db in
+            if let pending = try String.fetchOne(
+                db,
+                sql: "SELECT idempotency_key FROM refund_attempts WHERE order_id = ? AND amount = ? AND state = 'pending'",
+                arguments: [orderID, amount])
+            {
+                return pending
+            }
+            try db.execute(
+                sql: "INSERT INTO refund_attempts (idempotency_key, order_id, amount, state, created_at) VALUES (?, ?, ?, 'pending', ?)",
+                arguments: [fresh, orderID, amount, now])
+            return fresh
+        }
+    }
+
+    /// The provider refused the attempt: nothing was refunded, and a new attempt gets a new key.
+    public func refundAttemptRefused(key: String) async throws {
+        try await writer.write { db in
+            try db.execute(sql: "UPDATE refund_attempts SET state = 'refused' WHERE idempotency_key = ?", arguments: [key])
+        }
+    }
+
     /// Records a refund the provider has made: the order's refunded amount grows, its status
     /// becomes `refunded` (access revoked) or `partially_refunded`. Throws `conflict` when the
     /// amount is more than what is left to refund or the order's state forbids it.
     public func recordRefund(
-        orderID: String, amount: Int, reason: String?, providerRefundID: String?, requestedBy: String
+        orderID: String, amount: Int, reason: String?, providerRefundID: String?, requestedBy: String,
+        attemptKey: String? = nil
     ) async throws -> Order {
         let now = clock.now()
         let ids = self.ids
         return try await writer.write { db in
+            if let attemptKey {
+                try db.execute(
+                    sql: "UPDATE refund_attempts SET state = 'succeeded' WHERE idempotency_key = ?", arguments: [attemptKey])
+            }
             guard let order = try Self.order(id: orderID, in: db) else { throw SoukError.notFound("The order \(orderID)") }
             // The provider's webhook for this very refund may have been recorded first.
             if let providerRefundID {

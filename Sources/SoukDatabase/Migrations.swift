@@ -156,6 +156,7 @@ enum Migrations {
         registerJobQueue(&migrator)
         registerCarts(&migrator)
         registerOrders(&migrator)
+        registerRefundAttempts(&migrator)
         return migrator
     }()
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Logging
 import SoukCore
 import SoukDatabase
 import SoukPayments
@@ -13,6 +14,7 @@ public struct CheckoutService: Sendable {
     let links: OrderLinks
     let feePercent: Double
     let locks = KeyedLock()
+    let logger = Logger(label: "souk.payments")
 
     public init(database: AppDatabase, providers: PaymentProviders, links: OrderLinks, feePercent: Double) {
         self.database = database
@@ -58,12 +60,21 @@ public struct CheckoutService: Sendable {
         return try await locks.withLock(order.id) {
             // Another request may have opened it while this one waited.
             if let current = try await database.order(id: order.id), current.providerSessionID != nil { return current }
-            let session = try await provider.createCheckout(
-                CheckoutRequest(
-                    orderID: order.id, buyerEmail: order.buyerEmail, currency: order.currency,
-                    lines: order.items.map { CheckoutLine(title: $0.title, quantity: $0.quantity, unitAmount: $0.unitAmount) },
-                    total: order.total, successURL: links.successURL(order.id), cancelURL: links.cancelURL(order.id),
-                    expiresAt: order.expiresAt))
+            let session: HostedCheckout
+            do {
+                session = try await provider.createCheckout(
+                    CheckoutRequest(
+                        orderID: order.id, buyerEmail: order.buyerEmail, currency: order.currency,
+                        lines: order.items.map {
+                            CheckoutLine(title: $0.title, quantity: $0.quantity, unitAmount: $0.unitAmount)
+                        },
+                        total: order.total, successURL: links.successURL(order.id), cancelURL: links.cancelURL(order.id),
+                        expiresAt: order.expiresAt))
+            } catch let failure as PaymentProviderFailure {
+                // The order keeps its stock; the same Idempotency-Key (or cart) resumes it.
+                logger.error("opening the hosted checkout failed", metadata: ["order": "\(order.id)", "error": "\(failure)"])
+                throw failure.soukError
+            }
             return try await database.attachCheckoutSession(
                 orderID: order.id, sessionID: session.sessionID, redirectURL: session.redirectURL)
         }

@@ -26,6 +26,9 @@ public struct OrderJobs: Sendable {
         registry.register(OrderJobKind.orderExpiry) { job in try await expire(job.decodePayload(OrderJobPayload.self)) }
         registry.register(OrderJobKind.fulfil) { job in try await fulfil(job.decodePayload(OrderJobPayload.self)) }
         registry.register(OrderJobKind.autoRefund) { job in try await autoRefund(job.decodePayload(OrderJobPayload.self)) }
+        registry.register(OrderJobKind.confirmPayment) { job in
+            try await events.confirm(orderID: job.decodePayload(OrderJobPayload.self).orderID)
+        }
         registry.register(OrderJobKind.testWebhook) { job in try await deliverTestWebhook(job.decodePayload([String: String].self)) }
     }
 

@@ -33,29 +33,30 @@ public struct PaymentEventsService: Sendable {
                 "webhook rejected", metadata: ["provider": "\(providerName)", "error": "\(error)"])
             throw error
         }
-        let outcome = try await record(event)
-        // A checkout completed but not paid yet (PayPal approved, a bank debit under way): ask
-        // the provider now (PayPal captures) instead of waiting for the buyer to come back.
-        if case .applied(let orderID, .created) = outcome { _ = try await confirmReturn(orderID: orderID) }
-        return outcome
+        return try await record(event)
     }
 
     /// The buyer is back from the hosted page: ask the provider (Stripe: retrieve the session;
     /// PayPal: capture) and record what it says. Provider failures are logged, not thrown: the
-    /// webhook will still come, and the page keeps waiting for it.
+    /// webhook or the `confirm_payment` job will still come, and the page keeps waiting.
     public func confirmReturn(orderID: String) async throws -> Order? {
-        guard let order = try await database.order(id: orderID) else { return nil }
-        guard order.status == .created, let sessionID = order.providerSessionID,
-            let provider = providers.byName[order.provider]
-        else { return order }
         do {
-            if let event = try await provider.confirm(sessionID: sessionID, orderID: order.id) { try await record(event) }
-        } catch {
+            try await confirm(orderID: orderID)
+        } catch let failure as PaymentProviderFailure {
             logger.warning(
                 "confirming the payment on return failed; waiting for the webhook",
-                metadata: ["order": "\(order.id)", "provider": "\(order.provider)", "error": "\(error)"])
+                metadata: ["order": "\(orderID)", "error": "\(failure)"])
         }
         return try await database.order(id: orderID)
+    }
+
+    /// Asks the provider where an unpaid order's checkout stands and records the answer. Throws
+    /// `PaymentProviderFailure` when the provider cannot say (the `confirm_payment` job retries).
+    public func confirm(orderID: String) async throws {
+        guard let order = try await database.order(id: orderID), order.status == .created,
+            let sessionID = order.providerSessionID, let provider = providers.byName[order.provider]
+        else { return }
+        if let event = try await provider.confirm(sessionID: sessionID, orderID: order.id) { try await record(event) }
     }
 
     @discardableResult

@@ -62,11 +62,21 @@ public struct RefundService: Sendable {
                 throw SoukError.validation("amount", "Refund between 1 and \(left) (minor units) of order \(orderID).")
             }
             let provider = try providers.provider(of: order)
-            let refundID = try await provider.refund(
-                paymentID: paymentID, orderID: orderID, amount: amount, currency: order.currency,
-                idempotencyKey: "souk-refund-\(orderID)-\(order.refundedAmount)-\(amount)")
+            let key = try await database.refundAttemptKey(orderID: orderID, amount: amount)
+            let refundID: String
+            do {
+                refundID = try await provider.refund(
+                    paymentID: paymentID, orderID: orderID, amount: amount, currency: order.currency, idempotencyKey: key)
+            } catch let failure as PaymentProviderFailure {
+                if case .refused = failure.kind { try await database.refundAttemptRefused(key: key) }
+                logger.error(
+                    "refund failed at the provider",
+                    metadata: ["order": "\(orderID)", "amount": "\(amount)", "error": "\(failure)"])
+                throw failure.soukError
+            }
             let refunded = try await database.recordRefund(
-                orderID: orderID, amount: amount, reason: reason, providerRefundID: refundID, requestedBy: requester.label)
+                orderID: orderID, amount: amount, reason: reason, providerRefundID: refundID, requestedBy: requester.label,
+                attemptKey: key)
             logger.info(
                 "order refunded",
                 metadata: [

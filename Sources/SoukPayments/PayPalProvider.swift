@@ -75,7 +75,8 @@ public struct PayPalProvider: PaymentProvider {
             let approve = links.first(where: { ["payer-action", "approve"].contains($0["rel"]?.stringValue ?? "") })?["href"]?
                 .stringValue
         else {
-            throw SoukError.provider(name, "open a checkout for order \(request.orderID)", "the answer had no order id or approve link")
+            throw PaymentProviderFailure.unreachable(
+                name, "open a checkout for order \(request.orderID)", "the answer had no order id or approve link")
         }
         return HostedCheckout(sessionID: id, redirectURL: approve)
     }
@@ -89,7 +90,7 @@ public struct PayPalProvider: PaymentProvider {
             order = try await call(
                 "POST", path + "/capture", body: .object([:]), requestID: "souk-capture-\(orderID)",
                 what: "capture order \(orderID)")
-        } catch let error as SoukError where error.detail.contains("ORDER_ALREADY_CAPTURED") {
+        } catch let failure as PaymentProviderFailure where "\(failure)".contains("ORDER_ALREADY_CAPTURED") {
             order = try await call("GET", path, body: nil, requestID: nil, what: "look up order \(orderID)")
         }
         guard let capture = Self.captures(of: order).first(where: { $0["status"]?.stringValue == "COMPLETED" }),
@@ -125,7 +126,7 @@ public struct PayPalProvider: PaymentProvider {
             "POST", "/v2/payments/captures/\(FormEncoding.escape(paymentID))/refund", body: body, requestID: idempotencyKey,
             what: "refund order \(orderID)")
         guard let id = refund["id"]?.stringValue else {
-            throw SoukError.provider(name, "refund order \(orderID)", "the answer had no refund id")
+            throw PaymentProviderFailure.unreachable(name, "refund order \(orderID)", "the answer had no refund id")
         }
         return id
     }
@@ -157,13 +158,13 @@ public struct PayPalProvider: PaymentProvider {
                         headers: ["Authorization": "Basic \(basic)", "Content-Type": "application/x-www-form-urlencoded"],
                         body: Data("grant_type=client_credentials".utf8)))
             } catch {
-                throw SoukError.provider("paypal", "sign in to its API", "\(apiBase) did not answer (\(error))")
+                throw PaymentProviderFailure.unreachable("paypal", "sign in to its API", "\(apiBase): \(error)")
             }
             guard (200..<300).contains(response.status),
                 let json = try? JSONDecoder().decode(JSONValue.self, from: response.body),
                 let token = json["access_token"]?.stringValue
             else {
-                throw SoukError.provider(
+                throw PaymentProviderFailure.refused(
                     "paypal", "sign in to its API",
                     "HTTP \(response.status); check [payments.paypal] client_id and client_secret")
             }
@@ -185,14 +186,17 @@ public struct PayPalProvider: PaymentProvider {
             response = try await transport.send(
                 OutgoingRequest(method: method, url: url, headers: headers, body: body.map { Data($0.jsonText.utf8) }))
         } catch {
-            throw SoukError.provider(name, what, "\(apiBase) did not answer (\(error))")
+            throw PaymentProviderFailure.unreachable(name, what, "\(apiBase): \(error)")
         }
         let json = try? JSONDecoder().decode(JSONValue.self, from: response.body)
         guard (200..<300).contains(response.status), let json else {
             let issue = json?["details"]?.arrayValue?.first?["issue"]?.stringValue
             let message = [json?["name"]?.stringValue, issue, json?["message"]?.stringValue].compactMap { $0 }
                 .joined(separator: ": ")
-            throw SoukError.provider(name, what, message.isEmpty ? "HTTP \(response.status)" : message)
+            guard (400..<500).contains(response.status), !message.isEmpty else {
+                throw PaymentProviderFailure.unreachable(name, what, "HTTP \(response.status) from \(apiBase)")
+            }
+            throw PaymentProviderFailure.refused(name, what, message)
         }
         return json
     }

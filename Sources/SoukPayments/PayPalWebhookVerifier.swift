@@ -34,7 +34,10 @@ struct PayPalWebhookVerifier: Sendable {
         guard !webhookID.isEmpty else {
             throw SoukError(.badRequest, "PayPal webhook rejected: [payments.paypal] webhook_id is not configured.")
         }
-        if let sent = try? Date(transmissionTime, strategy: .iso8601), abs(sent.timeIntervalSince(clock.now())) > Self.tolerance {
+        guard let sent = Self.parseTime(transmissionTime) else {
+            throw SoukError(.badRequest, "PayPal webhook rejected: the transmission time \(transmissionTime) is not an ISO 8601 time.")
+        }
+        guard abs(sent.timeIntervalSince(clock.now())) <= Self.tolerance else {
             throw SoukError(.badRequest, "PayPal webhook rejected: the transmission time is more than 300 seconds from now.")
         }
         guard let signature = Data(base64Encoded: signatureText) else {
@@ -47,6 +50,14 @@ struct PayPalWebhookVerifier: Sendable {
         else {
             throw SoukError(.badRequest, "PayPal webhook rejected: the signature does not match (check [payments.paypal] webhook_id).")
         }
+    }
+
+    /// PayPal sends `2024-05-01T12:00:00Z`, sometimes with fractional seconds or an offset.
+    static func parseTime(_ text: String) -> Date? {
+        let plain = ISO8601DateFormatter()
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return plain.date(from: text) ?? fractional.date(from: text)
     }
 
     /// Only PayPal's own hosts (or the configured API host) may supply the certificate: otherwise
@@ -67,7 +78,7 @@ struct PayPalWebhookVerifier: Sendable {
         do {
             response = try await transport.send(OutgoingRequest(method: "GET", url: url))
         } catch {
-            throw SoukError.provider("paypal", "send its webhook certificate", "\(certURL) did not answer (\(error))")
+            throw PaymentProviderFailure.unreachable("paypal", "send its webhook certificate", "\(certURL): \(error)")
         }
         guard response.status == 200, let pem = String(data: response.body, encoding: .utf8),
             let certificate = try? Certificate(pemEncoded: pem)

@@ -94,9 +94,51 @@ public protocol PaymentProvider: Sendable {
     func verifyWebhook(_ request: WebhookRequest) async throws -> PaymentEvent
 }
 
-extension SoukError {
-    /// A provider's refusal or an unreachable provider, worded for the buyer and the log.
-    static func provider(_ provider: String, _ what: String, _ detail: String) -> SoukError {
-        SoukError(.paymentProviderError, "\(provider.capitalized) could not \(what): \(detail). Try again in a moment.")
+/// A provider call that failed. `refused`: the provider answered and said no (its message is
+/// safe to show). `unreachable`: no usable answer (network, timeout, garbage), so whether the
+/// provider acted is unknown and a retry must reuse the same idempotency key.
+public struct PaymentProviderFailure: Error, CustomStringConvertible, Sendable {
+    public enum Kind: Sendable, Equatable {
+        case refused(String)
+        case unreachable(String)
+    }
+
+    public var provider: String
+    /// What Souk was doing, e.g. "refund order ord_…".
+    public var action: String
+    public var kind: Kind
+
+    public init(provider: String, action: String, kind: Kind) {
+        self.provider = provider
+        self.action = action
+        self.kind = kind
+    }
+
+    static func refused(_ provider: String, _ action: String, _ message: String) -> Self {
+        Self(provider: provider, action: action, kind: .refused(message))
+    }
+
+    static func unreachable(_ provider: String, _ action: String, _ detail: String) -> Self {
+        Self(provider: provider, action: action, kind: .unreachable(detail))
+    }
+
+    /// The whole story, for the operator's log.
+    public var description: String {
+        switch kind {
+        case .refused(let message): "\(provider) refused to \(action): \(message)"
+        case .unreachable(let detail): "\(provider) did not answer while trying to \(action): \(detail)"
+        }
+    }
+
+    /// What the caller is told: the provider's own refusal, or that it could not be reached
+    /// (never the URL or the transport's error text, which are for the log).
+    public var soukError: SoukError {
+        let name = provider == "paypal" ? "PayPal" : provider.capitalized
+        return switch kind {
+        case .refused(let message):
+            SoukError(.paymentProviderError, "\(name) refused to \(action): \(message)")
+        case .unreachable:
+            SoukError(.paymentProviderError, "\(name) could not be reached to \(action). Try again in a moment.")
+        }
     }
 }

@@ -32,9 +32,11 @@ public struct StripeProvider: PaymentProvider {
             ("customer_email", request.buyerEmail),
             ("success_url", request.successURL),
             ("cancel_url", request.cancelURL),
-            // Stripe's shortest session life is 30 minutes; a payment after our own expiry is
-            // still handled (accepted while stock lasts, refunded otherwise).
-            ("expires_at", String(Int(max(request.expiresAt, clock.now().addingTimeInterval(31 * 60)).timeIntervalSince1970))),
+            // Derived from the order, so a retry after a lost answer sends identical parameters
+            // (Stripe refuses a reused Idempotency-Key with others). Stripe wants at least 30
+            // minutes from creation; a payment after our own 30-minute expiry is still handled
+            // (accepted while stock lasts, refunded otherwise).
+            ("expires_at", String(Int(request.expiresAt.timeIntervalSince1970) + 90 * 60)),
         ]
         for (index, line) in request.lines.enumerated() {
             let prefix = "line_items[\(index)]"
@@ -49,7 +51,8 @@ public struct StripeProvider: PaymentProvider {
             "POST", "/v1/checkout/sessions", form: form, idempotencyKey: "souk-checkout-\(request.orderID)",
             what: "open a checkout for order \(request.orderID)")
         guard let id = session["id"]?.stringValue, let url = session["url"]?.stringValue else {
-            throw SoukError.provider(name, "open a checkout for order \(request.orderID)", "the answer had no session id or url")
+            throw PaymentProviderFailure.unreachable(
+                name, "open a checkout for order \(request.orderID)", "the answer had no session id or url")
         }
         return HostedCheckout(sessionID: id, redirectURL: url)
     }
@@ -73,7 +76,7 @@ public struct StripeProvider: PaymentProvider {
             form: [("payment_intent", paymentID), ("amount", String(amount)), ("metadata[order_id]", orderID)],
             idempotencyKey: idempotencyKey, what: "refund order \(orderID)")
         guard let id = refund["id"]?.stringValue else {
-            throw SoukError.provider(name, "refund order \(orderID)", "the answer had no refund id")
+            throw PaymentProviderFailure.unreachable(name, "refund order \(orderID)", "the answer had no refund id")
         }
         return id
     }
@@ -105,12 +108,16 @@ public struct StripeProvider: PaymentProvider {
         do {
             response = try await transport.send(OutgoingRequest(method: method, url: url, headers: headers, body: body))
         } catch {
-            throw SoukError.provider(name, what, "\(apiBase) did not answer (\(error))")
+            throw PaymentProviderFailure.unreachable(name, what, "\(apiBase): \(error)")
         }
         let json = try? JSONDecoder().decode(JSONValue.self, from: response.body)
         guard (200..<300).contains(response.status), let json else {
-            let message = json?["error"]?["message"]?.stringValue ?? "HTTP \(response.status)"
-            throw SoukError.provider(name, what, message)
+            // Stripe's 4xx answers are definitive; a 5xx or an unreadable answer leaves the
+            // outcome unknown.
+            guard (400..<500).contains(response.status), let message = json?["error"]?["message"]?.stringValue else {
+                throw PaymentProviderFailure.unreachable(name, what, "HTTP \(response.status) from \(apiBase)")
+            }
+            throw PaymentProviderFailure.refused(name, what, message)
         }
         return json
     }

@@ -21,7 +21,7 @@ enum JobsAdmin {
 
     static func runner(settings: Settings, database: AppDatabase, secretKey: [UInt8], concurrency: Int? = nil) -> JobRunner {
         JobRunner(
-            queue: JobQueue(database: database),
+            queue: JobQueue(database: database, backoff: JobBackoff(base: TimeInterval(settings.jobs.retryBaseSeconds))),
             registry: registry(settings: settings, database: database, secretKey: secretKey),
             lease: TimeInterval(settings.jobs.leaseSeconds), pollInterval: .milliseconds(settings.jobs.pollMilliseconds),
             concurrency: concurrency ?? settings.jobs.concurrency, logger: Logger(label: "souk.jobs"))

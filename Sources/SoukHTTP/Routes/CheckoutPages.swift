@@ -93,9 +93,15 @@ struct CheckoutPages: Sendable {
         // Ask the provider now rather than only wait for its webhook; both take the same path.
         _ = try await services.paymentEvents.confirmReturn(orderID: id)
         let (order, viewer) = try await OrderPages.visibleOrder(id, key: query.get("key"), services, context)
-        return OrderPages(services: services).render(
-            order, viewer: viewer, heading: order.status == .created ? "Confirming your payment…" : "Thank you!",
-            context: context, thanks: true)
+        let heading =
+            switch order.status {
+            case .created: "Confirming your payment…"
+            case .paymentFailed: "Your payment did not go through"
+            case .expired: "This order expired before it was paid"
+            case .canceled: "This order was canceled"
+            default: order.status.isPaidUp || order.status == .refunded ? "Thank you!" : "Your order"
+            }
+        return OrderPages(services: services).render(order, viewer: viewer, heading: heading, context: context, thanks: true)
     }
 
     @Sendable func cancel(_ request: Request, context: SoukRequestContext) async throws -> Response {
