@@ -16,9 +16,11 @@ public struct CartLine: Sendable, Equatable {
     }
 
     public var lineAmount: Int { unitAmount * quantity }
-    /// Still purchasable as it stands: listed, and enough stock for the quantity.
+    /// Still purchasable as it stands: listed, enough stock for the quantity, and an amount not
+    /// below the product's (pay-what-you-want) minimum.
     public var isAvailable: Bool {
         product.status == .published && product.sellerListed && (product.stock.map { $0 >= quantity } ?? true)
+            && unitAmount >= product.price.floor
     }
 }
 

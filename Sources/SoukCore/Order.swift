@@ -141,7 +141,8 @@ public struct Order: Sendable, Equatable {
 public enum MarketplaceFees {
     /// `feePercent` is clamped to 0…100; a fraction of a cent goes to the seller when it is below half.
     public static func split(amount: Int, feePercent: Double) -> (fee: Int, seller: Int) {
-        let basisPoints = Int((min(max(feePercent, 0), 100) * 100).rounded())
+        let percent = feePercent.isFinite ? min(max(feePercent, 0), 100) : 0
+        let basisPoints = Int((percent * 100).rounded())
         let fee = (amount * basisPoints + 5_000) / 10_000
         return (fee, amount - fee)
     }
@@ -154,7 +155,7 @@ public enum CheckoutRules {
     /// Idempotency keys: printable ASCII, 1…255 characters (as Stripe accepts).
     public static func idempotencyKey(_ raw: String?) throws -> String? {
         guard let raw else { return nil }
-        guard (1...255).contains(raw.count), raw.allSatisfy({ $0.isASCII && !$0.isWhitespace && $0.asciiValue! >= 33 })
+        guard (1...255).contains(raw.count), raw.allSatisfy({ (33...126).contains($0.asciiValue ?? 0) })
         else {
             throw SoukError(.badRequest, "Idempotency-Key must be 1 to 255 printable ASCII characters without spaces.")
         }

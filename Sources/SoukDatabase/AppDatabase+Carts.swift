@@ -144,7 +144,11 @@ extension AppDatabase {
             arguments: [cartID])
         let lines = try items.compactMap { item -> CartLine? in
             guard let product = try product(id: item["product_id"], in: db) else { return nil }
-            return CartLine(product: product, quantity: item["quantity"], unitAmount: item["unit_amount"], addedAt: item["added_at"])
+            // A fixed price is whatever the product costs today; a pay-what-you-want line keeps
+            // the buyer's amount (unavailable if it fell below a raised minimum).
+            let stored: Int = item["unit_amount"]
+            let unitAmount = product.price.isPayWhatYouWant ? stored : product.price.amount
+            return CartLine(product: product, quantity: item["quantity"], unitAmount: unitAmount, addedAt: item["added_at"])
         }
         return Cart(id: cartID, lines: lines, expiresAt: row["expires_at"])
     }

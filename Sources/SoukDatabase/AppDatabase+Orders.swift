@@ -90,6 +90,16 @@ extension AppDatabase {
                     draft.idempotencyKey, digest, draft.cart.id.isEmpty ? nil : draft.cart.id, now, now, now.addingTimeInterval(CheckoutRules.orderLifetime),
                 ])
             for (line, product) in items {
+                // The price is snapshotted now: it must still be the product's price (or, for pay
+                // what you want, at least its minimum).
+                let priceHolds =
+                    product.price.isPayWhatYouWant
+                    ? line.unitAmount >= product.price.floor : line.unitAmount == product.price.amount
+                guard priceHolds, product.price.currency == line.product.price.currency else {
+                    throw SoukError(
+                        .conflict, "The price of \(product.title) has just changed: check your cart and try again.",
+                        field: "cart")
+                }
                 let held = try Self.holdStock(product.id, quantity: line.quantity, in: db)
                 guard held != .soldOut else {
                     throw SoukError(
@@ -404,12 +414,22 @@ extension AppDatabase {
                     sql: "UPDATE refund_attempts SET state = 'succeeded' WHERE idempotency_key = ?", arguments: [attemptKey])
             }
             guard let order = try Self.order(id: orderID, in: db) else { throw SoukError.notFound("The order \(orderID)") }
-            // The provider's webhook for this very refund may have been recorded first.
+            // The provider's webhook for this very refund may have been recorded first: by its
+            // refund id, or (Stripe's charges no longer list their refunds) as a provider refund
+            // of the same amount without an id, recorded while this refund was under way.
             if let providerRefundID {
                 try db.execute(
                     sql: "UPDATE refunds SET requested_by = ?, reason = ? WHERE order_id = ? AND provider_refund_id = ?",
                     arguments: [requestedBy, reason, orderID, providerRefundID])
                 if db.changesCount > 0 { return order }
+                try db.execute(
+                    sql: """
+                        UPDATE refunds SET requested_by = ?, reason = ?, provider_refund_id = ?
+                        WHERE id = (SELECT id FROM refunds
+                                    WHERE order_id = ? AND provider_refund_id IS NULL AND requested_by = 'provider' AND amount = ?
+                                    ORDER BY created_at DESC LIMIT 1)
+                        """, arguments: [requestedBy, reason, providerRefundID, orderID, amount])
+                if db.changesCount > 0 { return try Self.order(id: orderID, in: db)! }
             }
             try Self.recordRefund(
                 order, amount: amount, reason: reason, providerRefundID: providerRefundID, requestedBy: requestedBy, now: now,
@@ -475,46 +495,64 @@ extension AppDatabase {
     // MARK: Payouts
 
     /// What each seller is owed, per currency: their share of paid-up orders minus their part of
-    /// refunds (refunds are shared across an order's lines in proportion to their amounts).
-    /// Disputed orders are held back until the dispute closes.
+    /// refunds. An order's refunds are shared across its lines in proportion to their amounts, in
+    /// whole minor units that add up exactly (largest remainder). Disputed orders are held back
+    /// until the dispute closes.
     public func sellerBalances(sellerID: String? = nil) async throws -> [SellerBalance] {
         try await writer.read { db in
             let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT i.seller_id, u.name, u.email, o.currency, o.status, o.total, o.refunded_amount,
-                           i.amount, i.fee_amount, i.seller_amount
+                    SELECT o.id AS order_id, i.seller_id, u.name, u.email, o.currency, o.status, o.total,
+                           o.refunded_amount, i.amount, i.fee_amount, i.seller_amount
                     FROM order_items i JOIN orders o ON o.id = i.order_id JOIN users u ON u.id = i.seller_id
                     WHERE o.status IN ('paid', 'fulfilled', 'completed', 'partially_refunded', 'refunded', 'disputed')
-                      AND (?1 IS NULL OR i.seller_id = ?1)
-                    ORDER BY u.name, i.seller_id, o.currency
+                      AND o.id IN (SELECT order_id FROM order_items WHERE ?1 IS NULL OR seller_id = ?1)
+                    ORDER BY o.id, i.rowid
                     """, arguments: [sellerID])
             var balances: [String: SellerBalance] = [:]
-            var order: [String] = []
-            for row in rows {
-                let key = "\(row["seller_id"] as String)|\(row["currency"] as String)"
-                if balances[key] == nil {
-                    order.append(key)
-                    balances[key] = SellerBalance(
-                        sellerID: row["seller_id"], sellerName: row["name"], sellerEmail: row["email"], currency: row["currency"])
-                }
-                let amount: Int = row["amount"]
-                let total: Int = row["total"]
-                let refunded: Int = row["refunded_amount"]
-                let lineRefund = total == 0 ? 0 : (amount * refunded + total / 2) / total
-                let sellerAmount: Int = row["seller_amount"]
-                let sellerRefund = amount == 0 ? 0 : (sellerAmount * lineRefund + amount / 2) / amount
-                balances[key]!.gross += amount
-                balances[key]!.fees += row["fee_amount"] as Int
-                balances[key]!.refunds += lineRefund
-                if row["status"] as String == OrderStatus.disputed.rawValue {
-                    balances[key]!.onHold += sellerAmount - sellerRefund
-                } else {
-                    balances[key]!.owed += sellerAmount - sellerRefund
+            var keys: [String] = []
+            for lines in Dictionary(grouping: rows, by: { $0["order_id"] as String }).values {
+                let total: Int = lines[0]["total"]
+                let refunded: Int = lines[0]["refunded_amount"]
+                let lineRefunds = Self.share(refunded, by: lines.map { $0["amount"] as Int }, total: total)
+                for (line, lineRefund) in zip(lines, lineRefunds) {
+                    let seller: String = line["seller_id"]
+                    if let sellerID, seller != sellerID { continue }
+                    let key = "\(seller)|\(line["currency"] as String)"
+                    if balances[key] == nil {
+                        keys.append(key)
+                        balances[key] = SellerBalance(
+                            sellerID: seller, sellerName: line["name"], sellerEmail: line["email"], currency: line["currency"])
+                    }
+                    let amount: Int = line["amount"]
+                    let sellerAmount: Int = line["seller_amount"]
+                    // The fee is not given back on a refund's share of the line: the seller bears it
+                    // in proportion, like the rest of the line.
+                    let sellerRefund = amount == 0 ? 0 : (sellerAmount * lineRefund + amount / 2) / amount
+                    balances[key]!.gross += amount
+                    balances[key]!.fees += line["fee_amount"] as Int
+                    balances[key]!.refunds += lineRefund
+                    if line["status"] as String == OrderStatus.disputed.rawValue {
+                        balances[key]!.onHold += sellerAmount - sellerRefund
+                    } else {
+                        balances[key]!.owed += sellerAmount - sellerRefund
+                    }
                 }
             }
-            return order.map { balances[$0]! }
+            return keys.map { balances[$0]! }.sorted { ($0.sellerName, $0.sellerID, $0.currency) < ($1.sellerName, $1.sellerID, $1.currency) }
         }
+    }
+
+    /// Splits `amount` across `parts` (summing to `total`) in proportion, in whole units that add
+    /// up to exactly `amount`: floors first, then the largest remainders get one more.
+    static func share(_ amount: Int, by parts: [Int], total: Int) -> [Int] {
+        guard total > 0, amount > 0 else { return parts.map { _ in 0 } }
+        var shares = parts.map { $0 * amount / total }
+        let remainders = parts.enumerated().map { ($0.offset, $0.element * amount % total) }
+            .sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
+        for (index, _) in remainders.prefix(amount - shares.reduce(0, +)) { shares[index] += 1 }
+        return shares
     }
 
     // MARK: Helpers

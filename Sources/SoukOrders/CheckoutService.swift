@@ -42,7 +42,9 @@ public struct CheckoutService: Sendable {
             CheckoutDraft(
                 buyer: buyer, cart: cart, provider: provider.name,
                 idempotencyKey: try CheckoutRules.idempotencyKey(idempotencyKey), feePercent: feePercent))
-        let order = try await openSession(for: placed.order, with: provider)
+        // A repeated request resumes its order with the provider the order was made for, whatever
+        // this request names: its session, payment and webhooks all belong to that provider.
+        let order = try await openSession(for: placed.order, with: try providers.provider(of: placed.order))
         return Result(order: order, redirectURL: order.redirectURL ?? links.orderPage(order.id), isNew: placed.isNew)
     }
 
