@@ -57,11 +57,18 @@ let package = Package(
             dependencies: ["SoukCore", "SoukDatabase", "SoukMarkdown"],
             swiftSettings: swiftSettings
         ),
-        // Background work: the job runner (a ServiceLifecycle service) and the job handlers.
+        // libcurl (apt: libcurl4-openssl-dev) behind a few C functions Swift can call (curl's
+        // setopt is variadic): SMTP with STARTTLS and auth.
+        .target(name: "CSoukCurl", linkerSettings: [.linkedLibrary("curl")]),
+        // Mail: RFC 5322 messages, SMTP through libcurl, or `.eml` files in the outbox.
+        .target(name: "SoukMail", dependencies: ["SoukCore", "CSoukCurl"], swiftSettings: swiftSettings),
+        // Delivery: the job runner (a ServiceLifecycle service), fulfilment, receipts, signed
+        // download links, file update notices.
         .target(
             name: "SoukDelivery",
             dependencies: [
-                "SoukCore", "SoukDatabase",
+                "SoukCore", "SoukDatabase", "SoukMail",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -93,7 +100,7 @@ let package = Package(
         .target(
             name: "SoukHTTP",
             dependencies: [
-                "SoukCore", "SoukDatabase", "SoukAuth", "SoukCatalog", "SoukPayments", "SoukOrders",
+                "SoukCore", "SoukDatabase", "SoukAuth", "SoukCatalog", "SoukPayments", "SoukOrders", "SoukDelivery",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -128,6 +135,7 @@ let package = Package(
 
         .testTarget(name: "SoukCoreTests", dependencies: ["SoukCore"], swiftSettings: swiftSettings),
         .testTarget(name: "SoukDatabaseTests", dependencies: ["SoukDatabase"], swiftSettings: swiftSettings),
+        .testTarget(name: "SoukMailTests", dependencies: ["SoukMail", "SoukCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SoukDeliveryTests",
             dependencies: [

@@ -15,6 +15,10 @@ public enum IDPrefix: String, Sendable {
     case grant = "grant"
     case refund = "re"
     case testSession = "cs_test"
+    case license = "lic"
+    case activation = "act"
+    case download = "dl"
+    case notification = "ntf"
 }
 
 public protocol IDGenerator: Sendable {

@@ -15,6 +15,21 @@ public enum PaymentEffect: Sendable, Equatable {
     case disputeClosed(won: Bool)
 }
 
+extension PaymentEffect {
+    /// A short stable name (for event ids Souk makes itself).
+    public var label: String {
+        switch self {
+        case .paid: "paid"
+        case .pending: "pending"
+        case .failed: "failed"
+        case .expired: "expired"
+        case .refunded(let total, _): "refunded-\(total)"
+        case .disputeOpened: "dispute-opened"
+        case .disputeClosed(let won): won ? "dispute-won" : "dispute-lost"
+        }
+    }
+}
+
 /// How an event names its order.
 public enum OrderReference: Sendable, Equatable {
     case order(String)

@@ -463,8 +463,12 @@ extension AppDatabase {
             sql: "UPDATE orders SET status = ?, refunded_amount = ?, updated_at = ? WHERE id = ?",
             arguments: [status.rawValue, refunded, now, order.id])
         if status == .refunded {
+            // A full refund takes back everything the order gave: downloads, pages and keys.
             try db.execute(
                 sql: "UPDATE grants SET revoked_at = ? WHERE order_id = ? AND revoked_at IS NULL", arguments: [now, order.id])
+            try db.execute(
+                sql: "UPDATE license_keys SET status = 'revoked', updated_at = ? WHERE order_id = ? AND status != 'revoked'",
+                arguments: [now, order.id])
         }
     }
 

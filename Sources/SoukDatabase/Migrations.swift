@@ -157,6 +157,7 @@ enum Migrations {
         registerCarts(&migrator)
         registerOrders(&migrator)
         registerRefundAttempts(&migrator)
+        registerDelivery(&migrator)
         return migrator
     }()
 }

@@ -5,6 +5,7 @@ import SoukAuth
 import SoukCatalog
 import SoukCore
 import SoukDatabase
+import SoukDelivery
 import SoukOrders
 
 /// Everything the routes need, built once by `buildApplication`.
@@ -26,6 +27,7 @@ struct AppServices: Sendable {
     let paymentEvents: PaymentEventsService
     let refunds: RefundService
     let orderLinks: OrderLinks
+    let downloadLinks: DownloadLinks
 
     /// The largest JSON or form body a route reads.
     var maxBodyBytes: Int { settings.limits.maxJSONBodyKB * 1024 }

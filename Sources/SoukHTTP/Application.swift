@@ -9,6 +9,7 @@ import SoukAuth
 import SoukCatalog
 import SoukCore
 import SoukDatabase
+import SoukDelivery
 import SoukOrders
 import SoukPayments
 
@@ -80,7 +81,10 @@ public func buildApplication(
             database: environment.database, providers: providers, links: orderLinks, feePercent: settings.store.feePercent),
         paymentEvents: PaymentEventsService(database: environment.database, providers: providers),
         refunds: RefundService(database: environment.database, providers: providers),
-        orderLinks: orderLinks)
+        orderLinks: orderLinks,
+        downloadLinks: DownloadLinks(
+            serverSecret: environment.secretKey, lifetime: TimeInterval(settings.delivery.linkTTLSeconds),
+            clock: environment.clock))
     let metrics = MetricsBackend.registry
 
     let router = Router(context: SoukRequestContext.self)

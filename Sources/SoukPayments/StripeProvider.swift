@@ -64,7 +64,7 @@ public struct StripeProvider: PaymentProvider {
         let effect = StripeEvents.sessionEffect(session)
         if effect == .pending { return nil }
         return PaymentEvent(
-            provider: name, id: "return:\(sessionID):\(effect)", type: "checkout.session.retrieved",
+            provider: name, id: "return:\(sessionID):\(effect.label)", type: "checkout.session.retrieved",
             order: StripeEvents.sessionReference(session), effect: effect)
     }
 

@@ -80,7 +80,7 @@ public struct TestProvider: PaymentProvider {
         case .open, .pending: return nil
         }
         return PaymentEvent(
-            provider: name, id: "return:\(sessionID):\(effect)", type: "checkout.session.retrieved",
+            provider: name, id: "return:\(sessionID):\(effect.label)", type: "checkout.session.retrieved",
             order: .order(session.orderID), effect: effect)
     }
 

@@ -57,6 +57,12 @@ SCHEMATHESIS_CONFIG = {
             "include-operation-id": "searchProducts",
             "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "400"]}},
         },
+        {
+            # A provider's signature over the exact body cannot be described by a schema: made-up
+            # events get the documented 400 (or 404 for a provider this store does not use).
+            "include-operation-id": "receiveWebhook",
+            "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "400", "404"]}},
+        },
     ],
 }
 

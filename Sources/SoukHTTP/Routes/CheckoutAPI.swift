@@ -57,13 +57,15 @@ struct CheckoutFlow: Sendable {
             guard let email = guestEmail?.trimmingCharacters(in: .whitespacesAndNewlines), !email.isEmpty else {
                 throw SoukError.validation("email", "Enter your e-mail address: the receipt and your downloads go there.")
             }
-            // No account is made for an empty cart (unless this repeats a checkout that emptied it).
-            guard cart?.lines.isEmpty == false || idempotencyKey != nil else {
-                throw SoukError.validation("cart", "Your cart is empty.")
-            }
-            // A guest checkout may create an account: it counts as a sign-up from this address.
+            // A checkout that will be refused makes no account: the provider must be one this
+            // store takes, and a new account needs something in the cart. (A repeated request whose
+            // first attempt emptied the cart finds the account it made.)
+            _ = try services.providers.provider(named: provider)
+            let cartIsEmpty = cart?.lines.isEmpty ?? true
             let ip = services.clientAddress.ip(request, context)
             buyer = try await services.accounts.buyerForGuestCheckout(email: email) {
+                guard !cartIsEmpty else { throw SoukError.validation("cart", "Your cart is empty.") }
+                // A guest checkout that creates an account counts as a sign-up from this address.
                 try services.limits.signupPerIP.hit("signup:\(ip)", what: "new accounts from this address")
             }
         }

@@ -1,0 +1,167 @@
+import Foundation
+
+/// What a license key answers to the license API and shows in the library.
+public enum LicenseStatus: String, Sendable, Codable, CaseIterable {
+    /// In use on at least one instance.
+    case active
+    /// Valid, but not activated anywhere yet (or every seat was freed).
+    case inactive
+    /// Past its `expires_at`.
+    case expired
+    /// Turned off by the seller.
+    case disabled
+    /// Taken back by a refund or a lost dispute.
+    case revoked
+
+    /// Whether the key may be used (activated, validated as valid).
+    public var isUsable: Bool { self == .active || self == .inactive }
+}
+
+public struct LicenseActivation: Sendable, Equatable {
+    public var id: String
+    public var instanceName: String
+    public var createdAt: Date
+
+    public init(id: String, instanceName: String, createdAt: Date) {
+        self.id = id
+        self.instanceName = instanceName
+        self.createdAt = createdAt
+    }
+}
+
+public struct LicenseKey: Sendable, Equatable {
+    public enum StoredStatus: String, Sendable { case active, disabled, revoked }
+
+    public var id: String
+    public var key: String
+    public var grantID: String
+    public var orderID: String
+    public var productID: String
+    public var userID: String
+    public var storedStatus: StoredStatus
+    /// nil: unlimited.
+    public var activationLimit: Int?
+    public var expiresAt: Date?
+    public var createdAt: Date
+    /// Current (not deactivated) activations, oldest first.
+    public var activations: [LicenseActivation]
+
+    public init(
+        id: String, key: String, grantID: String, orderID: String, productID: String, userID: String,
+        storedStatus: StoredStatus, activationLimit: Int?, expiresAt: Date?, createdAt: Date, activations: [LicenseActivation]
+    ) {
+        self.id = id
+        self.key = key
+        self.grantID = grantID
+        self.orderID = orderID
+        self.productID = productID
+        self.userID = userID
+        self.storedStatus = storedStatus
+        self.activationLimit = activationLimit
+        self.expiresAt = expiresAt
+        self.createdAt = createdAt
+        self.activations = activations
+    }
+
+    public var activationUsage: Int { activations.count }
+
+    public func status(at now: Date) -> LicenseStatus {
+        switch storedStatus {
+        case .revoked: return .revoked
+        case .disabled: return .disabled
+        case .active:
+            if let expiresAt, expiresAt <= now { return .expired }
+            return activations.isEmpty ? .inactive : .active
+        }
+    }
+}
+
+/// License keys: unguessable (125 random bits), readable (no 0/O, 1/I/L), grouped for typing.
+public enum LicenseKeyFormat {
+    private static let alphabet = Array("ABCDEFGHJKMNPQRSTUVWXYZ23456789")  // 31 symbols
+
+    /// `XXXXX-XXXXX-XXXXX-XXXXX-XXXXX`.
+    public static func make() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let characters = (0..<25).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] }
+        return stride(from: 0, to: 25, by: 5).map { String(characters[$0..<$0 + 5]) }.joined(separator: "-")
+    }
+
+    /// What a buyer typed, as stored: upper case, spaces trimmed. Nil when it cannot be a key.
+    public static func normalize(_ raw: String) -> String? {
+        let key = raw.trimmingCharacters(in: .whitespacesAndNewlines).uppercased()
+        guard (1...64).contains(key.count), key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) else {
+            return nil
+        }
+        return key
+    }
+}
+
+/// An in-app notification.
+public struct UserNotification: Sendable, Equatable {
+    public var id: String
+    public var userID: String
+    public var type: String
+    public var title: String
+    public var body: String
+    public var url: String?
+    public var createdAt: Date
+    public var readAt: Date?
+
+    public init(
+        id: String, userID: String, type: String, title: String, body: String, url: String?, createdAt: Date,
+        readAt: Date?
+    ) {
+        self.id = id
+        self.userID = userID
+        self.type = type
+        self.title = title
+        self.body = body
+        self.url = url
+        self.createdAt = createdAt
+        self.readAt = readAt
+    }
+}
+
+/// One product a buyer owns, as the library shows it.
+public struct LibraryEntry: Sendable, Equatable {
+    public struct File: Sendable, Equatable {
+        public var file: ProductFile
+        /// Counted downloads left under this grant; nil: unlimited.
+        public var downloadsLeft: Int?
+
+        public init(file: ProductFile, downloadsLeft: Int?) {
+            self.file = file
+            self.downloadsLeft = downloadsLeft
+        }
+    }
+
+    public var grantID: String
+    public var orderID: String
+    public var product: Product
+    public var files: [File]
+    public var licenseKeys: [LicenseKey]
+    public var pages: [ProductPage]
+    public var purchasedAt: Date
+
+    public init(
+        grantID: String, orderID: String, product: Product, files: [File], licenseKeys: [LicenseKey], pages: [ProductPage],
+        purchasedAt: Date
+    ) {
+        self.grantID = grantID
+        self.orderID = orderID
+        self.product = product
+        self.files = files
+        self.licenseKeys = licenseKeys
+        self.pages = pages
+        self.purchasedAt = purchasedAt
+    }
+}
+
+/// Job kinds of the delivery path.
+public enum DeliveryJobKind {
+    /// Send one e-mail (payload `MailJob`).
+    public static let email = "email"
+    /// Tell every owner of a product about a new file version.
+    public static let fileUpdateNotice = "file_update_notice"
+}

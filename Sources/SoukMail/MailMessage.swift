@@ -1,0 +1,37 @@
+import Foundation
+import SoukCore
+
+/// An e-mail as Souk sends it: plain text, UTF-8, one recipient.
+public struct MailMessage: Sendable, Equatable, Codable {
+    public var from: String
+    public var to: String
+    public var replyTo: String?
+    public var subject: String
+    public var text: String
+    /// Stable per logical e-mail (e.g. `receipt-ord_…@souk`), so a resend is recognisable.
+    public var messageID: String
+    public var date: Date
+
+    public init(
+        from: String, to: String, replyTo: String? = nil, subject: String, text: String, messageID: String, date: Date
+    ) {
+        self.from = from
+        self.to = to
+        self.replyTo = replyTo
+        self.subject = subject
+        self.text = text
+        self.messageID = messageID
+        self.date = date
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case from, to, subject, text, date
+        case replyTo = "reply_to"
+        case messageID = "message_id"
+    }
+}
+
+/// Sends mail. Throws when the message was not accepted; the `email` job then retries.
+public protocol Mailer: Sendable {
+    func send(_ message: MailMessage) async throws
+}
