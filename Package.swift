@@ -69,6 +69,7 @@ let package = Package(
             dependencies: [
                 "SoukCore", "SoukDatabase", "SoukMail",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -118,7 +119,7 @@ let package = Package(
             name: "SoukCLI",
             dependencies: [
                 "SoukCore", "SoukDatabase", "SoukAuth", "SoukCatalog", "SoukHTTP", "SoukMarkdown", "SoukDelivery",
-                "SoukPayments", "SoukOrders",
+                "SoukPayments", "SoukOrders", "SoukMail",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Hummingbird", package: "hummingbird"),

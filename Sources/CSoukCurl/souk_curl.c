@@ -35,8 +35,19 @@ int souk_smtp_send(const char *url, const char *from, const char *recipient, con
     char curl_error[CURL_ERROR_SIZE] = {0};
     struct upload upload = {message, length, 0};
     struct curl_slist *recipients = curl_slist_append(NULL, recipient);
+    if (!recipients) {
+        snprintf(error, error_size, "out of memory");
+        curl_easy_cleanup(curl);
+        return CURLE_OUT_OF_MEMORY;
+    }
 
     curl_easy_setopt(curl, CURLOPT_URL, url);
+    // Only SMTP: with CURLOPT_UPLOAD, a file:// or http:// URL would write the message elsewhere.
+#if LIBCURL_VERSION_NUM >= 0x075500
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+#else
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS, (long)(CURLPROTO_SMTP | CURLPROTO_SMTPS));
+#endif
     curl_easy_setopt(curl, CURLOPT_MAIL_FROM, from);
     curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, recipients);
     curl_easy_setopt(curl, CURLOPT_READFUNCTION, read_message);

@@ -91,6 +91,12 @@ extension AppDatabase {
             let record = ProductFileRecord(
                 id: id, productID: productID, name: name, version: latest + 1, size: size, sha256: sha256, createdAt: now)
             try record.insert(db)
+            if record.version > 1 {
+                // Owners hear of the new version (in the file's own transaction: never lost).
+                try JobQueue(database: self).enqueue(
+                    kind: DeliveryJobKind.fileUpdateNotice, payload: ["file_id": record.id],
+                    dedupeKey: "\(DeliveryJobKind.fileUpdateNotice):\(record.id)", in: db)
+            }
             return record.file
         }
     }

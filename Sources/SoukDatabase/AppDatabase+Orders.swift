@@ -454,11 +454,17 @@ extension AppDatabase {
         let refunded = order.refundedAmount + amount
         let status: OrderStatus = refunded == order.total ? .refunded : .partiallyRefunded
         try OrderLifecycle.check(orderID: order.id, from: order.status, to: status)
+        let refundID = ids.make(.refund)
         try db.execute(
             sql: """
                 INSERT INTO refunds (id, order_id, amount, reason, provider_refund_id, requested_by, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [ids.make(.refund), order.id, amount, reason, providerRefundID, requestedBy, now])
+                """, arguments: [refundID, order.id, amount, reason, providerRefundID, requestedBy, now])
+        try notify(
+            userID: order.buyerID, type: "refund", title: "Refund for order \(order.id)",
+            body: "\(Currency.decimalString(amount, currency: order.currency)) \(order.currency) refunded"
+                + (status == .refunded ? "; access to this order's products has ended." : "."),
+            url: "/orders/\(order.id)", dedupeKey: "refund:\(refundID)", now: now, ids: ids, in: db)
         try db.execute(
             sql: "UPDATE orders SET status = ?, refunded_amount = ?, updated_at = ? WHERE id = ?",
             arguments: [status.rawValue, refunded, now, order.id])

@@ -118,6 +118,8 @@ public func buildApplication(
     CheckoutPages(services: services).register(on: router)
     OrderPages(services: services).register(on: router)
     TestCheckoutPages(services: services).register(on: router)
+    MagicLinkRoutes(services: services).register(on: router)
+    NotificationsAPI(services: services).register(on: router)
 
     return Application(
         router: router,

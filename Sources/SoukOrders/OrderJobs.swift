@@ -5,7 +5,7 @@ import SoukDatabase
 import SoukDelivery
 import SoukPayments
 
-/// The money path's background work, registered in the one job registry `souk serve` and
+/// The money path's background work (`fulfil` belongs to delivery: `DeliveryJobs`), registered in the one job registry `souk serve` and
 /// `souk jobs run` share. Every handler is idempotent: a job run twice changes nothing more.
 public struct OrderJobs: Sendable {
     let database: AppDatabase
@@ -24,7 +24,6 @@ public struct OrderJobs: Sendable {
 
     public func register(in registry: inout JobRegistry) {
         registry.register(OrderJobKind.orderExpiry) { job in try await expire(job.decodePayload(OrderJobPayload.self)) }
-        registry.register(OrderJobKind.fulfil) { job in try await fulfil(job.decodePayload(OrderJobPayload.self)) }
         registry.register(OrderJobKind.autoRefund) { job in try await autoRefund(job.decodePayload(OrderJobPayload.self)) }
         registry.register(OrderJobKind.confirmPayment) { job in
             try await events.confirm(orderID: job.decodePayload(OrderJobPayload.self).orderID)
@@ -37,13 +36,6 @@ public struct OrderJobs: Sendable {
         if try await database.expireOrder(id: payload.orderID) {
             logger.info("order expired unpaid; its stock is on sale again", metadata: ["order": "\(payload.orderID)"])
         }
-    }
-
-    /// Marks a paid order fulfilled: its grants were made with the payment, in one transaction.
-    func fulfil(_ payload: OrderJobPayload) async throws {
-        guard let order = try await database.order(id: payload.orderID), order.status == .paid else { return }
-        _ = try await database.transitionOrder(id: order.id, to: .fulfilled)
-        logger.info("order fulfilled", metadata: ["order": "\(order.id)"])
     }
 
     /// Refunds a payment that arrived after the order expired and its stock was sold to others.

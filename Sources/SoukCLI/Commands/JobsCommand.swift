@@ -4,6 +4,7 @@ import Logging
 import SoukCore
 import SoukDatabase
 import SoukDelivery
+import SoukMail
 import SoukOrders
 
 extension JobState: ExpressibleByArgument {}
@@ -16,6 +17,11 @@ enum JobsAdmin {
         var registry = JobRegistry.builtIn
         let providers = PaymentProviders(settings: settings, database: database, serverSecret: secretKey)
         OrderJobs(database: database, providers: providers).register(in: &registry)
+        let outbox = (settings.storage.dataDir as NSString).appendingPathComponent("outbox")
+        DeliveryJobs(
+            database: database, mailer: Mailers.make(settings: settings.mail, outboxDirectory: outbox),
+            composer: MailComposer(database: database, settings: settings)
+        ).register(in: &registry)
         return registry
     }
 

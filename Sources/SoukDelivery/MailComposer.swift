@@ -1,0 +1,111 @@
+import Crypto
+import Foundation
+import SoukCore
+import SoukDatabase
+import SoukMail
+
+/// Single-use sign-in links for e-mails: a random token in the URL, only its SHA-256 stored.
+public struct MagicLinks: Sendable {
+    let database: AppDatabase
+    let baseURL: String
+    public static let lifetime: TimeInterval = 7 * 86_400
+
+    public init(database: AppDatabase, baseURL: String) {
+        self.database = database
+        self.baseURL = baseURL
+    }
+
+    /// A link that signs `userID` in once and goes to `redirect` (a local path).
+    public func issue(userID: String, redirect: String) async throws -> String {
+        let token = RandomText.base62(length: 43)
+        try await database.insertMagicLink(
+            tokenHash: Self.hash(token), userID: userID, redirect: redirect, lifetime: Self.lifetime)
+        return "\(baseURL)/magic/\(token)"
+    }
+
+    public static func hash(_ token: String) -> String {
+        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// Writes the store's e-mails from the database's current state.
+public struct MailComposer: Sendable {
+    let database: AppDatabase
+    let links: MagicLinks
+    let storeName: String
+    let from: String
+    let replyTo: String?
+    let host: String
+
+    public init(database: AppDatabase, settings: Settings) {
+        self.database = database
+        self.links = MagicLinks(database: database, baseURL: settings.publicBaseURL)
+        self.storeName = settings.store.name
+        self.from = settings.mail.from
+        self.replyTo = settings.mail.replyTo.isEmpty ? nil : settings.mail.replyTo
+        self.host = URL(string: settings.publicBaseURL)?.host ?? "souk.local"
+    }
+
+    /// The message for a job, or nil when there is nothing to send any more (the order or the
+    /// user is gone, or the order was refunded before its receipt went out).
+    public func compose(_ job: MailJob) async throws -> MailMessage? {
+        switch job.kind {
+        case .receipt:
+            guard let orderID = job.orderID else { return nil }
+            return try await receipt(orderID: orderID)
+        case .fileUpdate:
+            guard let userID = job.userID, let fileID = job.fileID else { return nil }
+            return try await fileUpdate(userID: userID, fileID: fileID)
+        }
+    }
+
+    func receipt(orderID: String) async throws -> MailMessage? {
+        guard let order = try await database.order(id: orderID), order.status.isPaidUp else { return nil }
+        let keys = try await database.licenseKeys(userID: order.buyerID).filter { $0.orderID == order.id }
+        let money = { (minor: Int) in "\(Currency.decimalString(minor, currency: order.currency)) \(order.currency)" }
+        var lines = [
+            "Thank you for your purchase from \(storeName)!", "",
+            "Order \(order.id)" + (order.paidAt.map { ", paid \(Timestamp.rfc3339($0))" } ?? ""), "",
+        ]
+        let width = max(20, order.items.map { "\($0.quantity) × \($0.title)".count }.max() ?? 20)
+        for item in order.items {
+            let label = "\(item.quantity) × \(item.title)"
+            lines.append("  " + label.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + money(item.amount))
+        }
+        lines.append("  " + "Total".padding(toLength: width, withPad: " ", startingAt: 0) + "  " + money(order.total))
+        if !keys.isEmpty {
+            lines += ["", "Your license keys:"]
+            let titles = Dictionary(order.items.map { ($0.productID, $0.title) }, uniquingKeysWith: { first, _ in first })
+            for key in keys {
+                let limit = key.activationLimit.map { " (up to \($0) activations)" } ?? ""
+                lines.append("  \(titles[key.productID] ?? key.productID): \(key.key)\(limit)")
+            }
+        }
+        let link = try await links.issue(userID: order.buyerID, redirect: "/library")
+        lines += [
+            "", "Your downloads, keys and pages are in your library:", "  \(link)",
+            "This link signs you in once and works for 7 days; after that, sign in at \(links.baseURL)/signin.", "",
+            "— \(storeName)",
+        ]
+        return MailMessage(
+            from: from, to: order.buyerEmail, replyTo: replyTo, subject: "Your receipt from \(storeName) (order \(order.id))",
+            text: lines.joined(separator: "\n"), messageID: "receipt-\(order.id)@\(host)", date: database.clock.now())
+    }
+
+    func fileUpdate(userID: String, fileID: String) async throws -> MailMessage? {
+        guard let user = try await database.user(id: userID), !user.disabled,
+            let file = try await database.file(id: fileID), let product = try await database.product(id: file.productID),
+            try await database.libraryEntry(userID: userID, productID: product.id, defaultDownloadLimit: 0) != nil
+        else { return nil }
+        let link = try await links.issue(userID: userID, redirect: "/library")
+        let text = [
+            "Hello \(user.name),", "",
+            "\(product.title) has a new version of \(file.name) (version \(file.version)).",
+            "Download it from your library:", "  \(link)",
+            "This link signs you in once and works for 7 days.", "", "— \(storeName)",
+        ].joined(separator: "\n")
+        return MailMessage(
+            from: from, to: user.email, replyTo: replyTo, subject: "New version of \(product.title): \(file.name)",
+            text: text, messageID: "file-\(file.id)-\(user.id)@\(host)", date: database.clock.now())
+    }
+}

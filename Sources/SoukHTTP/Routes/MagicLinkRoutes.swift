@@ -1,0 +1,44 @@
+import Foundation
+import Hummingbird
+import SoukCore
+import SoukDelivery
+
+/// `/magic/{token}`: the sign-in links in receipts and notices. Opening the link shows a button;
+/// pressing it (a POST, so that mail scanners which fetch links do not use it up) signs the
+/// buyer in once and goes to the library. Guests reach their purchases this way.
+struct MagicLinkRoutes: Sendable {
+    let services: AppServices
+
+    func register(on router: Router<SoukRequestContext>) {
+        router.get("magic/:token", use: show)
+        router.post("magic/:token", use: use)
+    }
+
+    @Sendable func show(_ request: Request, context: SoukRequestContext) async throws -> Response {
+        context.allowAnyone()
+        let token = try context.decodedParameter("token")
+        guard Self.isWellFormed(token) else { throw Self.invalid }
+        return services.pages.render("magic", title: "Sign in to your library", context: context, ["token": token])
+    }
+
+    @Sendable func use(_ request: Request, context: SoukRequestContext) async throws -> Response {
+        context.allowAnyone()
+        let token = try context.decodedParameter("token")
+        guard Self.isWellFormed(token),
+            let (user, redirect) = try await services.database.consumeMagicLink(tokenHash: MagicLinks.hash(token))
+        else { throw Self.invalid }
+        let session = try await services.accounts.startSession(
+            for: user, ip: services.clientAddress.ip(request, context), userAgent: request.headers[.userAgent])
+        context.logger.info("signed in with an e-mailed link", metadata: ["user": "\(user.id)"])
+        var response = Pages.redirect(to: AccountPages.localPath(redirect) ?? "/library")
+        response.setCookie(services.cookies.session(session))
+        return response
+    }
+
+    static let invalid = SoukError(
+        .notFound, "This sign-in link is unknown, already used or expired. Sign in with your password, or reset it.")
+
+    static func isWellFormed(_ token: String) -> Bool {
+        token.count == 43 && token.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) }
+    }
+}
