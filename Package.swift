@@ -159,7 +159,7 @@ let package = Package(
             name: "SoukCLITests", dependencies: ["SoukCLI", "SoukDatabase", "SoukHTTP", "SoukDelivery"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SoukOrdersTests",
-            dependencies: ["SoukOrders", "SoukPayments", "SoukDatabase", "SoukCore", "SoukDelivery"],
+            dependencies: ["SoukOrders", "SoukPayments", "SoukDatabase", "SoukCore", "SoukDelivery", "SoukMail"],
             swiftSettings: swiftSettings),
     ]
 )

@@ -29,7 +29,13 @@ extension AppDatabase {
         return try await writer.write { db in
             guard let order = try Self.order(id: orderID, in: db), order.status.isPaidUp else { return nil }
             if try Date.fetchOne(db, sql: "SELECT fulfilled_at FROM orders WHERE id = ?", arguments: [orderID]) != nil {
-                return Fulfilment(order: order, issuedKeys: [], isNew: false)
+                // Delivered before (say, while a dispute held the order); a won dispute put it back
+                // to `paid`, so only its status needs to catch up.
+                if order.status == .paid {
+                    try db.execute(
+                        sql: "UPDATE orders SET status = 'fulfilled', updated_at = ? WHERE id = ?", arguments: [now, orderID])
+                }
+                return Fulfilment(order: try Self.order(id: orderID, in: db)!, issuedKeys: [], isNew: false)
             }
             var issued: [LicenseKey] = []
             for item in order.items where item.kind == .license {
@@ -181,6 +187,11 @@ extension AppDatabase {
                 arguments: [id, grantID, fileID, userID, ip, userAgent.map { String($0.prefix(500)) }, now])
             return limit == 0 ? nil : limit - used - 1
         }
+    }
+
+    /// Counted downloads of one file under one grant.
+    public func downloadCount(grantID: String, fileID: String) async throws -> Int {
+        try await writer.read { db in try Self.downloadCount(grantID: grantID, fileID: fileID, in: db) }
     }
 
     /// Downloads of a product's files, newest first (the seller's and the admin's log).

@@ -261,6 +261,13 @@ public struct JobQueue: Sendable {
 
     // MARK: Operating
 
+    /// The job holding `dedupeKey`, in whatever state.
+    public func job(dedupeKey: String) async throws -> Job? {
+        try await database.writer.read { db in
+            try JobRecord.filter(JobRecord.Columns.dedupeKey == dedupeKey).fetchOne(db)?.job
+        }
+    }
+
     public func job(id: String) async throws -> Job? {
         try await database.writer.read { db in try JobRecord.fetchOne(db, key: id)?.job }
     }

@@ -72,6 +72,11 @@ public struct DeliveryJobs: Sendable {
         if result.isNew {
             logger.info(
                 "order fulfilled", metadata: ["order": "\(orderID)", "license_keys": "\(result.issuedKeys.count)"])
+        } else if result.order.status == .fulfilled, try await queue.job(dedupeKey: "receipt:\(orderID)")?.state == .done,
+            try await database.completeOrder(id: orderID)
+        {
+            // Fulfilled again after a won dispute: its receipt went out back then.
+            logger.info("order completed", metadata: ["order": "\(orderID)"])
         }
     }
 

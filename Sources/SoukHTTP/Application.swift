@@ -118,6 +118,13 @@ public func buildApplication(
     CheckoutPages(services: services).register(on: router)
     OrderPages(services: services).register(on: router)
     TestCheckoutPages(services: services).register(on: router)
+    DownloadRoutes(services: services).register(on: router)
+    LibraryAPI(services: services).register(on: router)
+    LibraryPages(services: services).register(on: router)
+    DownloadLogRoutes(services: services).register(on: router)
+    LicenseAPI(services: services).register(on: router)
+    LicensePages(services: services).register(on: router)
+    LibraryContentRoutes(services: services).register(on: router)
     MagicLinkRoutes(services: services).register(on: router)
     NotificationsAPI(services: services).register(on: router)
 

@@ -1,5 +1,6 @@
 import Hummingbird
 import HummingbirdTesting
+import Foundation
 import Testing
 
 @testable import SoukHTTP
@@ -23,6 +24,17 @@ struct SignInReturnTests {
                 #expect(response.headers[.location] == expected, "next=\(next)")
             }
         }
+    }
+
+    @Test("Absent values render as nothing, never as the text nil")
+    func noNil() async throws {
+        try await TestStore().run { browser in
+            let page = try await browser.get("/signin")
+            #expect(!page.text.contains(#"name="next""#))
+            #expect(!page.text.contains("nil"))
+        }
+        #expect(Pages.withoutNils(["a": String?.none as Any, "b": [String?.none as Any, "x"], "c": 1]) as? NSDictionary
+            == ["b": ["x"], "c": 1] as NSDictionary)
     }
 
     @Test("Only paths on this store are accepted")

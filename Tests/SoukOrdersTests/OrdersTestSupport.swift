@@ -4,6 +4,7 @@ import Logging
 import SoukCore
 import SoukDatabase
 import SoukDelivery
+import SoukMail
 import SoukOrders
 import SoukPayments
 import Synchronization
@@ -204,6 +205,8 @@ struct MoneyPath {
     let events: PaymentEventsService
     let refunds: RefundService
     let runner: JobRunner
+    /// Where the receipts go (`.eml` files).
+    let outbox: String
     static let secret: [UInt8] = Array(repeating: 9, count: 32)
     static let baseURL = "http://store.test"
 
@@ -229,6 +232,13 @@ struct MoneyPath {
         refunds = RefundService(database: fixture.database, providers: providers, logger: OrdersFixture.quiet)
         var registry = JobRegistry.builtIn
         OrderJobs(database: fixture.database, providers: providers, logger: OrdersFixture.quiet).register(in: &registry)
+        var mailSettings = settings
+        mailSettings.server.baseURL = Self.baseURL
+        outbox = FileManager.default.temporaryDirectory.appendingPathComponent("souk-outbox-\(UUID().uuidString)").path
+        DeliveryJobs(
+            database: fixture.database, mailer: OutboxMailer(directory: outbox),
+            composer: MailComposer(database: fixture.database, settings: mailSettings), logger: OrdersFixture.quiet
+        ).register(in: &registry)
         runner = JobRunner(
             queue: JobQueue(database: fixture.database), registry: registry, owner: "test-runner", logger: OrdersFixture.quiet)
     }

@@ -125,6 +125,12 @@ def test_document_covers_the_implemented_api(live_souk):
         ("GET", "/api/v1/cart"), ("POST", "/api/v1/cart/items"), ("DELETE", "/api/v1/cart/items/{product_id}"),
         ("POST", "/api/v1/checkout"), ("GET", "/api/v1/orders"), ("GET", "/api/v1/orders/{id}"),
         ("POST", "/api/v1/orders/{id}/refund"), ("POST", "/webhooks/{provider}"),
+        ("POST", "/api/v1/licenses/activate"), ("POST", "/api/v1/licenses/validate"),
+        ("POST", "/api/v1/licenses/deactivate"), ("POST", "/api/v1/licenses/{key}/disable"),
+        ("POST", "/api/v1/licenses/{key}/enable"), ("GET", "/api/v1/library"),
+        ("DELETE", "/api/v1/library/licenses/{key}/activations/{id}"),
+        ("GET", "/api/v1/library/{product_id}/pages/{slug}"), ("GET", "/api/v1/products/{id}/downloads"),
+        ("GET", "/api/v1/notifications"), ("POST", "/api/v1/notifications/{id}/read"),
     }
     codes = set(document["components"]["schemas"]["Problem"]["properties"]["code"]["enum"])
     assert {"bad_request", "validation_failed", "unauthenticated", "invalid_credentials", "forbidden",

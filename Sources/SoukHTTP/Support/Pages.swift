@@ -21,7 +21,7 @@ struct Pages: Sendable {
         if let user = context.identity?.user {
             all["current_user"] = ["name": user.name, "email": user.email, "is_seller": user.role != .buyer]
         }
-        let html = templates.render(template, all)
+        let html = templates.render(template, Self.withoutNils(all) as? [String: Any] ?? all)
         return Response(
             status: status, headers: [.contentType: "text/html; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(string: html)))
@@ -37,6 +37,23 @@ struct Pages: Sendable {
             ])
         if let seconds = error.retryAfterSeconds { response.headers[.retryAfter] = String(seconds) }
         return response
+    }
+
+    /// Template values with every `nil` optional removed, at any depth: an optional boxed in
+    /// `Any` would otherwise render as the text "nil" instead of an absent section.
+    static func withoutNils(_ value: Any) -> Any? {
+        let mirror = Mirror(reflecting: value)
+        if mirror.displayStyle == .optional {
+            guard let wrapped = mirror.children.first?.value else { return nil }
+            return withoutNils(wrapped)
+        }
+        if let dictionary = value as? [String: Any] {
+            return dictionary.compactMapValues { withoutNils($0) }
+        }
+        if let array = value as? [Any] {
+            return array.compactMap { withoutNils($0) }
+        }
+        return value
     }
 
     static func redirect(to location: String) -> Response {

@@ -12,6 +12,7 @@ enum StoreViews {
             "id": product.id, "title": product.title, "slug": product.slug, "url": productURL(product),
             "seller_name": product.sellerName, "seller_url": "/sellers/\(pathComponent(product.sellerID))",
             "category": product.category, "category_url": categoryURL(product.category), "kind": product.kind.rawValue,
+            "is_license": product.kind == .license,
             "price_label": MoneyFormat.price(product.price), "status": product.status.rawValue,
             "is_published": product.status == .published, "is_draft": product.status == .draft,
             "is_archived": product.status == .archived,

@@ -1,0 +1,100 @@
+import Foundation
+import Hummingbird
+import SoukCore
+import SoukDatabase
+
+/// The download log of a product, for its seller and admins: `GET /api/v1/products/{id}/downloads`
+/// and the page `/dashboard/products/{id}/downloads`. Anyone else is told the product does not
+/// exist (404), so product IDs leak nothing.
+struct DownloadLogRoutes: Sendable {
+    let services: AppServices
+
+    func register(on router: Router<SoukRequestContext>) {
+        router.group("api/v1").get("products/:id/downloads", use: list)
+        router.get("dashboard/products/:id/downloads", use: page)
+    }
+
+    @Sendable func list(_ request: Request, context: SoukRequestContext) async throws -> Response {
+        let user = try context.require(.signedIn)
+        let product = try await ownedProduct(try context.decodedParameter("id"), user: user)
+        let log = try await services.database.downloadLog(productID: product.id)
+        return try JSONResponse(body: ListBody(data: log.map(DownloadLogEntryBody.init), nextCursor: nil))
+            .response(from: request, context: context)
+    }
+
+    @Sendable func page(_ request: Request, context: SoukRequestContext) async throws -> Response {
+        let id = try context.decodedParameter("id")
+        guard context.identity != nil else {
+            return Pages.redirect(to: "/signin?next=/dashboard/products/\(LibraryLinks.pathSegment(id))/downloads")
+        }
+        let user = try context.require(.signedIn)
+        let product = try await ownedProduct(id, user: user)
+        let log = try await services.database.downloadLog(productID: product.id)
+        return services.pages.render(
+            "dashboard_downloads", title: "Downloads of \(product.title)", context: context,
+            [
+                "product_title": product.title,
+                "product_url": "/dashboard/products/\(LibraryLinks.pathSegment(product.id))",
+                "count": log.count,
+                "has_downloads": !log.isEmpty,
+                "downloads": log.map { record -> [String: Any] in
+                    [
+                        "id": record.id, "created_at": Timestamp.rfc3339(record.createdAt), "user_email": record.userEmail,
+                        "file_name": record.fileName, "file_version": record.fileVersion, "ip": record.ip ?? "",
+                        "user_agent": record.userAgent ?? "",
+                    ]
+                },
+            ])
+    }
+
+    /// The product if `user` sells it or is an admin; otherwise 404.
+    private func ownedProduct(_ id: String, user: User) async throws -> Product {
+        guard let product = try await services.database.product(id: id), product.sellerID == user.id || user.role == .admin
+        else { throw SoukError.notFound("The product \(id)") }
+        return product
+    }
+}
+
+struct DownloadLogEntryBody: Encodable, Sendable {
+    var id: String
+    var fileID: String
+    var fileName: String
+    var fileVersion: Int
+    var userEmail: String
+    var ip: String?
+    var userAgent: String?
+    var createdAt: String
+
+    enum CodingKeys: String, CodingKey {
+        case id, ip
+        case fileID = "file_id"
+        case fileName = "file_name"
+        case fileVersion = "file_version"
+        case userEmail = "user_email"
+        case userAgent = "user_agent"
+        case createdAt = "created_at"
+    }
+
+    init(_ record: DownloadRecord) {
+        id = record.id
+        fileID = record.fileID
+        fileName = record.fileName
+        fileVersion = record.fileVersion
+        userEmail = record.userEmail
+        ip = record.ip
+        userAgent = record.userAgent
+        createdAt = Timestamp.rfc3339(record.createdAt)
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(fileID, forKey: .fileID)
+        try container.encode(fileName, forKey: .fileName)
+        try container.encode(fileVersion, forKey: .fileVersion)
+        try container.encode(userEmail, forKey: .userEmail)
+        try container.encode(ip, forKey: .ip)
+        try container.encode(userAgent, forKey: .userAgent)
+        try container.encode(createdAt, forKey: .createdAt)
+    }
+}

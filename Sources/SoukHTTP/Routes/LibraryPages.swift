@@ -1,0 +1,73 @@
+import Foundation
+import Hummingbird
+import SoukCore
+import SoukDatabase
+
+/// `/library`: the signed-in buyer's purchases — files with fresh download links, license keys
+/// with their activations (each with a deactivate form), and links to private pages.
+struct LibraryPages: Sendable {
+    let services: AppServices
+
+    func register(on router: Router<SoukRequestContext>) {
+        router.get("library", use: index)
+    }
+
+    @Sendable func index(_ request: Request, context: SoukRequestContext) async throws -> Response {
+        guard context.identity != nil else { return Pages.redirect(to: "/signin?next=/library") }
+        let user = try context.require(.signedIn)
+        let entries = try await services.database.library(
+            userID: user.id, defaultDownloadLimit: services.settings.delivery.downloadLimit)
+        let now = services.database.clock.now()
+        let links = LibraryLinks(services: services)
+        let minutes = max(1, services.downloadLinks.lifetime / 60)
+        return services.pages.render(
+            "library", title: "Your library", context: context,
+            [
+                "products": entries.map { Self.values($0, links: links, now: now) },
+                "has_products": !entries.isEmpty,
+                "link_minutes": Int(minutes.rounded()),
+            ])
+    }
+
+    static func values(_ entry: LibraryEntry, links: LibraryLinks, now: Date) -> [String: Any] {
+        let product = entry.product
+        let files = entry.files.map { item -> [String: Any] in
+            [
+                "id": item.file.id, "name": item.file.name, "version": item.file.version,
+                "size_label": MoneyFormat.size(item.file.size),
+                "download_url": links.download(grantID: entry.grantID, fileID: item.file.id),
+                "downloads_left_label": item.downloadsLeft.map(String.init) ?? "Unlimited",
+                "exhausted": item.downloadsLeft == 0,
+            ]
+        }
+        let keys = entry.licenseKeys.map { key -> [String: Any] in
+            var values: [String: Any] = [
+                "key": key.key, "status": key.status(at: now).rawValue,
+                "activation_usage": key.activationUsage,
+                "activation_limit_label": key.activationLimit.map(String.init) ?? "unlimited",
+                "instances": key.activations.map { activation -> [String: Any] in
+                    [
+                        "id": activation.id, "name": activation.instanceName,
+                        "created_at": Timestamp.rfc3339(activation.createdAt),
+                        "deactivate_url": LibraryLinks.deactivate(key: key.key, instanceID: activation.id),
+                    ]
+                },
+                "has_instances": !key.activations.isEmpty,
+            ]
+            if let expiresAt = key.expiresAt { values["expires_at"] = Timestamp.rfc3339(expiresAt) }
+            return values
+        }
+        let pages = entry.pages.map { page -> [String: Any] in
+            ["title": page.title, "url": LibraryLinks.page(productID: product.id, slug: page.slug)]
+        }
+        return [
+            "product_id": product.id, "title": product.title, "kind": product.kind.rawValue,
+            "product_url": "/products/\(LibraryLinks.pathSegment(product.slug))",
+            "order_id": entry.orderID, "order_url": "/orders/\(LibraryLinks.pathSegment(entry.orderID))",
+            "purchased_at": Timestamp.rfc3339(entry.purchasedAt),
+            "files": files, "has_files": !files.isEmpty,
+            "license_keys": keys, "has_license_keys": !keys.isEmpty,
+            "pages": pages, "has_pages": !pages.isEmpty,
+        ]
+    }
+}

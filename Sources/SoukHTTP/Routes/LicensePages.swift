@@ -1,0 +1,119 @@
+import Foundation
+import Hummingbird
+import SoukCore
+import SoukDatabase
+
+/// License keys in HTML (forms work without JavaScript; the CSRF middleware checks them):
+///
+/// - `POST /library/licenses/{key}/activations/{id}/deactivate`: the key's owner frees a seat from
+///   the library, then goes back to `/library`.
+/// - `GET /dashboard/products/{id}/licenses`: the keys of a product with their buyers, status and
+///   activations, for its seller (or an admin); `POST …/licenses/{key}/disable|enable` turn one off
+///   or on. Anyone else is told the product does not exist.
+struct LicensePages: Sendable {
+    let services: AppServices
+
+    func register(on router: Router<SoukRequestContext>) {
+        router.post("library/licenses/:key/activations/:id/deactivate", use: freeSeat)
+        router.get("dashboard/products/:id/licenses", use: index)
+        router.post("dashboard/products/:id/licenses/:key/disable", use: disable)
+        router.post("dashboard/products/:id/licenses/:key/enable", use: enable)
+    }
+
+    // MARK: Buyer
+
+    @Sendable func freeSeat(_ request: Request, context: SoukRequestContext) async throws -> Response {
+        let user = try context.require(.signedIn)
+        let license = try await LicenseAPI.ownKey(try context.decodedParameter("key"), user: user, database: services.database)
+        _ = try await services.database.deactivateLicense(key: license.key, instanceID: try context.decodedParameter("id"))
+        context.logger.info("license seat freed by its owner", metadata: ["license": "\(license.id)"])
+        return Pages.redirect(to: "/library")
+    }
+
+    // MARK: Seller
+
+    @Sendable func index(_ request: Request, context: SoukRequestContext) async throws -> Response {
+        guard context.identity != nil else {
+            return Pages.redirect(
+                to: "/signin?next=" + StoreViews.pathComponent("/dashboard/products/\(try context.decodedParameter("id"))/licenses"))
+        }
+        let (_, product) = try await soldProduct(context)
+        let query = request.formQuery
+        var notice: String?
+        if let key = query["disabled"] { notice = "The key \(key) is disabled: it no longer activates or validates." }
+        if let key = query["enabled"] { notice = "The key \(key) is enabled again." }
+        return try await page(product, context: context, notice: notice)
+    }
+
+    @Sendable func disable(_ request: Request, context: SoukRequestContext) async throws -> Response {
+        try await setEnabled(false, context)
+    }
+
+    @Sendable func enable(_ request: Request, context: SoukRequestContext) async throws -> Response {
+        try await setEnabled(true, context)
+    }
+
+    private func setEnabled(_ enabled: Bool, _ context: SoukRequestContext) async throws -> Response {
+        let (user, product) = try await soldProduct(context)
+        let license = try await LicenseAPI.sellersKey(try context.decodedParameter("key"), user: user, database: services.database)
+        guard license.productID == product.id else { throw SoukError.notFound("The license key") }
+        do {
+            _ = try await LicenseAPI.setEnabled(enabled, license: license, database: services.database)
+        } catch let error as SoukError where error.code == .conflict {
+            return try await page(product, context: context, error: error.detail, status: .conflict)
+        }
+        context.logger.info(
+            "license \(enabled ? "enabled" : "disabled")", metadata: ["license": "\(license.id)", "by": "\(user.id)"])
+        return Pages.redirect(
+            to: "/dashboard/products/\(StoreViews.pathComponent(product.id))/licenses?\(enabled ? "enabled" : "disabled")=\(license.key)")
+    }
+
+    /// The product from `:id` if the caller sells it (or is an admin); `notFound` otherwise.
+    private func soldProduct(_ context: SoukRequestContext) async throws -> (User, Product) {
+        let user = try context.require(.signedIn)
+        let id = try context.decodedParameter("id")
+        guard let product = try await services.database.product(id: id), product.sellerID == user.id || user.role == .admin
+        else { throw SoukError.notFound("The product \(id)") }
+        return (user, product)
+    }
+
+    private func page(
+        _ product: Product, context: SoukRequestContext, notice: String? = nil, error: String? = nil,
+        status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
+        let keys = try await services.database.licenseKeys(productID: product.id)
+        let now = services.database.clock.now()
+        var buyerEmails: [String: String] = [:]  // by order id: one look-up per order
+        var rows: [[String: Any]] = []
+        for license in keys {
+            if buyerEmails[license.orderID] == nil {
+                buyerEmails[license.orderID] = try await services.database.order(id: license.orderID)?.buyerEmail ?? ""
+            }
+            let keyStatus = license.status(at: now)
+            var row: [String: Any] = [
+                "key": license.key, "buyer_email": buyerEmails[license.orderID] ?? "", "order_id": license.orderID,
+                "order_url": "/orders/\(StoreViews.pathComponent(license.orderID))",
+                "status": keyStatus.rawValue, "is_usable": keyStatus.isUsable,
+                "limit_label": license.activationLimit.map(String.init) ?? "unlimited",
+                "usage": license.activationUsage,
+                "instances": license.activations.map { activation -> [String: Any] in
+                    ["id": activation.id, "name": activation.instanceName, "created_at": Timestamp.rfc3339(activation.createdAt)]
+                },
+                "created_at": Timestamp.rfc3339(license.createdAt),
+                "can_disable": license.storedStatus == .active, "can_enable": license.storedStatus == .disabled,
+                "action_base": "/dashboard/products/\(StoreViews.pathComponent(product.id))/licenses/\(license.key)",
+            ]
+            // Absent, not nil: the template engine would print an Optional's "nil".
+            if let expiresAt = license.expiresAt { row["expires_at"] = Timestamp.rfc3339(expiresAt) }
+            rows.append(row)
+        }
+        var values: [String: Any] = [
+            "product": StoreViews.card(product), "edit_url": "/dashboard/products/\(StoreViews.pathComponent(product.id))",
+            "keys": rows, "has_keys": !rows.isEmpty, "is_license": product.kind == .license,
+        ]
+        if let notice { values["notice"] = notice }
+        if let error { values["error"] = error }
+        return services.pages.render(
+            "dashboard_licenses", title: "License keys · \(product.title)", status: status, context: context, values)
+    }
+}

@@ -1,0 +1,291 @@
+"""Delivery over HTTP against the real `souk` binary: a buyer pays with the built-in test provider,
+finds the purchase in the library and downloads it through signed links — exact bytes, ranges,
+tampered and expired links, a refund, the download limit — and 8 parallel downloads of a 1 GiB
+file stream with the server's memory watched.
+"""
+import hashlib
+import re
+import threading
+import time
+import uuid
+from urllib.parse import urlsplit
+
+import requests
+
+from conftest import assert_problem
+from test_catalog_api import GIB, MIB, api_account, cli_account, pattern_chunks, raw_upload, rss_kb
+
+STORE = {
+    "SOUK_STORE_MARKETPLACE": "true",
+    "SOUK_LIMITS_REQUESTS_PER_IP_PER_MINUTE": "0",
+    "SOUK_JOBS_POLL_MILLISECONDS": "100",
+}
+
+
+# --- helpers -----------------------------------------------------------------------------------------
+
+def buy(souk, buyer, product_ids):
+    """Cart, checkout with the test provider, Pay on its hosted page (as a browser would); waits
+    until the order is paid. Returns the order."""
+    for product_id in product_ids:
+        added = buyer.session.post(souk.url("/api/v1/cart/items"), json={"product_id": product_id})
+        assert added.status_code == 200, added.text
+    checkout = buyer.session.post(souk.url("/api/v1/checkout"), json={"provider": "test"},
+                                  headers={"Idempotency-Key": uuid.uuid4().hex})
+    assert checkout.status_code == 201, checkout.text
+    redirect = checkout.json()["redirect_url"]
+    hosted = buyer.session.get(redirect)
+    assert hosted.status_code == 200 and "TEST MODE" in hosted.text
+    csrf = re.search(r'name="_csrf" value="([^"]+)"', hosted.text).group(1)
+    session_id = redirect.rsplit("/", 1)[1]
+    paid = buyer.session.post(souk.url(f"/test-checkout/{session_id}/pay"), data={"_csrf": csrf}, allow_redirects=False)
+    assert paid.status_code == 303
+    order_id = checkout.json()["order"]["id"]
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        order = buyer.session.get(souk.url(f"/api/v1/orders/{order_id}")).json()
+        if order["status"] in {"paid", "fulfilled", "completed"}:
+            return order
+        time.sleep(0.1)
+    raise AssertionError(f"order {order_id} was not paid: {order['status']}")
+
+
+def library(souk, buyer) -> list:
+    response = buyer.session.get(souk.url("/api/v1/library"))
+    assert response.status_code == 200, response.text
+    return response.json()["data"]
+
+
+def link(souk, buyer, product_id, name) -> str:
+    """A fresh download URL for one file of one purchase."""
+    entry = next(e for e in library(souk, buyer) if e["product_id"] == product_id)
+    return next(f for f in entry["files"] if f["name"] == name)["download_url"]
+
+
+def upload(souk, seller, product_id, name, data: bytes) -> dict:
+    status, body, _ = raw_upload(souk, seller.token, product_id, name, [data], len(data))
+    assert status == 201, body
+    return body
+
+
+def content(size: int) -> bytes:
+    """Bytes that do not repeat with a short period, so a wrong offset shows."""
+    return b"".join(hashlib.sha256(i.to_bytes(4, "little")).digest() for i in range(size // 32 + 1))[:size]
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def get(url, **kwargs):
+    """A download is anyone holding the link: no session, no cookies."""
+    return requests.get(url, timeout=60, **kwargs)
+
+
+# --- the buyer's path --------------------------------------------------------------------------------
+
+def test_buyer_downloads_exact_bytes_ranges_and_bad_links_are_refused(make_souk):
+    souk = make_souk(env=STORE)
+    seller = cli_account(souk, "seller")
+    product = seller.create("Moth Field Guide", publish=True, price=1500)
+    data = content(200_000)
+    stored = upload(souk, seller, product["id"], "moth guide.pdf", data)
+    buyer = api_account(souk, "buyer")
+    order = buy(souk, buyer, [product["id"]])
+
+    entries = library(souk, buyer)
+    assert [e["product_id"] for e in entries] == [product["id"]]
+    entry = entries[0]
+    assert entry["order_id"] == order["id"] and entry["kind"] == "download" and entry["title"] == "Moth Field Guide"
+    file = entry["files"][0]
+    assert (file["name"], file["size"], file["version"], file["downloads_left"]) == ("moth guide.pdf", 200_000, 1, 10)
+    url = file["download_url"]
+    assert url.startswith(souk.base_url + "/download/")
+
+    # The exact bytes, with the headers of a download.
+    whole = get(url)
+    assert whole.status_code == 200
+    assert sha256(whole.content) == sha256(data) == stored["sha256"]
+    assert whole.headers["Content-Length"] == "200000"
+    assert whole.headers["Content-Type"] == "application/pdf"
+    assert whole.headers["Content-Disposition"] == \
+        "attachment; filename=\"moth guide.pdf\"; filename*=UTF-8''moth%20guide.pdf"
+    assert whole.headers["ETag"] == f'"{stored["sha256"]}"'
+    assert whole.headers["Accept-Ranges"] == "bytes"
+    assert whole.headers["Cache-Control"] == "private, no-store"
+
+    # A range: exactly those 100 bytes.
+    part = get(url, headers={"Range": "bytes=100-199"})
+    assert part.status_code == 206
+    assert part.content == data[100:200]
+    assert part.headers["Content-Range"] == "bytes 100-199/200000"
+    assert part.headers["Content-Length"] == "100"
+    suffix = get(url, headers={"Range": "bytes=-50"})
+    assert suffix.status_code == 206 and suffix.content == data[-50:]
+    beyond = get(url, headers={"Range": "bytes=200000-"})
+    assert beyond.status_code == 416
+    assert beyond.headers["Content-Range"] == "bytes */200000"
+    head = requests.head(url, timeout=60)
+    assert head.status_code == 200 and head.headers["Content-Length"] == "200000" and head.content == b""
+
+    # One changed character anywhere in the link: refused.
+    parts = urlsplit(url)
+    sig = re.search(r"sig=([^&]+)", parts.query).group(1)
+    flipped_sig = url.replace(f"sig={sig}", "sig=" + ("B" if sig[0] == "A" else "A") + sig[1:])
+    expires = re.search(r"expires=(\d+)", parts.query).group(1)
+    later = url.replace(f"expires={expires}", f"expires={int(expires) + 1}")
+    path = parts.path
+    other_file = url.replace(path, path[:-1] + ("x" if path[-1] != "x" else "y"))
+    for bad in (flipped_sig, later, other_file, url.split("?")[0], url.replace("&sig=", "&sog=")):
+        assert_problem(get(bad), 403, "forbidden")
+    # Nothing refused was counted: the library says 9 left (one whole download; ranges from
+    # later bytes, the 416 and the HEAD are not downloads).
+    assert next(f for f in library(souk, buyer)[0]["files"])["downloads_left"] == 9
+
+    # The seller's log shows the download with the buyer, the IP and the user agent.
+    log = seller.session.get(souk.url(f"/api/v1/products/{product['id']}/downloads"))
+    assert log.status_code == 200, log.text
+    rows = log.json()["data"]
+    assert len(rows) == 1
+    assert rows[0]["user_email"] == buyer.email and rows[0]["ip"] == "127.0.0.1"
+    assert rows[0]["user_agent"].startswith("python-requests/")
+    assert rows[0]["file_id"] == file["id"] and rows[0]["file_name"] == "moth guide.pdf"
+    assert_problem(buyer.session.get(souk.url(f"/api/v1/products/{product['id']}/downloads")), 404, "not_found")
+
+    # The library page has the link and the nav points to it.
+    page = buyer.session.get(souk.url("/library"), headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert 'href="/library"' in page.text and "moth guide.pdf" in page.text
+    assert f'/download/{url.split("/")[4]}/{file["id"]}?expires=' in page.text
+
+
+def test_limit_eleventh_download_is_refused_and_a_refund_revokes(make_souk):
+    souk = make_souk(env=STORE)
+    seller = cli_account(souk, "seller")
+    product = seller.create("Quota Book", publish=True, price=700)
+    data = content(5000)
+    upload(souk, seller, product["id"], "quota.epub", data)
+    buyer = api_account(souk, "buyer")
+    order = buy(souk, buyer, [product["id"]])
+
+    for n in range(10):
+        response = get(link(souk, buyer, product["id"], "quota.epub"))
+        assert response.status_code == 200, f"download {n + 1}: {response.text[:200]}"
+        assert response.content == data
+    assert library(souk, buyer)[0]["files"][0]["downloads_left"] == 0
+    fresh = link(souk, buyer, product["id"], "quota.epub")
+    assert_problem(get(fresh), 403, "forbidden")
+    assert_problem(get(fresh, headers={"Range": "bytes=0-99"}), 403, "forbidden")
+    # A resume of the last download still works.
+    resumed = get(fresh, headers={"Range": "bytes=4000-"})
+    assert resumed.status_code == 206 and resumed.content == data[4000:]
+    log = seller.session.get(souk.url(f"/api/v1/products/{product['id']}/downloads")).json()["data"]
+    assert len(log) == 10
+
+    # A full refund revokes the purchase: even a fresh-looking link is refused.
+    refund = seller.session.post(souk.url(f"/api/v1/orders/{order['id']}/refund"), json={})
+    assert refund.status_code == 200, refund.text
+    assert_problem(get(fresh, headers={"Range": "bytes=4000-"}), 403, "forbidden")
+    assert library(souk, buyer) == []
+
+    # A second purchase has a quota of its own; its refund revokes its link.
+    second = api_account(souk, "buyer")
+    paid = buy(souk, second, [product["id"]])
+    url = link(souk, second, product["id"], "quota.epub")
+    assert get(url).content == data
+    assert seller.session.post(souk.url(f"/api/v1/orders/{paid['id']}/refund"), json={}).status_code == 200
+    assert_problem(get(url), 403, "forbidden")
+
+
+def test_expired_link_is_refused(make_souk):
+    souk = make_souk(env={**STORE, "SOUK_DELIVERY_LINK_TTL_SECONDS": "10"})
+    seller = cli_account(souk, "seller")
+    product = seller.create("Short Lived", publish=True, price=300)
+    upload(souk, seller, product["id"], "notes.txt", b"hello moths")
+    buyer = api_account(souk, "buyer")
+    buy(souk, buyer, [product["id"]])
+    url = link(souk, buyer, product["id"], "notes.txt")
+    expires = int(re.search(r"expires=(\d+)", url).group(1))
+    assert expires - time.time() <= 10.5
+    assert get(url).content == b"hello moths"
+    time.sleep(max(0.0, expires - time.time()) + 1.0)
+    body = assert_problem(get(url), 403, "forbidden")
+    assert "expired" in body["detail"]
+    # A fresh link from the library works again.
+    assert get(link(souk, buyer, product["id"], "notes.txt")).status_code == 200
+
+
+# --- acceptance: bounded memory ----------------------------------------------------------------------
+
+def test_eight_parallel_one_gib_downloads_keep_memory_bounded(make_souk):
+    souk = make_souk(env=STORE)
+    seller = cli_account(souk, "seller")
+    product = seller.create("Huge Dataset", publish=True, price=5000)
+    hasher = hashlib.sha256()
+    status, body, _ = raw_upload(souk, seller.token, product["id"], "dataset.bin", pattern_chunks(GIB, hasher), GIB)
+    assert status == 201, body
+    digest = hasher.hexdigest()
+    assert body["sha256"] == digest
+    warmup = content(8 * MIB)
+    upload(souk, seller, product["id"], "warmup.bin", warmup)
+    buyer = api_account(souk, "buyer")
+    buy(souk, buyer, [product["id"]])
+    pid = souk.process.pid
+
+    # Warm up the download path (and its thread pool) so lazily allocated buffers are in the baseline.
+    warm_url = link(souk, buyer, product["id"], "warmup.bin")
+    assert sha256(get(warm_url).content) == sha256(warmup)
+    time.sleep(0.5)
+    baseline = rss_kb(pid)
+
+    url = link(souk, buyer, product["id"], "dataset.bin")
+    samples = []
+    stop = threading.Event()
+
+    def watch():
+        while not stop.is_set():
+            samples.append(rss_kb(pid))
+            time.sleep(0.05)
+
+    results = [None] * 8
+
+    def download(index):
+        # Streamed and discarded as it arrives (one of them hashed), never held whole.
+        digest_of = hashlib.sha256() if index == 0 else None
+        received = 0
+        with requests.get(url, stream=True, timeout=600) as response:
+            status = response.status_code
+            for chunk in response.iter_content(chunk_size=MIB):
+                received += len(chunk)
+                if digest_of is not None:
+                    digest_of.update(chunk)
+        results[index] = (status, received, digest_of.hexdigest() if digest_of else None)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    started = time.time()
+    threads = [threading.Thread(target=download, args=(i,)) for i in range(8)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=900)
+    finally:
+        stop.set()
+        watcher.join()
+    elapsed = time.time() - started
+    time.sleep(0.5)
+    after = rss_kb(pid)
+    peak = max(samples + [after])
+    growth_mb = (peak - baseline) / 1024
+    print(f"\n8 × 1 GiB downloads: {elapsed:.1f} s ({8 * GIB / MIB / elapsed:.0f} MiB/s); VmRSS baseline "
+          f"{baseline / 1024:.1f} MB, peak {peak / 1024:.1f} MB, after {after / 1024:.1f} MB, growth {growth_mb:.1f} MB "
+          f"over {len(samples)} samples")
+
+    assert all(r is not None for r in results), results
+    assert all(status == 200 and received == GIB for status, received, _ in results), results
+    assert results[0][2] == digest
+    assert len(samples) > 10, "the watcher did not sample during the downloads"
+    assert growth_mb < 32, f"resident memory grew by {growth_mb:.1f} MB during 8 parallel 1 GiB downloads"
+    log = seller.session.get(souk.url(f"/api/v1/products/{product['id']}/downloads")).json()["data"]
+    assert len([row for row in log if row["file_name"] == "dataset.bin"]) == 8
