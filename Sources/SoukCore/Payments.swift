@@ -1,5 +1,24 @@
 import Foundation
 
+/// One line of a hosted checkout, as the buyer sees it on the provider's page (and as the test
+/// provider stores it).
+public struct CheckoutLine: Sendable, Equatable, Codable {
+    public var title: String
+    public var quantity: Int
+    public var unitAmount: Int
+
+    public init(title: String, quantity: Int, unitAmount: Int) {
+        self.title = title
+        self.quantity = quantity
+        self.unitAmount = unitAmount
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case title, quantity
+        case unitAmount = "unit_amount"
+    }
+}
+
 /// What a provider event means for an order, whatever the provider (Stripe, PayPal, test).
 public enum PaymentEffect: Sendable, Equatable {
     /// The money was taken; `paymentID` is what a refund names (payment intent, capture).

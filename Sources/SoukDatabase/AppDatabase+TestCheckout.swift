@@ -8,22 +8,8 @@ public struct TestCheckoutSession: Sendable, Equatable {
         case open, paid, pending, declined
     }
 
-    public struct Line: Sendable, Equatable, Codable {
-        public var title: String
-        public var quantity: Int
-        public var unitAmount: Int
-
-        public init(title: String, quantity: Int, unitAmount: Int) {
-            self.title = title
-            self.quantity = quantity
-            self.unitAmount = unitAmount
-        }
-
-        enum CodingKeys: String, CodingKey {
-            case title, quantity
-            case unitAmount = "unit_amount"
-        }
-    }
+    /// The lines as the hosted page shows them.
+    public typealias Line = CheckoutLine
 
     public var id: String
     public var orderID: String

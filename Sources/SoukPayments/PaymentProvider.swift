@@ -1,24 +1,6 @@
 import Foundation
 import SoukCore
 
-/// One line of a hosted checkout, as the buyer will see it on the provider's page.
-public struct CheckoutLine: Sendable, Equatable, Codable {
-    public var title: String
-    public var quantity: Int
-    public var unitAmount: Int
-
-    public init(title: String, quantity: Int, unitAmount: Int) {
-        self.title = title
-        self.quantity = quantity
-        self.unitAmount = unitAmount
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case title, quantity
-        case unitAmount = "unit_amount"
-    }
-}
-
 /// What a provider needs to open a hosted checkout for an order.
 public struct CheckoutRequest: Sendable, Equatable {
     public var orderID: String

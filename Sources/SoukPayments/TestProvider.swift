@@ -35,7 +35,7 @@ public struct TestProvider: PaymentProvider {
     public func createCheckout(_ request: CheckoutRequest) async throws -> HostedCheckout {
         let session = try await database.openTestSession(
             orderID: request.orderID, amount: request.total, currency: request.currency,
-            lines: request.lines.map { .init(title: $0.title, quantity: $0.quantity, unitAmount: $0.unitAmount) },
+            lines: request.lines,
             buyerEmail: request.buyerEmail, successURL: request.successURL, cancelURL: request.cancelURL)
         return HostedCheckout(sessionID: session.id, redirectURL: "\(baseURL)/test-checkout/\(session.id)")
     }

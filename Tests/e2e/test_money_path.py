@@ -21,7 +21,7 @@ from fake_stripe import (  # noqa: F401  (fake_stripe is a fixture)
 )
 from test_catalog_api import api_account, cli_account
 
-PAID = {"paid", "fulfilled"}
+PAID = {"paid", "fulfilled", "completed"}
 
 
 # --- helpers -----------------------------------------------------------------------------------------
@@ -144,7 +144,7 @@ class Shop:
         """An order paid through a webhook and fulfilled; returns it and its payment intent."""
         order = self.buy(buyer, *products, quantity=quantity)
         assert pay(self.souk, self.fake, order["id"]) == "applied"
-        order = wait_status(self.souk, buyer.session, order["id"], {"fulfilled"})
+        order = wait_status(self.souk, buyer.session, order["id"], {"completed"})
         return order, self.fake.session_for_order(order["id"])["payment_intent"]
 
 
@@ -204,7 +204,7 @@ def test_two_sellers_one_checkout_one_session_paid_by_webhook_with_fee_split(mak
     # Stripe says paid: the order is paid once, then fulfilled by the job; the cart is emptied.
     assert get_order(souk, buyer.session, order_id)["status"] == "created"
     assert pay(souk, fake, order_id) == "applied"
-    order = wait_status(souk, buyer.session, order_id, {"fulfilled"})
+    order = wait_status(souk, buyer.session, order_id, {"completed"})
     assert order["paid_at"] and order["payment_url"] is None and order["refunded_amount"] == 0
     assert buyer.session.get(souk.url("/api/v1/cart")).json()["items"] == []
     assert [o["id"] for o in buyer.session.get(souk.url("/api/v1/orders")).json()["data"]] == [order_id]
@@ -216,7 +216,7 @@ def test_two_sellers_one_checkout_one_session_paid_by_webhook_with_fee_split(mak
         for view in (listed[0], get_order(souk, seller.session, order_id)):
             assert [i["product_id"] for i in view["items"]] == [product["id"]], view
             assert view["total"] == by_product[product["id"]]["amount"], view
-            assert view["status"] == "fulfilled"
+            assert view["status"] == "completed"
     assert len(get_order(souk, shop.admin.session, order_id)["items"]) == 2
     stranger = api_account(souk, "buyer")
     assert_problem(stranger.session.get(souk.url(f"/api/v1/orders/{order_id}")), 404, "not_found")
@@ -308,7 +308,7 @@ def test_webhooks_are_verified_applied_once_and_old_events_ignored(make_souk, fa
     # The same (correctly signed) delivery three times at once: applied once.
     results = run_concurrently([lambda: deliver(souk, payload, header=good) for _ in range(3)])
     assert sorted(outcome(r) for r in results) == ["applied", "duplicate", "duplicate"]
-    paid = wait_status(souk, buyer.session, order_id, {"fulfilled"})
+    paid = wait_status(souk, buyer.session, order_id, {"completed"})
     # A retry by Stripe, signed anew while the secret rotates (an old and a new v1): verified, a duplicate.
     rotated = signature_header(payload, secret="whsec_the_previous_secret") + "," + signature_header(payload).split(",")[1]
     assert outcome(deliver(souk, payload, header=rotated)) == "duplicate"
@@ -322,7 +322,7 @@ def test_webhooks_are_verified_applied_once_and_old_events_ignored(make_souk, fa
     unpaid_again = dict(session, payment_status="unpaid", status="complete")
     assert outcome(deliver(souk, event("checkout.session.completed", unpaid_again))) == "ignored"
     after = get_order(souk, buyer.session, order_id)
-    assert (after["status"], after["paid_at"], after["refunded_amount"]) == ("fulfilled", paid["paid_at"], 0)
+    assert (after["status"], after["paid_at"], after["refunded_amount"]) == ("completed", paid["paid_at"], 0)
     assert stock(souk, product["id"]) is None
     # Events Souk does not act on, or for no order of this store, are acknowledged.
     assert outcome(deliver(souk, event("plan.created", {"id": "price_1", "object": "plan"}))) == "ignored"
@@ -487,7 +487,7 @@ def test_refunds_by_the_seller_go_through_stripe_and_only_the_seller_may_ask(mak
     assert other_seller.status_code in (403, 404), other_seller.text
     assert_problem(other_seller, other_seller.status_code)
     assert fake.refund_calls(intent) == []
-    unchanged("fulfilled", 0)
+    unchanged("completed", 0)
 
     partial = shop.alice.session.post(url, json={"amount": 1000, "reason": "one track missing"})
     assert partial.status_code == 200, partial.text
@@ -572,7 +572,7 @@ def test_dashboard_refunds_and_disputes_reach_the_order_through_webhooks(make_so
     assert outcome(deliver(souk, event("charge.dispute.created", opened))) == "applied"
     assert outcome(deliver(souk, event("charge.dispute.closed", dict(opened, status="won")))) == "applied"
     now = get_order(souk, buyer.session, order["id"])
-    assert (now["status"], now["refunded_amount"]) == ("fulfilled", 0)
+    assert (now["status"], now["refunded_amount"]) == ("completed", 0)
     assert fake.refund_calls() == []
 
 
@@ -639,14 +639,14 @@ def test_guest_checkout_with_an_email_and_the_success_page(make_souk, fake_strip
     thanks = requests.get(success_url)
     assert thanks.status_code == 200, thanks.text[:500]
     assert order["id"] in thanks.text and "Thank you" in thanks.text
-    assert 'data-status="paid"' in thanks.text or 'data-status="fulfilled"' in thanks.text
-    wait_status(souk, shop.admin.session, order["id"], {"fulfilled"})
+    assert any(f'data-status="{s}"' in thanks.text for s in ("paid", "fulfilled", "completed"))
+    wait_status(souk, shop.admin.session, order["id"], {"completed"})
 
     # Stripe's webhook for the same payment arrives afterwards: nothing more happens.
     late = event("checkout.session.completed", fake.session(session_id))
     assert outcome(deliver(souk, late)) in ("ignored", "duplicate")
     admin_view = get_order(souk, shop.admin.session, order["id"])
-    assert (admin_view["status"], admin_view["buyer_email"]) == ("fulfilled", "guest.buyer@example.com")
+    assert (admin_view["status"], admin_view["buyer_email"]) == ("completed", "guest.buyer@example.com")
     assert guest.get(souk.url("/api/v1/cart")).json()["items"] == []
 
 

@@ -21,7 +21,7 @@ from fake_paypal import (  # noqa: F401  (fake_paypal is a fixture)
 )
 from test_catalog_api import api_account, cli_account
 
-PAID = {"paid", "fulfilled"}
+PAID = {"paid", "fulfilled", "completed"}
 PRICE = 1250  # $12.50: a price whose decimal string has a non-zero last digit
 
 
@@ -114,7 +114,7 @@ class Shop:
         """An order paid by the buyer coming back from PayPal, then fulfilled; with its capture id."""
         order = self.buy(buyer, product, quantity)
         self.come_back(buyer, order)
-        order = wait_status(self.souk, buyer.session, order["id"], {"fulfilled"})
+        order = wait_status(self.souk, buyer.session, order["id"], {"completed"})
         return order, self.fake.capture_of(order["id"])["id"]
 
     def refund(self, order_id: str, **body) -> requests.Response:
@@ -176,7 +176,7 @@ def test_checkout_creates_a_paypal_order_and_the_return_captures_it(make_souk, f
     query = parse_qs(urlsplit(page.url).query)
     assert query["token"] == [paypal_order["id"]] and query["PayerID"][0].startswith("BUYER"), page.url
     assert "Thank you" in page.text and order_id in page.text, page.text[:1000]
-    assert 'data-status="paid"' in page.text or 'data-status="fulfilled"' in page.text
+    assert any(f'data-status="{s}"' in page.text for s in ("paid", "fulfilled", "completed"))
     [capture_call] = fake.capture_calls()
     assert capture_call.path == f"/v2/checkout/orders/{paypal_order['id']}/capture"
     assert capture_call.headers["paypal-request-id"] == f"souk-capture-{order_id}"
@@ -184,7 +184,7 @@ def test_checkout_creates_a_paypal_order_and_the_return_captures_it(make_souk, f
     capture = fake.capture_of(order_id)
     assert capture["status"] == "COMPLETED"
 
-    paid = wait_status(souk, buyer.session, order_id, {"fulfilled"})
+    paid = wait_status(souk, buyer.session, order_id, {"completed"})
     assert paid["paid_at"] and paid["payment_url"] is None and paid["refunded_amount"] == 0
     assert buyer.session.get(souk.url("/api/v1/cart")).json()["items"] == []
     assert stock(souk, product["id"]) == 3
@@ -197,7 +197,7 @@ def test_checkout_creates_a_paypal_order_and_the_return_captures_it(make_souk, f
     late = event("PAYMENT.CAPTURE.COMPLETED", capture, resource_type="capture")
     assert outcome(deliver(souk, fake, late)) in ("ignored", "duplicate")
     after = get_order(souk, buyer.session, order_id)
-    assert (after["status"], after["paid_at"]) == ("fulfilled", paid["paid_at"])
+    assert (after["status"], after["paid_at"]) == ("completed", paid["paid_at"])
     # The access token was reused for every call.
     assert len(fake.token_calls()) == 1
 
@@ -253,7 +253,7 @@ def test_a_capture_completed_webhook_alone_pays_the_order_once(make_souk, fake_p
     capture = fake.capture_now(paypal_order["id"])
     completed = event("PAYMENT.CAPTURE.COMPLETED", capture, resource_type="capture")
     assert outcome(deliver(souk, fake, completed)) == "applied"
-    paid = wait_status(souk, buyer.session, order["id"], {"fulfilled"})
+    paid = wait_status(souk, buyer.session, order["id"], {"completed"})
     assert paid["paid_at"] and paid["refunded_amount"] == 0
     # PayPal retries the same event (a new transmission, same event id): recorded once.
     assert outcome(deliver(souk, fake, completed)) == "duplicate"
@@ -281,7 +281,7 @@ def test_a_pending_capture_waits_for_the_completed_webhook(make_souk, fake_paypa
 
     capture = dict(fake.capture_of(order["id"]), status="COMPLETED")
     assert outcome(deliver(souk, fake, event("PAYMENT.CAPTURE.COMPLETED", capture))) == "applied"
-    wait_status(souk, buyer.session, order["id"], {"fulfilled"})
+    wait_status(souk, buyer.session, order["id"], {"completed"})
 
 
 def test_an_approved_order_webhook_makes_the_store_capture(make_souk, fake_paypal):
@@ -301,7 +301,7 @@ def test_an_approved_order_webhook_makes_the_store_capture(make_souk, fake_paypa
     assert capture_call.headers["paypal-request-id"] == f"souk-capture-{order['id']}"
     assert capture_call.status == 201
     assert fake.capture_of(order["id"])["status"] == "COMPLETED"
-    paid = wait_status(souk, buyer.session, order["id"], {"fulfilled"})
+    paid = wait_status(souk, buyer.session, order["id"], {"completed"})
     assert paid["paid_at"]
 
     # Redelivered: a duplicate, no new capture. The buyer's late return captures nothing either.
@@ -536,7 +536,7 @@ def test_disputes_lost_refund_the_order_and_won_restore_it(make_souk, fake_paypa
     won = dict(opened, status="RESOLVED", dispute_outcome={"outcome_code": "RESOLVED_SELLER_FAVOUR"})
     assert outcome(deliver(souk, fake, event("CUSTOMER.DISPUTE.RESOLVED", won))) == "applied"
     now = get_order(souk, buyer.session, order["id"])
-    assert (now["status"], now["refunded_amount"]) == ("fulfilled", 0)
+    assert (now["status"], now["refunded_amount"]) == ("completed", 0)
     assert fake.refund_calls() == []
 
 
@@ -620,7 +620,7 @@ def test_an_order_captured_already_is_looked_up(make_souk, fake_paypal):
     assert capture_call.status == 422
     assert fake.calls("GET", f"/v2/checkout/orders/{paypal_order_id}"), [r.path for r in fake.calls()]
     assert "Thank you" in page.text, page.text[:1000]
-    wait_status(souk, buyer.session, order["id"], {"fulfilled"})
+    wait_status(souk, buyer.session, order["id"], {"completed"})
     # The capture found is the one refunds go to.
     assert shop.refund(order["id"]).status_code == 200
     [refund_call] = fake.refund_calls()
