@@ -37,17 +37,15 @@ struct SMTPMailerTests {
         #expect(!SMTPMailer(url: "smtp://u:p@mail.example.com:587", requireTLS: false).requireTLS)
     }
 
-    @Test("A closed port fails quickly with the server (redacted) and a readable reason")
+    @Test("A closed port fails at once (refused, not timed out) with the server (redacted) and a readable reason")
     func closedPortFails() async throws {
         let closed = ClosedPort()
         let port = closed.port
-        let mailer = SMTPMailer(url: "smtp://store:hunter2secret@127.0.0.1:\(port)", timeout: .seconds(5))
-        let start = ContinuousClock.now
+        let mailer = SMTPMailer(url: "smtp://store:hunter2secret@127.0.0.1:\(port)", timeout: .seconds(30))
         let error = await #expect(throws: MailError.self) { try await mailer.send(message) }
-        #expect(ContinuousClock.now - start < .seconds(4))
         let description = try #require(error?.description)
         #expect(error?.kind == .smtp)
-        #expect(error?.curlCode == 7)  // CURLE_COULDNT_CONNECT
+        #expect(error?.curlCode == 7)  // CURLE_COULDNT_CONNECT: refused at once (a hang would be 28, timed out)
         #expect(error?.isPermanent == false)
         #expect(description.contains("smtp://***@127.0.0.1:\(port)"))
         #expect(description.lowercased().contains("connect"))
@@ -64,7 +62,7 @@ struct SMTPMailerTests {
         let mailer = SMTPMailer(url: "smtp://127.0.0.1:\(server.port)", timeout: .seconds(1))
         let start = ContinuousClock.now
         let error = await #expect(throws: MailError.self) { try await mailer.send(message) }
-        #expect(ContinuousClock.now - start < .seconds(5))
+        #expect(ContinuousClock.now - start < .seconds(20))  // well under the 30 s default: the 1 s setting was used
         #expect(error?.curlCode == 28)  // CURLE_OPERATION_TIMEDOUT
         #expect(error?.description.contains("timeout") == true)
     }
