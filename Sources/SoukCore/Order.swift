@@ -32,7 +32,7 @@ public enum OrderLifecycle {
         // A payment that arrives after expiry is accepted when the stock is still there, and
         // refunded automatically when it is not.
         .expired: [.paid, .refunded],
-        .paymentFailed: [.paid, .expired],
+        .paymentFailed: [.paid, .expired, .refunded],
         .paid: [.fulfilled, .refunded, .partiallyRefunded, .disputed],
         .fulfilled: [.completed, .refunded, .partiallyRefunded, .disputed],
         .completed: [.refunded, .partiallyRefunded, .disputed],
@@ -135,6 +135,11 @@ public struct Order: Sendable, Equatable {
 
     public var sellerIDs: Set<String> { Set(items.map(\.sellerID)) }
     public var refundableAmount: Int { status.isPaidUp ? total - refundedAmount : 0 }
+
+    /// Paid after it expired or failed, with its stock gone: the payment must go back in full.
+    public var isUnfulfillableLatePayment: Bool {
+        (status == .expired || status == .paymentFailed) && providerPaymentID != nil
+    }
 }
 
 /// The platform's fee on a line, in whole minor units (rounded half up), and the seller's rest.

@@ -10,8 +10,14 @@ public struct CheckoutDraft: Sendable {
     public var provider: String
     public var idempotencyKey: String?
     public var feePercent: Double
+    /// A guest names the account by typing its e-mail: an earlier order is found again only from
+    /// the same (guest) cart, so a key cannot reveal another cart's order.
+    public var isGuest: Bool
 
-    public init(buyer: User, cart: Cart, provider: String, idempotencyKey: String?, feePercent: Double) {
+    public init(
+        buyer: User, cart: Cart, provider: String, idempotencyKey: String?, feePercent: Double, isGuest: Bool = false
+    ) {
+        self.isGuest = isGuest
         self.buyer = buyer
         self.cart = cart
         self.provider = provider
@@ -44,8 +50,9 @@ extension AppDatabase {
         return try await writer.write { db in
             if let key = draft.idempotencyKey,
                 let id = try String.fetchOne(
-                    db, sql: "SELECT id FROM orders WHERE buyer_id = ? AND idempotency_key = ?",
-                    arguments: [draft.buyer.id, key])
+                    db,
+                    sql: "SELECT id FROM orders WHERE buyer_id = ? AND idempotency_key = ? AND (NOT ? OR cart_id IS ?)",
+                    arguments: [draft.buyer.id, key, draft.isGuest, draft.cart.id.isEmpty ? nil : draft.cart.id])
             {
                 return (try Self.order(id: id, in: db)!, false)
             }
@@ -95,7 +102,7 @@ extension AppDatabase {
                 let priceHolds =
                     product.price.isPayWhatYouWant
                     ? line.unitAmount >= product.price.floor : line.unitAmount == product.price.amount
-                guard priceHolds, product.price.currency == line.product.price.currency else {
+                guard priceHolds, product.price.currency == draft.cart.currency else {
                     throw SoukError(
                         .conflict, "The price of \(product.title) has just changed: check your cart and try again.",
                         field: "cart")
@@ -443,9 +450,7 @@ extension AppDatabase {
         ids: any IDGenerator, in db: Database
     ) throws {
         // An automatic refund of a late payment refunds an order that never became paid.
-        let refundable =
-            order.status == .expired && order.providerPaymentID != nil
-            ? order.total - order.refundedAmount : order.refundableAmount
+        let refundable = order.isUnfulfillableLatePayment ? order.total - order.refundedAmount : order.refundableAmount
         guard amount > 0, amount <= refundable else {
             throw SoukError(
                 .conflict, "Order \(order.id) has \(refundable) (minor units) left to refund; \(amount) is too much.",
@@ -539,7 +544,7 @@ extension AppDatabase {
                     let sellerAmount: Int = line["seller_amount"]
                     // The fee is not given back on a refund's share of the line: the seller bears it
                     // in proportion, like the rest of the line.
-                    let sellerRefund = amount == 0 ? 0 : (sellerAmount * lineRefund + amount / 2) / amount
+                    let sellerRefund = amount == 0 ? 0 : Self.mulDiv(sellerAmount, lineRefund, amount, roundingHalfUp: true).quotient
                     balances[key]!.gross += amount
                     balances[key]!.fees += line["fee_amount"] as Int
                     balances[key]!.refunds += lineRefund
@@ -554,12 +559,20 @@ extension AppDatabase {
         }
     }
 
+    /// `a × b / c` without overflowing in between (amounts times amounts pass 2^63 easily).
+    static func mulDiv(_ a: Int, _ b: Int, _ c: Int, roundingHalfUp: Bool = false) -> (quotient: Int, remainder: Int) {
+        let product = a.multipliedFullWidth(by: b)
+        let (quotient, remainder) = c.dividingFullWidth((high: product.high, low: product.low))
+        if roundingHalfUp && remainder * 2 >= c { return (quotient + 1, remainder - c) }
+        return (quotient, remainder)
+    }
+
     /// Splits `amount` across `parts` (summing to `total`) in proportion, in whole units that add
     /// up to exactly `amount`: floors first, then the largest remainders get one more.
     static func share(_ amount: Int, by parts: [Int], total: Int) -> [Int] {
         guard total > 0, amount > 0 else { return parts.map { _ in 0 } }
-        var shares = parts.map { $0 * amount / total }
-        let remainders = parts.enumerated().map { ($0.offset, $0.element * amount % total) }
+        var shares = parts.map { mulDiv($0, amount, total).quotient }
+        let remainders = parts.enumerated().map { ($0.offset, mulDiv($0.element, amount, total).remainder) }
             .sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
         for (index, _) in remainders.prefix(amount - shares.reduce(0, +)) { shares[index] += 1 }
         return shares

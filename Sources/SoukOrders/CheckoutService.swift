@@ -33,7 +33,9 @@ public struct CheckoutService: Sendable {
     /// Checks out `cart` for `buyer`. Throws `validationFailed` for an empty cart or an unknown
     /// provider, `conflict` when something sold out, `paymentProviderError` when the provider
     /// fails (the order stays, so retrying with the same key resumes it).
-    public func checkout(buyer: User, cart: Cart?, providerName: String?, idempotencyKey: String?) async throws -> Result {
+    public func checkout(
+        buyer: User, cart: Cart?, providerName: String?, idempotencyKey: String?, isGuest: Bool = false
+    ) async throws -> Result {
         let provider = try providers.provider(named: providerName)
         // The idempotency key and the cart's digest are looked up before the cart is judged:
         // a repeated request finds its order even after the stock it holds ran out.
@@ -41,7 +43,7 @@ public struct CheckoutService: Sendable {
         let placed = try await database.placeOrder(
             CheckoutDraft(
                 buyer: buyer, cart: cart, provider: provider.name,
-                idempotencyKey: try CheckoutRules.idempotencyKey(idempotencyKey), feePercent: feePercent))
+                idempotencyKey: try CheckoutRules.idempotencyKey(idempotencyKey), feePercent: feePercent, isGuest: isGuest))
         // A repeated request resumes its order with the provider the order was made for, whatever
         // this request names: its session, payment and webhooks all belong to that provider.
         let order = try await openSession(for: placed.order, with: try providers.provider(of: placed.order))

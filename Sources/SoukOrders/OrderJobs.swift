@@ -40,9 +40,7 @@ public struct OrderJobs: Sendable {
 
     /// Refunds a payment that arrived after the order expired and its stock was sold to others.
     func autoRefund(_ payload: OrderJobPayload) async throws {
-        guard let order = try await database.order(id: payload.orderID), order.status == .expired,
-            order.providerPaymentID != nil
-        else { return }
+        guard let order = try await database.order(id: payload.orderID), order.isUnfulfillableLatePayment else { return }
         _ = try await refunds.refund(
             orderID: order.id, amount: nil, reason: "Sold out before the payment arrived", by: .system)
         logger.warning(

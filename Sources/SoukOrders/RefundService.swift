@@ -41,6 +41,9 @@ public struct RefundService: Sendable {
     public func refund(orderID: String, amount: Int?, reason: String?, by requester: Requester) async throws -> Order {
         guard let order = try await database.order(id: orderID) else { throw SoukError.notFound("The order \(orderID)") }
         if case .user(let user) = requester, user.role != .admin {
+            guard user.canSell else {
+                throw SoukError(.forbidden, "Only a verified seller, or an admin, can refund an order.")
+            }
             guard order.sellerIDs == [user.id] else {
                 throw SoukError(
                     .forbidden,
@@ -52,7 +55,7 @@ public struct RefundService: Sendable {
         let reason = reason?.trimmingCharacters(in: .whitespacesAndNewlines).prefix(500).description
         return try await locks.withLock(orderID) {
             guard let order = try await database.order(id: orderID) else { throw SoukError.notFound("The order \(orderID)") }
-            let automatic = order.status == .expired && order.providerPaymentID != nil
+            let automatic = order.isUnfulfillableLatePayment
             let left = automatic ? order.total - order.refundedAmount : order.refundableAmount
             guard left > 0, let paymentID = order.providerPaymentID else {
                 throw SoukError(.conflict, "Order \(orderID) is \(order.status.rawValue): there is nothing to refund.")
@@ -60,6 +63,11 @@ public struct RefundService: Sendable {
             let amount = amount ?? left
             guard amount > 0, amount <= left else {
                 throw SoukError.validation("amount", "Refund between 1 and \(left) (minor units) of order \(orderID).")
+            }
+            // A late payment without stock goes back whole (the order never gave anything).
+            guard !automatic || amount == left else {
+                throw SoukError.validation(
+                    "amount", "Order \(orderID) was paid after it lapsed and cannot be delivered: refund all \(left) of it.")
             }
             let provider = try providers.provider(of: order)
             let key = try await database.refundAttemptKey(orderID: orderID, amount: amount)

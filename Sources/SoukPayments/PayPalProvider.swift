@@ -238,6 +238,13 @@ enum PayPalEvents {
         case "PAYMENT.CAPTURE.DENIED", "PAYMENT.CAPTURE.DECLINED":
             effect = .failed
         case "PAYMENT.CAPTURE.REFUNDED":
+            // Refunds made in PayPal's dashboard may carry no custom_id: the capture they refund is
+            // the `up` link (`…/v2/payments/captures/{id}`).
+            if ref == nil, let up = resource["links"]?.arrayValue?.first(where: { $0["rel"]?.stringValue == "up" }),
+                let href = up["href"]?.stringValue, let captureID = href.split(separator: "/").last
+            {
+                ref = .payment(String(captureID))
+            }
             // The resource is the refund; its breakdown carries the cumulative refunded total.
             let currency = resource["amount"]?["currency_code"]?.stringValue ?? "USD"
             let total =
@@ -253,7 +260,9 @@ enum PayPalEvents {
                 effect = .disputeOpened
             } else {
                 let outcome = resource["dispute_outcome"]?["outcome_code"]?.stringValue ?? ""
-                effect = .disputeClosed(won: outcome == "RESOLVED_SELLER_FAVOUR" || outcome == "CANCELED_BY_BUYER")
+                // The buyer gets the money back only when PayPal decided for them or the seller
+                // accepted the claim; a payout by PayPal itself leaves the store paid.
+                effect = .disputeClosed(won: !["RESOLVED_BUYER_FAVOUR", "ACCEPTED"].contains(outcome))
             }
         default:
             effect = nil

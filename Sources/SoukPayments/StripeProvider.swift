@@ -82,6 +82,10 @@ public struct StripeProvider: PaymentProvider {
     }
 
     public func verifyWebhook(_ request: WebhookRequest) async throws -> PaymentEvent {
+        // An empty secret would make every signature computable by anyone.
+        guard !webhookSecret.isEmpty else {
+            throw SoukError(.badRequest, "Stripe webhook rejected: [payments.stripe] webhook_secret is not configured.")
+        }
         do {
             try StripeSignature.verify(
                 header: request.headers["stripe-signature"], body: request.body, secret: webhookSecret, now: clock.now())

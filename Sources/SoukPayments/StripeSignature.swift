@@ -124,7 +124,9 @@ public enum StripeEvents {
         case "charge.dispute.created":
             return (paymentReference(object), .disputeOpened)
         case "charge.dispute.closed":
-            return (paymentReference(object), .disputeClosed(won: object["status"]?.stringValue == "won"))
+            // Only `lost` takes the money back; `won`, and inquiries closed without a chargeback
+            // (`warning_closed`, `prevented`), leave it with the store.
+            return (paymentReference(object), .disputeClosed(won: object["status"]?.stringValue != "lost"))
         default:
             return (nil, nil)
         }

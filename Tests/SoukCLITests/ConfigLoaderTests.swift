@@ -63,6 +63,8 @@ struct ConfigLoaderTests {
         ("[server\nport = 1\n", ":1: not valid TOML"),
         ("[payments]\ndefault = \"stripe\"\n", "payments.stripe.secret_key"),
         ("[server]\nproduction = true\n", "test provider is refused in production"),
+        ("[payments.stripe]\nsecret_key = \"sk_live_x\"\n", "payments.stripe.webhook_secret is empty"),
+        ("[payments.paypal]\nclient_id = \"c\"\nclient_secret = \"s\"\n", "payments.paypal.webhook_id is empty"),
     ])
     func invalid(text: String, expected: String) throws {
         let file = try write(text)

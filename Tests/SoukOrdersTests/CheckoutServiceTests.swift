@@ -321,6 +321,42 @@ struct CheckoutServiceTests {
         #expect(try await f.stock(product) == 0)
     }
 
+    @Test("A late payment without stock is refunded whole: a partial refund is refused before the provider is asked")
+    func latePaymentRefundIsWhole() async throws {
+        let f = try OrdersFixture()
+        let money = MoneyPath(f)
+        let seller = try await f.seller("s@example.com")
+        let product = try await f.product("Last One", by: seller, price: 1000, stock: 1)
+        let slow = try await f.buyer("slow@example.com")
+        let order = try await money.checkout.checkout(
+            buyer: slow, cart: try await f.cart(slow, [(product, 1)]), providerName: "test", idempotencyKey: nil
+        ).order
+        f.clock.advance(30 * 60)
+        try await money.runJobs()
+        _ = try await paidThroughTestProvider(money, try await f.buyer("fast@example.com"), [(product, 1)])
+        // The late payment is recorded while the automatic refund waits (the provider said nothing yet).
+        _ = try await f.database.recordPaymentEvent(
+            f.event("late", order.id, .paid(paymentID: try #require(try await f.database.testSession(id: order.providerSessionID!)?.paymentID))))
+        await expectSoukError(.validationFailed) {
+            try await money.refunds.refund(orderID: order.id, amount: 100, reason: nil, by: .operatorCLI)
+        }
+        #expect(try await f.database.refunds(orderID: order.id).isEmpty)
+    }
+
+    @Test("A seller whose account is no longer verified cannot refund, even their own sale")
+    func suspendedSellerCannotRefund() async throws {
+        let f = try OrdersFixture()
+        let money = MoneyPath(f)
+        let seller = try await f.seller("s@example.com")
+        let product = try await f.product("P", by: seller, price: 1000)
+        let order = try await paidThroughTestProvider(money, try await f.buyer("b@example.com"), [(product, 1)])
+        let suspended = try await f.database.setSellerStatus(email: "s@example.com", .suspended)
+        await expectSoukError(.forbidden) {
+            try await money.refunds.refund(orderID: order.id, amount: nil, reason: nil, by: .user(suspended))
+        }
+        #expect(try await f.status(order.id) == .completed)
+    }
+
     @Test("Checkout with Stripe: one session for concurrent requests; a provider failure keeps the order for a retry")
     func stripeCheckout() async throws {
         let f = try OrdersFixture()

@@ -234,4 +234,18 @@ struct StripeProviderTests {
             try await stripe.verifyWebhook(WebhookRequest(headers: ["stripe-signature": signedJunk], body: junk))
         }
     }
+
+    @Test("With no webhook secret configured, no signature is accepted (an empty key would be anyone's)")
+    func emptyWebhookSecret() async throws {
+        let stripe = StripeProvider(
+            secretKey: "sk_test_abc", webhookSecret: "", apiBase: "https://stripe.fake",
+            transport: RecordingTransport { _ in RecordingTransport.json(500, "") }, clock: clock)
+        let body = try StripeFixtures.event(
+            "checkout.session.completed", id: "evt_forged",
+            object: try StripeFixtures.session(["payment_status": "paid", "metadata": ["order_id": "ord_5"]]))
+        let forged = StripeSignature.header(body: body, timestamp: Int(clock.now().timeIntervalSince1970), secret: "")
+        await expectSoukError(.badRequest) {
+            try await stripe.verifyWebhook(WebhookRequest(headers: ["stripe-signature": forged], body: body))
+        }
+    }
 }

@@ -197,8 +197,11 @@ struct StripeEventsTests {
         #expect(try parse("charge.dispute.closed", dispute).effect == .disputeClosed(won: true))
         dispute["status"] = "lost"
         #expect(try parse("charge.dispute.closed", dispute).effect == .disputeClosed(won: false))
-        dispute["status"] = "warning_closed"
-        #expect(try parse("charge.dispute.closed", dispute).effect == .disputeClosed(won: false))
+        // An inquiry closed without a chargeback leaves the money with the store.
+        for status in ["warning_closed", "prevented"] {
+            dispute["status"] = status
+            #expect(try parse("charge.dispute.closed", dispute).effect == .disputeClosed(won: true), "\(status)")
+        }
     }
 
     @Test("An unknown type parses with no effect and no order")

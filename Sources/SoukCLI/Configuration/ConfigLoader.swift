@@ -165,6 +165,15 @@ public enum ConfigLoader {
             errors.append(
                 "payments.default: \"stripe\" needs payments.stripe.secret_key and payments.stripe.webhook_secret.")
         }
+        // A provider is switched on by its API credentials; its webhooks must then be verifiable.
+        if !payments.stripe.secretKey.isEmpty && payments.stripe.webhookSecret.isEmpty {
+            errors.append(
+                "payments.stripe.secret_key is set but payments.stripe.webhook_secret is empty: Stripe's webhooks could not be verified. Copy the endpoint's signing secret (whsec_…) from Stripe's dashboard.")
+        }
+        if !payments.paypal.clientID.isEmpty && !payments.paypal.clientSecret.isEmpty && payments.paypal.webhookID.isEmpty {
+            errors.append(
+                "payments.paypal.client_id is set but payments.paypal.webhook_id is empty: PayPal's webhooks could not be verified.")
+        }
         if payments.defaultProvider == "paypal"
             && (payments.paypal.clientID.isEmpty || payments.paypal.clientSecret.isEmpty || payments.paypal.webhookID.isEmpty)
         {

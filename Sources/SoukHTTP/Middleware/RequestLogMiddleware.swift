@@ -17,11 +17,16 @@ struct RequestLogMiddleware: RouterMiddleware {
         let milliseconds = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
         let level: Logger.Level = response.status.code >= 500 ? .error : .info
         context.logger.log(
-            level: level, "\(request.method) \(request.uri.path) \(response.status.code)",
+            level: level, "\(request.method) \(Self.loggable(request.uri.path)) \(response.status.code)",
             metadata: [
                 "status": "\(response.status.code)", "ms": "\(String(format: "%.1f", milliseconds))",
                 "ip": "\(context.peerIP ?? "-")",
             ])
         return response
+    }
+
+    /// The path as it may be logged: a sign-in link's token is a credential, so it never is.
+    static func loggable(_ path: String) -> String {
+        path.hasPrefix("/magic/") ? "/magic/<token>" : path
     }
 }

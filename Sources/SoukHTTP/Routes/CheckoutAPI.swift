@@ -70,7 +70,8 @@ struct CheckoutFlow: Sendable {
             }
         }
         let result = try await services.checkout.checkout(
-            buyer: buyer, cart: cart, providerName: provider, idempotencyKey: idempotencyKey)
+            buyer: buyer, cart: cart, providerName: provider, idempotencyKey: idempotencyKey,
+            isGuest: context.identity == nil)
         return Outcome(order: result.order, redirectURL: result.redirectURL, cartCookie: cookie)
     }
 }
