@@ -36,6 +36,7 @@ webhook_secret = "{SECRETS['stripe_webhook']}"
 [payments.paypal]
 client_id = "public-client-id"
 client_secret = "{SECRETS['paypal_secret']}"
+webhook_id = "WH-PUBLIC-1"
 
 [mail]
 smtp_url = "{SECRETS['smtp']}"
