@@ -16,7 +16,7 @@ from conftest import Souk
 from fake_stripe import deliver, event, fake_stripe, start_store  # noqa: F401  (fake_stripe is a fixture)
 from smtp_sink import SMTPSink, smtp_sink  # noqa: F401  (fixture)
 from test_catalog_api import api_account, cli_account
-from test_money_path import add_to_cart, checkout, placed
+from shop_helpers import add_to_cart, checkout, placed
 
 FAST = {
     "SOUK_JOBS_POLL_MILLISECONDS": "50",

@@ -19,6 +19,7 @@ from fake_paypal import (  # noqa: F401  (fake_paypal is a fixture)
     CLIENT_ID, CLIENT_SECRET, FakePayPal, deliver, dispute_resource, event, fake_paypal, iso_now,
     paypal_env, refund_resource, webhook_headers,
 )
+from shop_helpers import add_to_cart, get_order, outcome, placed, stock, wait_for, wait_status  # noqa: F401
 from test_catalog_api import api_account, cli_account
 
 PAID = {"paid", "fulfilled", "completed"}
@@ -27,63 +28,9 @@ PRICE = 1250  # $12.50: a price whose decimal string has a non-zero last digit
 
 # --- helpers -----------------------------------------------------------------------------------------
 
-def wait_for(check, what: str, timeout: float = 10.0, interval: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
-
-
-def get_order(souk, session, order_id: str) -> dict:
-    response = session.get(souk.url(f"/api/v1/orders/{order_id}"))
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def wait_status(souk, session, order_id: str, statuses: set[str], timeout: float = 10.0) -> dict:
-    last = {}
-
-    def check():
-        last["order"] = get_order(souk, session, order_id)
-        return last["order"] if last["order"]["status"] in statuses else None
-
-    try:
-        return wait_for(check, f"order {order_id} to become one of {sorted(statuses)}", timeout)
-    except AssertionError as error:
-        raise AssertionError(f"{error}; it is {last['order']['status']}: {last['order']}") from None
-
-
-def add_to_cart(souk, session, product_id: str, quantity: int = 1) -> dict:
-    response = session.post(souk.url("/api/v1/cart/items"), json={"product_id": product_id, "quantity": quantity})
-    assert response.status_code in (200, 201), response.text
-    return response.json()
-
-
 def checkout(souk, session, key: str | None = None, provider: str = "paypal") -> requests.Response:
     headers = {"Idempotency-Key": key} if key else {}
     return session.post(souk.url("/api/v1/checkout"), json={"provider": provider}, headers=headers, timeout=60)
-
-
-def placed(response) -> dict:
-    assert response.status_code == 201, response.text
-    return response.json()["order"]
-
-
-def outcome(response) -> str:
-    assert response.status_code == 200, f"{response.status_code}: {response.text[:500]}"
-    body = response.json()
-    assert body["received"] is True, body
-    return body["outcome"]
-
-
-def stock(souk, product_id: str) -> int | None:
-    response = requests.get(souk.url(f"/api/v1/products/{product_id}"))
-    assert response.status_code == 200, response.text
-    return response.json()["stock"]
 
 
 def log_tail(souk, lines: int = 40) -> str:
