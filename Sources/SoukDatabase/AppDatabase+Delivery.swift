@@ -219,8 +219,9 @@ extension AppDatabase {
         try await writer.read { db in try Self.licenseKey(sql: "key = ?", key, in: db) }
     }
 
-    public func licenseKeys(userID: String) async throws -> [LicenseKey] {
-        try await writer.read { db in try Self.licenseKeys(sql: "user_id = ?", userID, in: db) }
+    /// The keys one order issued (for its receipt).
+    public func licenseKeys(orderID: String) async throws -> [LicenseKey] {
+        try await writer.read { db in try Self.licenseKeys(sql: "order_id = ?", orderID, in: db) }
     }
 
     public func licenseKeys(productID: String) async throws -> [LicenseKey] {
@@ -363,22 +364,25 @@ extension AppDatabase {
                     SELECT * FROM notifications WHERE user_id = ? \(unreadOnly ? "AND read_at IS NULL" : "")
                     ORDER BY created_at DESC, id DESC LIMIT ?
                     """, arguments: [userID, limit]
-            ).map {
-                UserNotification(
-                    id: $0["id"], userID: $0["user_id"], type: $0["type"], title: $0["title"], body: $0["body"], url: $0["url"],
-                    createdAt: $0["created_at"], readAt: $0["read_at"])
-            }
+            ).map(Self.notification)
         }
     }
 
-    /// Marks one of the user's notifications read; false when it is not theirs.
-    public func markNotificationRead(id: String, userID: String) async throws -> Bool {
+    private static func notification(_ row: Row) -> UserNotification {
+        UserNotification(
+            id: row["id"], userID: row["user_id"], type: row["type"], title: row["title"], body: row["body"], url: row["url"],
+            createdAt: row["created_at"], readAt: row["read_at"])
+    }
+
+    /// Marks one of the user's notifications read and returns it; nil when it is not theirs.
+    public func markNotificationRead(id: String, userID: String) async throws -> UserNotification? {
         let now = clock.now()
         return try await writer.write { db in
             try db.execute(
                 sql: "UPDATE notifications SET read_at = COALESCE(read_at, ?) WHERE id = ? AND user_id = ?",
                 arguments: [now, id, userID])
-            return db.changesCount == 1
+            return try Row.fetchOne(db, sql: "SELECT * FROM notifications WHERE id = ? AND user_id = ?", arguments: [id, userID])
+                .map(Self.notification)
         }
     }
 

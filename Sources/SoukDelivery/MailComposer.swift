@@ -61,7 +61,7 @@ public struct MailComposer: Sendable {
 
     func receipt(orderID: String) async throws -> MailMessage? {
         guard let order = try await database.order(id: orderID), order.status.isPaidUp else { return nil }
-        let keys = try await database.licenseKeys(userID: order.buyerID).filter { $0.orderID == order.id }
+        let keys = try await database.licenseKeys(orderID: order.id)
         let money = { (minor: Int) in "\(Currency.decimalString(minor, currency: order.currency)) \(order.currency)" }
         var lines = [
             "Thank you for your purchase from \(storeName)!", "",

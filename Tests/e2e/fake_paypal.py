@@ -34,10 +34,12 @@ import threading
 import uuid
 import zlib
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+
+from fake_http import LocalHTTPFake
 import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -160,7 +162,9 @@ def webhook_headers(body: bytes, cert_url: str, webhook_id: str = WEBHOOK_ID, tr
 
 # --- the fake API ------------------------------------------------------------------------------------
 
-class FakePayPal:
+class FakePayPal(LocalHTTPFake):
+    name = "fake-paypal"
+
     def __init__(self, client_id: str = CLIENT_ID, client_secret: str = CLIENT_SECRET):
         self.client_id = client_id
         self.client_secret = client_secret
@@ -176,40 +180,8 @@ class FakePayPal:
         self.capture_outcome = "completed"
         self.refund_failure: tuple[int, dict] | None = None
         self.capture_failures: list[int] = []  # statuses for the next capture requests
-        self.server: ThreadingHTTPServer | None = None
-        self.thread: threading.Thread | None = None
 
-    # --- lifecycle -------------------------------------------------------------------------------
-
-    def start(self) -> "FakePayPal":
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self):
-                fake._handle(self, "GET")
-
-            def do_POST(self):
-                fake._handle(self, "POST")
-
-            def log_message(self, *args):  # keep pytest output clean
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, name="fake-paypal", daemon=True)
-        self.thread.start()
-        return self
-
-    def stop(self):
-        if self.server:
-            self.server.shutdown()
-            self.server.server_close()
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+    # start(), stop() and base_url come from LocalHTTPFake.
 
     @property
     def cert_url(self) -> str:

@@ -21,11 +21,13 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+
+from fake_http import LocalHTTPFake
 import requests
 import stripe
 
@@ -63,7 +65,9 @@ class Recorded:
         return values[0]
 
 
-class FakeStripe:
+class FakeStripe(LocalHTTPFake):
+    name = "fake-stripe"
+
     def __init__(self, secret_key: str = SECRET_KEY):
         self.secret_key = secret_key
         self.lock = threading.Lock()
@@ -78,43 +82,8 @@ class FakeStripe:
         self.refund_failure: tuple[int, dict] | None = None
         # (method, path) of requests to carry out but answer by closing the connection (a timeout).
         self.drops: list[tuple[str, str]] = []
-        self.server: ThreadingHTTPServer | None = None
-        self.thread: threading.Thread | None = None
 
-    # --- lifecycle -------------------------------------------------------------------------------
-
-    def start(self) -> "FakeStripe":
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self):
-                fake._handle(self, "GET")
-
-            def do_POST(self):
-                fake._handle(self, "POST")
-
-            def do_DELETE(self):
-                fake._handle(self, "DELETE")
-
-            def log_message(self, *args):  # keep pytest output clean
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, name="fake-stripe", daemon=True)
-        self.thread.start()
-        return self
-
-    def stop(self):
-        if self.server:
-            self.server.shutdown()
-            self.server.server_close()
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+    # start(), stop() and base_url come from LocalHTTPFake.
 
     # --- what the test reads ----------------------------------------------------------------------
 

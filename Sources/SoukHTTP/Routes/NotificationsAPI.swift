@@ -66,9 +66,9 @@ struct NotificationsAPI: Sendable {
     @Sendable func markRead(_ request: Request, context: SoukRequestContext) async throws -> Response {
         let user = try context.require(.signedIn)
         let id = try context.parameters.require("id")
-        guard try await services.database.markNotificationRead(id: id, userID: user.id),
-            let notification = try await services.database.notifications(userID: user.id, limit: 1000).first(where: { $0.id == id })
-        else { throw SoukError.notFound("The notification \(id)") }
+        guard let notification = try await services.database.markNotificationRead(id: id, userID: user.id) else {
+            throw SoukError.notFound("The notification \(id)")
+        }
         return try JSONResponse(body: Body(notification)).response(from: request, context: context)
     }
 
@@ -91,7 +91,7 @@ struct NotificationsAPI: Sendable {
     @Sendable func markReadForm(_ request: Request, context: SoukRequestContext) async throws -> Response {
         let user = try context.require(.signedIn)
         let id = try context.decodedParameter("id")
-        guard try await services.database.markNotificationRead(id: id, userID: user.id) else {
+        guard try await services.database.markNotificationRead(id: id, userID: user.id) != nil else {
             throw SoukError.notFound("The notification \(id)")
         }
         return Pages.redirect(to: "/notifications")
