@@ -44,54 +44,99 @@ struct IndexResult {
     var facets: [String: Int]
 }
 
+
 /// An inverted index of listed products held in memory, with BM25-weighted postings
-/// (title ×10, summary ×4, description ×1, tags ×3, category ×2, seller ×2), so a query costs a
-/// pass over the postings of its words instead of a B-tree walk per match.
+/// (title ×10, summary ×4, description ×1, tags ×3, category ×2, seller ×2).
+///
+/// Built so that a query's cost grows far slower than the catalog (see `evaluate`): frequent
+/// words, categories, kinds and the listed products are bitsets, so matching and facet counts
+/// are word-wide ANDs and popcounts; large postings lists are also kept in impact order (best
+/// weight first) so the top of a relevance ranking is read from their heads; and the products
+/// are kept sorted by every sort key, so browsing reads the first page off a sorted list.
 ///
 /// Documents are append-only: an edited product gets a new slot and its old one is marked dead,
-/// which keeps every postings list sorted without moving memory. Reads share a lock; changes
-/// take it exclusively.
+/// which keeps every postings list sorted by slot without moving memory. Reads share a lock;
+/// changes take it exclusively.
 final class MemorySearchIndex: @unchecked Sendable {
     static let fieldWeights: [Float] = [10, 4, 1, 3, 2, 2]
     static let k1: Float = 1.2
     static let b: Float = 0.75
 
+    /// Where the index switches between strategies; tests move the lines to exercise each path.
+    struct Tuning {
+        /// A word in at least this share of the slots also keeps a bitset of them.
+        var denseShare = 1.0 / 32
+        /// A word with at least this many postings also keeps them in impact order.
+        var impactMinimum = 512
+        /// Up to this many matches, score or sort them all instead of reading ranked lists.
+        var directLimit = 2048
+        /// A query of several words scores every match while that costs at most this many word
+        /// lookups (matches × words): reading ranked lists stops early only when the words'
+        /// best products overlap, which two unrelated words' seldom do.
+        var directLookups = 600_000
+        /// Read a sorted list only while it is expected to take fewer steps than this many times
+        /// the number of matches.
+        var walkFactor = 1.0
+    }
+
+    let tuning: Tuning
+
     /// Heap-allocated: a pthread lock must not move, and a Swift property's address may.
     private let lock: UnsafeMutablePointer<pthread_rwlock_t> = .allocate(capacity: 1)
 
-    private var rowids: [Int64] = []
+    // Per slot.
+    private(set) var rowids: [Int64] = []
     private var alive: [Bool] = []
-    private var categoryOf: [Int32] = []
-    private var kindOf: [Int32] = []
-    private var sellerOf: [Int32] = []
-    private var priceOf: [Int32] = []
-    private var ratingOf: [Float] = []
-    private var salesOf: [Int32] = []
-    private var publishedOf: [Double] = []
+    private(set) var categoryOf: [Int32] = []
+    private(set) var kindOf: [Int32] = []
+    private(set) var sellerOf: [Int32] = []
+    private(set) var priceOf: [Int32] = []
+    private(set) var ratingOf: [Float] = []
+    private(set) var salesOf: [Int32] = []
+    private(set) var publishedOf: [Double] = []
     private var slotOfRowID: [Int64: Int32] = [:]
+    /// Alive slots whose seller is listed: what any search starts from.
+    private(set) var live = Bitset(capacity: 0)
 
-    private var categories: [String] = []
-    private var categoryIDs: [String: Int32] = [:]
-    private var kinds: [String] = []
-    private var kindIDs: [String: Int32] = [:]
-    private var sellers: [String] = []
-    private var sellerIDs: [String: Int32] = [:]
+    private(set) var categories: [String] = []
+    private(set) var categoryIDs: [String: Int32] = [:]
+    private(set) var categoryBits: [Bitset] = []
+    private(set) var kinds: [String] = []
+    private(set) var kindIDs: [String: Int32] = [:]
+    private(set) var kindBits: [Bitset] = []
+    private(set) var sellers: [String] = []
+    private(set) var sellerIDs: [String: Int32] = [:]
     private var sellerListed: [Bool] = []
 
-    private var termIDs: [String: Int32] = [:]
+    private(set) var termIDs: [String: Int32] = [:]
     private var termNames: [String] = []
-    private var postingSlots: [[Int32]] = []
-    private var postingWeights: [[Float]] = []
+    /// Per word: the slots it is in, ascending, and its weight in each.
+    private(set) var postingSlots: [[Int32]] = []
+    private(set) var postingWeights: [[Float]] = []
+    /// Per frequent word: its slots as a bitset (nil for the others), with ranks: a slot's rank
+    /// is its position in the postings list.
+    private(set) var termBits: [Bitset?] = []
+    /// Per large postings list: positions into it by weight descending, then rowid ascending.
+    private(set) var impactOrder: [[Int32]?] = []
+    /// Slots by (key, rowid) ascending, for each non-relevance sort key.
+    private(set) var sortedSlots: [IndexQuery.Key: [Int32]] = [:]
+    static let sortKeys: [IndexQuery.Key] = [.published, .price, .rating, .sales]
+
     /// Term ids sorted by name, for prefixes; rebuilt when new words arrive.
     private var sortedTerms: [Int32] = []
     private var sortedTermsValid = true
     /// Average field lengths, fixed when the index is built (BM25's length normalisation).
     private var averageLengths: [Float] = Array(repeating: 1, count: 6)
+    /// True while `rebuild` fills the index: the derived structures are made once at the end.
+    private var building = false
     private(set) var liveCount = 0
     /// Slots of removed or replaced products, still in the postings until the next rebuild.
     var deadCount: Int { reading { rowids.count - liveCount } }
 
-    init() { pthread_rwlock_init(lock, nil) }
+    init(tuning: Tuning = Tuning()) {
+        self.tuning = tuning
+        pthread_rwlock_init(lock, nil)
+    }
     deinit {
         pthread_rwlock_destroy(lock)
         lock.deallocate()
@@ -123,10 +168,15 @@ final class MemorySearchIndex: @unchecked Sendable {
         }
         writing {
             rowids = []; alive = []; categoryOf = []; kindOf = []; sellerOf = []; priceOf = []
-            ratingOf = []; salesOf = []; publishedOf = []; slotOfRowID = [:]
-            termIDs = [:]; termNames = []; postingSlots = []; postingWeights = []; liveCount = 0
+            ratingOf = []; salesOf = []; publishedOf = []; slotOfRowID = [:]; live = Bitset(capacity: products.count)
+            categories = []; categoryIDs = [:]; categoryBits = []; kinds = []; kindIDs = [:]; kindBits = []
+            termIDs = [:]; termNames = []; postingSlots = []; postingWeights = []; termBits = []; impactOrder = []
+            liveCount = 0
             averageLengths = totals.map { Float(max(1, $0 / Double(max(1, products.count)))) }
+            building = true
             for product in products { insert(product) }
+            building = false
+            deriveStructures()
             sortedTermsValid = false
         }
     }
@@ -142,13 +192,18 @@ final class MemorySearchIndex: @unchecked Sendable {
     /// A seller became listed or unlisted (verified, suspended, disabled…).
     func setSeller(_ sellerID: String, listed: Bool) {
         writing {
-            if let index = sellerIDs[sellerID] { sellerListed[Int(index)] = listed }
+            guard let seller = sellerIDs[sellerID], sellerListed[Int(seller)] != listed else { return }
+            sellerListed[Int(seller)] = listed
+            for slot in sellerOf.indices where sellerOf[slot] == seller && alive[slot] {
+                if listed { live.insert(slot) } else { live.remove(slot) }
+            }
         }
     }
 
     private func remove(_ rowid: Int64) {
         guard let slot = slotOfRowID.removeValue(forKey: rowid) else { return }
         alive[Int(slot)] = false
+        live.remove(Int(slot))
         liveCount -= 1
     }
 
@@ -156,8 +211,14 @@ final class MemorySearchIndex: @unchecked Sendable {
         let slot = Int32(rowids.count)
         rowids.append(product.rowid)
         alive.append(true)
-        categoryOf.append(intern(product.category, &categories, &categoryIDs))
-        kindOf.append(intern(product.kind, &kinds, &kindIDs))
+        let category: Int32 = intern(product.category, &categories, &categoryIDs)
+        if Int(category) == categoryBits.count { categoryBits.append(Bitset(capacity: 0)) }
+        categoryBits[Int(category)].insert(Int(slot))
+        categoryOf.append(category)
+        let kind: Int32 = intern(product.kind, &kinds, &kindIDs)
+        if Int(kind) == kindBits.count { kindBits.append(Bitset(capacity: 0)) }
+        kindBits[Int(kind)].insert(Int(slot))
+        kindOf.append(kind)
         let seller: Int32 = intern(product.sellerID, &sellers, &sellerIDs)
         if Int(seller) == sellerListed.count { sellerListed.append(product.sellerListed) }
         sellerListed[Int(seller)] = product.sellerListed
@@ -167,6 +228,7 @@ final class MemorySearchIndex: @unchecked Sendable {
         salesOf.append(Int32(clamping: product.sales))
         publishedOf.append(product.published)
         slotOfRowID[product.rowid] = slot
+        if product.sellerListed { live.insert(Int(slot)) }
         liveCount += 1
 
         var weights: [String: Float] = [:]
@@ -193,11 +255,66 @@ final class MemorySearchIndex: @unchecked Sendable {
                 termNames.append(word)
                 postingSlots.append([])
                 postingWeights.append([])
+                termBits.append(nil)
+                impactOrder.append(nil)
                 sortedTermsValid = false
             }
-            postingSlots[Int(term)].append(slot)
-            postingWeights[Int(term)].append(weight)
+            let t = Int(term)
+            postingSlots[t].append(slot)
+            postingWeights[t].append(weight)
+            guard !building else { continue }
+            termBits[t]?.insert(Int(slot))
+            if impactOrder[t] != nil {
+                let position = postingSlots[t].count - 1
+                let at = { (index: Snapshot) in
+                    partition(index.impactOrder[t]!) { !index.impactPrecedes(t, $0, position) }
+                }(Snapshot(self))
+                impactOrder[t]!.insert(Int32(position), at: at)
+            }
         }
+        guard !building else { return }
+        for key in Self.sortKeys {
+            let at = { (index: Snapshot) in
+                let value = index.sortValue(key, Int(slot)), rowid = product.rowid
+                return partition(index.sortedSlots[key] ?? []) { other in
+                    let otherValue = index.sortValue(key, Int(other))
+                    return otherValue > value || (otherValue == value && index.rowids[Int(other)] > rowid)
+                }
+            }(Snapshot(self))
+            sortedSlots[key, default: []].insert(slot, at: at)
+        }
+    }
+
+    /// The bitsets of frequent words, the impact order of large lists and the sorted slots,
+    /// made once the postings are complete.
+    private func deriveStructures() {
+        let slots = rowids.count
+        for term in postingSlots.indices {
+            let postings = postingSlots[term]
+            if Double(postings.count) >= tuning.denseShare * Double(slots) {
+                var bits = Bitset(capacity: slots)
+                for slot in postings { bits.insert(Int(slot)) }
+                bits.buildRanks()
+                termBits[term] = bits
+            }
+            if postings.count >= tuning.impactMinimum { impactOrder[term] = Self.impactOrder(postingWeights[term]) }
+        }
+        // Slots are in rowid order here (the rebuild reads products by search_id), so a stable
+        // sort by key alone gives the (key, rowid) order.
+        let snapshot = Snapshot(self)
+        for key in Self.sortKeys {
+            let values = (0..<slots).map { snapshot.sortValue(key, $0) }
+            sortedSlots[key] = (0..<Int32(slots)).sorted { values[Int($0)] < values[Int($1)] || (values[Int($0)] == values[Int($1)] && $0 < $1) }
+        }
+    }
+
+    /// Positions of a postings list by weight descending, then position (= rowid at build time).
+    static func impactOrder(_ weights: [Float]) -> [Int32] {
+        // Positive floats order like their bit patterns: pack (inverted weight, position) in one
+        // integer and sort those — several times faster than a comparator over 1M entries.
+        var keys = weights.enumerated().map { UInt64(~$1.bitPattern) << 32 | UInt64($0) }
+        keys.sort()
+        return keys.map { Int32(truncatingIfNeeded: $0 & 0xFFFF_FFFF) }
     }
 
     private func intern<ID: FixedWidthInteger>(_ value: String, _ names: inout [String], _ ids: inout [String: ID]) -> ID {
@@ -240,181 +357,14 @@ final class MemorySearchIndex: @unchecked Sendable {
     func run(_ query: IndexQuery) -> IndexResult {
         reading { evaluate(query) }
     }
-
-    private func evaluate(_ query: IndexQuery) -> IndexResult {
-        let documentCount = Float(max(1, liveCount))
-        func idf(_ term: Int32) -> Float {
-            // Postings may still hold dead slots; never let that push the weight to zero or below.
-            let n = min(Float(postingSlots[Int(term)].count), documentCount)
-            return max(0.01, log(1 + (documentCount - n + 0.5) / (n + 0.5)))
-        }
-        let groups = query.groups.map { $0.compactMap { termIDs[$0] } }
-        if groups.contains(where: \.isEmpty) { return IndexResult(rows: [], hasMore: false, facets: [:]) }
-
-        // Filters as slot ids, resolved once.
-        let categoryFilter: Int32?? = query.category.map { categoryIDs[$0] }
-        if case .some(.none) = categoryFilter { return emptyWithFacets(query) }
-        let kindFilter = query.kind.map { kindIDs[$0] ?? Int32.max }
-        let sellerFilter = query.sellerID.map { sellerIDs[$0] ?? Int32.max }
-        let minPrice = query.minPrice.map { Int32(clamping: $0) } ?? Int32.min
-        let maxPrice = query.freeOnly ? 0 : (query.maxPrice.map { Int32(clamping: $0) } ?? Int32.max)
-        let minRating = query.minRating.map(Float.init) ?? -Float.infinity
-
-        var facetCounts = [Int](repeating: 0, count: categories.count)
-        var heap = TopHeap(capacity: query.limit + 1, descending: query.descending)
-
-        @inline(__always) func consider(_ slot: Int32, score: Float) {
-            let s = Int(slot)
-            guard alive[s], sellerListed[Int(sellerOf[s])], priceOf[s] >= minPrice, priceOf[s] <= maxPrice,
-                ratingOf[s] >= minRating
-            else { return }
-            if let kindFilter, kindOf[s] != kindFilter { return }
-            if let sellerFilter, sellerOf[s] != sellerFilter { return }
-            if query.facets { facetCounts[Int(categoryOf[s])] += 1 }
-            if case .some(.some(let category)) = categoryFilter, categoryOf[s] != category { return }
-            let key: Double
-            switch query.key {
-            case .relevance: key = -Double(score)
-            case .published: key = publishedOf[s]
-            case .price: key = Double(priceOf[s])
-            case .rating: key = Double(ratingOf[s])
-            case .sales: key = Double(salesOf[s])
-            }
-            let rowid = rowids[s]
-            if let after = query.after {
-                let isAfter = query.descending
-                    ? (key < after.key || (key == after.key && rowid < after.rowid))
-                    : (key > after.key || (key == after.key && rowid > after.rowid))
-                guard isAfter else { return }
-            }
-            heap.offer(key: key, rowid: rowid)
-        }
-
-        if groups.isEmpty {
-            for slot in 0..<Int32(rowids.count) { consider(slot, score: 0) }
-        } else if groups.count == 1 && groups[0].count == 1 {
-            // One word: its postings are the matches.
-            let term = groups[0][0]
-            let weight = idf(term)
-            let slots = postingSlots[Int(term)], weights = postingWeights[Int(term)]
-            for index in slots.indices { consider(slots[index], score: weights[index] * weight) }
-        } else {
-            // Several words (or a prefix with several completions): every group must match; a
-            // group scores its best word, groups add up.
-            let count = rowids.count
-            var matched = [UInt8](repeating: 0, count: count)
-            var score = [Float](repeating: 0, count: count)
-            var best = [Float](repeating: 0, count: count)
-            var touched: [Int32] = []
-            // Rarest group first: later groups only revisit survivors.
-            let ordered = groups.sorted { a, b in
-                a.reduce(0) { $0 + postingSlots[Int($1)].count } < b.reduce(0) { $0 + postingSlots[Int($1)].count }
-            }
-            for (round, group) in ordered.enumerated() {
-                touched.removeAll(keepingCapacity: true)
-                for term in group {
-                    let weight = idf(term)
-                    let slots = postingSlots[Int(term)], weights = postingWeights[Int(term)]
-                    for index in slots.indices {
-                        let slot = Int(slots[index])
-                        guard matched[slot] == UInt8(round) else { continue }
-                        let value = weights[index] * weight
-                        if best[slot] == 0 {
-                            touched.append(Int32(slot))
-                            best[slot] = max(value, .leastNonzeroMagnitude)
-                        } else if value > best[slot] {
-                            best[slot] = value
-                        }
-                    }
-                }
-                for slot in touched {
-                    let s = Int(slot)
-                    score[s] += best[s]
-                    best[s] = 0
-                    matched[s] = UInt8(round + 1)
-                }
-                if touched.isEmpty { break }
-            }
-            if touched.count > 0 {
-                for slot in touched where matched[Int(slot)] == UInt8(ordered.count) { consider(slot, score: score[Int(slot)]) }
-            }
-        }
-
-        var facets: [String: Int] = [:]
-        if query.facets {
-            for (index, count) in facetCounts.enumerated() where count > 0 { facets[categories[index]] = count }
-        }
-        let rows = heap.sorted()
-        let hasMore = rows.count > query.limit
-        return IndexResult(rows: Array(rows.prefix(query.limit)), hasMore: hasMore, facets: facets)
-    }
-
-    /// An unknown category matches nothing, but the facets still count the other categories.
-    private func emptyWithFacets(_ query: IndexQuery) -> IndexResult {
-        guard query.facets else { return IndexResult(rows: [], hasMore: false, facets: [:]) }
-        var unfiltered = query
-        unfiltered.category = nil
-        unfiltered.limit = 0
-        return IndexResult(rows: [], hasMore: false, facets: evaluate(unfiltered).facets)
-    }
 }
 
-/// The best `capacity` (key, rowid) pairs seen, in sort order; the worst kept one sits on top.
-struct TopHeap {
-    let capacity: Int
-    let descending: Bool
-    private var items: [(key: Double, rowid: Int64)] = []
-
-    init(capacity: Int, descending: Bool) {
-        self.capacity = capacity
-        self.descending = descending
-        items.reserveCapacity(capacity)
+/// The first index of `items` for which `isAfter` holds, given that it holds for a suffix.
+func partition<T>(_ items: [T], _ isAfter: (T) -> Bool) -> Int {
+    var low = 0, high = items.count
+    while low < high {
+        let mid = (low + high) / 2
+        if isAfter(items[mid]) { high = mid } else { low = mid + 1 }
     }
-
-    /// Does `a` come before `b` in the result order?
-    @inline(__always) private func precedes(_ a: (key: Double, rowid: Int64), _ b: (key: Double, rowid: Int64)) -> Bool {
-        descending
-            ? (a.key > b.key || (a.key == b.key && a.rowid > b.rowid))
-            : (a.key < b.key || (a.key == b.key && a.rowid < b.rowid))
-    }
-
-    mutating func offer(key: Double, rowid: Int64) {
-        guard capacity > 0 else { return }
-        let item = (key: key, rowid: rowid)
-        if items.count < capacity {
-            items.append(item)
-            siftUp(items.count - 1)
-        } else if precedes(item, items[0]) {
-            items[0] = item
-            siftDown(0)
-        }
-    }
-
-    func sorted() -> [(rowid: Int64, key: Double)] {
-        items.sorted(by: precedes).map { (rowid: $0.rowid, key: $0.key) }
-    }
-
-    // A max-heap on "comes later": the root is the item that would be dropped first.
-    private mutating func siftUp(_ index: Int) {
-        var child = index
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard precedes(items[parent], items[child]) else { return }
-            items.swapAt(parent, child)
-            child = parent
-        }
-    }
-
-    private mutating func siftDown(_ index: Int) {
-        var parent = index
-        while true {
-            let left = 2 * parent + 1, right = left + 1
-            var latest = parent
-            if left < items.count && precedes(items[latest], items[left]) { latest = left }
-            if right < items.count && precedes(items[latest], items[right]) { latest = right }
-            if latest == parent { return }
-            items.swapAt(parent, latest)
-            parent = latest
-        }
-    }
+    return low
 }

@@ -1,0 +1,394 @@
+import Foundation
+
+/// Answering a query. The work is arranged so its cost follows the page asked for, not the
+/// catalog:
+///
+/// 1. **Matches** are a bitset: the listed products, ANDed with the kind, the seller, the price
+///    and rating bounds, and one bitset per query word (a prefix ORs its completions).
+/// 2. **Facets** count the matches per category: one popcount pass per category.
+/// 3. **The page** comes from whichever is cheapest: ranked lists read from their heads (impact
+///    order for relevance, the sorted slots for other sorts) until the page is full and nothing
+///    unread can still enter it; or, for a few thousand matches or fewer, scoring them all.
+extension MemorySearchIndex {
+    func evaluate(_ query: IndexQuery) -> IndexResult { Snapshot(self).evaluate(query) }
+
+    /// What a query reads, taken once under the read lock as plain constants: the hot loops
+    /// then index arrays directly, without the exclusivity checks and reference counting that
+    /// every read of a class's stored property costs.
+    struct Snapshot {
+        let tuning: Tuning
+        let rowids: [Int64], sellerOf: [Int32], priceOf: [Int32], ratingOf: [Float], salesOf: [Int32]
+        let publishedOf: [Double]
+        let live: Bitset
+        let categories: [String], categoryIDs: [String: Int32], categoryBits: [Bitset]
+        let kindIDs: [String: Int32], kindBits: [Bitset], sellerIDs: [String: Int32]
+        let termIDs: [String: Int32], postingSlots: [[Int32]], postingWeights: [[Float]], termBits: [Bitset?]
+        let impactOrder: [[Int32]?], sortedSlots: [IndexQuery.Key: [Int32]]
+        let liveCount: Int
+
+        init(_ index: MemorySearchIndex) {
+            tuning = index.tuning
+            rowids = index.rowids; sellerOf = index.sellerOf; priceOf = index.priceOf; ratingOf = index.ratingOf
+            salesOf = index.salesOf; publishedOf = index.publishedOf; live = index.live
+            categories = index.categories; categoryIDs = index.categoryIDs; categoryBits = index.categoryBits
+            kindIDs = index.kindIDs; kindBits = index.kindBits; sellerIDs = index.sellerIDs
+            termIDs = index.termIDs; postingSlots = index.postingSlots; postingWeights = index.postingWeights
+            termBits = index.termBits; impactOrder = index.impactOrder; sortedSlots = index.sortedSlots
+            liveCount = index.liveCount
+        }
+
+        @inline(__always) func sortValue(_ key: IndexQuery.Key, _ slot: Int) -> Double {
+            switch key {
+            case .relevance: 0
+            case .published: publishedOf[slot]
+            case .price: Double(priceOf[slot])
+            case .rating: Double(ratingOf[slot])
+            case .sales: Double(salesOf[slot])
+            }
+        }
+
+        /// Does position `a` of word `term`'s postings come before position `b` in impact order?
+        @inline(__always) func impactPrecedes(_ term: Int, _ a: Int32, _ b: Int) -> Bool {
+            let weights = postingWeights[term], slots = postingSlots[term]
+            let wa = weights[Int(a)], wb = weights[b]
+            return wa > wb || (wa == wb && rowids[Int(slots[Int(a)])] < rowids[Int(slots[b])])
+        }
+    }
+}
+
+extension MemorySearchIndex.Snapshot {
+    func evaluate(_ query: IndexQuery) -> IndexResult {
+        let empty = IndexResult(rows: [], hasMore: false, facets: [:])
+        let groups = query.groups.map { $0.compactMap { termIDs[$0] } }
+        if groups.contains(where: \.isEmpty) { return empty }
+        let categoryFilter: Int32?? = query.category.map { categoryIDs[$0] }
+        if case .some(.none) = categoryFilter { return emptyWithFacets(query) }
+
+        guard var matches = filtered(query) else { return empty }
+        let documentCount = Float(max(1, liveCount))
+        let idf = groups.map { $0.map { inverseDocumentFrequency($0, documentCount) } }
+        // Rarest group first: the bitset shrinks soonest.
+        for group in groups.sorted(by: { postings($0) < postings($1) }) {
+            if group.count == 1, let bits = termBits[Int(group[0])] {
+                matches.formIntersection(bits)
+            } else {
+                var union = Bitset(capacity: rowids.count)
+                for term in group {
+                    if let bits = termBits[Int(term)] {
+                        union.formUnion(bits)
+                    } else {
+                        for slot in postingSlots[Int(term)] { union.insert(Int(slot)) }
+                    }
+                }
+                matches.formIntersection(union)
+            }
+        }
+
+        var facets: [String: Int] = [:]
+        if query.facets {
+            for (category, bits) in categoryBits.enumerated() {
+                let count = matches.intersectionCount(bits)
+                if count > 0 { facets[categories[category]] = count }
+            }
+        }
+        if case .some(.some(let category)) = categoryFilter { matches.formIntersection(categoryBits[Int(category)]) }
+
+        let total = matches.count
+        let wanted = query.limit + 1  // one more than the page says whether another follows
+        var rows: [(rowid: Int64, key: Double)]
+        if total == 0 {
+            rows = []
+        } else if query.key == .relevance {
+            let lookups = total * groups.reduce(0) { $0 + $1.count }
+            let direct = groups.isEmpty || total <= tuning.directLimit
+                || (groups.count > 1 && lookups <= tuning.directLookups)
+            rows = !direct
+                ? topByImpact(matches, groups, idf, query, wanted)
+                : topOfAll(matches, query, wanted, key: Self.byOrdinal(scoresOfAll(matches, groups, idf)))
+        } else {
+            // Reading the sorted slots visits about wanted × slots / total entries.
+            let expectedSteps = Double(wanted) * Double(rowids.count) / Double(total)
+            rows = total > tuning.directLimit && expectedSteps <= tuning.walkFactor * Double(total)
+                ? topBySortedSlots(matches, query, wanted)
+                : topOfAll(matches, query, wanted) { slot, _ in self.sortValue(query.key, slot) }
+        }
+        let hasMore = rows.count > query.limit
+        return IndexResult(rows: Array(rows.prefix(query.limit)), hasMore: hasMore, facets: facets)
+    }
+
+    /// The listed products that pass every filter but the category (facets count across those).
+    private func filtered(_ query: IndexQuery) -> Bitset? {
+        var matches = live
+        if let kind = query.kind {
+            guard let id = kindIDs[kind] else { return nil }
+            matches.formIntersection(kindBits[Int(id)])
+        }
+        if let sellerID = query.sellerID {
+            guard let seller = sellerIDs[sellerID] else { return nil }
+            sellerOf.withUnsafeBufferPointer { sellerOf in
+                matches.filterWords { word in
+                    Self.mask(word, sellerOf.count) { sellerOf[$0] == seller }
+                }
+            }
+        }
+        let minPrice = query.minPrice.map { Int32(clamping: $0) } ?? Int32.min
+        let maxPrice = query.freeOnly ? 0 : (query.maxPrice.map { Int32(clamping: $0) } ?? Int32.max)
+        if minPrice != Int32.min || maxPrice != Int32.max {
+            priceOf.withUnsafeBufferPointer { priceOf in
+                matches.filterWords { word in
+                    Self.mask(word, priceOf.count) { priceOf[$0] >= minPrice && priceOf[$0] <= maxPrice }
+                }
+            }
+        }
+        if let minRating = query.minRating.map(Float.init) {
+            ratingOf.withUnsafeBufferPointer { ratingOf in
+                matches.filterWords { word in Self.mask(word, ratingOf.count) { ratingOf[$0] >= minRating } }
+            }
+        }
+        return matches
+    }
+
+    /// The bits of word `word` (64 slots) whose slot passes `test`, without a branch per slot.
+    @inline(__always) private static func mask(_ word: Int, _ count: Int, _ test: (Int) -> Bool) -> UInt64 {
+        let first = word << 6
+        var mask: UInt64 = 0
+        for bit in 0..<min(64, count - first) { mask |= UInt64(test(first + bit) ? 1 : 0) << UInt64(bit) }
+        return mask
+    }
+
+    private func postings(_ group: [Int32]) -> Int { group.reduce(0) { $0 + postingSlots[Int($1)].count } }
+
+    private func inverseDocumentFrequency(_ term: Int32, _ documentCount: Float) -> Float {
+        // Postings may still hold dead slots; never let that push the weight to zero or below.
+        let n = min(Float(postingSlots[Int(term)].count), documentCount)
+        return max(0.01, log(1 + (documentCount - n + 0.5) / (n + 0.5)))
+    }
+
+    /// Word `term`'s weight in `slot` (0 if absent).
+    private func weight(_ term: Int32, _ slot: Int) -> Float {
+        let t = Int(term)
+        if let bits = termBits[t] { return bits.contains(slot) ? postingWeights[t][bits.rank(slot)] : 0 }
+        let slots = postingSlots[t]
+        let position = partition(slots) { Int($0) >= slot }
+        return position < slots.count && Int(slots[position]) == slot ? postingWeights[t][position] : 0
+    }
+
+    /// A product's relevance: per query word (group) the best of its words' weights, added up.
+    private func score(_ slot: Int, _ groups: [[Int32]], _ idf: [[Float]]) -> Float {
+        var total: Float = 0
+        for (group, weights) in zip(groups, idf) {
+            var best: Float = 0
+            for (term, idf) in zip(group, weights) { best = max(best, weight(term, slot) * idf) }
+            total += best
+        }
+        return total
+    }
+
+    /// Does (key, rowid) come after the cursor in the query's order?
+    @inline(__always) private func isAfterCursor(_ query: IndexQuery, _ key: Double, _ rowid: Int64) -> Bool {
+        guard let after = query.after else { return true }
+        return query.descending
+            ? (key < after.key || (key == after.key && rowid < after.rowid))
+            : (key > after.key || (key == after.key && rowid > after.rowid))
+    }
+
+    /// Few matches: compute every match's key and keep the best with a bounded heap. `key` gets
+    /// the slot and its ordinal among the matches.
+    private func topOfAll(
+        _ matches: Bitset, _ query: IndexQuery, _ wanted: Int, key: (Int, Int) -> Double
+    ) -> [(rowid: Int64, key: Double)] {
+        var heap = TopHeap(capacity: wanted, descending: query.descending)
+        var ordinal = 0
+        matches.forEach { slot in
+            let value = key(slot, ordinal), rowid = rowids[slot]
+            ordinal += 1
+            if isAfterCursor(query, value, rowid) { heap.offer(key: value, rowid: rowid) }
+        }
+        return heap.sorted()
+    }
+
+    private static func byOrdinal(_ scores: [Float]) -> (Int, Int) -> Double {
+        { _, ordinal in -Double(scores[ordinal]) }
+    }
+
+    /// Every match's relevance, in slot order, a word at a time: each query word's postings
+    /// meet the matches in one AND (or one pass over a short list), so a match costs a lookup
+    /// only for the words it contains. Same arithmetic as `score`, so both rank alike.
+    private func scoresOfAll(_ matches: Bitset, _ groups: [[Int32]], _ idf: [[Float]]) -> [Float] {
+        var ordinals = matches
+        ordinals.buildRanks()
+        let count = matches.count
+        var scores = [Float](repeating: 0, count: count)
+        var best = [Float](repeating: 0, count: count)
+        for (group, weights) in zip(groups, idf) {
+            for (term, idf) in zip(group, weights) {
+                let t = Int(term), termWeights = postingWeights[t]
+                if let bits = termBits[t] {
+                    var both = matches
+                    both.formIntersection(bits)
+                    both.forEach { slot in
+                        let value = termWeights[bits.rank(slot)] * idf, ordinal = ordinals.rank(slot)
+                        if value > best[ordinal] { best[ordinal] = value }
+                    }
+                } else {
+                    for (position, slot) in postingSlots[t].enumerated() where matches.contains(Int(slot)) {
+                        let value = termWeights[position] * idf, ordinal = ordinals.rank(Int(slot))
+                        if value > best[ordinal] { best[ordinal] = value }
+                    }
+                }
+            }
+            for ordinal in 0..<count {
+                scores[ordinal] += best[ordinal]
+                best[ordinal] = 0
+            }
+        }
+        return scores
+    }
+
+    /// A non-relevance sort over many matches: read the slots sorted by that key from the
+    /// cursor on, keeping matches, until the page is full.
+    private func topBySortedSlots(_ matches: Bitset, _ query: IndexQuery, _ wanted: Int) -> [(rowid: Int64, key: Double)] {
+        guard let sorted = sortedSlots[query.key] else { return [] }
+        var rows: [(rowid: Int64, key: Double)] = []
+        func take(_ slot: Int32) -> Bool {
+            let s = Int(slot)
+            if matches.contains(s) { rows.append((rowids[s], sortValue(query.key, s))) }
+            return rows.count < wanted
+        }
+        if query.descending {
+            var index = sorted.count - 1
+            if let after = query.after {
+                // Last entry before the cursor in ascending order.
+                index = partition(sorted) { slot in
+                    let value = sortValue(query.key, Int(slot))
+                    return value > after.key || (value == after.key && rowids[Int(slot)] >= after.rowid)
+                } - 1
+            }
+            while index >= 0, take(sorted[index]) { index -= 1 }
+        } else {
+            var index = 0
+            if let after = query.after {
+                index = partition(sorted) { slot in
+                    let value = sortValue(query.key, Int(slot))
+                    return value > after.key || (value == after.key && rowids[Int(slot)] > after.rowid)
+                }
+            }
+            while index < sorted.count, take(sorted[index]) { index += 1 }
+        }
+        return rows
+    }
+
+    /// Relevance over many matches (Fagin's threshold algorithm): read each query word's
+    /// postings best-first; score every new match in full; stop once the page is full and its
+    /// last entry beats the best score a product not yet read could still reach (the sum of the
+    /// weights each word's list has come down to).
+    private func topByImpact(
+        _ matches: Bitset, _ groups: [[Int32]], _ idf: [[Float]], _ query: IndexQuery, _ wanted: Int
+    ) -> [(rowid: Int64, key: Double)] {
+        var streams = zip(groups, idf).map { ImpactStream(index: self, terms: $0, idf: $1) }
+        var frontier = [Float](repeating: .infinity, count: streams.count)
+        var seen = Set<Int32>()
+        var heap = TopHeap(capacity: wanted, descending: false)
+        reading: while true {
+            for index in streams.indices {
+                // A list read to its end has shown every match (each match is in every list).
+                guard let (slot, value) = streams[index].next() else { break reading }
+                frontier[index] = value
+                guard matches.contains(Int(slot)), seen.insert(slot).inserted else { continue }
+                // With one word the list's weight is the score: a product's first entry is its best.
+                let full = streams.count == 1 ? value : score(Int(slot), groups, idf)
+                let key = -Double(full), rowid = rowids[Int(slot)]
+                if isAfterCursor(query, key, rowid) { heap.offer(key: key, rowid: rowid) }
+            }
+            // Summed in the same order as `score`, so rounding cannot put a bound below a score.
+            let bound = frontier.reduce(Float(0), +)
+            if heap.isFull, let last = heap.last, -last.key > Double(bound) { break }
+        }
+        return heap.sorted()
+    }
+
+    /// An unknown category matches nothing, but the facets still count the other categories.
+    private func emptyWithFacets(_ query: IndexQuery) -> IndexResult {
+        guard query.facets else { return IndexResult(rows: [], hasMore: false, facets: [:]) }
+        var unfiltered = query
+        unfiltered.category = nil
+        unfiltered.limit = 0
+        return IndexResult(rows: [], hasMore: false, facets: evaluate(unfiltered).facets)
+    }
+}
+
+/// One query word's postings best-first: a merge of its words' impact orders (several words for
+/// a prefix), by weight × idf descending, then rowid ascending.
+private struct ImpactStream {
+    private struct Head {
+        var term: Int
+        var position: Int
+        var value: Float
+        var rowid: Int64
+    }
+    private let index: MemorySearchIndex.Snapshot
+    private let orders: [[Int32]]
+    private let idf: [Float]
+    private let terms: [Int]
+    private var heads: [Head] = []
+
+    init(index: MemorySearchIndex.Snapshot, terms: [Int32], idf: [Float]) {
+        self.index = index
+        self.terms = terms.map(Int.init)
+        self.idf = idf
+        // Small lists have no stored impact order: sorting them here is cheap.
+        orders = terms.map { index.impactOrder[Int($0)] ?? Self.order(index, Int($0)) }
+        for member in self.terms.indices { push(member, 0) }
+    }
+
+    private static func order(_ index: MemorySearchIndex.Snapshot, _ term: Int) -> [Int32] {
+        Array(0..<Int32(index.postingSlots[term].count)).sorted { index.impactPrecedes(term, $0, Int($1)) }
+    }
+
+    private mutating func push(_ member: Int, _ position: Int) {
+        guard position < orders[member].count else { return }
+        let term = terms[member], entry = Int(orders[member][position])
+        let slot = Int(index.postingSlots[term][entry])
+        heads.append(Head(term: member, position: position, value: index.postingWeights[term][entry] * idf[member],
+                          rowid: index.rowids[slot]))
+        var child = heads.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard Self.precedes(heads[child], heads[parent]) else { break }
+            heads.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    @inline(__always) private static func precedes(_ a: Head, _ b: Head) -> Bool {
+        a.value > b.value || (a.value == b.value && a.rowid < b.rowid)
+    }
+
+    /// The next posting (slot, weight × idf), or nil when every list is read.
+    mutating func next() -> (Int32, Float)? {
+        guard let top = heads.first else { return nil }
+        let term = terms[top.term]
+        let slot = index.postingSlots[term][Int(orders[top.term][top.position])]
+        // Replace the head with the next entry of the same list (or the last head), then sift.
+        let last = heads.removeLast()
+        if !heads.isEmpty {
+            heads[0] = last
+            siftDown()
+        }
+        push(top.term, top.position + 1)
+        return (slot, top.value)
+    }
+
+    private mutating func siftDown() {
+        var parent = 0
+        while true {
+            let left = 2 * parent + 1, right = left + 1
+            var first = parent
+            if left < heads.count && Self.precedes(heads[left], heads[first]) { first = left }
+            if right < heads.count && Self.precedes(heads[right], heads[first]) { first = right }
+            if first == parent { return }
+            heads.swapAt(parent, first)
+            parent = first
+        }
+    }
+}

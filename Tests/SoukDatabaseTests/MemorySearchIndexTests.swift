@@ -1,0 +1,190 @@
+import Foundation
+import Testing
+
+@testable import SoukDatabase
+
+/// The in-memory index picks a strategy per query (score every match, read impact-ordered
+/// postings with early termination, read the slots sorted by a key). These tests pin each
+/// strategy on and compare it with scoring every match, page by page, on a random catalog with
+/// plenty of ties, before and after edits, removals and a seller's suspension.
+@Suite("In-memory search index: every strategy gives the same pages")
+struct MemorySearchIndexTests {
+    static let vocabulary = [
+        "learn", "guide", "design", "build", "simple", "swift", "handbook", "template", "temple", "tempo",
+        "notion", "guitar", "course", "deep", "desert", "deluxe", "kintsugi", "sourdough", "icon", "set",
+    ]
+    static let categories = ["Books", "Courses", "Music", "Fonts"]
+    static let kinds = ["download", "license", "content"]
+    static let sellers = ["usr_a", "usr_b", "usr_c", "usr_d", "usr_e"]
+
+    /// Scores every match (no bitsets, no impact order, no sorted reads): the reference.
+    static let everyMatch = MemorySearchIndex.Tuning(
+        denseShare: .infinity, impactMinimum: .max, directLimit: .max, directLookups: .max, walkFactor: 0)
+    /// Always reads ranked lists, whatever the number of matches.
+    static let rankedReads = MemorySearchIndex.Tuning(
+        denseShare: 0, impactMinimum: 0, directLimit: 0, directLookups: 0, walkFactor: .infinity)
+    /// Switches between strategies at small sizes, so one query mix crosses every line.
+    static let mixed = MemorySearchIndex.Tuning(
+        denseShare: 0.05, impactMinimum: 40, directLimit: 60, directLookups: 400, walkFactor: 1)
+
+    struct Generator: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    static func text(_ words: Int, _ random: inout Generator) -> String {
+        // Skewed: the first words of the vocabulary are in most products, the last in few.
+        (0..<words).map { _ in
+            let u = Double.random(in: 0..<1, using: &random)
+            return vocabulary[Int(u * u * Double(vocabulary.count))]
+        }.joined(separator: " ")
+    }
+
+    static func product(_ rowid: Int64, _ random: inout Generator) -> IndexedProduct {
+        IndexedProduct(
+            rowid: rowid, sellerID: sellers.randomElement(using: &random)!, sellerListed: true,
+            fields: [
+                text(Int.random(in: 1...4, using: &random), &random), text(5, &random),
+                text(Int.random(in: 5...30, using: &random), &random), text(2, &random),
+                categories.randomElement(using: &random)!, "seller",
+            ],
+            category: categories.randomElement(using: &random)!, kind: kinds.randomElement(using: &random)!,
+            priceFloor: [0, 300, 500, 900, 1200][Int.random(in: 0..<5, using: &random)],
+            rating: [0, 3.5, 4, 4.5, 5][Int.random(in: 0..<5, using: &random)],
+            sales: [0, 0, 1, 7, 100][Int.random(in: 0..<5, using: &random)],
+            published: Double([1000, 2000, 3000][Int.random(in: 0..<3, using: &random)]))
+    }
+
+    static func query(_ index: MemorySearchIndex, _ random: inout Generator) -> IndexQuery {
+        var groups: [[String]] = []
+        for _ in 0..<[0, 1, 1, 1, 2, 2, 3][Int.random(in: 0..<7, using: &random)] {
+            let word = vocabulary.randomElement(using: &random)!
+            if Bool.random(using: &random) {
+                groups.append([word])
+            } else {
+                groups.append(index.completions(of: String(word.prefix(Int.random(in: 1...3, using: &random)))))
+            }
+        }
+        let sorts: [(IndexQuery.Key, Bool)] = [
+            (.relevance, false), (.published, true), (.price, false), (.price, true), (.rating, true), (.sales, true),
+        ]
+        var (key, descending) = sorts.randomElement(using: &random)!
+        if groups.isEmpty && key == .relevance { (key, descending) = (.published, true) }
+        func maybe<T>(_ value: @autoclosure () -> T) -> T? { Int.random(in: 0..<4, using: &random) == 0 ? value() : nil }
+        return IndexQuery(
+            groups: groups, category: maybe(categories.randomElement(using: &random)!),
+            kind: maybe(kinds.randomElement(using: &random)!), minPrice: maybe(300), maxPrice: maybe(900),
+            minRating: maybe(4), sellerID: maybe(sellers.randomElement(using: &random)!),
+            freeOnly: Int.random(in: 0..<10, using: &random) == 0, key: key, descending: descending, after: nil,
+            limit: Int.random(in: 1...25, using: &random), facets: true)
+    }
+
+    /// Every row of a query, page after page through the cursor; and the first page's facets.
+    static func pages(_ index: MemorySearchIndex, _ query: IndexQuery) -> (rows: [Int64], keys: [Double], facets: [String: Int]) {
+        var query = query
+        var rows: [Int64] = [], keys: [Double] = []
+        var facets: [String: Int]?
+        while true {
+            let result = index.run(query)
+            if facets == nil { facets = result.facets }
+            rows += result.rows.map(\.rowid)
+            keys += result.rows.map(\.key)
+            guard result.hasMore, let last = result.rows.last, rows.count < 5000 else { break }
+            query.after = (last.key, last.rowid)
+        }
+        return (rows, keys, facets ?? [:])
+    }
+
+    func indexes(_ products: [IndexedProduct]) -> [MemorySearchIndex] {
+        [Self.everyMatch, Self.rankedReads, Self.mixed].map { tuning in
+            let index = MemorySearchIndex(tuning: tuning)
+            index.rebuild(products)
+            return index
+        }
+    }
+
+    func expectSamePages(_ indexes: [MemorySearchIndex], queries: Int, seed: UInt64) {
+        var random = Generator(state: seed)
+        var nonEmpty = 0
+        for _ in 0..<queries {
+            let query = Self.query(indexes[0], &random)
+            let reference = Self.pages(indexes[0], query)
+            if !reference.rows.isEmpty { nonEmpty += 1 }
+            // No repeats across pages.
+            #expect(Set(reference.rows).count == reference.rows.count)
+            for other in indexes.dropFirst() {
+                let found = Self.pages(other, query)
+                #expect(found.rows == reference.rows, "rows differ for \(query.groups) \(query.key) limit \(query.limit)")
+                #expect(found.keys == reference.keys)
+                #expect(found.facets == reference.facets)
+            }
+            // The pages together are the whole ordered result.
+            var whole = query
+            whole.limit = 10_000
+            #expect(indexes[0].run(whole).rows.map(\.rowid) == reference.rows)
+        }
+        #expect(nonEmpty > queries / 2, "the mix should mostly find something")
+    }
+
+    @Test("Same pages, keys and facets from every strategy")
+    func strategiesAgree() {
+        var random = Generator(state: 7)
+        let products = (1...3000).map { Self.product(Int64($0), &random) }
+        expectSamePages(indexes(products), queries: 300, seed: 1)
+    }
+
+    @Test("Still the same after edits, removals and a seller's suspension applied one by one")
+    func strategiesAgreeAfterChanges() {
+        var random = Generator(state: 9)
+        let products = (1...2000).map { Self.product(Int64($0 * 2), &random) }
+        let all = indexes(products)
+        // Edits keep their rowid but move to a new slot (out of rowid order); new products come
+        // between existing rowids; some products leave.
+        var changes: [(Int64, IndexedProduct?)] = []
+        for _ in 0..<300 {
+            let rowid = Int64(Int.random(in: 1...4001, using: &random))
+            changes.append((rowid, Int.random(in: 0..<4, using: &random) == 0 ? nil : Self.product(rowid, &random)))
+        }
+        for index in all {
+            for (rowid, product) in changes { index.upsert(rowid: rowid, product) }
+            index.setSeller("usr_c", listed: false)
+        }
+        expectSamePages(all, queries: 300, seed: 2)
+        var bySeller = Self.query(all[0], &random)
+        bySeller.groups = []
+        bySeller.sellerID = "usr_c"
+        for index in all { #expect(index.run(bySeller).rows.isEmpty) }
+        for index in all { index.setSeller("usr_c", listed: true) }
+        expectSamePages(all, queries: 100, seed: 3)
+    }
+
+    @Test("Relevance ranks a title match first; an unknown word or category finds nothing")
+    func basics() {
+        let index = MemorySearchIndex(tuning: Self.rankedReads)
+        func product(_ rowid: Int64, title: String, description: String, category: String = "Books") -> IndexedProduct {
+            IndexedProduct(
+                rowid: rowid, sellerID: "usr_a", sellerListed: true, fields: [title, "", description, "", category, ""],
+                category: category, kind: "download", priceFloor: 100, rating: 4, sales: 1, published: 1)
+        }
+        index.rebuild([
+            product(1, title: "Bread", description: "swift swift swift swift"),
+            product(2, title: "Swift Handbook", description: "a book"),
+            product(3, title: "Fonts", description: "nothing here", category: "Fonts"),
+        ])
+        let result = index.run(
+            IndexQuery(groups: [["swift"]], key: .relevance, descending: false, limit: 10, facets: true))
+        #expect(result.rows.map(\.rowid) == [2, 1])
+        #expect(result.facets == ["Books": 2])
+        #expect(index.run(IndexQuery(groups: [["nowhere"]], key: .relevance, descending: false, limit: 10, facets: true)).rows.isEmpty)
+        let unknownCategory = index.run(
+            IndexQuery(groups: [], category: "Nope", key: .published, descending: true, limit: 10, facets: true))
+        #expect(unknownCategory.rows.isEmpty)
+        #expect(unknownCategory.facets == ["Books": 2, "Fonts": 1])
+    }
+}
