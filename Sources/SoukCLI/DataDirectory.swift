@@ -63,7 +63,7 @@ public struct DataDirectory: Sendable {
         }
         guard bytes.count >= 32, index == hex.endIndex else {
             throw SetupError(
-                description: "\(secretKeyPath) is not a valid key (expected 64 hex characters). Restore it from a backup; deleting it signs everyone out and invalidates download links."
+                description: "\(secretKeyPath) is not a valid key (expected 64 hex characters). Restore it from a backup; deleting it invalidates the links souk has sent (guest order pages, downloads) and open forms."
             )
         }
         return bytes

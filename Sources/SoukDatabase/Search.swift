@@ -267,9 +267,9 @@ struct ProductSearchQuery {
 
         let rows = try Row.fetchAll(db, sql: sql, arguments: allArguments)
         let page = rows.prefix(limit)
-        let hits = try page.map { row in
+        let hits = page.map { row in
             ProductHit(
-                product: try ProductRecord(row: row).product(sellerName: row["seller_name"]),
+                product: ProductRecord(row: row).product(sellerName: row["seller_name"]),
                 snippet: (row["snippet"] as String?).map(Self.snippetHTML))
         }
         var nextCursor: String?

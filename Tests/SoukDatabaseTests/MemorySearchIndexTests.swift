@@ -109,10 +109,13 @@ struct MemorySearchIndexTests {
         }
     }
 
-    func expectSamePages(_ indexes: [MemorySearchIndex], queries: Int, seed: UInt64) {
+    /// Async and yielding between queries: this is CPU work, and other suites' tests (timeouts
+    /// measured on a clock) must not wait for a free thread behind it.
+    func expectSamePages(_ indexes: [MemorySearchIndex], queries: Int, seed: UInt64) async {
         var random = Generator(state: seed)
         var nonEmpty = 0
         for _ in 0..<queries {
+            await Task.yield()
             let query = Self.query(indexes[0], &random)
             let reference = Self.pages(indexes[0], query)
             if !reference.rows.isEmpty { nonEmpty += 1 }
@@ -133,35 +136,55 @@ struct MemorySearchIndexTests {
     }
 
     @Test("Same pages, keys and facets from every strategy")
-    func strategiesAgree() {
+    func strategiesAgree() async {
         var random = Generator(state: 7)
-        let products = (1...3000).map { Self.product(Int64($0), &random) }
-        expectSamePages(indexes(products), queries: 300, seed: 1)
+        let products = (1...2000).map { Self.product(Int64($0), &random) }
+        await expectSamePages(indexes(products), queries: 250, seed: 1)
     }
 
     @Test("Still the same after edits, removals and a seller's suspension applied one by one")
-    func strategiesAgreeAfterChanges() {
+    func strategiesAgreeAfterChanges() async {
         var random = Generator(state: 9)
-        let products = (1...2000).map { Self.product(Int64($0 * 2), &random) }
+        let products = (1...1500).map { Self.product(Int64($0 * 2), &random) }
         let all = indexes(products)
         // Edits keep their rowid but move to a new slot (out of rowid order); new products come
         // between existing rowids; some products leave.
         var changes: [(Int64, IndexedProduct?)] = []
         for _ in 0..<300 {
-            let rowid = Int64(Int.random(in: 1...4001, using: &random))
+            let rowid = Int64(Int.random(in: 1...3001, using: &random))
             changes.append((rowid, Int.random(in: 0..<4, using: &random) == 0 ? nil : Self.product(rowid, &random)))
         }
         for index in all {
             for (rowid, product) in changes { index.upsert(rowid: rowid, product) }
             index.setSeller("usr_c", listed: false)
         }
-        expectSamePages(all, queries: 300, seed: 2)
+        await expectSamePages(all, queries: 200, seed: 2)
         var bySeller = Self.query(all[0], &random)
         bySeller.groups = []
         bySeller.sellerID = "usr_c"
         for index in all { #expect(index.run(bySeller).rows.isEmpty) }
         for index in all { index.setSeller("usr_c", listed: true) }
-        expectSamePages(all, queries: 100, seed: 3)
+        await expectSamePages(all, queries: 80, seed: 3)
+
+        // A new word grows past the lines for a bitset and an impact order between rebuilds.
+        var newcomers: [IndexedProduct] = []
+        for offset in 0..<150 {
+            var product = Self.product(Int64(4000 + offset), &random)
+            product.fields[Int.random(in: 0...2, using: &random)] += " quokka"
+            newcomers.append(product)
+        }
+        for index in all { for product in newcomers { index.upsert(rowid: product.rowid, product) } }
+        for groups in [[["quokka"]], [all[0].completions(of: "quo")], [["quokka"], ["learn"]]] {
+            for (key, descending) in [(IndexQuery.Key.relevance, false), (.price, false), (.sales, true)] {
+                let query = IndexQuery(groups: groups, key: key, descending: descending, limit: 7, facets: true)
+                let reference = Self.pages(all[0], query)
+                #expect(reference.rows.count > 20)
+                for other in all.dropFirst() {
+                    let found = Self.pages(other, query)
+                    #expect(found.rows == reference.rows && found.keys == reference.keys && found.facets == reference.facets)
+                }
+            }
+        }
     }
 
     @Test("Relevance ranks a title match first; an unknown word or category finds nothing")

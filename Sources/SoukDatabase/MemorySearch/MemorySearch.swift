@@ -76,7 +76,7 @@ final class MemorySearch: Sendable {
                 // answered must not be shown. (Checked here, not in WHERE, so SQLite keeps to
                 // rowid lookups instead of scanning the status index.)
                 guard row["listed"] as Bool else { continue }
-                let product = try ProductRecord(row: row).product(sellerName: row["seller_name"])
+                let product = ProductRecord(row: row).product(sellerName: row["seller_name"])
                 found[row["rid"]] = (product, product.summary + " — " + product.description)
             }
             return found

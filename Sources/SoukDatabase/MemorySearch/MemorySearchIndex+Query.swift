@@ -47,6 +47,11 @@ extension MemorySearchIndex {
             }
         }
 
+        /// Word `term`'s postings positions in impact order, sorted now.
+        func impactOrder(of term: Int) -> [Int32] {
+            Array(0..<Int32(postingSlots[term].count)).sorted { impactPrecedes(term, $0, Int($1)) }
+        }
+
         /// Does position `a` of word `term`'s postings come before position `b` in impact order?
         @inline(__always) func impactPrecedes(_ term: Int, _ a: Int32, _ b: Int) -> Bool {
             let weights = postingWeights[term], slots = postingSlots[term]
@@ -337,12 +342,8 @@ private struct ImpactStream {
         self.terms = terms.map(Int.init)
         self.idf = idf
         // Small lists have no stored impact order: sorting them here is cheap.
-        orders = terms.map { index.impactOrder[Int($0)] ?? Self.order(index, Int($0)) }
+        orders = terms.map { index.impactOrder[Int($0)] ?? index.impactOrder(of: Int($0)) }
         for member in self.terms.indices { push(member, 0) }
-    }
-
-    private static func order(_ index: MemorySearchIndex.Snapshot, _ term: Int) -> [Int32] {
-        Array(0..<Int32(index.postingSlots[term].count)).sorted { index.impactPrecedes(term, $0, Int($1)) }
     }
 
     private mutating func push(_ member: Int, _ position: Int) {

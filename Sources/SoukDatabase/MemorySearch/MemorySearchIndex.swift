@@ -263,13 +263,21 @@ final class MemorySearchIndex: @unchecked Sendable {
             postingSlots[t].append(slot)
             postingWeights[t].append(weight)
             guard !building else { continue }
-            termBits[t]?.insert(Int(slot))
+            let count = postingSlots[t].count
+            if termBits[t] != nil {
+                termBits[t]!.insert(Int(slot))
+            } else if Double(count) >= tuning.denseShare * Double(rowids.count) {
+                // A word grown frequent since the last rebuild gets its bitset now.
+                termBits[t] = Self.bitset(postingSlots[t], capacity: rowids.count)
+            }
             if impactOrder[t] != nil {
-                let position = postingSlots[t].count - 1
                 let at = { (index: Snapshot) in
-                    partition(index.impactOrder[t]!) { !index.impactPrecedes(t, $0, position) }
+                    partition(index.impactOrder[t]!) { !index.impactPrecedes(t, $0, count - 1) }
                 }(Snapshot(self))
-                impactOrder[t]!.insert(Int32(position), at: at)
+                impactOrder[t]!.insert(Int32(count - 1), at: at)
+            } else if count >= tuning.impactMinimum {
+                // Likewise its impact order (positions are no longer in rowid order: compare rowids).
+                impactOrder[t] = Snapshot(self).impactOrder(of: t)
             }
         }
         guard !building else { return }
@@ -292,10 +300,7 @@ final class MemorySearchIndex: @unchecked Sendable {
         for term in postingSlots.indices {
             let postings = postingSlots[term]
             if Double(postings.count) >= tuning.denseShare * Double(slots) {
-                var bits = Bitset(capacity: slots)
-                for slot in postings { bits.insert(Int(slot)) }
-                bits.buildRanks()
-                termBits[term] = bits
+                termBits[term] = Self.bitset(postings, capacity: slots)
             }
             if postings.count >= tuning.impactMinimum { impactOrder[term] = Self.impactOrder(postingWeights[term]) }
         }
@@ -306,6 +311,13 @@ final class MemorySearchIndex: @unchecked Sendable {
             let values = (0..<slots).map { snapshot.sortValue(key, $0) }
             sortedSlots[key] = (0..<Int32(slots)).sorted { values[Int($0)] < values[Int($1)] || (values[Int($0)] == values[Int($1)] && $0 < $1) }
         }
+    }
+
+    private static func bitset(_ postings: [Int32], capacity: Int) -> Bitset {
+        var bits = Bitset(capacity: capacity)
+        for slot in postings { bits.insert(Int(slot)) }
+        bits.buildRanks()
+        return bits
     }
 
     /// Positions of a postings list by weight descending, then position (= rowid at build time).
