@@ -161,6 +161,16 @@ def json_post(session, url, payload):
 @pytest.fixture
 def browser():
     """Headless Chromium driven by selenium (needs the `chromium` and `chromium-driver` packages)."""
+    yield from chromium(javascript=True)
+
+
+@pytest.fixture
+def browser_without_javascript():
+    """The same browser with JavaScript switched off: what the store must work without."""
+    yield from chromium(javascript=False)
+
+
+def chromium(javascript: bool):
     webdriver = pytest.importorskip("selenium.webdriver")
     from selenium.webdriver.chrome.service import Service
 
@@ -170,9 +180,11 @@ def browser():
     options = webdriver.ChromeOptions()
     for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900"):
         options.add_argument(argument)
-    chromium = shutil.which("chromium")
-    if chromium:
-        options.binary_location = chromium
+    if not javascript:
+        options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
+    binary = shutil.which("chromium")
+    if binary:
+        options.binary_location = binary
     driver = webdriver.Chrome(service=Service(driver_path), options=options)
     driver.implicitly_wait(5)
     yield driver

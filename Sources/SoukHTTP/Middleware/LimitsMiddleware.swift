@@ -13,8 +13,9 @@ struct LimitsMiddleware: RouterMiddleware {
         -> Response
     {
         // File uploads stream to disk under their own, larger limit.
-        let isUpload = request.method == .post && request.uri.path.hasPrefix("/api/v1/products/")
-            && request.uri.path.hasSuffix("/files")
+        let isUpload = request.method == .post
+            && ((request.uri.path.hasPrefix("/api/v1/products/") && request.uri.path.hasSuffix("/files"))
+                || CSRFMiddleware.streamsFiles(request.uri.path))
         if !isUpload, let length = request.headers[.contentLength].flatMap(Int.init), length > maxBodyBytes {
             throw SoukError(
                 .payloadTooLarge, "The request body is \(length) bytes; this route accepts at most \(maxBodyBytes).")

@@ -5,7 +5,8 @@ import SoukCore
 import SoukDatabase
 
 /// The seller dashboard: the seller's products in every status, create and edit forms, status
-/// buttons, files (uploaded by `/assets/upload.js` through the JSON API) and private pages.
+/// buttons, files (a streamed upload form; `/assets/upload.js` sends it through the JSON API
+/// when JavaScript runs) and private pages.
 /// Verified sellers and admins only; a pending seller is told why with a 403 page.
 struct DashboardPages: Sendable {
     let services: AppServices
@@ -20,6 +21,7 @@ struct DashboardPages: Sendable {
         router.post("dashboard/products/:id", use: update)
         router.post("dashboard/products/:id/status", use: changeStatus)
         router.post("dashboard/products/:id/pages", use: putPage)
+        router.post("dashboard/products/:id/files", use: uploadFile)
     }
 
     // MARK: Product list
@@ -74,6 +76,7 @@ struct DashboardPages: Sendable {
         var extra: [String: Any] = [:]
         if query["created"] != nil { extra["flash"] = "Product created as a draft. Add files, then publish it." }
         if query["saved"] != nil { extra["flash"] = "Changes saved." }
+        if let uploaded = query["uploaded"] { extra["flash"] = "Uploaded \(uploaded)." }
         if let status = query["status"], let changed = ProductStatus(rawValue: status) {
             extra["flash"] =
                 changed == .published
@@ -114,6 +117,36 @@ struct DashboardPages: Sendable {
         _ = try await catalog.update(id: product.id, patch, by: user)
         context.logger.info("product status changed", metadata: ["product": "\(product.id)", "status": "\(status.rawValue)"])
         return Pages.redirect(to: "/dashboard/products/\(product.id)?status=\(status.rawValue)")
+    }
+
+    // MARK: Files
+
+    /// The upload form without JavaScript: `multipart/form-data`, streamed to the blob store
+    /// (with JavaScript, `/assets/upload.js` sends the same file to the JSON API instead).
+    @Sendable func uploadFile(_ request: Request, context: SoukRequestContext) async throws -> Response {
+        let (user, owned) = try await ownProduct(context)
+        let product = try await catalog.productForUpload(id: owned.id, by: user)
+        guard let boundary = MultipartUpload.boundary(of: request.headers[.contentType]) else {
+            throw SoukError(.unsupportedMediaType, "Send the file with the upload form (multipart/form-data).")
+        }
+        let maxMB = services.settings.storage.maxUploadMB
+        let form = MultipartUpload(
+            boundary: boundary, csrfToken: context.csrfToken, blobs: services.blobs, maxBytes: Int64(maxMB) * 1_048_576)
+        do {
+            if let length = request.headers[.contentLength].flatMap(Int64.init), length > form.maxBytes + 64 * 1024 {
+                throw SoukError(.payloadTooLarge, "The file is larger than the upload limit of \(maxMB) MiB.")
+            }
+            let (name, blob) = try await form.receive(request.body) { try CatalogRules.fileName($0) }
+            let file = try await catalog.attach(blob, name: name, to: product)
+            context.logger.info(
+                "file uploaded",
+                metadata: ["product": "\(product.id)", "file": "\(file.id)", "version": "\(file.version)", "bytes": "\(file.size)"])
+            return Pages.redirect(to: "/dashboard/products/\(product.id)?uploaded=\(StoreViews.pathComponent(file.name))#files")
+        } catch let error as SoukError where [.validationFailed, .payloadTooLarge, .badRequest].contains(error.code) {
+            return try await editPage(
+                product, form: ProductForm(product), context: context, status: ProblemMapping.status(for: error.code),
+                extra: ["upload_error": error.detail])
+        }
     }
 
     // MARK: Private pages
@@ -164,6 +197,7 @@ struct DashboardPages: Sendable {
         let uploadPath = "/api/v1/products/\(product.id)/files"
         var values: [String: Any] = [
             "product": StoreViews.card(product),
+            "upload_form_url": "/dashboard/products/\(product.id)/files",
             "form": form.values,
             "files": StoreViews.section(files.map(StoreViews.file)),
             "upload_url": uploadPath,

@@ -1,7 +1,7 @@
 // Dashboard file upload: streams the chosen file as the raw request body to
 // POST /api/v1/products/{id}/files?filename=NAME, authenticated by the session cookie plus the
 // page's CSRF token in X-CSRF-Token, then reloads the page to show the new version.
-// Without JavaScript the form stays hidden and the page shows the curl command instead.
+// Without JavaScript the same form posts multipart/form-data to the dashboard, which streams it.
 (function () {
   "use strict";
   var forms = document.querySelectorAll("form[data-upload-url]");
