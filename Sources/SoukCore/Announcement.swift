@@ -21,9 +21,10 @@ public struct Announcement: Sendable, Equatable {
         guard body.count <= 2000 else { throw SoukError.validation("body", "Keep the text under 2,000 characters.") }
         if let url {
             let lowered = url.lowercased()
-            let isPath = url.hasPrefix("/") && !url.hasPrefix("//")
+            // "/x" stays in the store; "//host" and "/\host" would leave it (browsers read a backslash as "/").
+            let isPath = url.hasPrefix("/") && !url.hasPrefix("//") && !url.contains("\\")
             guard isPath || lowered.hasPrefix("https://") || lowered.hasPrefix("http://"),
-                !url.contains(where: { $0.isWhitespace || $0.isNewline }), url.count <= 2000
+                !url.contains(where: { $0.isWhitespace || $0.isNewline || $0 == "\\" }), url.count <= 2000
             else {
                 throw SoukError.validation("url", "The link must be a path in the store (/products/…) or an http(s) address.")
             }

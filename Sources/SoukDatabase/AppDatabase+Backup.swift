@@ -43,15 +43,18 @@ extension AppDatabase {
     public func backup(to path: String, replacing: Bool = false) throws -> BackupReport {
         let start = Date()
         let target = URL(fileURLWithPath: path).standardizedFileURL
-        let live = URL(fileURLWithPath: writer.path).standardizedFileURL
-        if target.resolvingSymlinksInPath().path == live.resolvingSymlinksInPath().path {
-            throw BackupError.sameFile(target.path)
+        let live = URL(fileURLWithPath: writer.path).standardizedFileURL.resolvingSymlinksInPath().path
+        // The live file or its WAL, shared memory or journal, by any path (symlink, hard link,
+        // bind mount): replacing one would lose or corrupt the store.
+        let resolved = target.resolvingSymlinksInPath().path
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            if resolved == live + suffix || Self.sameInode(target.path, live + suffix) {
+                throw BackupError.sameFile(target.path)
+            }
         }
         if FileManager.default.fileExists(atPath: target.path) && !replacing { throw BackupError.exists(target.path) }
-        let partial = target.path + ".partial"
-        for leftover in [partial, partial + "-wal", partial + "-shm", partial + "-journal"] {
-            try? FileManager.default.removeItem(atPath: leftover)
-        }
+        // A name of its own, so two backups to the same target never touch each other's files.
+        let partial = target.path + ".partial-" + RandomText.base32(byteCount: 6)
         // Created private before SQLite writes a byte of it.
         let fd = open(partial, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         guard fd >= 0 else { throw BackupError.unwritable(target.path, String(cString: strerror(errno))) }
@@ -83,7 +86,7 @@ extension AppDatabase {
             }
             try Self.sync(target.deletingLastPathComponent().path)
         } catch {
-            try? FileManager.default.removeItem(atPath: partial)
+            for leftover in [partial, partial + "-journal"] { try? FileManager.default.removeItem(atPath: leftover) }
             if let error = error as? BackupError { throw error }
             throw BackupError.unwritable(target.path, "\(error)")
         }
@@ -91,6 +94,12 @@ extension AppDatabase {
         return BackupReport(
             path: target.path, bytes: bytes, users: counts.users, products: counts.products, orders: counts.orders,
             files: counts.files, seconds: Date().timeIntervalSince(start))
+    }
+
+    private static func sameInode(_ a: String, _ b: String) -> Bool {
+        var first = stat(), second = stat()
+        guard stat(a, &first) == 0, stat(b, &second) == 0 else { return false }
+        return first.st_dev == second.st_dev && first.st_ino == second.st_ino
     }
 
     /// fsync a file or a folder (so a rename inside it is durable).

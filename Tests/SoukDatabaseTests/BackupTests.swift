@@ -75,7 +75,14 @@ struct BackupTests {
         let link = directory.appendingPathComponent("alias.db").path
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: live)
         #expect(throws: AppDatabase.BackupError.self) { try database.backup(to: link, replacing: true) }
+        // Nor a hard link to it, nor its WAL.
+        let hardLink = directory.appendingPathComponent("hard.db").path
+        try FileManager.default.linkItem(atPath: live, toPath: hardLink)
+        #expect(throws: AppDatabase.BackupError.self) { try database.backup(to: hardLink, replacing: true) }
+        #expect(throws: AppDatabase.BackupError.self) { try database.backup(to: live + "-wal", replacing: true) }
         #expect(try await database.writer.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM users") } == 0)
+        // Nothing partial is left beside the targets.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.contains("partial") } == [])
     }
 
     @Test("An unwritable destination is a clear error and leaves nothing behind")

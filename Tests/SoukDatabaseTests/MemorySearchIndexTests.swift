@@ -187,6 +187,37 @@ struct MemorySearchIndexTests {
         }
     }
 
+    @Test("A seller's standing follows whichever arrives first: a product row or the seller change")
+    func sellerStanding() {
+        var random = Generator(state: 5)
+        var products = (1...40).map { Self.product(Int64($0), &random) }
+        for index in products.indices { products[index].sellerID = index < 10 ? "usr_s" : "usr_o" }
+        for tuning in [Self.everyMatch, Self.rankedReads] {
+            let index = MemorySearchIndex(tuning: tuning)
+            index.rebuild(products)
+            let bySeller = IndexQuery(groups: [], sellerID: "usr_s", key: .published, descending: true, limit: 50, facets: true)
+            func listed() -> Int { index.run(bySeller).rows.count }
+            #expect(listed() == 10)
+            // Suspended, and in the same batch one of their products is edited (its row says unlisted).
+            var edited = products[0]
+            edited.sellerListed = false
+            index.upsert(rowid: edited.rowid, edited)
+            index.setSeller("usr_s", listed: false)
+            #expect(listed() == 0)
+            #expect(index.run(bySeller).facets.isEmpty)
+            // Reinstated: the edited row arrives before the seller change.
+            edited.sellerListed = true
+            index.upsert(rowid: edited.rowid, edited)
+            #expect(listed() == 10)
+            index.setSeller("usr_s", listed: true)
+            #expect(listed() == 10)
+            // A rebuild forgets every standing it held.
+            index.setSeller("usr_s", listed: false)
+            index.rebuild(products)
+            #expect(listed() == 10)
+        }
+    }
+
     @Test("Relevance ranks a title match first; an unknown word or category finds nothing")
     func basics() {
         let index = MemorySearchIndex(tuning: Self.rankedReads)

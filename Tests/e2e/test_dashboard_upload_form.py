@@ -94,7 +94,7 @@ def test_a_browser_without_javascript_uploads_through_the_form(souk, browser_wit
     browser.find_element(By.ID, "upload-button").click()
     # The form's own redirect (upload.js would have reloaded the page without `uploaded=`).
     WebDriverWait(browser, 10).until(EC.url_contains("uploaded="))
-    assert "Uploaded beetles guide.pdf." in browser.find_element(By.ID, "flash").text
+    assert "Uploaded beetles guide.pdf (version 1)." in browser.find_element(By.ID, "flash").text
     assert "beetles guide.pdf" in browser.find_element(By.ID, "dashboard-files").text
     assert files_of(souk, product_id) == [("beetles guide.pdf", 1, len(data), hashlib.sha256(data).hexdigest())]
     blob = hashlib.sha256(data).hexdigest()
@@ -111,9 +111,14 @@ def test_the_form_checks_its_token_owner_name_and_size(make_souk):
     # A stored file, under a harmless name whatever the browser said.
     sent = post_form(souk, alice, product["id"], {"_csrf": token}, {"file": ("../../etc/passwd", b"root:x:0:0\n")})
     assert sent.status_code == 303, sent.text[:300]
-    assert sent.headers["Location"] == f"/dashboard/products/{product['id']}?uploaded=passwd#files"
+    assert re.fullmatch(rf"/dashboard/products/{product['id']}\?uploaded=file_\w+#files", sent.headers["Location"])
     again = post_form(souk, alice, product["id"], {"_csrf": token}, {"file": ("passwd", b"second version\n")})
     assert again.status_code == 303
+    shown = alice.session.get(souk.url(again.headers["Location"].split("#")[0])).text
+    assert "Uploaded passwd (version 2)." in shown
+    # The notice names only this product's files: another id shows nothing.
+    spoofed = alice.session.get(souk.url(f"/dashboard/products/{product['id']}?uploaded=Your+account+is+locked")).text
+    assert 'id="flash"' not in spoofed and "locked" not in spoofed
     assert [(name, version) for name, version, _, _ in files_of(souk, product["id"])] == [("passwd", 1), ("passwd", 2)]
 
     # No token, a wrong one, or the file before the token: 403, nothing stored.
@@ -153,6 +158,23 @@ def test_the_form_checks_its_token_owner_name_and_size(make_souk):
                               headers={"Content-Type": "multipart/form-data"}, allow_redirects=False).status_code == 415
     assert len(files_of(souk, product["id"])) == 2
 
+    # Two files in one form: refused, and the first one is not kept either.
+    two = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{token}\r\n"
+           f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.bin\"\r\n\r\nAAAA\r\n"
+           f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"b.bin\"\r\n\r\nBBBB\r\n"
+           f"--{boundary}--\r\n")
+    status, text = send_form(souk, alice, product["id"], boundary, [two.encode()])
+    assert status == 400 and "one file at a time" in text
+    assert not any(p.is_file() and p.read_bytes() == b"AAAA" for p in (souk.data_dir / "blobs").rglob("*"))
+    # Names as browsers send them: a backslash as itself, a quote percent-encoded.
+    quoted = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{token}\r\n"
+              f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"say %22hi%22.txt\"\r\n\r\nhi\r\n"
+              f"--{boundary}--\r\n")
+    assert send_form(souk, alice, product["id"], boundary, [quoted.encode()])[0] == 303
+    # %22 decoded to a quote, then the name cleaned as the API does.
+    assert [name for name, _, _, _ in files_of(souk, product["id"])] == ["passwd", "passwd", "say hi.txt"]
+    blobs_before = sorted(p.name for p in (souk.data_dir / "blobs").rglob("*") if p.is_file())
+
     # Over the 1 MiB limit: 413 (announced length or not) and no partial file left behind.
     too_big = post_form(souk, alice, product["id"], {"_csrf": token}, {"file": ("big.bin", b"z" * (2 * MIB))})
     assert too_big.status_code == 413
@@ -163,7 +185,8 @@ def test_the_form_checks_its_token_owner_name_and_size(make_souk):
     assert status == 413
     assert "upload limit" in text
     assert leftovers(souk) == []
-    assert len(files_of(souk, product["id"])) == 2
+    assert len(files_of(souk, product["id"])) == 3
+    assert sorted(p.name for p in (souk.data_dir / "blobs").rglob("*") if p.is_file()) == blobs_before
 
 
 def test_a_256_mib_form_upload_streams_in_bounded_memory(make_souk):

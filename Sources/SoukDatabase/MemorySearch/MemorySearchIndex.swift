@@ -170,6 +170,7 @@ final class MemorySearchIndex: @unchecked Sendable {
             rowids = []; alive = []; categoryOf = []; kindOf = []; sellerOf = []; priceOf = []
             ratingOf = []; salesOf = []; publishedOf = []; slotOfRowID = [:]; live = Bitset(capacity: products.count)
             categories = []; categoryIDs = [:]; categoryBits = []; kinds = []; kindIDs = [:]; kindBits = []
+            sellers = []; sellerIDs = [:]; sellerListed = []
             termIDs = [:]; termNames = []; postingSlots = []; postingWeights = []; termBits = []; impactOrder = []
             liveCount = 0
             averageLengths = totals.map { Float(max(1, $0 / Double(max(1, products.count)))) }
@@ -192,11 +193,17 @@ final class MemorySearchIndex: @unchecked Sendable {
     /// A seller became listed or unlisted (verified, suspended, disabled…).
     func setSeller(_ sellerID: String, listed: Bool) {
         writing {
-            guard let seller = sellerIDs[sellerID], sellerListed[Int(seller)] != listed else { return }
-            sellerListed[Int(seller)] = listed
-            for slot in sellerOf.indices where sellerOf[slot] == seller && alive[slot] {
-                if listed { live.insert(slot) } else { live.remove(slot) }
-            }
+            guard let seller = sellerIDs[sellerID] else { return }
+            // Always re-sync: an upsert in the same batch may already have changed the flag.
+            relist(seller, listed)
+        }
+    }
+
+    /// Sets a seller's standing and every alive slot of theirs in `live` to match.
+    private func relist(_ seller: Int32, _ listed: Bool) {
+        sellerListed[Int(seller)] = listed
+        for slot in sellerOf.indices where sellerOf[slot] == seller && alive[slot] {
+            if listed { live.insert(slot) } else { live.remove(slot) }
         }
     }
 
@@ -220,8 +227,12 @@ final class MemorySearchIndex: @unchecked Sendable {
         kindBits[Int(kind)].insert(Int(slot))
         kindOf.append(kind)
         let seller: Int32 = intern(product.sellerID, &sellers, &sellerIDs)
-        if Int(seller) == sellerListed.count { sellerListed.append(product.sellerListed) }
-        sellerListed[Int(seller)] = product.sellerListed
+        if Int(seller) == sellerListed.count {
+            sellerListed.append(product.sellerListed)
+        } else if sellerListed[Int(seller)] != product.sellerListed {
+            // The product's row says the seller's standing changed: their other products follow.
+            relist(seller, product.sellerListed)
+        }
         sellerOf.append(seller)
         priceOf.append(Int32(clamping: product.priceFloor))
         ratingOf.append(Float(product.rating))

@@ -76,7 +76,11 @@ struct DashboardPages: Sendable {
         var extra: [String: Any] = [:]
         if query["created"] != nil { extra["flash"] = "Product created as a draft. Add files, then publish it." }
         if query["saved"] != nil { extra["flash"] = "Changes saved." }
-        if let uploaded = query["uploaded"] { extra["flash"] = "Uploaded \(uploaded)." }
+        if let fileID = query["uploaded"], let file = try await services.database.file(id: fileID),
+            file.productID == product.id
+        {
+            extra["flash"] = "Uploaded \(file.name) (version \(file.version))."
+        }
         if let status = query["status"], let changed = ProductStatus(rawValue: status) {
             extra["flash"] =
                 changed == .published
@@ -141,7 +145,7 @@ struct DashboardPages: Sendable {
             context.logger.info(
                 "file uploaded",
                 metadata: ["product": "\(product.id)", "file": "\(file.id)", "version": "\(file.version)", "bytes": "\(file.size)"])
-            return Pages.redirect(to: "/dashboard/products/\(product.id)?uploaded=\(StoreViews.pathComponent(file.name))#files")
+            return Pages.redirect(to: "/dashboard/products/\(product.id)?uploaded=\(file.id)#files")
         } catch let error as SoukError where [.validationFailed, .payloadTooLarge, .badRequest].contains(error.code) {
             return try await editPage(
                 product, form: ProductForm(product), context: context, status: ProblemMapping.status(for: error.code),

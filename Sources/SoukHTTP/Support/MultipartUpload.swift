@@ -41,6 +41,11 @@ struct MultipartUpload {
         let state = State()
         parser.onHeader = { header, value in
             state.stalled = 0
+            state.headers += 1
+            guard state.headers <= 16, value.utf8.count <= 8 * 1024 else {
+                state.failure = state.failure ?? Self.malformed
+                return
+            }
             guard header.lowercased() == "content-disposition" else { return }
             let parameters = HeaderParameters(value)
             state.field = parameters["name"]
@@ -57,6 +62,7 @@ struct MultipartUpload {
             do { try state.complete(self, name) } catch { state.failure = error }
             state.field = nil
             state.filename = nil
+            state.headers = 0
         }
         var total: Int64 = 0
         do {
@@ -75,17 +81,21 @@ struct MultipartUpload {
                 }
                 if let failure = state.failure { throw failure }
             }
+            if let failure = state.failure { throw failure }
+            guard let upload = state.upload, let cleanedName = state.cleanedName, state.fileComplete else {
+                if !state.tokenChecked { throw Self.csrfFailed }
+                if state.upload != nil { throw SoukError(.badRequest, "The form ended before the file did. Try again.") }
+                throw SoukError.validation(Self.fileField, "Choose a file to upload.")
+            }
+            // Stored only now, once the whole form arrived intact: a failure anywhere before
+            // leaves nothing behind.
+            let blob = try upload.finish()
+            state.upload = nil
+            return (cleanedName, blob)
         } catch {
             state.upload?.abort()
             throw error
         }
-        if let failure = state.failure { throw failure }
-        guard let result = state.result else {
-            state.upload?.abort()
-            if !state.tokenChecked { throw Self.csrfFailed }
-            throw SoukError.validation(Self.fileField, "Choose a file to upload.")
-        }
-        return result
     }
 
     static let malformed = SoukError(.badRequest, "The upload form arrived malformed. Reload the page and try again.")
@@ -96,10 +106,11 @@ struct MultipartUpload {
     private final class State {
         var field: String?
         var filename: String?
+        var headers = 0
         var token: [UInt8] = []
         var tokenChecked = false
         var upload: BlobUpload?
-        var result: (name: String, blob: StoredBlob)?
+        var fileComplete = false
         var cleanedName: String?
         var failure: (any Error)?
         var stalled = 0
@@ -139,10 +150,8 @@ struct MultipartUpload {
                 // A browser sends an empty, unnamed part when no file was chosen.
                 if upload == nil, (filename ?? "").isEmpty { return }
                 try begin(form, name)
-                guard result == nil else { throw SoukError(.badRequest, "Upload one file at a time.") }
                 try flush()
-                result = (cleanedName!, try upload!.finish())
-                upload = nil
+                fileComplete = true
             default:
                 break
             }
@@ -150,6 +159,7 @@ struct MultipartUpload {
 
         /// The first bytes of the file part: the token must have been checked, the name must pass.
         private func begin(_ form: MultipartUpload, _ name: (String) throws -> String) throws {
+            guard !fileComplete else { throw SoukError(.badRequest, "Upload one file at a time.") }
             guard upload == nil else { return }
             guard tokenChecked else { throw MultipartUpload.csrfFailed }
             cleanedName = try name(filename ?? "")
@@ -159,34 +169,40 @@ struct MultipartUpload {
     }
 }
 
-/// `key=value` parameters of a header such as `form-data; name="file"; filename="a \"b\".pdf"`
-/// (keys lower-cased, quotes and backslash escapes removed).
+/// `key=value` parameters of a header such as `form-data; name="file"; filename="a b.pdf"`
+/// (keys lower-cased, quotes removed). Browsers send form-data names as the HTML standard says:
+/// a backslash as itself, and `"`, CR and LF percent-encoded — so no backslash escapes here, and
+/// those three are decoded.
 struct HeaderParameters {
     private var values: [String: String] = [:]
 
     init(_ header: String) {
-        var key = "", value = "", inKey = false, inQuotes = false, escaped = false, sawEquals = false
+        var key = "", value = "", inKey = false, inQuotes = false, sawEquals = false, valueStarted = false
         func flush() {
             let trimmedKey = key.trimmingCharacters(in: .whitespaces).lowercased()
             if sawEquals, !trimmedKey.isEmpty, values[trimmedKey] == nil {
                 values[trimmedKey] = value.trimmingCharacters(in: .whitespaces)
+                    .replacingOccurrences(of: "%22", with: "\"").replacingOccurrences(of: "%0D", with: "\r")
+                    .replacingOccurrences(of: "%0A", with: "\n")
             }
-            key = ""; value = ""; sawEquals = false; inKey = true
+            key = ""; value = ""; sawEquals = false; valueStarted = false; inKey = true
         }
         // The first item (the type itself) has no `=`; parameters follow each `;`.
         for character in header {
             if inQuotes {
-                if escaped { value.append(character); escaped = false }
-                else if character == "\\" { escaped = true }
-                else if character == "\"" { inQuotes = false }
-                else { value.append(character) }
+                if character == "\"" { inQuotes = false } else { value.append(character) }
             } else if character == ";" {
                 flush()
             } else if inKey && !sawEquals && character == "=" {
                 sawEquals = true
             } else if sawEquals {
-                if character == "\"" && value.trimmingCharacters(in: .whitespaces).isEmpty { inQuotes = true }
-                else { value.append(character) }
+                if character == "\"" && !valueStarted {
+                    inQuotes = true
+                    valueStarted = true
+                } else {
+                    if !character.isWhitespace { valueStarted = true }
+                    value.append(character)
+                }
             } else if inKey {
                 key.append(character)
             }
