@@ -146,6 +146,15 @@ extension AppDatabase {
         try await memorySearch?.refresh(self)
     }
 
+    /// For `souk bench search --changes N`: applies the current rows of `count` listed products
+    /// to the in-memory index as one refresh would after they were edited (in memory only; the
+    /// database is not written). Returns how long that took; nil with the FTS5 engine.
+    public func replaySearchChanges(count: Int) async throws -> Duration? {
+        guard let memorySearch else { return nil }
+        try await memorySearch.refresh(self)
+        return try await memorySearch.replay(count: count, in: self)
+    }
+
     /// Listed products per category.
     public func categories() async throws -> [(name: String, count: Int)] {
         try await writer.read { db in

@@ -142,7 +142,7 @@ struct MemorySearchIndexTests {
         await expectSamePages(indexes(products), queries: 250, seed: 1)
     }
 
-    @Test("Still the same after edits, removals and a seller's suspension applied one by one")
+    @Test("Still the same after edits, removals and a seller's suspension, applied one by one, in batches or at once")
     func strategiesAgreeAfterChanges() async {
         var random = Generator(state: 9)
         let products = (1...1500).map { Self.product(Int64($0 * 2), &random) }
@@ -154,10 +154,13 @@ struct MemorySearchIndexTests {
             let rowid = Int64(Int.random(in: 1...3001, using: &random))
             changes.append((rowid, Int.random(in: 0..<4, using: &random) == 0 ? nil : Self.product(rowid, &random)))
         }
-        for index in all {
-            for (rowid, product) in changes { index.upsert(rowid: rowid, product) }
-            index.setSeller("usr_c", listed: false)
+        // One index takes them one by one, one in batches (a refresh), one all at once.
+        for (rowid, product) in changes { all[0].upsert(rowid: rowid, product) }
+        for start in stride(from: 0, to: changes.count, by: 37) {
+            all[1].apply(Array(changes[start..<min(start + 37, changes.count)]).map { (rowid: $0.0, product: $0.1) })
         }
+        all[2].apply(changes.map { (rowid: $0.0, product: $0.1) })
+        for index in all { index.setSeller("usr_c", listed: false) }
         await expectSamePages(all, queries: 200, seed: 2)
         var bySeller = Self.query(all[0], &random)
         bySeller.groups = []
@@ -173,7 +176,8 @@ struct MemorySearchIndexTests {
             product.fields[Int.random(in: 0...2, using: &random)] += " quokka"
             newcomers.append(product)
         }
-        for index in all { for product in newcomers { index.upsert(rowid: product.rowid, product) } }
+        for product in newcomers { all[0].upsert(rowid: product.rowid, product) }
+        for index in all.dropFirst() { index.apply(newcomers.map { (rowid: $0.rowid, product: $0) }) }
         for groups in [[["quokka"]], [all[0].completions(of: "quo")], [["quokka"], ["learn"]]] {
             for (key, descending) in [(IndexQuery.Key.relevance, false), (.price, false), (.sales, true)] {
                 let query = IndexQuery(groups: groups, key: key, descending: descending, limit: 7, facets: true)

@@ -21,6 +21,8 @@ struct BenchCommand: AsyncParsableCommand {
         @Flag(help: "Skip the category facet counts (ranking only, as the tantivy anchor does).") var noFacets = false
         @Flag(help: "Print one JSON object.") var json = false
         @Flag(help: "Also print the ten slowest queries of the mix (median of each).") var perQuery = false
+        @Option(help: "Also time applying this many product edits to the in-memory index, as one refresh (memory only).")
+        var changes: Int?
 
         func run() async throws {
             let (_, _, database) = try global.open()
@@ -68,6 +70,10 @@ struct BenchCommand: AsyncParsableCommand {
                     return (lines[index], sorted[sorted.count / 2])
                 }.sorted { $0.1 > $1.1 }
                 for (line, median) in medians.prefix(10) { print(String(format: "  %8.2f ms  %@", median, line)) }
+            }
+            if let changes, let took = try await database.replaySearchChanges(count: changes) {
+                let ms = Double(took.components.attoseconds) / 1e15 + Double(took.components.seconds) * 1e3
+                print(String(format: "index: %d product changes applied in one refresh in %.1f ms", changes, ms))
             }
             if json {
                 print(#"{"engine":"souk","products":\#(products),"queries":\#(count),"qps":\#(Int(qps)),"p50_ms":\#(String(format: "%.3f", p50)),"p99_ms":\#(String(format: "%.3f", p99)),"facets":\#(!noFacets)}"#)

@@ -117,7 +117,7 @@ final class MemorySearch: Sendable {
                     let productRowIDs = Set(changes.compactMap { $0["product_rowid"] as Int64? })
                     let current = try Self.listedProducts(db, rowids: Array(productRowIDs))
                     let byRowID = Dictionary(current.map { ($0.rowid, $0) }, uniquingKeysWith: { $1 })
-                    for rowid in productRowIDs { self.index.upsert(rowid: rowid, byRowID[rowid]) }
+                    self.index.apply(productRowIDs.map { ($0, byRowID[$0]) })
                     for sellerID in Set(changes.compactMap { $0["seller_id"] as String? }) {
                         let listed = try Bool.fetchOne(
                             db, sql: "SELECT \(Self.sellerListedSQL) FROM users u WHERE u.id = ?", arguments: [sellerID]) ?? false
@@ -127,6 +127,20 @@ final class MemorySearch: Sendable {
                 applied = latest
             }
         }
+    }
+
+    /// See `AppDatabase.replaySearchChanges`: every `step`-th listed product, re-applied as edits.
+    func replay(count: Int, in database: AppDatabase) async throws -> Duration {
+        let products = try await database.writer.read { db in
+            let total = try Int.fetchOne(db, sql: "SELECT MAX(search_id) FROM products") ?? 0
+            let step = max(1, total / max(1, count))
+            let rowids = try Int64.fetchAll(
+                db, sql: "SELECT search_id FROM products WHERE search_id % ? = 0 LIMIT ?", arguments: [step, count])
+            return try Self.listedProducts(db, rowids: rowids)
+        }
+        let start = ContinuousClock.now
+        index.apply(products.map { ($0.rowid, $0) })
+        return ContinuousClock.now - start
     }
 
     static let sellerListedSQL = ProductSearchQuery.sellerListed

@@ -127,8 +127,6 @@ final class MemorySearchIndex: @unchecked Sendable {
     private var sortedTermsValid = true
     /// Average field lengths, fixed when the index is built (BM25's length normalisation).
     private var averageLengths: [Float] = Array(repeating: 1, count: 6)
-    /// True while `rebuild` fills the index: the derived structures are made once at the end.
-    private var building = false
     private(set) var liveCount = 0
     /// Slots of removed or replaced products, still in the postings until the next rebuild.
     var deadCount: Int { reading { rowids.count - liveCount } }
@@ -174,19 +172,26 @@ final class MemorySearchIndex: @unchecked Sendable {
             termIDs = [:]; termNames = []; postingSlots = []; postingWeights = []; termBits = []; impactOrder = []
             liveCount = 0
             averageLengths = totals.map { Float(max(1, $0 / Double(max(1, products.count)))) }
-            building = true
-            for product in products { insert(product) }
-            building = false
+            for product in products { insert(product) }  // the derived structures are made once, after
             deriveStructures()
             sortedTermsValid = false
         }
     }
 
     /// Adds or replaces one product; `nil` removes it (unpublished, archived).
-    func upsert(rowid: Int64, _ product: IndexedProduct?) {
+    func upsert(rowid: Int64, _ product: IndexedProduct?) { apply([(rowid, product)]) }
+
+    /// Applies several changes at once (a refresh's batch): each product replaced or removed,
+    /// then the derived structures brought up to date in one pass (see `absorb`).
+    func apply(_ changes: [(rowid: Int64, product: IndexedProduct?)]) {
         writing {
-            remove(rowid)
-            if let product { insert(product) }
+            let firstSlot = rowids.count
+            let before = postingSlots.map(\.count)
+            for (rowid, product) in changes {
+                remove(rowid)
+                if let product { insert(product) }
+            }
+            absorb(from: firstSlot, termCounts: before)
         }
     }
 
@@ -273,35 +278,52 @@ final class MemorySearchIndex: @unchecked Sendable {
             let t = Int(term)
             postingSlots[t].append(slot)
             postingWeights[t].append(weight)
-            guard !building else { continue }
-            let count = postingSlots[t].count
-            if termBits[t] != nil {
-                termBits[t]!.insert(Int(slot))
-            } else if Double(count) >= tuning.denseShare * Double(rowids.count) {
-                // A word grown frequent since the last rebuild gets its bitset now.
-                termBits[t] = Self.bitset(postingSlots[t], capacity: rowids.count)
-            }
-            if impactOrder[t] != nil {
-                let at = { (index: Snapshot) in
-                    partition(index.impactOrder[t]!) { !index.impactPrecedes(t, $0, count - 1) }
-                }(Snapshot(self))
-                impactOrder[t]!.insert(Int32(count - 1), at: at)
-            } else if count >= tuning.impactMinimum {
-                // Likewise its impact order (positions are no longer in rowid order: compare rowids).
-                impactOrder[t] = Snapshot(self).impactOrder(of: t)
-            }
+            termBits[t]?.insert(Int(slot))
         }
-        guard !building else { return }
-        for key in Self.sortKeys {
-            let at = { (index: Snapshot) in
-                let value = index.sortValue(key, Int(slot)), rowid = product.rowid
-                return partition(index.sortedSlots[key] ?? []) { other in
-                    let otherValue = index.sortValue(key, Int(other))
-                    return otherValue > value || (otherValue == value && index.rowids[Int(other)] > rowid)
+    }
+
+    /// Brings the derived structures up to date with the slots appended since `firstSlot`. The
+    /// new entries of each list are sorted, their places found by binary search in the old list
+    /// (through a snapshot), and then inserted in place — so an edit costs a few binary searches
+    /// and one memory move per list it touches. Words grown past the lines since the last rebuild
+    /// get their bitset or impact order now.
+    private func absorb(from firstSlot: Int, termCounts before: [Int]) {
+        let slots = rowids.count
+        guard slots > firstSlot else { return }
+        var newBits: [(Int, Bitset)] = []
+        var newOrders: [(Int, [Int32])] = []
+        var orderInserts: [(Int, Insertions)] = []
+        var sortedInserts: [(IndexQuery.Key, Insertions)] = []
+        do {
+            // Read from a snapshot, written after it is gone (so no list is copied on write).
+            let index = Snapshot(self)
+            for term in postingSlots.indices {
+                let old = term < before.count ? before[term] : 0
+                let count = postingSlots[term].count
+                guard count > old else { continue }
+                if termBits[term] == nil, Double(count) >= tuning.denseShare * Double(slots) {
+                    newBits.append((term, Self.bitset(postingSlots[term], capacity: slots)))
                 }
-            }(Snapshot(self))
-            sortedSlots[key, default: []].insert(slot, at: at)
+                if let order = index.impactOrder[term] {
+                    let added = (Int32(old)..<Int32(count)).sorted { index.impactPrecedes(term, $0, Int($1)) }
+                    orderInserts.append((term, Insertions(into: order, added) { index.impactPrecedes(term, $0, Int($1)) }))
+                } else if count >= tuning.impactMinimum {
+                    newOrders.append((term, index.impactOrder(of: term)))
+                }
+            }
+            for key in Self.sortKeys {
+                func precedes(_ a: Int32, _ b: Int32) -> Bool {
+                    let va = index.sortValue(key, Int(a)), vb = index.sortValue(key, Int(b))
+                    return va < vb || (va == vb && index.rowids[Int(a)] < index.rowids[Int(b)])
+                }
+                let added = (Int32(firstSlot)..<Int32(slots)).sorted(by: precedes)
+                sortedInserts.append((key, Insertions(into: index.sortedSlots[key] ?? [], added, precedes)))
+            }
         }
+        for (term, bits) in newBits { termBits[term] = bits }
+        for (term, order) in newOrders { impactOrder[term] = order }
+        for (term, insertions) in orderInserts { insertions.apply(to: &impactOrder[term]!) }
+        for (key, insertions) in sortedInserts { insertions.apply(to: &sortedSlots[key, default: []]) }
     }
 
     /// The bitsets of frequent words, the impact order of large lists and the sorted slots,
@@ -379,6 +401,36 @@ final class MemorySearchIndex: @unchecked Sendable {
 
     func run(_ query: IndexQuery) -> IndexResult {
         reading { evaluate(query) }
+    }
+}
+
+/// New entries for a sorted list and where each goes, found before the list is changed.
+struct Insertions {
+    let added: [Int32]
+    let positions: [Int]
+
+    /// `added` and `list` are both sorted by `precedes`.
+    init(into list: [Int32], _ added: [Int32], _ precedes: (Int32, Int32) -> Bool) {
+        self.added = added
+        positions = added.map { entry in partition(list) { !precedes($0, entry) } }
+    }
+
+    func apply(to list: inout [Int32]) {
+        if added.count <= 16 {
+            // From the last: an insert never shifts the places of those still to come.
+            for (entry, position) in zip(added, positions).reversed() { list.insert(entry, at: position) }
+        } else {
+            var merged: [Int32] = []
+            merged.reserveCapacity(list.count + added.count)
+            var from = 0
+            for (entry, position) in zip(added, positions) {
+                merged.append(contentsOf: list[from..<position])
+                merged.append(entry)
+                from = position
+            }
+            merged.append(contentsOf: list[from...])
+            list = merged
+        }
     }
 }
 
