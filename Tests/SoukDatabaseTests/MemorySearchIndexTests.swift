@@ -1,4 +1,5 @@
 import Foundation
+import SoukCore
 import Testing
 
 @testable import SoukDatabase
@@ -27,16 +28,7 @@ struct MemorySearchIndexTests {
     static let mixed = MemorySearchIndex.Tuning(
         denseShare: 0.05, impactMinimum: 40, directLimit: 60, directLookups: 400, walkFactor: 1)
 
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
+    typealias Generator = SplitMix64
 
     static func text(_ words: Int, _ random: inout Generator) -> String {
         // Skewed: the first words of the vocabulary are in most products, the last in few.
@@ -112,7 +104,7 @@ struct MemorySearchIndexTests {
     /// Async and yielding between queries: this is CPU work, and other suites' tests (timeouts
     /// measured on a clock) must not wait for a free thread behind it.
     func expectSamePages(_ indexes: [MemorySearchIndex], queries: Int, seed: UInt64) async {
-        var random = Generator(state: seed)
+        var random = Generator(seed: seed)
         var nonEmpty = 0
         for _ in 0..<queries {
             await Task.yield()
@@ -137,14 +129,14 @@ struct MemorySearchIndexTests {
 
     @Test("Same pages, keys and facets from every strategy")
     func strategiesAgree() async {
-        var random = Generator(state: 7)
+        var random = Generator(seed: 7)
         let products = (1...2000).map { Self.product(Int64($0), &random) }
         await expectSamePages(indexes(products), queries: 250, seed: 1)
     }
 
     @Test("Still the same after edits, removals and a seller's suspension, applied one by one, in batches or at once")
     func strategiesAgreeAfterChanges() async {
-        var random = Generator(state: 9)
+        var random = Generator(seed: 9)
         let products = (1...1500).map { Self.product(Int64($0 * 2), &random) }
         let all = indexes(products)
         // Edits keep their rowid but move to a new slot (out of rowid order); new products come
@@ -193,7 +185,7 @@ struct MemorySearchIndexTests {
 
     @Test("A seller's standing follows whichever arrives first: a product row or the seller change")
     func sellerStanding() {
-        var random = Generator(state: 5)
+        var random = Generator(seed: 5)
         var products = (1...40).map { Self.product(Int64($0), &random) }
         for index in products.indices { products[index].sellerID = index < 10 ? "usr_s" : "usr_o" }
         for tuning in [Self.everyMatch, Self.rankedReads] {
