@@ -2,6 +2,7 @@
 download links, an SMTP outage, kill -9 during fulfilments, and new file versions.
 
 Acceptance 1, 4, 5 and 6 of the delivery issue."""
+import functools
 import hashlib
 import json
 import os
@@ -16,6 +17,7 @@ from conftest import Souk
 from fake_stripe import deliver, event, fake_stripe, start_store  # noqa: F401  (fake_stripe is a fixture)
 from smtp_sink import SMTPSink, smtp_sink  # noqa: F401  (fixture)
 from test_catalog_api import api_account, cli_account
+import shop_helpers
 from shop_helpers import add_to_cart, checkout, placed
 
 FAST = {
@@ -27,15 +29,8 @@ FAST = {
 }
 
 
-def wait_for(check, what: str, timeout: float = 20.0, interval: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
+# Delivery waits on jobs and mail: longer than the money path's default.
+wait_for = functools.partial(shop_helpers.wait_for, timeout=20.0, interval=0.1)
 
 
 def upload(souk, seller, product_id: str, name: str, data: bytes) -> dict:
@@ -149,7 +144,7 @@ def test_every_receipt_arrives_exactly_once_after_an_smtp_outage(make_souk, smtp
     assert failed and all(j["state"] == "queued" and j["last_error"] for j in failed), failed
     smtp_sink.start()
     smtp_sink.wait_for(20, timeout=40)
-    wait_for(lambda: all(order_status(souk, b.session, o) == "completed" for b, o in orders), "20 completed orders", 40)
+    wait_for(lambda: all(order_status(souk, b.session, o) == "completed" for b, o in orders), "20 completed orders", timeout=40)
     time.sleep(1.5)
     by_order = receipts_by_order(smtp_sink.messages)
     assert sorted(by_order) == sorted(o for _, o in orders)
