@@ -19,6 +19,7 @@ public enum IDPrefix: String, Sendable {
     case activation = "act"
     case download = "dl"
     case notification = "ntf"
+    case paymentMismatch = "pmm"
 }
 
 public protocol IDGenerator: Sendable {

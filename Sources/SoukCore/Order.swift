@@ -134,6 +134,9 @@ public struct Order: Sendable, Equatable {
     }
 
     public var sellerIDs: Set<String> { Set(items.map(\.sellerID)) }
+    /// Made with the built-in test provider: no money moved, so it is never money owed to a seller.
+    public var isTest: Bool { provider == Self.testProvider }
+    public static let testProvider = "test"
     public var refundableAmount: Int { status.isPaidUp ? total - refundedAmount : 0 }
 
     /// Paid after it expired or failed, with its stock gone: the payment must go back in full.

@@ -8,7 +8,7 @@ public struct Settings: Sendable, Equatable {
         public var port = 8080
         /// Public URL of the store, used in e-mails and redirects. Empty: `http://host:port`.
         public var baseURL = ""
-        /// Production mode: refuses the test payment provider unless explicitly allowed.
+        /// Production mode: refuses the test payment provider unless `payments.allow_test_in_production`.
         public var production = false
         /// Trust the first `X-Forwarded-For` address (only behind a reverse proxy you run).
         public var trustForwardedFor = false
@@ -30,9 +30,18 @@ public struct Settings: Sendable, Equatable {
     }
     public struct Payments: Sendable, Equatable {
         public var defaultProvider = "test"
+        /// The built-in test provider (anyone who picks it gets products without paying). nil: on
+        /// only while no real provider is configured.
+        public var testEnabled: Bool? = nil
         public var allowTestInProduction = false
         public var stripe = Stripe()
         public var paypal = PayPal()
+
+        /// Stripe is switched on by its secret key.
+        public var stripeConfigured: Bool { !stripe.secretKey.isEmpty }
+        /// PayPal is switched on by its client id and secret.
+        public var paypalConfigured: Bool { !paypal.clientID.isEmpty && !paypal.clientSecret.isEmpty }
+        public var realProviderConfigured: Bool { stripeConfigured || paypalConfigured }
     }
     public struct Mail: Sendable, Equatable {
         /// `smtp://user:pass@host:587` (STARTTLS) or `smtps://…:465`. Empty: write `.eml` files to the outbox.
@@ -98,6 +107,24 @@ public struct Settings: Sendable, Equatable {
         let configured = server.baseURL.trimmingCharacters(in: .whitespaces)
         if !configured.isEmpty { return configured.hasSuffix("/") ? String(configured.dropLast()) : configured }
         return "http://\(server.host.contains(":") ? "[\(server.host)]" : server.host):\(server.port)"
+    }
+
+    /// Whether buyers are offered the test provider: `payments.test_enabled` (by default only
+    /// while neither Stripe nor PayPal is configured), and never in production mode unless allowed.
+    public var offersTestPayments: Bool {
+        (payments.testEnabled ?? !payments.realProviderConfigured)
+            && (!server.production || payments.allowTestInProduction)
+    }
+
+    /// The provider checkout picks when the buyer names none: `payments.default` if it is
+    /// offered, else the first real provider configured (a store given Stripe keys and nothing
+    /// else takes Stripe, not the test provider it no longer offers).
+    public var defaultPaymentProvider: String {
+        let offered = [
+            "test": offersTestPayments, "stripe": payments.stripeConfigured, "paypal": payments.paypalConfigured,
+        ]
+        if offered[payments.defaultProvider] == true { return payments.defaultProvider }
+        return ["stripe", "paypal", "test"].first { offered[$0] == true } ?? payments.defaultProvider
     }
 
     /// Cookies get `Secure` and responses HSTS only when the store is served over https.

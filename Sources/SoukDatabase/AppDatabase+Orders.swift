@@ -234,11 +234,15 @@ extension AppDatabase {
                 db, sql: "SELECT 1 FROM payment_events WHERE provider = ? AND event_id = ?", arguments: [event.provider, event.id])
             if seen == true { return .duplicate }
             var outcome: PaymentEventOutcome
-            var orderID: String?
-            if let reference = event.order, let id = try Self.orderID(for: reference, provider: event.provider, in: db) {
-                orderID = id
+            var orderID = try event.order.flatMap { try Self.orderID(for: $0, provider: event.provider, in: db) }
+            if orderID == nil, case .paid(let payment)? = event.effect, let claimed = payment.claimedOrderID {
+                // Not paid through any checkout of this store's, but it names one of its orders:
+                // found only to be reported and refunded as a mismatch, never to pay the order.
+                orderID = try Self.orderID(for: .order(claimed), provider: event.provider, in: db)
+            }
+            if let id = orderID {
                 if let effect = event.effect {
-                    outcome = try Self.apply(effect, toOrder: id, now: now, ids: ids, queue: queue, in: db)
+                    outcome = try Self.apply(effect, of: event, toOrder: id, now: now, ids: ids, queue: queue, in: db)
                 } else {
                     outcome = .ignored(reason: "Souk does not act on \(event.type) events")
                 }
@@ -250,6 +254,7 @@ extension AppDatabase {
                 case .applied(_, let status): ("applied", status.rawValue)
                 case .ignored(let reason): ("ignored", reason)
                 case .refundQueued: ("refund_queued", nil)
+                case .mismatched(_, _, let reason): ("mismatched", reason)
                 case .duplicate: ("duplicate", nil)
                 }
             try db.execute(
@@ -275,7 +280,8 @@ extension AppDatabase {
     }
 
     private static func apply(
-        _ effect: PaymentEffect, toOrder orderID: String, now: Date, ids: any IDGenerator, queue: JobQueue, in db: Database
+        _ effect: PaymentEffect, of event: PaymentEvent, toOrder orderID: String, now: Date, ids: any IDGenerator,
+        queue: JobQueue, in db: Database
     ) throws -> PaymentEventOutcome {
         guard let order = try order(id: orderID, in: db) else { return .ignored(reason: "no order matches this event") }
         func move(_ to: OrderStatus) throws -> PaymentEventOutcome? {
@@ -292,7 +298,15 @@ extension AppDatabase {
             try queue.enqueue(kind: OrderJobKind.confirmPayment, payload: OrderJobPayload(orderID: orderID), in: db)
             return .applied(orderID: orderID, status: .created)
 
-        case .paid(let paymentID):
+        case .paid(let payment):
+            // Bound to its order by the provider's own checkout, amount and currency, or nothing
+            // is granted: the payment is kept for the operator and given back.
+            if let reason = PaymentMatch.mismatch(payment, order: order) {
+                let mismatchID = try recordMismatch(
+                    payment, reason: reason, order: order, event: event, now: now, ids: ids, queue: queue, in: db)
+                return .mismatched(orderID: orderID, mismatchID: mismatchID, reason: reason)
+            }
+            let paymentID = payment.id
             if order.status == .expired || order.status == .paymentFailed {
                 // Paid after its stock went back on sale: take it again if it is still there.
                 guard try holdStockAgain(orderID: orderID, in: db) else {
@@ -512,7 +526,7 @@ extension AppDatabase {
     /// What each seller is owed, per currency: their share of paid-up orders minus their part of
     /// refunds. An order's refunds are shared across its lines in proportion to their amounts, in
     /// whole minor units that add up exactly (largest remainder). Disputed orders are held back
-    /// until the dispute closes.
+    /// until the dispute closes. Test orders moved no money and are never counted.
     public func sellerBalances(sellerID: String? = nil) async throws -> [SellerBalance] {
         try await writer.read { db in
             let rows = try Row.fetchAll(
@@ -522,6 +536,7 @@ extension AppDatabase {
                            o.refunded_amount, i.amount, i.fee_amount, i.seller_amount
                     FROM order_items i JOIN orders o ON o.id = i.order_id JOIN users u ON u.id = i.seller_id
                     WHERE o.status IN ('paid', 'fulfilled', 'completed', 'partially_refunded', 'refunded', 'disputed')
+                      AND o.provider <> 'test'
                       AND o.id IN (SELECT order_id FROM order_items WHERE ?1 IS NULL OR seller_id = ?1)
                     ORDER BY o.id, i.rowid
                     """, arguments: [sellerID])

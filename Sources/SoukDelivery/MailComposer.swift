@@ -67,6 +67,7 @@ public struct MailComposer: Sendable {
             "Thank you for your purchase from \(storeName)!", "",
             "Order \(order.id)" + (order.paidAt.map { ", paid \(Timestamp.rfc3339($0))" } ?? ""), "",
         ]
+        if order.isTest { lines += ["TEST ORDER: paid with the store's test provider; no money moved.", ""] }
         let width = max(20, order.items.map { "\($0.quantity) × \($0.title)".count }.max() ?? 20)
         for item in order.items {
             let label = "\(item.quantity) × \(item.title)"
@@ -88,7 +89,7 @@ public struct MailComposer: Sendable {
             "— \(storeName)",
         ]
         return MailMessage(
-            from: from, to: order.buyerEmail, replyTo: replyTo, subject: "Your receipt from \(storeName) (order \(order.id))",
+            from: from, to: order.buyerEmail, replyTo: replyTo, subject: (order.isTest ? "[TEST] " : "") + "Your receipt from \(storeName) (order \(order.id))",
             text: lines.joined(separator: "\n"), messageID: "receipt-\(order.id)@\(host)", date: database.clock.now())
     }
 

@@ -58,7 +58,7 @@ public struct CheckoutService: Sendable {
             _ = try await database.recordPaymentEvent(
                 PaymentEvent(
                     provider: order.provider, id: "free:\(order.id)", type: "free_order", order: .order(order.id),
-                    effect: .paid(paymentID: "free:\(order.id)")))
+                    effect: .paid(Payment(id: "free:\(order.id)", checkoutID: nil, amount: 0, currency: order.currency))))
             return try await database.order(id: order.id) ?? order
         }
         return try await locks.withLock(order.id) {

@@ -28,6 +28,9 @@ public struct OrderJobs: Sendable {
         registry.register(OrderJobKind.confirmPayment) { job in
             try await events.confirm(orderID: job.decodePayload(OrderJobPayload.self).orderID)
         }
+        registry.register(OrderJobKind.mismatchRefund) { job in
+            try await refundMismatch(job.decodePayload(MismatchRefundPayload.self))
+        }
         registry.register(OrderJobKind.testWebhook) { job in try await deliverTestWebhook(job.decodePayload([String: String].self)) }
     }
 
@@ -46,6 +49,45 @@ public struct OrderJobs: Sendable {
         logger.warning(
             "late payment refunded: the product sold out before it arrived",
             metadata: ["order": "\(order.id)", "buyer": "\(order.buyerEmail)", "amount": "\(order.total) \(order.currency)"])
+    }
+
+    /// Gives back a payment that did not match its order, whole. A provider that cannot be reached
+    /// is retried by the queue (same idempotency key, so never refunded twice); a refusal is final
+    /// and left to the operator, who is told.
+    func refundMismatch(_ payload: MismatchRefundPayload) async throws {
+        guard let mismatch = try await database.paymentMismatch(id: payload.mismatchID), mismatch.refundState == .queued
+        else { return }
+        let payment = mismatch.payment
+        let metadata: Logger.Metadata = [
+            "mismatch": "\(mismatch.id)", "order": "\(mismatch.orderID)", "provider": "\(mismatch.provider)",
+            "payment": "\(payment.id)",
+        ]
+        guard let amount = payment.amount, amount > 0, let currency = payment.currency else {
+            try await database.mismatchRefundFailed(
+                id: mismatch.id, error: "the provider did not say how much was paid, so it cannot be refunded automatically")
+            logger.error("a mismatched payment cannot be refunded automatically; refund it by hand", metadata: metadata)
+            return
+        }
+        guard let provider = providers.byName[mismatch.provider] else {
+            throw SoukError(
+                .paymentProviderError,
+                "Payment \(payment.id) for order \(mismatch.orderID) must be refunded through \(mismatch.provider), which is not configured any more; configure it again or refund it in its dashboard.")
+        }
+        do {
+            let refundID = try await provider.refund(
+                paymentID: payment.id, orderID: mismatch.orderID, amount: amount, currency: currency,
+                idempotencyKey: "souk-mismatch-\(mismatch.id)")
+            try await database.mismatchRefunded(id: mismatch.id, refundID: refundID)
+            logger.warning(
+                "a payment that did not match its order was refunded",
+                metadata: metadata.merging(["refund": "\(refundID)", "amount": "\(amount) \(currency)"]) { $1 })
+        } catch let failure as PaymentProviderFailure {
+            guard case .refused(let message) = failure.kind else { throw failure }
+            try await database.mismatchRefundFailed(id: mismatch.id, error: "\(mismatch.provider) refused the refund: \(message)")
+            logger.error(
+                "the provider refused to refund a mismatched payment; refund it by hand",
+                metadata: metadata.merging(["error": "\(failure)"]) { $1 })
+        }
     }
 
     /// Delivers a test-provider event to the store exactly as a webhook would arrive: signed now,

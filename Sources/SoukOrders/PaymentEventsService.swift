@@ -70,6 +70,10 @@ public struct PaymentEventsService: Sendable {
             logger.info("payment event already recorded", metadata: metadata)
         case .ignored(let reason):
             logger.notice("payment event recorded, nothing to do", metadata: metadata.merging(["reason": "\(reason)"]) { $1 })
+        case .mismatched(let orderID, let mismatchID, let reason):
+            logger.error(
+                "payment does not match its order: nothing granted, refund queued",
+                metadata: metadata.merging(["order": "\(orderID)", "mismatch": "\(mismatchID)", "reason": "\(reason)"]) { $1 })
         case .refundQueued(let orderID):
             logger.warning(
                 "payment arrived after the order expired and its stock was resold; refund queued",

@@ -3,8 +3,10 @@ import SoukCore
 import SoukDatabase
 import SoukPayments
 
-/// The providers this store takes payments with, built from the configuration: `test` (unless
-/// production mode refuses it), `stripe` when it has a secret key, `paypal` when it has a client.
+/// The providers this store takes payments with, built from the configuration: `test` only when
+/// `Settings.offersTestPayments` (by default, only while no real provider is configured),
+/// `stripe` when it has a secret key, `paypal` when it has a client. A provider not offered does
+/// not exist for buyers: checkout refuses it, and its pages and webhook endpoint are not there.
 public struct PaymentProviders: Sendable {
     public let byName: [String: any PaymentProvider]
     public let test: TestProvider?
@@ -15,26 +17,26 @@ public struct PaymentProviders: Sendable {
     ) {
         var providers: [String: any PaymentProvider] = [:]
         var test: TestProvider?
-        if !settings.server.production || settings.payments.allowTestInProduction {
+        if settings.offersTestPayments {
             let provider = TestProvider(database: database, baseURL: settings.publicBaseURL, serverSecret: serverSecret)
             providers[provider.name] = provider
             test = provider
         }
         let stripe = settings.payments.stripe
-        if !stripe.secretKey.isEmpty {
+        if settings.payments.stripeConfigured {
             providers["stripe"] = StripeProvider(
                 secretKey: stripe.secretKey, webhookSecret: stripe.webhookSecret, apiBase: stripe.apiBase,
                 transport: transport, clock: database.clock)
         }
         let paypal = settings.payments.paypal
-        if !paypal.clientID.isEmpty && !paypal.clientSecret.isEmpty {
+        if settings.payments.paypalConfigured {
             providers["paypal"] = PayPalProvider(
                 clientID: paypal.clientID, clientSecret: paypal.clientSecret, webhookID: paypal.webhookID,
                 apiBase: paypal.apiBase, transport: transport, clock: database.clock)
         }
         self.byName = providers
         self.test = test
-        self.defaultName = settings.payments.defaultProvider
+        self.defaultName = settings.defaultPaymentProvider
     }
 
     /// Names of the providers a buyer may choose, the default first.

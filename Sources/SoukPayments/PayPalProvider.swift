@@ -104,8 +104,8 @@ public struct PayPalProvider: PaymentProvider {
             return nil
         }
         return PaymentEvent(
-            provider: name, id: "return:\(sessionID):captured", type: "capture.completed", order: .order(orderID),
-            effect: .paid(paymentID: captureID))
+            provider: name, id: "return:\(sessionID):captured", type: "capture.completed", order: .session(sessionID),
+            effect: .paid(PayPalEvents.payment(ofCapture: capture, captureID: captureID, paypalOrderID: sessionID)))
     }
 
     static func captures(of order: JSONValue) -> [JSONValue] {
@@ -218,6 +218,27 @@ actor AccessTokenCache {
 
 /// PayPal webhook events reduced to `PaymentEvent`s.
 enum PayPalEvents {
+    /// The id at the end of a resource's `up` link when it points under `path` (a capture's order,
+    /// a refund's capture).
+    static func upLink(_ resource: JSONValue, under path: String) -> String? {
+        guard let href = resource["links"]?.arrayValue?.first(where: { $0["rel"]?.stringValue == "up" })?["href"]?.stringValue,
+            let url = URLComponents(string: href), url.path.hasPrefix(path)
+        else { return nil }
+        let id = url.path.dropFirst(path.count)
+        return id.isEmpty || id.contains("/") ? nil : String(id)
+    }
+
+    /// What a capture took: `amount.value` in major units, converted to minor units.
+    static func payment(ofCapture capture: JSONValue, captureID: String, paypalOrderID: String?) -> Payment {
+        let currency = capture["amount"]?["currency_code"]?.stringValue
+        let amount = capture["amount"]?["value"]?.stringValue.flatMap { value in
+            currency.flatMap { Currency.minorUnits(value, currency: $0) }
+        }
+        return Payment(
+            id: captureID, checkoutID: paypalOrderID, amount: amount, currency: currency,
+            claimedOrderID: capture["custom_id"]?.stringValue)
+    }
+
     static func parse(_ body: Data) throws -> PaymentEvent {
         guard let event = try? JSONDecoder().decode(JSONValue.self, from: body), let id = event["id"]?.stringValue,
             let type = event["event_type"]?.stringValue, let resource = event["resource"]
@@ -234,16 +255,21 @@ enum PayPalEvents {
             ref = resource["purchase_units"]?.arrayValue?.first?["custom_id"]?.stringValue.map(OrderReference.order)
             effect = .pending
         case "PAYMENT.CAPTURE.COMPLETED":
-            effect = resource["id"]?.stringValue.map { .paid(paymentID: $0) }
+            // A capture belongs to the PayPal order the store created (its related order id);
+            // `custom_id` is only what the capture claims.
+            let paypalOrderID = resource["supplementary_data"]?["related_ids"]?["order_id"]?.stringValue
+                ?? upLink(resource, under: "/v2/checkout/orders/")
+            if let paypalOrderID { ref = .session(paypalOrderID) }
+            effect = resource["id"]?.stringValue.map {
+                .paid(payment(ofCapture: resource, captureID: $0, paypalOrderID: paypalOrderID))
+            }
         case "PAYMENT.CAPTURE.DENIED", "PAYMENT.CAPTURE.DECLINED":
             effect = .failed
         case "PAYMENT.CAPTURE.REFUNDED":
             // Refunds made in PayPal's dashboard may carry no custom_id: the capture they refund is
             // the `up` link (`…/v2/payments/captures/{id}`).
-            if ref == nil, let up = resource["links"]?.arrayValue?.first(where: { $0["rel"]?.stringValue == "up" }),
-                let href = up["href"]?.stringValue, let captureID = href.split(separator: "/").last
-            {
-                ref = .payment(String(captureID))
+            if ref == nil, let captureID = upLink(resource, under: "/v2/payments/captures/") {
+                ref = .payment(captureID)
             }
             // The resource is the refund; its breakdown carries the cumulative refunded total.
             let currency = resource["amount"]?["currency_code"]?.stringValue ?? "USD"

@@ -78,17 +78,23 @@ public enum StripeEvents {
         return PaymentEvent(provider: provider, id: id, type: type, order: reference, effect: effect)
     }
 
-    /// The order a Checkout Session names: our metadata, else the client reference, else its id.
+    /// The order a Checkout Session belongs to: the one this store opened that session for. Its
+    /// metadata is never trusted to find the order (a session paid elsewhere may name any order).
     static func sessionReference(_ session: JSONValue) -> OrderReference? {
-        if let id = session["metadata"]?["order_id"]?.stringValue ?? session["client_reference_id"]?.stringValue {
-            return .order(id)
-        }
-        return session["id"]?.stringValue.map(OrderReference.session)
+        if let id = session["id"]?.stringValue { return .session(id) }
+        return claimedOrderID(session).map(OrderReference.order)
     }
 
+    /// The order a session's own metadata names: reported with a mismatch, never paid by it.
+    static func claimedOrderID(_ object: JSONValue) -> String? {
+        object["metadata"]?["order_id"]?.stringValue ?? object["client_reference_id"]?.stringValue
+    }
+
+    /// A charge's order: the one paid by its payment intent, else (an older charge without one)
+    /// what its metadata names.
     static func paymentReference(_ object: JSONValue) -> OrderReference? {
-        if let id = object["metadata"]?["order_id"]?.stringValue { return .order(id) }
-        return object["payment_intent"]?.stringValue.map(OrderReference.payment)
+        if let id = object["payment_intent"]?.stringValue { return .payment(id) }
+        return object["metadata"]?["order_id"]?.stringValue.map(OrderReference.order)
     }
 
     /// A session's payment id: its payment intent (what refunds name), else the session id.
@@ -96,11 +102,18 @@ public enum StripeEvents {
         session["payment_intent"]?.stringValue ?? session["id"]?.stringValue ?? ""
     }
 
+    /// What a paid session took: its amount and currency, through which session, for which order.
+    static func payment(of session: JSONValue) -> Payment {
+        Payment(
+            id: paymentID(of: session), checkoutID: session["id"]?.stringValue, amount: session["amount_total"]?.intValue,
+            currency: session["currency"]?.stringValue, claimedOrderID: claimedOrderID(session))
+    }
+
     /// What a session's state means, for a completed-session event or a retrieved session.
     public static func sessionEffect(_ session: JSONValue) -> PaymentEffect {
         if session["status"]?.stringValue == "expired" { return .expired }
         switch session["payment_status"]?.stringValue {
-        case "paid", "no_payment_required": return .paid(paymentID: paymentID(of: session))
+        case "paid", "no_payment_required": return .paid(payment(of: session))
         default: return .pending
         }
     }
@@ -110,7 +123,7 @@ public enum StripeEvents {
         case "checkout.session.completed":
             return (sessionReference(object), sessionEffect(object))
         case "checkout.session.async_payment_succeeded":
-            return (sessionReference(object), .paid(paymentID: paymentID(of: object)))
+            return (sessionReference(object), .paid(payment(of: object)))
         case "checkout.session.async_payment_failed":
             return (sessionReference(object), .failed)
         case "checkout.session.expired":

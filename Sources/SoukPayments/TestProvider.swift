@@ -75,13 +75,17 @@ public struct TestProvider: PaymentProvider {
         guard let session = try await database.testSession(id: sessionID) else { return nil }
         let effect: PaymentEffect
         switch session.status {
-        case .paid: effect = .paid(paymentID: session.paymentID)
+        case .paid:
+            effect = .paid(
+                Payment(
+                    id: session.paymentID, checkoutID: session.id, amount: session.amount, currency: session.currency,
+                    claimedOrderID: session.orderID))
         case .declined: effect = .failed
         case .open, .pending: return nil
         }
         return PaymentEvent(
             provider: name, id: "return:\(sessionID):\(effect.label)", type: "checkout.session.retrieved",
-            order: .order(session.orderID), effect: effect)
+            order: .session(session.id), effect: effect)
     }
 
     public func refund(paymentID: String, orderID: String, amount: Int, currency: String, idempotencyKey: String)

@@ -21,6 +21,40 @@ struct ConfigLoaderTests {
         #expect(settings.payments.defaultProvider == "test")
     }
 
+    @Test("Test payments: on while no real provider is configured, off beside one unless set (with a warning), never in production unless allowed")
+    func testPayments() throws {
+        let stripe = [
+            "SOUK_PAYMENTS_STRIPE_SECRET_KEY": "sk_test_1", "SOUK_PAYMENTS_STRIPE_WEBHOOK_SECRET": "whsec_1",
+        ]
+        let bare = try ConfigLoader.load(file: nil, environment: [:])
+        #expect(bare.payments.testEnabled == nil && bare.offersTestPayments && bare.defaultPaymentProvider == "test")
+        #expect(ConfigLoader.warnings(bare).isEmpty)
+
+        let withStripe = try ConfigLoader.load(file: nil, environment: stripe)
+        #expect(!withStripe.offersTestPayments, "Stripe keys alone switch test payments off")
+        #expect(withStripe.defaultPaymentProvider == "stripe", "payments.default = test falls back to the real provider")
+        #expect(ConfigLoader.warnings(withStripe).isEmpty)
+
+        let both = try ConfigLoader.load(file: try write("[payments]\ntest_enabled = true\n"), environment: stripe)
+        #expect(both.payments.testEnabled == true && both.offersTestPayments && both.defaultPaymentProvider == "test")
+        #expect(ConfigLoader.warnings(both).count == 1)
+        #expect(ConfigLoader.warnings(both).first?.contains("without paying") == true)
+
+        let production = try ConfigLoader.load(
+            file: nil, environment: stripe.merging(["SOUK_SERVER_PRODUCTION": "true", "SOUK_PAYMENTS_TEST_ENABLED": "yes"]) { $1 })
+        #expect(!production.offersTestPayments, "production refuses test payments unless allowed")
+        let allowed = try ConfigLoader.load(
+            file: nil,
+            environment: stripe.merging(
+                ["SOUK_SERVER_PRODUCTION": "true", "SOUK_PAYMENTS_TEST_ENABLED": "on", "SOUK_PAYMENTS_ALLOW_TEST_IN_PRODUCTION": "true"]) { $1 })
+        #expect(allowed.offersTestPayments)
+
+        #expect(throws: ConfigError.self) { try ConfigLoader.load(file: nil, environment: ["SOUK_PAYMENTS_TEST_ENABLED": "maybe"]) }
+        #expect(throws: ConfigError.self) { try ConfigLoader.load(file: try write("[payments]\ntest_enabled = \"yes\"\n"), environment: [:]) }
+        // Off with nothing else configured: no buyer could pay.
+        #expect(throws: ConfigError.self) { try ConfigLoader.load(file: nil, environment: ["SOUK_PAYMENTS_TEST_ENABLED": "false"]) }
+    }
+
     @Test("The file sets values and the environment wins over it")
     func layering() throws {
         let file = try write(

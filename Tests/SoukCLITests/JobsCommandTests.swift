@@ -61,6 +61,6 @@ struct JobsCommandTests {
         #expect(json.first?["last_error"] == .string("connection refused"))
         #expect(
             JobsAdmin.registry(settings: Settings(), database: queue.database, secretKey: Array(repeating: 7, count: 32)).kinds
-                == ["auto_refund", "confirm_payment", "email", "file_update_notice", "fulfil", "noop", "order_expiry", "test_webhook"])
+                == ["auto_refund", "confirm_payment", "email", "file_update_notice", "fulfil", "mismatch_refund", "noop", "order_expiry", "test_webhook"])
     }
 }

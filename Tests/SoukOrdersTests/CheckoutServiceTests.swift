@@ -336,7 +336,7 @@ struct CheckoutServiceTests {
         _ = try await paidThroughTestProvider(money, try await f.buyer("fast@example.com"), [(product, 1)])
         // The late payment is recorded while the automatic refund waits (the provider said nothing yet).
         _ = try await f.database.recordPaymentEvent(
-            f.event("late", order.id, .paid(paymentID: try #require(try await f.database.testSession(id: order.providerSessionID!)?.paymentID))))
+            f.event("late", order.id, f.payment(order, try #require(try await f.database.testSession(id: order.providerSessionID!)?.paymentID))))
         await expectSoukError(.validationFailed) {
             try await money.refunds.refund(orderID: order.id, amount: 100, reason: nil, by: .operatorCLI)
         }
@@ -478,7 +478,7 @@ struct CheckoutServiceTests {
         let buyer = try await f.buyer("b@example.com")
         let order = try await f.placedOrder(buyer, [(product, 1)], provider: "stripe")
         #expect(
-            try await f.database.recordPaymentEvent(f.event("evt_s", order.id, .paid(paymentID: "pi_s"), provider: "stripe"))
+            try await f.database.recordPaymentEvent(f.event("evt_s", order.id, f.payment(order, "pi_s"), provider: "stripe"))
                 == .applied(orderID: order.id, status: .paid))
 
         let unanswered = await expectSoukError(.paymentProviderError) {
@@ -536,7 +536,7 @@ struct StripeRefundRaceTests {
         let seller = try await f.seller("s@example.com")
         let product = try await f.product("P", by: seller, price: 1000)
         let order = try await f.placedOrder(try await f.buyer("b@example.com"), [(product, 1)], provider: "stripe")
-        _ = try await f.database.recordPaymentEvent(f.event("evt_paid", order.id, .paid(paymentID: "pi_1"), provider: "stripe"))
+        _ = try await f.database.recordPaymentEvent(f.event("evt_paid", order.id, f.payment(order, "pi_1"), provider: "stripe"))
 
         let result = try await money.refunds.refund(orderID: order.id, amount: amount, reason: nil, by: .user(seller))
         #expect(result.refundedAmount == amount, "one refund of \(amount) was made")

@@ -24,8 +24,12 @@ final class OrdersTestClock: WallClock, @unchecked Sendable {
 struct OrdersFixture {
     let clock: OrdersTestClock
     let database: AppDatabase
+    /// The provider orders and events use unless a call names one (test orders never count in
+    /// balances: balance tests use "stripe").
+    var provider = "test"
 
-    init(clock: OrdersTestClock = OrdersTestClock()) throws {
+    init(clock: OrdersTestClock = OrdersTestClock(), provider: String = "test") throws {
+        self.provider = provider
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("souk-orders-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         self.clock = clock
@@ -114,26 +118,35 @@ struct OrdersFixture {
         try await database.order(id: orderID)?.status
     }
 
-    /// Places an order for `lines` (a new cart) and returns it.
-    func placedOrder(_ buyer: User, _ lines: [(Product, Int)], fee: Double = 0, provider: String = "test") async throws
-        -> Order
-    {
+    /// Places an order for `lines` (a new cart) and returns it, with a provider checkout session
+    /// `cs_<order id>` attached unless `session` is false (as checkout does).
+    func placedOrder(
+        _ buyer: User, _ lines: [(Product, Int)], fee: Double = 0, provider: String? = nil, session: Bool = true
+    ) async throws -> Order {
         let cart = try await cart(buyer, lines)
-        return try await database.placeOrder(draft(buyer, cart, fee: fee, provider: provider)).order
+        let order = try await database.placeOrder(draft(buyer, cart, fee: fee, provider: provider ?? self.provider)).order
+        guard session, order.total > 0 else { return order }
+        return try await database.attachCheckoutSession(
+            orderID: order.id, sessionID: "cs_\(order.id)", redirectURL: "https://pay.example/\(order.id)")
+    }
+
+    /// A payment that matches `order`: through its checkout session, for its total, in its currency.
+    func payment(_ order: Order, _ paymentID: String) -> PaymentEffect {
+        .paid(Payment(id: paymentID, checkoutID: order.providerSessionID, amount: order.total, currency: order.currency))
     }
 
     /// A paid order (payment id `pi_<order>`).
     func paidOrder(_ buyer: User, _ lines: [(Product, Int)], fee: Double = 0) async throws -> Order {
         let order = try await placedOrder(buyer, lines, fee: fee)
-        let outcome = try await database.recordPaymentEvent(event("evt_pay_\(order.id)", order.id, .paid(paymentID: "pi_\(order.id)")))
+        let outcome = try await database.recordPaymentEvent(event("evt_pay_\(order.id)", order.id, payment(order, "pi_\(order.id)")))
         #expect(outcome == .applied(orderID: order.id, status: .paid))
         return try #require(try await database.order(id: order.id))
     }
 
-    func event(_ id: String, _ orderID: String, _ effect: PaymentEffect?, provider: String = "test", type: String = "test.event")
+    func event(_ id: String, _ orderID: String, _ effect: PaymentEffect?, provider: String? = nil, type: String = "test.event")
         -> PaymentEvent
     {
-        PaymentEvent(provider: provider, id: id, type: type, order: .order(orderID), effect: effect)
+        PaymentEvent(provider: provider ?? self.provider, id: id, type: type, order: .order(orderID), effect: effect)
     }
 }
 
@@ -218,6 +231,8 @@ struct MoneyPath {
             settings.payments.stripe.secretKey = "sk_test_123"
             settings.payments.stripe.webhookSecret = "whsec_abc"
             settings.payments.stripe.apiBase = "https://stripe.fake"
+            // Beside a real provider the test provider is off unless enabled; these tests use both.
+            settings.payments.testEnabled = true
         }
         providers =
             if let stripeTransport {

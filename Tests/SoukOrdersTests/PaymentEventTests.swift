@@ -19,7 +19,7 @@ struct PaymentEventTests {
         _ = try await f.cart(buyer, [(extra, 1)])
         f.clock.advance(60)
 
-        let outcome = try await f.database.recordPaymentEvent(f.event("evt_1", order.id, .paid(paymentID: "pi_1")))
+        let outcome = try await f.database.recordPaymentEvent(f.event("evt_1", order.id, f.payment(order, "pi_1")))
         #expect(outcome == .applied(orderID: order.id, status: .paid))
         let paid = try #require(try await f.database.order(id: order.id))
         #expect(paid.status == .paid)
@@ -47,9 +47,9 @@ struct PaymentEventTests {
         #expect(fulfil.first?.runAt == f.clock.now())
 
         // The same event again changes nothing.
-        #expect(try await f.database.recordPaymentEvent(f.event("evt_1", order.id, .paid(paymentID: "pi_1"))) == .duplicate)
+        #expect(try await f.database.recordPaymentEvent(f.event("evt_1", order.id, f.payment(order, "pi_1"))) == .duplicate)
         // Another paid event (a second id): recorded, ignored.
-        let second = try await f.database.recordPaymentEvent(f.event("evt_2", order.id, .paid(paymentID: "pi_2")))
+        let second = try await f.database.recordPaymentEvent(f.event("evt_2", order.id, f.payment(order, "pi_2")))
         guard case .ignored = second else { Issue.record("second payment: \(second)"); return }
         #expect(try await f.database.grants(orderID: order.id).count == 2)
         #expect(try await f.salesCount(a) == 2)
@@ -67,7 +67,7 @@ struct PaymentEventTests {
         let product = try await f.product("P", by: seller, price: 300)
         let buyer = try await f.buyer("b@example.com")
         let order = try await f.placedOrder(buyer, [(product, 3)])
-        let event = f.event("evt_once", order.id, .paid(paymentID: "pi_once"))
+        let event = f.event("evt_once", order.id, f.payment(order, "pi_once"))
         let database = f.database
         let outcomes = try await withThrowingTaskGroup(of: PaymentEventOutcome.self) { group in
             for _ in 0..<10 { group.addTask { try await database.recordPaymentEvent(event) } }
@@ -91,15 +91,15 @@ struct PaymentEventTests {
 
         // An event from another provider does not find a test-provider order.
         let stripe = try await f.database.recordPaymentEvent(
-            f.event("evt_x", order.id, .paid(paymentID: "pi"), provider: "stripe"))
+            f.event("evt_x", order.id, f.payment(order, "pi"), provider: "stripe"))
         guard case .ignored = stripe else { Issue.record("\(stripe)"); return }
         #expect(try await f.status(order.id) == .created)
         // The same id from the test provider is a different event.
         #expect(
-            try await f.database.recordPaymentEvent(f.event("evt_x", order.id, .paid(paymentID: "pi")))
+            try await f.database.recordPaymentEvent(f.event("evt_x", order.id, f.payment(order, "pi")))
                 == .applied(orderID: order.id, status: .paid))
 
-        let unknownOrder = try await f.database.recordPaymentEvent(f.event("evt_y", "ord_nope", .paid(paymentID: "pi")))
+        let unknownOrder = try await f.database.recordPaymentEvent(f.event("evt_y", "ord_nope", f.payment(order, "pi")))
         #expect(unknownOrder == .ignored(reason: "no order matches this event"))
         let unknownType = try await f.database.recordPaymentEvent(
             PaymentEvent(provider: "test", id: "evt_z", type: "plan.created", order: nil, effect: nil))
@@ -115,7 +115,7 @@ struct PaymentEventTests {
         let seller = try await f.seller("s@example.com")
         let product = try await f.product("P", by: seller, price: 300)
         let buyer = try await f.buyer("b@example.com")
-        let order = try await f.placedOrder(buyer, [(product, 1)])
+        let order = try await f.placedOrder(buyer, [(product, 1)], session: false)
         _ = try await f.database.attachCheckoutSession(orderID: order.id, sessionID: "cs_1", redirectURL: "https://pay/1")
         // The first session wins.
         let attached = try await f.database.attachCheckoutSession(orderID: order.id, sessionID: "cs_2", redirectURL: "https://pay/2")
@@ -123,7 +123,7 @@ struct PaymentEventTests {
         #expect(try await f.database.order(provider: "test", sessionID: "cs_1")?.id == order.id)
         #expect(try await f.database.order(provider: "stripe", sessionID: "cs_1") == nil)
 
-        let bySession = PaymentEvent(provider: "test", id: "e1", type: "t", order: .session("cs_1"), effect: .paid(paymentID: "pi_9"))
+        let bySession = PaymentEvent(provider: "test", id: "e1", type: "t", order: .session("cs_1"), effect: f.payment(attached, "pi_9"))
         #expect(try await f.database.recordPaymentEvent(bySession) == .applied(orderID: order.id, status: .paid))
         let byPayment = PaymentEvent(provider: "test", id: "e2", type: "t", order: .payment("pi_9"), effect: .disputeOpened)
         #expect(try await f.database.recordPaymentEvent(byPayment) == .applied(orderID: order.id, status: .disputed))
@@ -338,7 +338,7 @@ struct PaymentEventTests {
         #expect(try await f.database.expireOrder(id: order.id))
         #expect(try await f.stock(limited) == 3)
 
-        let outcome = try await f.database.recordPaymentEvent(f.event("late", order.id, .paid(paymentID: "pi_late")))
+        let outcome = try await f.database.recordPaymentEvent(f.event("late", order.id, f.payment(order, "pi_late")))
         #expect(outcome == .applied(orderID: order.id, status: .paid))
         #expect(try await f.status(order.id) == .paid)
         #expect(try await f.stock(limited) == 1)
@@ -352,7 +352,7 @@ struct PaymentEventTests {
         let failed = try await f.placedOrder(other, [(limited, 1)])
         _ = try await f.database.recordPaymentEvent(f.event("fail", failed.id, .failed))
         #expect(try await f.stock(limited) == 1)
-        #expect(try await f.database.recordPaymentEvent(f.event("retry", failed.id, .paid(paymentID: "pi_r"))) == .applied(orderID: failed.id, status: .paid))
+        #expect(try await f.database.recordPaymentEvent(f.event("retry", failed.id, f.payment(failed, "pi_r"))) == .applied(orderID: failed.id, status: .paid))
         #expect(try await f.stock(limited) == 0)
     }
 
@@ -368,7 +368,7 @@ struct PaymentEventTests {
         _ = try await f.paidOrder(try await f.buyer("c@example.com"), [(limited, 1)])
         #expect(try await f.stock(limited) == 1)
 
-        let outcome = try await f.database.recordPaymentEvent(f.event("late", order.id, .paid(paymentID: "pi_late")))
+        let outcome = try await f.database.recordPaymentEvent(f.event("late", order.id, f.payment(order, "pi_late")))
         #expect(outcome == .refundQueued(orderID: order.id))
         let after = try #require(try await f.database.order(id: order.id))
         #expect(after.status == .expired)
@@ -381,7 +381,7 @@ struct PaymentEventTests {
         #expect(try await f.count("SELECT COUNT(*) FROM payment_events WHERE event_id = 'late' AND outcome = 'refund_queued'") == 1)
 
         // Another delivery of the payment (new id) does not queue a second refund.
-        #expect(try await f.database.recordPaymentEvent(f.event("late-2", order.id, .paid(paymentID: "pi_late"))) == .refundQueued(orderID: order.id))
+        #expect(try await f.database.recordPaymentEvent(f.event("late-2", order.id, f.payment(order, "pi_late"))) == .refundQueued(orderID: order.id))
         #expect(try await f.jobs(kind: "auto_refund").count == 1)
     }
 }

@@ -7,7 +7,7 @@ import Testing
 struct SellerBalanceTests {
     @Test("Two sellers, 10 % fee, a partial refund shared by line, a disputed order on hold, unpaid orders left out")
     func balances() async throws {
-        let f = try OrdersFixture()
+        let f = try OrdersFixture(provider: "stripe")
         let ada = try await f.seller("ada@example.com", name: "Ada")
         let bo = try await f.seller("bo@example.com", name: "Bo")
         let a1 = try await f.product("A1", by: ada, price: 1000)
@@ -64,7 +64,7 @@ struct SellerBalanceTests {
 
     @Test("No paid orders: no balances")
     func empty() async throws {
-        let f = try OrdersFixture()
+        let f = try OrdersFixture(provider: "stripe")
         let seller = try await f.seller("s@example.com")
         let product = try await f.product("P", by: seller)
         _ = try await f.placedOrder(try await f.buyer("b@example.com"), [(product, 1)], fee: 10)
@@ -73,7 +73,7 @@ struct SellerBalanceTests {
 
     @Test("A refund shared by three equal lines adds up to the refund exactly")
     func refundSharesAddUp() async throws {
-        let f = try OrdersFixture()
+        let f = try OrdersFixture(provider: "stripe")
         let sellers = [
             try await f.seller("x@example.com", name: "X"), try await f.seller("y@example.com", name: "Y"),
             try await f.seller("z@example.com", name: "Z"),
@@ -89,5 +89,22 @@ struct SellerBalanceTests {
         // One seller's own view sees the same share as the whole report.
         let y = try await f.database.sellerBalances(sellerID: sellers[1].id)
         #expect(y.count == 1 && y[0].refunds == balances.first { $0.sellerID == sellers[1].id }!.refunds)
+    }
+
+    @Test("Test orders moved no money: never counted in a balance, whatever their state")
+    func testOrdersNeverCount() async throws {
+        let f = try OrdersFixture(provider: "test")
+        let seller = try await f.seller("s@example.com", name: "S")
+        let product = try await f.product("P", by: seller, price: 1500)
+        let order = try await f.paidOrder(try await f.buyer("b@example.com"), [(product, 2)], fee: 10)
+        #expect(order.isTest)
+        #expect(try await f.database.sellerBalances().isEmpty)
+        #expect(try await f.database.sellerBalances(sellerID: seller.id).isEmpty)
+        // A real order beside it is counted alone.
+        let real = try OrdersFixture(provider: "stripe")
+        let realSeller = try await real.seller("r@example.com", name: "R")
+        let realProduct = try await real.product("P", by: realSeller, price: 1500)
+        _ = try await real.paidOrder(try await real.buyer("b@example.com"), [(realProduct, 1)], fee: 10)
+        #expect(try await real.database.sellerBalances().map(\.owed) == [1350])
     }
 }

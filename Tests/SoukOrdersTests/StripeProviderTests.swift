@@ -182,8 +182,8 @@ struct StripeProviderTests {
 
         let paid = try #require(try await stripe.confirm(sessionID: "cs_paid", orderID: "ord_1"))
         #expect(paid.provider == "stripe")
-        #expect(paid.effect == .paid(paymentID: "pi_p"))
-        #expect(paid.order == .order("ord_1"))
+        #expect(paid.effect == .paid(Payment(id: "pi_p", checkoutID: "cs_paid", amount: nil, currency: nil, claimedOrderID: "ord_1")))
+        #expect(paid.order == .session("cs_paid"))
         #expect(paid.id.hasPrefix("return:cs_paid:"))
         let sent = try #require(transport.requests.first)
         #expect(sent.method == "GET")
@@ -195,7 +195,7 @@ struct StripeProviderTests {
         #expect(try await stripe.confirm(sessionID: "cs_open", orderID: "ord_1") == nil, "not paid yet: nothing to record")
         #expect(try await stripe.confirm(sessionID: "cs_later", orderID: "ord_1") == nil)
         let gone = try #require(try await stripe.confirm(sessionID: "cs_gone", orderID: "ord_2"))
-        #expect(gone.effect == .expired && gone.order == .order("ord_2"))
+        #expect(gone.effect == .expired && gone.order == .session("cs_gone"))
         // The same state twice is the same event id (recorded once).
         let again = try #require(try await stripe.confirm(sessionID: "cs_paid", orderID: "ord_1"))
         #expect(again.id == paid.id)
@@ -216,7 +216,7 @@ struct StripeProviderTests {
         let timestamp = Int(clock.now().timeIntervalSince1970)
         let header = StripeSignature.header(body: body, timestamp: timestamp, secret: "whsec_xyz")
         let event = try await stripe.verifyWebhook(WebhookRequest(headers: ["stripe-signature": header], body: body))
-        #expect(event.id == "evt_w" && event.order == .order("ord_5") && event.provider == "stripe")
+        #expect(event.id == "evt_w" && event.order == .session("cs_test_a1YS1URlnyQCN5fUUduORoQ7Pw41PJqDWkIVQCpJPqkfIhd6tVY8XB1OLY") && event.provider == "stripe")
 
         let wrong = StripeSignature.header(body: body, timestamp: timestamp, secret: "whsec_other")
         await expectSoukError(.badRequest) {

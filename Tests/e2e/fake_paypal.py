@@ -405,6 +405,7 @@ class FakePayPal(LocalHTTPFake):
             "custom_id": unit.get("custom_id"),
             "invoice_id": unit.get("invoice_id"),
             "seller_protection": {"status": "ELIGIBLE"},
+            "supplementary_data": {"related_ids": {"order_id": order["id"]}},
             "create_time": iso_now(),
             "update_time": iso_now(),
             "links": [],

@@ -350,7 +350,10 @@ def test_production_mode_refuses_the_test_provider(make_souk, browser):
 
 
 def test_production_mode_may_allow_the_test_provider(make_souk):
-    souk = make_souk(env=production_env(SOUK_PAYMENTS_ALLOW_TEST_IN_PRODUCTION="true", **FAST_JOBS))
+    # Both switches: test payments on (Stripe is configured, so they are off by default), and
+    # production mode told to allow them.
+    souk = make_souk(env=production_env(
+        SOUK_PAYMENTS_ALLOW_TEST_IN_PRODUCTION="true", SOUK_PAYMENTS_TEST_ENABLED="true", **FAST_JOBS))
     product = published_product(souk, "Rehearsal Goods", price=2000)
     buyer = api_cart_with(souk, product)
     checkout = buyer.post(

@@ -11,7 +11,8 @@ struct ConfigCommand: AsyncParsableCommand {
             abstract: "Validate the configuration file and environment; exit 2 naming the bad key if any.")
         @OptionGroup var global: GlobalOptions
         func run() async throws {
-            _ = try global.settings()
+            let settings = try global.settings()
+            for warning in ConfigLoader.warnings(settings) { printError("warning: \(warning)") }
             for name in ConfigLoader.unknownEnvironmentVariables(ProcessInfo.processInfo.environment) {
                 printError("warning: the environment variable \(name) is not a configuration key (typo?)")
             }

@@ -96,6 +96,7 @@ struct OrderAdmin: Sendable {
         guard let order = try await database.order(id: id) else { throw SoukError.notFound("The order \(id)") }
         let refunds = try await database.refunds(orderID: id)
         let grants = try await database.grants(orderID: id)
+        let mismatches = try await database.paymentMismatches(orderID: id)
         if json {
             var object = Self.object(order)
             object["refunds"] = .array(
@@ -112,11 +113,25 @@ struct OrderAdmin: Sendable {
                         "id": .string($0.id), "product_id": .string($0.productID), "active": .bool($0.isActive),
                     ])
                 })
+            object["payment_mismatches"] = .array(
+                mismatches.map {
+                    .object([
+                        "id": .string($0.id), "provider": .string($0.provider), "event_id": .string($0.eventID),
+                        "payment_id": .string($0.payment.id),
+                        "checkout_id": $0.payment.checkoutID.map(JSONValue.string) ?? .null,
+                        "amount": $0.payment.amount.map { .number(Double($0)) } ?? .null,
+                        "currency": $0.payment.currency.map(JSONValue.string) ?? .null,
+                        "reason": .string($0.reason), "refund_state": .string($0.refundState.rawValue),
+                        "refund_id": $0.refundID.map(JSONValue.string) ?? .null,
+                        "last_error": $0.lastError.map(JSONValue.string) ?? .null,
+                        "created_at": .string(Timestamp.rfc3339($0.createdAt)),
+                    ])
+                })
             return TableOutput.json(object: object)
         }
         var lines = [
             "order     \(order.id)",
-            "status    \(order.status.rawValue)",
+            "status    \(order.status.rawValue)" + (order.isTest ? "  TEST ORDER (test provider: no money moved, not in payouts)" : ""),
             "buyer     \(order.buyerEmail) (\(order.buyerID))",
             "total     \(order.total) \(order.currency)" + (order.refundedAmount > 0 ? ", refunded \(order.refundedAmount)" : ""),
             "provider  \(order.provider)" + (order.providerSessionID.map { " session \($0)" } ?? "")
@@ -140,6 +155,21 @@ struct OrderAdmin: Sendable {
                     headers: ["REFUND", "AMOUNT", "BY", "PROVIDER REFUND", "REASON"],
                     rows: refunds.map { [$0.id, "\($0.amount)", $0.requestedBy, $0.providerRefundID ?? "", $0.reason ?? ""] }))
         }
+        if !mismatches.isEmpty {
+            lines.append("")
+            lines.append("PAYMENTS THAT DID NOT MATCH THIS ORDER (nothing granted; refunded automatically):")
+            lines.append(
+                TableOutput.text(
+                    headers: ["MISMATCH", "PROVIDER", "PAYMENT", "AMOUNT", "REFUND", "REASON"],
+                    rows: mismatches.map {
+                        [
+                            $0.id, $0.provider, $0.payment.id,
+                            $0.payment.amount.map { "\($0)" } ?? "?", $0.refundState.rawValue + ($0.refundID.map { " \($0)" } ?? "")
+                                + ($0.lastError.map { ": \($0)" } ?? ""),
+                            $0.reason,
+                        ]
+                    }))
+        }
         lines.append("")
         lines.append("access    \(grants.filter(\.isActive).count) active grant(s), \(grants.filter { !$0.isActive }.count) revoked")
         return lines.joined(separator: "\n")
@@ -150,7 +180,7 @@ struct OrderAdmin: Sendable {
             "id": .string(order.id), "status": .string(order.status.rawValue), "buyer_id": .string(order.buyerID),
             "buyer_email": .string(order.buyerEmail), "total": .number(Double(order.total)),
             "refunded_amount": .number(Double(order.refundedAmount)), "currency": .string(order.currency),
-            "provider": .string(order.provider),
+            "provider": .string(order.provider), "test": .bool(order.isTest),
             "provider_session_id": order.providerSessionID.map(JSONValue.string) ?? .null,
             "provider_payment_id": order.providerPaymentID.map(JSONValue.string) ?? .null,
             "created_at": .string(Timestamp.rfc3339(order.createdAt)),
@@ -173,7 +203,8 @@ struct OrderAdmin: Sendable {
             headers: ["ID", "STATUS", "BUYER", "TOTAL", "PROVIDER", "CREATED", "ITEMS"],
             rows: orders.map { order in
                 [
-                    order.id, order.status.rawValue, order.buyerEmail, "\(order.total) \(order.currency)", order.provider,
+                    order.id, order.status.rawValue, order.buyerEmail, "\(order.total) \(order.currency)",
+                    order.isTest ? "test (TEST ORDER)" : order.provider,
                     Timestamp.rfc3339(order.createdAt), String(order.items.map(\.title).joined(separator: ", ").prefix(50)),
                 ]
             })
@@ -192,7 +223,7 @@ struct OrderAdmin: Sendable {
                     ]
                 })
         }
-        if balances.isEmpty { return "no paid orders yet: nothing is owed to any seller" }
+        if balances.isEmpty { return "no paid orders yet: nothing is owed to any seller (test orders are never counted)" }
         return TableOutput.text(
             headers: ["SELLER", "E-MAIL", "CURRENCY", "GROSS", "FEES", "REFUNDS", "OWED", "ON HOLD (DISPUTES)"],
             rows: balances.map {
@@ -200,6 +231,6 @@ struct OrderAdmin: Sendable {
                     $0.sellerName, $0.sellerEmail, $0.currency, "\($0.gross)", "\($0.fees)", "\($0.refunds)", "\($0.owed)",
                     "\($0.onHold)",
                 ]
-            })
+            }) + "\ntest orders (test provider) moved no money and are not counted"
     }
 }

@@ -40,8 +40,10 @@ struct ServeCommand: AsyncParsableCommand {
             "souk serving",
             metadata: [
                 "url": "\(settings.publicBaseURL)", "data_dir": "\(data.path)",
-                "payments": "\(settings.payments.defaultProvider)",
+                "payments": "\(settings.defaultPaymentProvider)",
+                "test_payments": "\(settings.offersTestPayments ? "offered (TEST MODE)" : "off")",
             ])
+        for warning in ConfigLoader.warnings(settings) { logger.warning("\(warning)") }
         // Finishes in-flight requests on SIGTERM/SIGINT before exiting.
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
         logger.info("souk stopped")

@@ -77,6 +77,9 @@ public enum ConfigLoader {
         case .bool(let keyPath):
             guard let bool = value.bool else { return "expected true or false, got \(describe(value))" }
             settings[keyPath: keyPath] = bool
+        case .optionalBool(let keyPath, _):
+            guard let bool = value.bool else { return "expected true or false, got \(describe(value))" }
+            settings[keyPath: keyPath] = bool
         case .double(let keyPath, let range):
             guard let number = value.double ?? value.int.map(Double.init) else {
                 return "expected a number from \(range.lowerBound) to \(range.upperBound), got \(describe(value))"
@@ -131,11 +134,13 @@ public enum ConfigLoader {
                     problem = "expected an integer from \(range.lowerBound) to \(range.upperBound), got \"\(raw)\""
                 }
             case .bool(let keyPath):
-                switch raw.lowercased() {
-                case "true", "1", "yes", "on": settings[keyPath: keyPath] = true; problem = nil
-                case "false", "0", "no", "off": settings[keyPath: keyPath] = false; problem = nil
-                default: problem = "expected true or false, got \"\(raw)\""
-                }
+                let bool = parseBool(raw)
+                if let bool { settings[keyPath: keyPath] = bool }
+                problem = bool == nil ? "expected true or false, got \"\(raw)\"" : nil
+            case .optionalBool(let keyPath, _):
+                let bool = parseBool(raw)
+                if let bool { settings[keyPath: keyPath] = bool }
+                problem = bool == nil ? "expected true or false, got \"\(raw)\"" : nil
             case .double(let keyPath, let range):
                 if let number = Double(raw), range.contains(number) {
                     settings[keyPath: keyPath] = number
@@ -147,6 +152,27 @@ public enum ConfigLoader {
             if let problem { errors.append("environment variable \(key.environmentName) (\(key.path)): \(problem)") }
         }
         if !errors.isEmpty { throw ConfigError(message: errors.joined(separator: "\n")) }
+    }
+
+    private static func parseBool(_ raw: String) -> Bool? {
+        switch raw.lowercased() {
+        case "true", "1", "yes", "on": true
+        case "false", "0", "no", "off": false
+        default: nil
+        }
+    }
+
+    /// Settings that are valid but probably not what the operator wants: printed by
+    /// `souk config check` and logged when the store starts.
+    public static func warnings(_ settings: Settings) -> [String] {
+        var warnings: [String] = []
+        if settings.offersTestPayments && settings.payments.realProviderConfigured {
+            let real = [settings.payments.stripeConfigured ? "Stripe" : nil, settings.payments.paypalConfigured ? "PayPal" : nil]
+                .compactMap { $0 }.joined(separator: " and ")
+            warnings.append(
+                "payments.test_enabled: test payments are offered beside \(real): any buyer can pick the test provider and get products without paying. Set payments.test_enabled = false (or remove it) before taking real orders.")
+        }
+        return warnings
     }
 
     /// `SOUK_*` variables that name no key (probably typos). `SOUK_CONFIG` names the file.
@@ -180,10 +206,13 @@ public enum ConfigLoader {
             errors.append(
                 "payments.default: \"paypal\" needs payments.paypal.client_id, client_secret and webhook_id.")
         }
-        if settings.server.production && payments.defaultProvider == "test" && !payments.allowTestInProduction {
+        if settings.server.production && !payments.realProviderConfigured && !settings.offersTestPayments {
             errors.append(
-                "payments.default: the test provider is refused in production (server.production = true). Configure stripe or paypal, or set payments.allow_test_in_production = true."
+                "payments: no payment provider is offered: the test provider is refused in production (server.production = true). Configure stripe or paypal, or set payments.allow_test_in_production = true."
             )
+        } else if !settings.offersTestPayments && !payments.realProviderConfigured {
+            errors.append(
+                "payments.test_enabled = false and neither Stripe nor PayPal is configured: no buyer could pay. Configure [payments.stripe] or [payments.paypal], or enable test payments.")
         }
         if !errors.isEmpty { throw ConfigError(message: errors.joined(separator: "\n")) }
     }

@@ -31,6 +31,12 @@ enum ConfigRendering {
                 lines.append("[\(currentTable)]")
             }
             if comments { lines.append("# \(key.doc) (env \(key.environmentName))") }
+            if case .optionalBool(let keyPath, let unset) = key.kind, settings[keyPath: keyPath] == nil {
+                // Unset has a meaning of its own: the example leaves the key commented out, and the
+                // dump says what unset means (no TOML value can).
+                lines.append("# \(key.name) = true | false   (unset: \(unset))")
+                continue
+            }
             lines.append("\(key.name) = \(value(of: key, in: settings, redactSecrets: redactSecrets))")
         }
         return lines.joined(separator: "\n") + "\n"
@@ -44,6 +50,7 @@ enum ConfigRendering {
             return quoted(string)
         case .int(let keyPath, _): return String(settings[keyPath: keyPath])
         case .bool(let keyPath): return String(settings[keyPath: keyPath])
+        case .optionalBool(let keyPath, _): return settings[keyPath: keyPath].map(String.init) ?? ""
         case .double(let keyPath, _):
             let number = settings[keyPath: keyPath]
             return number == number.rounded() ? String(format: "%.1f", number) : String(number)

@@ -10,6 +10,8 @@ struct ConfigKey: Sendable {
         case string(WritableKeyPath<Settings, String>, validate: @Sendable (String) -> String?)
         case int(WritableKeyPath<Settings, Int>, range: ClosedRange<Int>)
         case bool(WritableKeyPath<Settings, Bool>)
+        /// A boolean whose absence means something of its own (explained in the key's doc).
+        case optionalBool(WritableKeyPath<Settings, Bool?>, unset: String)
         case double(WritableKeyPath<Settings, Double>, range: ClosedRange<Double>)
     }
 
@@ -36,6 +38,11 @@ struct ConfigKey: Sendable {
     }
     static func bool(_ path: String, _ keyPath: WritableKeyPath<Settings, Bool>, _ doc: String) -> ConfigKey {
         ConfigKey(path: path, kind: .bool(keyPath), secret: false, doc: doc)
+    }
+    static func optionalBool(
+        _ path: String, _ keyPath: WritableKeyPath<Settings, Bool?>, _ doc: String, unset: String
+    ) -> ConfigKey {
+        ConfigKey(path: path, kind: .optionalBool(keyPath, unset: unset), secret: false, doc: doc)
     }
     static func double(
         _ path: String, _ keyPath: WritableKeyPath<Settings, Double>, _ range: ClosedRange<Double>,
@@ -77,8 +84,12 @@ enum ConfigSchema {
         .int("storage.max_upload_mb", \.storage.maxUploadMB, 1...1_048_576, "Largest file a seller may upload, in MiB."),
 
         .string(
-            "payments.default", \.payments.defaultProvider, "Payment provider offered by default: test, stripe or paypal.",
+            "payments.default", \.payments.defaultProvider, "Payment provider offered by default: test, stripe or paypal (when it is not offered: the first of stripe, paypal that is).",
             validate: oneOf(["test", "stripe", "paypal"])),
+        .optionalBool(
+            "payments.test_enabled", \.payments.testEnabled,
+            "Offer the built-in test provider: anyone who picks it gets products without paying.",
+            unset: "on only while no real provider is configured"),
         .bool(
             "payments.allow_test_in_production", \.payments.allowTestInProduction,
             "Allow the test provider even when server.production = true."),

@@ -5,7 +5,7 @@ import SoukDatabase
 import SoukPayments
 
 /// The test provider's hosted checkout page, `/test-checkout/{session}`: what Stripe's page is
-/// for real payments, clearly marked TEST MODE. Absent when production mode refuses test payments.
+/// for real payments, clearly marked TEST MODE. Absent (404) unless the store offers test payments.
 struct TestCheckoutPages: Sendable {
     let services: AppServices
 
@@ -16,7 +16,7 @@ struct TestCheckoutPages: Sendable {
 
     private func provider() throws -> TestProvider {
         guard let test = services.providers.test else {
-            throw SoukError.notFound("Test payments are off in production mode; this page")
+            throw SoukError.notFound("This store does not offer test payments; this page")
         }
         return test
     }

@@ -17,7 +17,7 @@ struct WebhookRoutes: Sendable {
 
     struct Answer: Encodable, Sendable {
         var received = true
-        /// `applied`, `duplicate`, `ignored` or `refund_queued`.
+        /// `applied`, `duplicate`, `ignored`, `refund_queued` or `mismatched`.
         var outcome: String
     }
 
@@ -36,6 +36,8 @@ struct WebhookRoutes: Sendable {
             case .duplicate: "duplicate"
             case .ignored: "ignored"
             case .refundQueued: "refund_queued"
+            // Answered 2xx like any recorded event: the provider must not retry it.
+            case .mismatched: "mismatched"
             }
         return try JSONResponse(body: Answer(outcome: label)).response(from: request, context: context)
     }

@@ -59,6 +59,8 @@ struct OrderBody: Encodable, Sendable {
     var refundedAmount: Int
     var currency: String
     var provider: String
+    /// Paid (if at all) with the test provider: no money moved.
+    var test: Bool
     var items: [Item]
     var buyerEmail: String
     var createdAt: String
@@ -68,7 +70,7 @@ struct OrderBody: Encodable, Sendable {
     var paymentURL: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, status, total, currency, provider, items
+        case id, status, total, currency, provider, test, items
         case refundedAmount = "refunded_amount"
         case buyerEmail = "buyer_email"
         case createdAt = "created_at"
@@ -83,6 +85,7 @@ struct OrderBody: Encodable, Sendable {
         status = order.status.rawValue
         currency = order.currency
         provider = order.provider
+        test = order.isTest
         buyerEmail = order.buyerEmail
         createdAt = Timestamp.rfc3339(order.createdAt)
         paidAt = order.paidAt.map(Timestamp.rfc3339)
@@ -113,6 +116,7 @@ struct OrderBody: Encodable, Sendable {
         try c.encode(refundedAmount, forKey: .refundedAmount)
         try c.encode(currency, forKey: .currency)
         try c.encode(provider, forKey: .provider)
+        try c.encode(test, forKey: .test)
         try c.encode(items, forKey: .items)
         try c.encode(buyerEmail, forKey: .buyerEmail)
         try c.encode(createdAt, forKey: .createdAt)

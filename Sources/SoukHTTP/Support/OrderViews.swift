@@ -25,7 +25,7 @@ enum OrderViews {
             "id": order.id, "status": order.status.rawValue, "status_label": statusLabel(order.status),
             "total_label": MoneyFormat.amount(total, currency: order.currency),
             "created_at": Timestamp.rfc3339(order.createdAt), "buyer_email": order.buyerEmail,
-            "provider": order.provider, "url": pageURL,
+            "provider": order.provider, "url": pageURL, "is_test": order.isTest,
             "item_titles": items.map(\.title).joined(separator: ", "),
             "awaiting_payment": order.status == .created,
             "is_paid": order.status.isPaidUp,

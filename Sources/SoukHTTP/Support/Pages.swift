@@ -16,7 +16,8 @@ struct Pages: Sendable {
         all["page_title"] = title
         all["store_name"] = settings.store.name
         all["csrf"] = context.csrfToken
-        all["test_mode"] = settings.payments.defaultProvider == "test"
+        // Whenever a buyer could pick the test provider, every page says so.
+        all["test_mode"] = settings.offersTestPayments
         all["marketplace"] = settings.store.marketplace
         if let user = context.identity?.user {
             all["current_user"] = ["name": user.name, "email": user.email, "is_seller": user.role != .buyer]

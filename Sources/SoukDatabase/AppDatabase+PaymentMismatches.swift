@@ -1,0 +1,105 @@
+import Foundation
+import GRDB
+import SoukCore
+
+/// Payments that did not match their order (`PaymentMatch`): recorded in the transaction of the
+/// event that brought them, shown to the operator, and refunded by a `mismatch_refund` job.
+extension AppDatabase {
+    /// Records `payment` as a mismatch for `order` (once per provider payment), queues its refund
+    /// and tells every active admin. Returns the mismatch's id.
+    static func recordMismatch(
+        _ payment: Payment, reason: String, order: Order, event: PaymentEvent, now: Date, ids: any IDGenerator,
+        queue: JobQueue, in db: Database
+    ) throws -> String {
+        if let known = try String.fetchOne(
+            db, sql: "SELECT id FROM payment_mismatches WHERE provider = ? AND payment_id = ?",
+            arguments: [event.provider, payment.id])
+        {
+            return known
+        }
+        let id = ids.make(.paymentMismatch)
+        try db.execute(
+            sql: """
+                INSERT INTO payment_mismatches (
+                    id, provider, event_id, order_id, payment_id, checkout_id, amount, currency, claimed_order_id, reason,
+                    refund_state, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)
+                """,
+            arguments: [
+                id, event.provider, event.id, order.id, payment.id, payment.checkoutID, payment.amount, payment.currency,
+                payment.claimedOrderID, reason, now, now,
+            ])
+        try queue.enqueue(
+            kind: OrderJobKind.mismatchRefund, payload: MismatchRefundPayload(mismatchID: id),
+            dedupeKey: "\(OrderJobKind.mismatchRefund):\(id)", in: db)
+        let paid = payment.amount.map { amount in
+            payment.currency.map { "\(Currency.decimalString(amount, currency: $0)) \($0)" } ?? "\(amount)"
+        } ?? "an unknown amount"
+        for admin in try String.fetchAll(db, sql: "SELECT id FROM users WHERE role = 'admin' AND NOT disabled") {
+            try notify(
+                userID: admin, type: "payment_mismatch", title: "A payment did not match order \(order.id)",
+                body: "\(event.provider) payment \(payment.id) (\(paid)) was not granted anything: \(reason). It is being refunded automatically; see `souk order show \(order.id)`.",
+                url: nil, dedupeKey: "payment_mismatch:\(id):\(admin)", now: now, ids: ids, in: db)
+        }
+        return id
+    }
+
+    /// The mismatched payments reported for an order, oldest first.
+    public func paymentMismatches(orderID: String) async throws -> [PaymentMismatch] {
+        try await writer.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM payment_mismatches WHERE order_id = ? ORDER BY created_at, id", arguments: [orderID]
+            ).map(Self.mismatch)
+        }
+    }
+
+    public func paymentMismatch(id: String) async throws -> PaymentMismatch? {
+        try await writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM payment_mismatches WHERE id = ?", arguments: [id]).map(Self.mismatch)
+        }
+    }
+
+    /// The provider gave the mismatched payment back.
+    public func mismatchRefunded(id: String, refundID: String) async throws {
+        let now = clock.now()
+        try await writer.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE payment_mismatches SET refund_state = 'refunded', refund_id = ?, last_error = NULL, updated_at = ?
+                    WHERE id = ?
+                    """, arguments: [refundID, now, id])
+        }
+    }
+
+    /// The refund cannot be made automatically (the provider refused, or the amount is unknown):
+    /// the operator must refund it in the provider's dashboard.
+    public func mismatchRefundFailed(id: String, error: String) async throws {
+        let now = clock.now()
+        let ids = self.ids
+        try await writer.write { db in
+            try db.execute(
+                sql: "UPDATE payment_mismatches SET refund_state = 'failed', last_error = ?, updated_at = ? WHERE id = ?",
+                arguments: [error, now, id])
+            guard let mismatch = try Row.fetchOne(db, sql: "SELECT * FROM payment_mismatches WHERE id = ?", arguments: [id])
+                .map(Self.mismatch)
+            else { return }
+            for admin in try String.fetchAll(db, sql: "SELECT id FROM users WHERE role = 'admin' AND NOT disabled") {
+                try Self.notify(
+                    userID: admin, type: "payment_mismatch",
+                    title: "Refund it by hand: payment \(mismatch.payment.id) for order \(mismatch.orderID)",
+                    body: "The automatic refund of a payment that did not match its order failed: \(error). Refund it in \(mismatch.provider)'s dashboard.",
+                    url: nil, dedupeKey: "payment_mismatch_failed:\(id):\(admin)", now: now, ids: ids, in: db)
+            }
+        }
+    }
+
+    private static func mismatch(_ row: Row) -> PaymentMismatch {
+        PaymentMismatch(
+            id: row["id"], provider: row["provider"], eventID: row["event_id"], orderID: row["order_id"],
+            payment: Payment(
+                id: row["payment_id"], checkoutID: row["checkout_id"], amount: row["amount"], currency: row["currency"],
+                claimedOrderID: row["claimed_order_id"]),
+            reason: row["reason"], refundState: PaymentMismatch.RefundState(rawValue: row["refund_state"]) ?? .queued,
+            refundID: row["refund_id"], lastError: row["last_error"], createdAt: row["created_at"])
+    }
+}
