@@ -20,14 +20,14 @@ enum ClientNetwork {
         if inet_pton(AF_INET6, text, &v6) == 1 {
             let bytes = withUnsafeBytes(of: &v6) { Array($0) }
             if bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xff && bytes[11] == 0xff {
-                return bytes[12..<16].map(String.init).joined(separator: ".")
+                return bytes[12..<16].map { String($0) }.joined(separator: ".")
             }
             let groups = stride(from: 0, to: 8, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }
             return groups.joined(separator: ":") + "::/64"
         }
         var v4 = in_addr()
         if inet_pton(AF_INET, text, &v4) == 1 {
-            return withUnsafeBytes(of: &v4) { $0.map(String.init).joined(separator: ".") }
+            return withUnsafeBytes(of: &v4) { $0.map { String($0) }.joined(separator: ".") }
         }
         // Not an address (no socket address, or a proxy header that is not one): one shared key,
         // so made-up values cannot each get a counter of their own.
