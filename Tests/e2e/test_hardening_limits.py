@@ -105,7 +105,8 @@ def test_ipv6_clients_are_limited_per_64_and_ipv4_mapped_addresses_as_ipv4(make_
     souk = make_souk(env={"SOUK_SERVER_TRUST_FORWARDED_FOR": "true", "SOUK_LIMITS_LOGIN_PER_IP_PER_MINUTE": "3"})
 
     def attempt(address: str):
-        return requests.post(souk.url(LOGIN), json={"email": "nobody@example.com", "password": "guess guess"},
+        # A fresh account each time: only the per-address limit is in play.
+        return requests.post(souk.url(LOGIN), json={"email": f"{uuid.uuid4().hex}@example.com", "password": "guess"},
                              headers={"X-Forwarded-For": address})
 
     for address in ("2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:aaaa:bbbb:cccc:dddd"):
