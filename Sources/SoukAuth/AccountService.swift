@@ -28,9 +28,10 @@ public struct AccountService: Sendable {
 
     /// Checks an e-mail and password. Throws `invalidCredentials` when they don't match (the same
     /// error, after the same work, whether or not the account exists) and `accountDisabled` for a
-    /// disabled account with the right password.
+    /// disabled account with the right password, `validationFailed` (before any hashing) for an
+    /// address that cannot be one.
     public func authenticate(email: String, password: String) async throws -> User {
-        let email = email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        let email = try AccountRules.email(email)
         guard let record = try await database.userRecord(email: email) else {
             _ = await hasher.verify(password, hash: decoyHash)
             throw Self.invalidCredentials
@@ -110,7 +111,8 @@ public struct AccountService: Sendable {
     /// Sets a new password and signs the user out everywhere. Throws `validationFailed`, `notFound`.
     public func resetPassword(email: String, to password: String) async throws -> User {
         let password = try AccountRules.password(password)
+        let email = try AccountRules.email(email)
         let hash = await hasher.hash(password)
-        return try await database.setPasswordHash(email: email.lowercased(), hash)
+        return try await database.setPasswordHash(email: email, hash)
     }
 }

@@ -44,16 +44,37 @@ public enum AccountRules {
     /// bcrypt reads at most 72 bytes; longer passwords would be silently truncated.
     public static let maximumPasswordBytes = 72
 
+    /// The longest address SMTP can carry (RFC 5321: a 256-octet path less the angle brackets).
+    public static let maximumEmailBytes = 254
+
+    /// The one e-mail normaliser: every path that takes an address (sign-up, sign-in, its rate
+    /// limit, guest checkout, password resets) calls it before any other work, so they all agree on
+    /// which account an input means. Trims whitespace and newlines, lower-cases (the users table
+    /// compares with NOCASE, so this is the same account), caps the length and checks the shape.
+    /// Cheap even for a megabyte of input: the length is checked before anything is copied.
     public static func email(_ raw: String) throws -> String {
+        // Surrounding whitespace may take some room, but not unbounded room.
+        guard raw.utf8.count <= maximumEmailBytes + 64 else { throw invalidEmail }
         let email = raw.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
         let parts = email.split(separator: "@", omittingEmptySubsequences: false)
-        guard email.count <= 254, parts.count == 2, !parts[0].isEmpty, parts[1].contains("."),
-            !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
-            !email.contains(where: { $0.isWhitespace || $0 == "<" || $0 == ">" || $0 == "," })
-        else {
-            throw SoukError.validation("email", "Enter a valid e-mail address, like name@example.com.")
-        }
+        guard email.utf8.count <= maximumEmailBytes, parts.count == 2, !parts[0].isEmpty, parts[1].contains("."),
+            !parts[1].hasPrefix("."), !parts[1].hasSuffix("."), !parts[1].contains(".."),
+            email.unicodeScalars.allSatisfy(isAllowedInEmail)
+        else { throw invalidEmail }
         return email
+    }
+
+    static let invalidEmail = SoukError.validation("email", "Enter a valid e-mail address, like name@example.com.")
+
+    /// No spaces, control characters or the punctuation that would let an address smuggle a
+    /// second recipient or a header into a message.
+    private static func isAllowedInEmail(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar.properties.isWhitespace || scalar.properties.generalCategory == .control
+            || scalar.properties.generalCategory == .format
+        {
+            return false
+        }
+        return !"<>,;:\\\"()[]".unicodeScalars.contains(scalar)
     }
 
     public static func password(_ password: String) throws -> String {

@@ -64,6 +64,9 @@ public struct Settings: Sendable, Equatable {
         public var loginFailuresPerAccount = 5
         public var loginPerIPPerMinute = 20
         public var requestsPerIPPerMinute = 1200
+        /// Guest checkouts (no account signed in) per client address, and per e-mail, per hour.
+        public var guestCheckoutsPerIPPerHour = 30
+        public var guestCheckoutsPerEmailPerHour = 10
         public var maxJSONBodyKB = 1024
     }
     public struct Auth: Sendable, Equatable {

@@ -96,12 +96,11 @@ public func buildApplication(
     router.add(
         middleware: LimitsMiddleware(
             maxBodyBytes: services.maxBodyBytes, requestsPerIP: services.limits.requestsPerIP,
-            clientIP: services.clientAddress.ip))
-    // CSRF before authentication: it computes the page token that cookie-authenticated API
-    // uploads must echo in `X-CSRF-Token`.
+            clientNetwork: services.clientAddress.network))
+    router.add(middleware: AuthenticationMiddleware(accounts: accounts, cookies: services.cookies))
+    // CSRF after authentication: its tokens are bound to the session that middleware accepted.
     router.add(
         middleware: CSRFMiddleware(key: services.secretKey, secure: settings.isHTTPS, maxBodyBytes: services.maxBodyBytes))
-    router.add(middleware: AuthenticationMiddleware(accounts: accounts, cookies: services.cookies))
 
     SystemRoutes(services: services, metrics: metrics).register(on: router)
     AccountAPI(services: services).register(on: router)

@@ -23,6 +23,27 @@ struct IdentifiersTests {
         }
     }
 
+    @Test("One address, however it is spelled, normalises to one value (the rate limiter's key and the lookup's)")
+    func emailSpellings() throws {
+        for spelling in ["victim@x.com", "victim@x.com\n", " VICTIM@x.com ", "\tVictim@X.Com\r\n", "victim@x.com\u{2028}"] {
+            #expect(try AccountRules.email(spelling) == "victim@x.com", "\(spelling.debugDescription)")
+        }
+    }
+
+    @Test("Over-long, control characters, header tricks: refused")
+    func emailAbuse() throws {
+        let local = String(repeating: "a", count: 250)
+        for bad in [
+            "\(local)@x.com", String(repeating: "a", count: 100 * 1024) + "@x.com", "a\u{0}b@x.com", "a@x..com",
+            "a\nbcc@x.com", "a@x.com\nBcc: b@y.com", "\"a\"@x.com", "a;b@x.com", "a\u{200B}@x.com",
+        ] {
+            #expect(throws: SoukError.self, "\(bad.prefix(40).debugDescription) should be refused") {
+                try AccountRules.email(bad)
+            }
+        }
+        #expect(try AccountRules.email(String(repeating: "a", count: 248) + "@x.com").utf8.count == 254)
+    }
+
     @Test("Passwords: at least 8 characters, at most bcrypt's 72 bytes")
     func passwords() throws {
         #expect(throws: SoukError.self) { try AccountRules.password("1234567") }

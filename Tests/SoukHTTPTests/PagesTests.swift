@@ -84,7 +84,7 @@ struct PagesTests {
         }
     }
 
-    @Test("The session cookie is HttpOnly and SameSite=Lax, Secure over https")
+    @Test("The session cookie is HttpOnly and SameSite=Lax, Secure and __Host- prefixed over https")
     func cookieAttributes() async throws {
         try await TestStore().run { browser in
             let response = try await browser.json(
@@ -97,8 +97,11 @@ struct PagesTests {
         try await TestStore { $0.server.baseURL = "https://shop.example.com" }.run { browser in
             let response = try await browser.json(
                 .post, "/api/v1/auth/register", #"{"email":"k@example.com","password":"12345678","name":"K"}"#)
-            let cookie = try #require(response.headers[values: .setCookie].first { $0.hasPrefix("souk_session=") })
-            #expect(cookie.contains("Secure"))
+            // Over https the `__Host-` prefix: Secure, Path=/ and no Domain, so no subdomain can plant it.
+            let cookie = try #require(
+                response.headers[values: .setCookie].first { $0.hasPrefix("__Host-souk_session=") })
+            #expect(cookie.contains("Secure") && cookie.contains("Path=/") && !cookie.lowercased().contains("domain"))
+            #expect(!response.headers[values: .setCookie].contains { $0.hasPrefix("souk_session=") })
         }
     }
 }

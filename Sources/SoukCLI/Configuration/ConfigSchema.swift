@@ -140,6 +140,12 @@ enum ConfigSchema {
         .int(
             "limits.requests_per_ip_per_minute", \.limits.requestsPerIPPerMinute, 0...100_000_000,
             "Requests per client address per minute. 0: no limit."),
+        .int(
+            "limits.guest_checkouts_per_ip_per_hour", \.limits.guestCheckoutsPerIPPerHour, 0...1_000_000,
+            "Guest checkouts (nobody signed in) per client address per hour. 0: no limit."),
+        .int(
+            "limits.guest_checkouts_per_email_per_hour", \.limits.guestCheckoutsPerEmailPerHour, 0...1_000_000,
+            "Guest checkouts per buyer e-mail address per hour, whatever the address they come from. 0: no limit."),
         .int("limits.max_json_body_kb", \.limits.maxJSONBodyKB, 1...1_048_576, "Largest JSON or form body accepted, in KiB."),
 
         .int("auth.bcrypt_cost", \.auth.bcryptCost, 4...31, "bcrypt cost for passwords. Keep 12 or more in production."),

@@ -31,7 +31,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
             return try await next(request, context)
         }
 
-        guard let token = request.cookies[SessionCookies.name]?.value, !token.isEmpty else {
+        guard let token = request.cookies[cookies.name]?.value, !token.isEmpty else {
             return try await next(request, context)
         }
         guard let user = try await accounts.user(forSession: token) else {
@@ -39,20 +39,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
             response.setCookie(cookies.expired())
             return response
         }
-        // Cookie-authenticated API POSTs must be JSON (a cross-site HTML form cannot send
-        // `application/json`) or carry the page's CSRF token in `X-CSRF-Token` (file uploads from
-        // the dashboard). PUT, PATCH and DELETE cannot be sent cross-site without a CORS preflight,
-        // which Souk never grants. This is the API's CSRF defence; bearer tokens need none.
-        if request.uri.path.hasPrefix("/api/"), request.method == .post,
-            !(request.headers[.contentType]?.lowercased().hasPrefix("application/json") ?? false)
-        {
-            let header = request.headers[.init("X-CSRF-Token")!] ?? ""
-            guard !header.isEmpty, Secrets.constantTimeEqual(header, context.csrfToken) else {
-                throw SoukError(
-                    .unsupportedMediaType,
-                    "Send API requests with `Content-Type: application/json` (or, from a signed-in page, with `X-CSRF-Token`).")
-            }
-        }
+        // Cookie-authenticated API POSTs are checked for CSRF by `CSRFMiddleware`, which runs next.
         context.identity = Identity(user: user, credential: .session(token: token))
         context.logger[metadataKey: "user"] = "\(user.id)"
         return try await next(request, context)
@@ -65,15 +52,16 @@ extension HTTPRequest.Method {
 
 /// The session cookie's name and attributes in one place.
 struct SessionCookies: Sendable {
-    static let name = "souk_session"
     let secure: Bool
     let maxAge: Int
+    /// `__Host-souk_session` over https, `souk_session` over http (see `CookieNames`).
+    var name: String { CookieNames(https: secure).session }
 
     func session(_ token: String) -> Cookie {
-        Cookie(name: Self.name, value: token, maxAge: maxAge, path: "/", secure: secure, httpOnly: true, sameSite: .lax)
+        Cookie(name: name, value: token, maxAge: maxAge, path: "/", secure: secure, httpOnly: true, sameSite: .lax)
     }
 
     func expired() -> Cookie {
-        Cookie(name: Self.name, value: "", maxAge: 0, path: "/", secure: secure, httpOnly: true, sameSite: .lax)
+        Cookie(name: name, value: "", maxAge: 0, path: "/", secure: secure, httpOnly: true, sameSite: .lax)
     }
 }

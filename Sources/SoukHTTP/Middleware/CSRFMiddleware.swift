@@ -4,39 +4,47 @@ import Hummingbird
 import SoukAuth
 import SoukCore
 
-/// CSRF protection for HTML forms: a random `souk_csrf` cookie, and in every form a hidden
-/// `_csrf` field holding an HMAC of it under the server secret. A cross-site page can neither read
-/// the cookie nor compute the HMAC. JSON API routes and provider webhooks are exempt (they
-/// authenticate differently).
+/// CSRF protection for HTML forms and cookie-authenticated API uploads.
+///
+/// Every browser gets a random pre-session cookie (`souk_csrf`, `__Host-souk_csrf` over https);
+/// a form's hidden `_csrf` field holds an HMAC, under the server secret, of that cookie *and* of
+/// the session the browser is signed in with (nothing, when signed out). So a token fits only the
+/// browser and the session it was issued to: one taken from another session (an attacker's own,
+/// planted with their cookie) is refused, and signing in changes the token. A response that starts
+/// a session also issues a fresh cookie, so no token from before a sign-in works after it, even
+/// once signed out again. A cross-site page can neither read the cookie nor compute the HMAC.
+///
+/// Runs after `AuthenticationMiddleware` (it binds to the session that middleware accepted).
+/// JSON API routes and provider webhooks are exempt from the form check: a cross-site form cannot
+/// send `application/json`, and webhooks authenticate by signature.
 struct CSRFMiddleware: RouterMiddleware {
     typealias Context = SoukRequestContext
-    static let cookieName = "souk_csrf"
     static let fieldName = "_csrf"
     let key: SymmetricKey
     let secure: Bool
     let maxBodyBytes: Int
+    var names: CookieNames { CookieNames(https: secure) }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
         var context = context
         var request = request
-        let existing = request.cookies[Self.cookieName].map(\.value).flatMap { Self.isWellFormed($0) ? $0 : nil }
+        let existing = request.cookies[names.csrf].map(\.value).flatMap { Self.isWellFormed($0) ? $0 : nil }
         let cookieValue = existing ?? RandomText.base62(length: 32)
-        context.csrfToken = token(for: cookieValue)
+        context.csrfToken = token(for: cookieValue, session: Self.sessionToken(of: context))
 
         let path = request.uri.path
-        if !request.method.isSafe && !path.hasPrefix("/api/") && !path.hasPrefix("/webhooks/") {
+        if request.method == .post && path.hasPrefix("/api/") {
+            try checkAPIUpload(request, context: context)
+        } else if !request.method.isSafe && !path.hasPrefix("/api/") && !path.hasPrefix("/webhooks/") {
             let contentType = request.headers[.contentType]?.lowercased() ?? ""
             if contentType.hasPrefix("multipart/form-data") && Self.streamsFiles(path) {
                 // A file upload form: too large to read here. `MultipartUpload` checks the token
                 // from the form's first field before it stores a byte; without the cookie no
                 // token can match.
-                guard existing != nil else {
-                    throw SoukError(
-                        .csrfFailed, "This form has expired or came from another site. Reload the page and try again.")
-                }
-                return try await next(request, context)
+                guard existing != nil else { throw Self.refused }
+                return try await respond(request, context, cookieValue: cookieValue, isNew: false, next: next)
             }
             guard contentType.hasPrefix("application/x-www-form-urlencoded") else {
                 throw SoukError(.unsupportedMediaType, "Forms must be sent as application/x-www-form-urlencoded.")
@@ -44,22 +52,65 @@ struct CSRFMiddleware: RouterMiddleware {
             let body = try await request.body.collect(upTo: maxBodyBytes)
             let submitted = Self.field(Self.fieldName, in: String(buffer: body))
             guard existing != nil, let submitted, Secrets.constantTimeEqual(submitted, context.csrfToken) else {
-                throw SoukError(
-                    .csrfFailed, "This form has expired or came from another site. Reload the page and try again.")
+                throw Self.refused
             }
             request.body = .init(buffer: body)
         }
+        return try await respond(request, context, cookieValue: cookieValue, isNew: existing == nil, next: next)
+    }
 
+    private func respond(
+        _ request: Request, _ context: Context, cookieValue: String, isNew: Bool,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         var response = try await next(request, context)
-        // Only pages carry forms; API answers need no CSRF cookie.
-        if existing == nil, response.headers[.contentType]?.hasPrefix("text/html") ?? false {
-            response.setCookie(
-                Cookie(
-                    name: Self.cookieName, value: cookieValue, path: "/", secure: secure, httpOnly: true,
-                    sameSite: .lax))
+        if startsSession(response) {
+            // Signed in: the pre-sign-in cookie (and every token made from it) is retired. Such a
+            // response is a redirect or JSON, never a page with forms made from the old cookie.
+            response.setCookie(cookie(RandomText.base62(length: 32)))
+        } else if isNew, response.headers[.contentType]?.hasPrefix("text/html") ?? false {
+            // Only pages carry forms; API answers need no CSRF cookie.
+            response.setCookie(cookie(cookieValue))
         }
         return response
     }
+
+    /// Cookie-authenticated API POSTs must be JSON (a cross-site HTML form cannot send
+    /// `application/json`) or carry the page's CSRF token in `X-CSRF-Token` (file uploads from
+    /// the dashboard). PUT, PATCH and DELETE cannot be sent cross-site without a CORS preflight,
+    /// which Souk never grants. Bearer tokens and anonymous calls need no check.
+    private func checkAPIUpload(_ request: Request, context: Context) throws {
+        guard case .session = context.identity?.credential,
+            !(request.headers[.contentType]?.lowercased().hasPrefix("application/json") ?? false)
+        else { return }
+        let header = request.headers[.init("X-CSRF-Token")!] ?? ""
+        guard !header.isEmpty, request.cookies[names.csrf] != nil,
+            Secrets.constantTimeEqual(header, context.csrfToken)
+        else {
+            throw SoukError(
+                .unsupportedMediaType,
+                "Send API requests with `Content-Type: application/json` (or, from a signed-in page, with `X-CSRF-Token`).")
+        }
+    }
+
+    /// Does this response set a (non-empty) session cookie, i.e. sign someone in?
+    private func startsSession(_ response: Response) -> Bool {
+        let prefix = names.session + "="
+        return response.headers[values: .setCookie].contains { $0.hasPrefix(prefix) && !$0.hasPrefix(prefix + ";") }
+    }
+
+    private func cookie(_ value: String) -> Cookie {
+        Cookie(name: names.csrf, value: value, path: "/", secure: secure, httpOnly: true, sameSite: .lax)
+    }
+
+    /// The session the request is signed in with; bearer tokens and signed-out visitors have none.
+    static func sessionToken(of context: Context) -> String? {
+        guard case .session(let token) = context.identity?.credential else { return nil }
+        return token
+    }
+
+    static let refused = SoukError(
+        .csrfFailed, "This form has expired or came from another site. Reload the page and try again.")
 
     /// The forms that stream a file (`/dashboard/products/{id}/files`).
     static func streamsFiles(_ path: String) -> Bool {
@@ -68,8 +119,11 @@ struct CSRFMiddleware: RouterMiddleware {
             && !parts[3].isEmpty && parts[4] == "files"
     }
 
-    func token(for cookieValue: String) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(for: Data("csrf:\(cookieValue)".utf8), using: key)
+    /// The token for a browser's cookie and session. The session enters as its storage hash, the
+    /// same value the database keeps, so the plaintext is never mixed into anything else.
+    func token(for cookieValue: String, session: String?) -> String {
+        let binding = session.map { "session:" + Secrets.storageHash($0) } ?? "signed-out"
+        let mac = HMAC<SHA256>.authenticationCode(for: Data("csrf:\(cookieValue):\(binding)".utf8), using: key)
         return Base64URL.encode(Data(mac))
     }
 

@@ -14,7 +14,9 @@ struct ErrorMiddleware: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch {
-            let soukError = Self.translate(error, request: request, logger: context.logger)
+            let soukError = Self.translate(
+                error, request: request, logger: context.logger,
+                path: LoggedPath.loggable(request.uri.path, route: context.endpointPath))
             if Self.wantsHTML(request) {
                 return pages.error(soukError, context: context)
             }
@@ -23,17 +25,18 @@ struct ErrorMiddleware: RouterMiddleware {
         }
     }
 
-    static func translate(_ error: any Error, request: Request, logger: Logger) -> SoukError {
+    /// `path` is the request's path as it may be logged (`LoggedPath`).
+    static func translate(_ error: any Error, request: Request, logger: Logger, path: String) -> SoukError {
         switch error {
         case let error as SoukError:
             guard error.code == .internalError else { return error }
             // The detail may name files or OS errors: the log gets it, the client does not.
-            logger.error("request failed", metadata: ["error": "\(error.detail)", "path": "\(request.uri.path)"])
+            logger.error("request failed", metadata: ["error": "\(error.detail)", "path": "\(path)"])
             return Self.internalError
         case let error as HTTPError:
             let translated = ProblemMapping.soukError(from: error)
             if translated.code == .internalError {
-                logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+                logger.error("request failed", metadata: ["error": "\(error)", "path": "\(path)"])
             }
             return translated
         case let error as any HTTPResponseError:
@@ -41,13 +44,13 @@ struct ErrorMiddleware: RouterMiddleware {
             // chunked body without Content-Length grows past the limit while being collected.
             let translated = ProblemMapping.soukError(from: HTTPError(error.status))
             if translated.code == .internalError {
-                logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+                logger.error("request failed", metadata: ["error": "\(error)", "path": "\(path)"])
             }
             return translated
         default:
             logger.error(
                 "request failed with an unexpected error",
-                metadata: ["error": "\(String(reflecting: error))", "path": "\(request.uri.path)"])
+                metadata: ["error": "\(String(reflecting: error))", "path": "\(path)"])
             return Self.internalError
         }
     }

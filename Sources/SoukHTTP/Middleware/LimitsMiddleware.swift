@@ -7,7 +7,8 @@ struct LimitsMiddleware: RouterMiddleware {
     typealias Context = SoukRequestContext
     let maxBodyBytes: Int
     let requestsPerIP: RateLimiter
-    let clientIP: @Sendable (Request, Context) -> String
+    /// The client's address, or IPv6 /64 (`ClientAddress.network`).
+    let clientNetwork: @Sendable (Request, Context) -> String
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
@@ -22,7 +23,7 @@ struct LimitsMiddleware: RouterMiddleware {
         }
         let path = request.uri.path
         if path != "/healthz" && path != "/metrics" {
-            try requestsPerIP.hit("ip:\(clientIP(request, context))", what: "requests from this address")
+            try requestsPerIP.hit("ip:\(clientNetwork(request, context))", what: "requests from this address")
         }
         return try await next(request, context)
     }

@@ -3,7 +3,8 @@ import Hummingbird
 import Logging
 
 /// Tags the response with `X-Request-Id` and logs one line per request with its outcome, so an
-/// operator can go from a user's error page to the log line.
+/// operator can go from a user's error page to the log line. The path is logged through
+/// `LoggedPath` (no secrets), the query string never.
 struct RequestLogMiddleware: RouterMiddleware {
     typealias Context = SoukRequestContext
 
@@ -17,16 +18,12 @@ struct RequestLogMiddleware: RouterMiddleware {
         let milliseconds = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
         let level: Logger.Level = response.status.code >= 500 ? .error : .info
         context.logger.log(
-            level: level, "\(request.method) \(Self.loggable(request.uri.path)) \(response.status.code)",
+            level: level,
+            "\(request.method) \(LoggedPath.loggable(request.uri.path, route: context.endpointPath)) \(response.status.code)",
             metadata: [
                 "status": "\(response.status.code)", "ms": "\(String(format: "%.1f", milliseconds))",
                 "ip": "\(context.peerIP ?? "-")",
             ])
         return response
-    }
-
-    /// The path as it may be logged: a sign-in link's token is a credential, so it never is.
-    static func loggable(_ path: String) -> String {
-        path.hasPrefix("/magic/") ? "/magic/<token>" : path
     }
 }

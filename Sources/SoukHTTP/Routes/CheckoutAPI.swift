@@ -54,19 +54,24 @@ struct CheckoutFlow: Sendable {
         if let user = context.identity?.user {
             buyer = user
         } else {
-            guard let email = guestEmail?.trimmingCharacters(in: .whitespacesAndNewlines), !email.isEmpty else {
+            guard let raw = guestEmail, !raw.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
                 throw SoukError.validation("email", "Enter your e-mail address: the receipt and your downloads go there.")
             }
+            let email = try AccountRules.email(raw)
             // A checkout that will be refused makes no account: the provider must be one this
             // store takes, and a new account needs something in the cart. (A repeated request whose
             // first attempt emptied the cart finds the account it made.)
             _ = try services.providers.provider(named: provider)
             let cartIsEmpty = cart?.lines.isEmpty ?? true
-            let ip = services.clientAddress.ip(request, context)
+            let network = services.clientAddress.network(request, context)
+            // Guest checkouts send mail and may make accounts: limited per address and per e-mail
+            // (the normalised one, so spellings of one address share a count).
+            try services.limits.guestCheckoutsPerIP.hit("guest:\(network)", what: "guest checkouts from this address")
+            try services.limits.guestCheckoutsPerEmail.hit("guest:\(email)", what: "guest checkouts for this e-mail")
             buyer = try await services.accounts.buyerForGuestCheckout(email: email) {
                 guard !cartIsEmpty else { throw SoukError.validation("cart", "Your cart is empty.") }
                 // A guest checkout that creates an account counts as a sign-up from this address.
-                try services.limits.signupPerIP.hit("signup:\(ip)", what: "new accounts from this address")
+                try services.limits.signupPerIP.hit("signup:\(network)", what: "new accounts from this address")
             }
         }
         let result = try await services.checkout.checkout(

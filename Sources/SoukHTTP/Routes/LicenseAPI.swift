@@ -193,7 +193,7 @@ struct LicenseAPI: Sendable {
     private var now: Date { services.database.clock.now() }
 
     private func throttle(_ request: Request, _ context: SoukRequestContext) throws {
-        try limiter.hit("license:\(services.clientAddress.ip(request, context))", what: "license requests from this address")
+        try limiter.hit("license:\(services.clientAddress.network(request, context))", what: "license requests from this address")
     }
 
     /// The normalized key and its license; `notFound` when it cannot be a key or does not exist.

@@ -22,8 +22,11 @@ struct SignInFlow: Sendable {
         case .admin:
             throw SoukError.validation("role", "Admins are created by the operator with `souk user create --role admin`.")
         }
+        // A malformed e-mail is refused before it costs a limiter entry or a bcrypt hash.
+        let email = try AccountRules.email(email)
         let ip = services.clientAddress.ip(request, context)
-        try services.limits.signupPerIP.hit("signup:\(ip)", what: "sign-ups from this address")
+        try services.limits.signupPerIP.hit(
+            "signup:\(services.clientAddress.network(request, context))", what: "sign-ups from this address")
         let user = try await services.accounts.register(email: email, password: password, name: name, role: role)
         context.logger.info("account created", metadata: ["user": "\(user.id)", "role": "\(user.role.rawValue)"])
         let token = try await services.accounts.startSession(
@@ -32,13 +35,18 @@ struct SignInFlow: Sendable {
     }
 
     /// Checks the credentials and starts a session. Failures count against the address and the
-    /// account; past the limits the answer is `rateLimited` with the seconds to wait.
-    func signIn(email: String, password: String, request: Request, context: SoukRequestContext) async throws
+    /// account; past the limits the answer is `rateLimited` with the seconds to wait. A malformed
+    /// e-mail is `validationFailed` before anything is counted or hashed.
+    func signIn(email rawEmail: String, password: String, request: Request, context: SoukRequestContext) async throws
         -> (user: User, sessionToken: String)
     {
+        // The account's counter is keyed on the same normalised address the lookup uses, so
+        // `Victim@x.com ` or `victim@x.com\n` cannot start a fresh count for the same account.
+        let email = try AccountRules.email(rawEmail)
         let ip = services.clientAddress.ip(request, context)
-        let accountKey = "account:\(email.trimmingCharacters(in: .whitespaces).lowercased())"
-        try services.limits.loginPerIP.hit("login:\(ip)", what: "sign-in attempts from this address")
+        let accountKey = "account:\(email)"
+        try services.limits.loginPerIP.hit(
+            "login:\(services.clientAddress.network(request, context))", what: "sign-in attempts from this address")
         // Counted as a failure before the (slow) password check, so parallel guesses cannot all
         // pass the limit; a success forgets the account's count.
         try services.limits.loginFailuresPerAccount.hit(accountKey, what: "failed sign-ins for this account")

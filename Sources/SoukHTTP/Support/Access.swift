@@ -64,4 +64,10 @@ struct ClientAddress: Sendable {
         }
         return context.peerIP ?? "unknown"
     }
+
+    /// What per-address rate limits count this client under: its IPv4 address, or its IPv6 /64
+    /// (see `ClientNetwork`). Every per-address limiter keys on this, never on `ip`.
+    func network(_ request: Request, _ context: SoukRequestContext) -> String {
+        ClientNetwork.limiterKey(for: ip(request, context))
+    }
 }

@@ -4,12 +4,12 @@ import SoukCatalog
 import SoukCore
 import SoukDatabase
 
-/// Whose cart a request means, and what the guest cookie `souk_cart` must become: a signed-in
-/// user's cart (a guest cart from before signing in is folded into it, and its cookie cleared),
-/// else the guest cookie's (created on the first addition).
+/// Whose cart a request means, and what the guest cookie `souk_cart` (`__Host-souk_cart` over
+/// https) must become: a signed-in user's cart (a guest cart from before signing in is folded into
+/// it, and its cookie cleared), else the guest cookie's (created on the first addition).
 struct CartCookie: Sendable {
-    static let name = "souk_cart"
     let services: AppServices
+    var name: String { CookieNames(https: services.settings.isHTTPS).cart }
 
     struct Resolution {
         var owner: CartOwner?
@@ -38,7 +38,7 @@ struct CartCookie: Sendable {
     }
 
     private func guestToken(_ request: Request) -> String? {
-        guard let value = request.cookies[Self.name]?.value, (32...64).contains(value.count),
+        guard let value = request.cookies[name]?.value, (32...64).contains(value.count),
             value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) })
         else { return nil }
         return value
@@ -46,7 +46,7 @@ struct CartCookie: Sendable {
 
     private func cookie(_ value: String, maxAge: Int) -> Cookie {
         Cookie(
-            name: Self.name, value: value, maxAge: maxAge, path: "/", secure: services.settings.isHTTPS, httpOnly: true,
+            name: name, value: value, maxAge: maxAge, path: "/", secure: services.settings.isHTTPS, httpOnly: true,
             sameSite: .lax)
     }
 }

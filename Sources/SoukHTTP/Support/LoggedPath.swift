@@ -1,0 +1,51 @@
+import Foundation
+
+/// A request path as it may be written to the log: with every secret it can carry replaced by
+/// `<redacted>`. Request lines and error lines both go through here; query strings (download
+/// signatures, `token=…`, order keys) are never logged at all.
+///
+/// - A matched route: the segments captured by a secret parameter (`{token}` of `/magic/{token}`,
+///   a license `{key}`) are redacted; the rest is logged as sent (IDs help the operator).
+/// - Any other path (a 404, a mangled link): everything after a segment that introduces a secret
+///   (`magic`, `reset`, …, compared case-insensitively and percent-decoded, so `/MAGIC/…` and
+///   `/%6dagic/…` are caught too), and every long opaque segment that is not a Souk ID, is
+///   redacted: a sign-in link's token pasted anywhere stays out of the log.
+enum LoggedPath {
+    static let redacted = "<redacted>"
+    /// Route parameters that hold a credential.
+    static let secretParameters: Set<String> = ["{token}", "{key}"]
+    /// Path segments after which the rest of an unknown path may be a secret.
+    static let secretMarkers: Set<String> = ["magic", "reset", "reset-password", "password-reset"]
+
+    static func loggable(_ path: String, route: String?) -> String {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false)
+        if let route, route != "NotFound" {
+            let template = route.split(separator: "/", omittingEmptySubsequences: false)
+            if template.count == segments.count {
+                return zip(segments, template).map { secretParameters.contains(String($1)) ? redacted : String($0) }
+                    .joined(separator: "/")
+            }
+        }
+        var afterMarker = false
+        return segments.map { raw -> String in
+            let segment = String(raw).removingPercentEncoding ?? String(raw)
+            defer { if secretMarkers.contains(segment.lowercased()) { afterMarker = true } }
+            if afterMarker && !segment.isEmpty { return redacted }
+            return mayBeSecret(segment) ? redacted : String(raw)
+        }.joined(separator: "/")
+    }
+
+    /// Long enough to be a token and not shaped like one of Souk's IDs (`prod_…`, `ord_…`).
+    static func mayBeSecret(_ segment: String) -> Bool {
+        guard segment.count >= 20 else { return false }
+        return !isSoukID(segment)
+    }
+
+    private static func isSoukID(_ segment: String) -> Bool {
+        guard let underscore = segment.lastIndex(of: "_") else { return false }
+        let prefix = segment[..<underscore]
+        let body = segment[segment.index(after: underscore)...]
+        return !prefix.isEmpty && prefix.count <= 8 && prefix.allSatisfy({ $0.isASCII && ($0.isLowercase || $0 == "_") })
+            && body.count == 26 && body.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber) })
+    }
+}
