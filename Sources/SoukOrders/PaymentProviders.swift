@@ -30,7 +30,8 @@ public struct PaymentProviders: Sendable {
         if !paypal.clientID.isEmpty && !paypal.clientSecret.isEmpty {
             providers["paypal"] = PayPalProvider(
                 clientID: paypal.clientID, clientSecret: paypal.clientSecret, webhookID: paypal.webhookID,
-                apiBase: paypal.apiBase, transport: transport, clock: database.clock)
+                apiBase: paypal.apiBase, transport: transport, clock: database.clock,
+                certificateTrust: PayPalCertificateTrust(rootsFile: paypal.certRootsFile))
         }
         self.byName = providers
         self.test = test
