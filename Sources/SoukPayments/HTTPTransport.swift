@@ -42,6 +42,11 @@ public protocol HTTPTransport: Sendable {
 public struct URLSessionTransport: HTTPTransport {
     public var timeout: TimeInterval
 
+    /// A session whose delegate turns down redirects. A session's, not a task's: on Linux,
+    /// FoundationNetworking ignores the delegate passed to `data(for:delegate:)` for redirects.
+    private static let refusingRedirects = URLSession(
+        configuration: .ephemeral, delegate: RefuseRedirects(), delegateQueue: nil)
+
     public init(timeout: TimeInterval = 30) { self.timeout = timeout }
 
     public func send(_ request: OutgoingRequest) async throws -> IncomingResponse {
@@ -49,13 +54,13 @@ public struct URLSessionTransport: HTTPTransport {
         urlRequest.httpMethod = request.method
         for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
         urlRequest.httpBody = request.body
-        let (data, response) = try await URLSession.shared.data(
-            for: urlRequest, delegate: request.followsRedirects ? nil : RefuseRedirects())
+        let session = request.followsRedirects ? URLSession.shared : Self.refusingRedirects
+        let (data, response) = try await session.data(for: urlRequest)
         return IncomingResponse(status: (response as? HTTPURLResponse)?.statusCode ?? 0, body: data)
     }
 }
 
-/// A task delegate that turns down every redirect, so the 3xx itself is the response.
+/// A session delegate that turns down every redirect, so the 3xx itself is the response.
 private final class RefuseRedirects: NSObject, URLSessionTaskDelegate, Sendable {
     func urlSession(
         _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
