@@ -39,7 +39,8 @@ public struct LicenseKey: Sendable, Equatable {
     public var productID: String
     public var userID: String
     public var storedStatus: StoredStatus
-    /// nil: unlimited.
+    /// Seats; nil: unlimited. A product's `activation_limit` of 0 means unlimited too, so a
+    /// stored 0 reads as nil (see `init`): every caller sees one form of "unlimited".
     public var activationLimit: Int?
     public var expiresAt: Date?
     public var createdAt: Date
@@ -57,13 +58,25 @@ public struct LicenseKey: Sendable, Equatable {
         self.productID = productID
         self.userID = userID
         self.storedStatus = storedStatus
-        self.activationLimit = activationLimit
+        self.activationLimit = Self.seats(activationLimit)
         self.expiresAt = expiresAt
         self.createdAt = createdAt
         self.activations = activations
     }
 
     public var activationUsage: Int { activations.count }
+
+    /// A product's `activation_limit` as a key's seats: nil or 0 is unlimited (nil).
+    public static func seats(_ activationLimit: Int?) -> Int? {
+        guard let activationLimit, activationLimit > 0 else { return nil }
+        return activationLimit
+    }
+
+    /// Whether one more instance may be activated (always, when unlimited).
+    public var hasFreeSeat: Bool {
+        guard let activationLimit else { return true }
+        return activationUsage < activationLimit
+    }
 
     public func status(at now: Date) -> LicenseStatus {
         switch storedStatus {
@@ -127,7 +140,7 @@ public struct UserNotification: Sendable, Equatable {
 public struct LibraryEntry: Sendable, Equatable {
     public struct File: Sendable, Equatable {
         public var file: ProductFile
-        /// Counted downloads left under this grant; nil: unlimited.
+        /// Whole downloads left under this grant (`DownloadBudget.downloadsLeft`); nil: unlimited.
         public var downloadsLeft: Int?
 
         public init(file: ProductFile, downloadsLeft: Int?) {

@@ -27,6 +27,8 @@ public struct Settings: Sendable, Equatable {
         public var clientSecret = ""
         public var webhookID = ""
         public var apiBase = "https://api-m.paypal.com"
+        /// PEM roots that PayPal's webhook signing certificate must chain to. Empty: the system's.
+        public var certRootsFile = ""
     }
     public struct Payments: Sendable, Equatable {
         public var defaultProvider = "test"

@@ -44,8 +44,8 @@ extension AppDatabase {
                         db, sql: "SELECT id FROM grants WHERE order_item_id = ? AND revoked_at IS NULL", arguments: [item.id])
                 else { continue }
                 let grantID: String = grant["id"]
-                let limit = try Int.fetchOne(
-                    db, sql: "SELECT activation_limit FROM products WHERE id = ?", arguments: [item.productID])
+                let limit = LicenseKey.seats(
+                    try Int.fetchOne(db, sql: "SELECT activation_limit FROM products WHERE id = ?", arguments: [item.productID]))
                 for unit in 0..<item.quantity {
                     let id = ids.make(.license)
                     try db.execute(
@@ -97,8 +97,8 @@ extension AppDatabase {
     // MARK: Library
 
     /// Every product `userID` holds an active grant for, newest purchase first, with the latest
-    /// version of each file and the downloads left under `defaultLimit` (a product's own
-    /// `download_limit` wins; 0 means unlimited).
+    /// version of each file and the whole downloads left under `defaultLimit` (a product's own
+    /// `download_limit` wins; 0 means unlimited), counted in bytes (`DownloadBudget`).
     public func library(userID: String, defaultDownloadLimit: Int) async throws -> [LibraryEntry] {
         try await writer.read { db in
             let grants = try Row.fetchAll(
@@ -141,8 +141,8 @@ extension AppDatabase {
                 ORDER BY f.name
                 """, arguments: [product.id]
         ).map { record -> LibraryEntry.File in
-            let used = try downloadCount(grantID: grantID, fileID: record.id, in: db)
-            return LibraryEntry.File(file: record.file, downloadsLeft: limit == 0 ? nil : max(0, limit - used))
+            let budget = try downloadBudget(grantID: grantID, fileID: record.id, limit: limit, fileSize: record.size, in: db)
+            return LibraryEntry.File(file: record.file, downloadsLeft: budget.downloadsLeft)
         }
         let keys = try licenseKeys(sql: "grant_id = ?", grantID, in: db)
         let pages = try ProductPageRecord.fetchAll(
@@ -167,50 +167,19 @@ extension AppDatabase {
         try await writer.read { db in try ProductFileRecord.fetchOne(db, key: id)?.file }
     }
 
-    /// Counts one download of `fileID` under `grantID` if fewer than `limit` were counted (0:
-    /// unlimited), atomically: parallel requests cannot overrun the limit. Returns the downloads
-    /// left after this one (nil: unlimited), or throws `forbidden` when none are left.
-    public func countDownload(
-        grantID: String, fileID: String, userID: String, limit: Int, ip: String?, userAgent: String?
-    ) async throws -> Int? {
-        let now = clock.now()
-        let id = ids.make(.download)
-        return try await writer.write { db in
-            let used = try Self.downloadCount(grantID: grantID, fileID: fileID, in: db)
-            guard limit == 0 || used < limit else {
-                throw SoukError(
-                    .forbidden,
-                    "This file has been downloaded \(used) times, its limit for this purchase. Contact the seller if you need more.")
-            }
-            try db.execute(
-                sql: "INSERT INTO downloads (id, grant_id, file_id, user_id, ip, user_agent, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                arguments: [id, grantID, fileID, userID, ip, userAgent.map { String($0.prefix(500)) }, now])
-            return limit == 0 ? nil : limit - used - 1
-        }
-    }
-
-    /// Counted downloads of one file under one grant.
-    public func downloadCount(grantID: String, fileID: String) async throws -> Int {
-        try await writer.read { db in try Self.downloadCount(grantID: grantID, fileID: fileID, in: db) }
-    }
-
     /// Downloads of a product's files, newest first (the seller's and the admin's log).
     public func downloadLog(productID: String, limit: Int = 500) async throws -> [DownloadRecord] {
         try await writer.read { db in
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT d.*, f.name AS file_name, f.version AS file_version, u.email AS user_email
+                    SELECT d.*, COALESCE(d.sent, d.reserved) - d.credited AS bytes,
+                           f.name AS file_name, f.version AS file_version, u.email AS user_email
                     FROM downloads d JOIN product_files f ON f.id = d.file_id JOIN users u ON u.id = d.user_id
                     WHERE f.product_id = ? ORDER BY d.created_at DESC, d.id DESC LIMIT ?
                     """, arguments: [productID, limit]
             ).map(DownloadRecord.init)
         }
-    }
-
-    private static func downloadCount(grantID: String, fileID: String, in db: Database) throws -> Int {
-        try Int.fetchOne(
-            db, sql: "SELECT COUNT(*) FROM downloads WHERE grant_id = ? AND file_id = ?", arguments: [grantID, fileID]) ?? 0
     }
 
     // MARK: Licenses
@@ -240,10 +209,10 @@ extension AppDatabase {
             }
             let status = license.status(at: now)
             guard status.isUsable else { throw SoukError(.forbidden, "This license key is \(status.rawValue).") }
-            if let limit = license.activationLimit, license.activationUsage >= limit {
+            guard license.hasFreeSeat else {
                 throw SoukError(
                     .conflict,
-                    "This license key has reached its activation limit (\(limit)). Deactivate it on another device first.")
+                    "This license key has reached its activation limit (\(license.activationLimit ?? 0)). Deactivate it on another device first.")
             }
             try db.execute(
                 sql: "INSERT INTO license_activations (id, license_id, instance_name, created_at) VALUES (?, ?, ?, ?)",
@@ -402,7 +371,7 @@ extension AppDatabase {
     }
 }
 
-/// One counted download, for the seller's log.
+/// One download request that sent content, for the seller's log.
 public struct DownloadRecord: Sendable, Equatable {
     public var id: String
     public var grantID: String
@@ -413,6 +382,10 @@ public struct DownloadRecord: Sendable, Equatable {
     public var userEmail: String
     public var ip: String?
     public var userAgent: String?
+    /// Offset of the first byte served.
+    public var firstByte: Int64
+    /// Bytes charged to the download limit (see `DownloadBudget`).
+    public var bytes: Int64
     public var createdAt: Date
 
     init(row: Row) {
@@ -425,6 +398,8 @@ public struct DownloadRecord: Sendable, Equatable {
         userEmail = row["user_email"]
         ip = row["ip"]
         userAgent = row["user_agent"]
+        firstByte = row["first_byte"]
+        bytes = row["bytes"]
         createdAt = row["created_at"]
     }
 }

@@ -32,7 +32,8 @@ public struct PaymentProviders: Sendable {
         if settings.payments.paypalConfigured {
             providers["paypal"] = PayPalProvider(
                 clientID: paypal.clientID, clientSecret: paypal.clientSecret, webhookID: paypal.webhookID,
-                apiBase: paypal.apiBase, transport: transport, clock: database.clock)
+                apiBase: paypal.apiBase, transport: transport, clock: database.clock,
+                certificateTrust: PayPalCertificateTrust(rootsFile: paypal.certRootsFile))
         }
         self.byName = providers
         self.test = test

@@ -9,12 +9,17 @@ public struct OutgoingRequest: Sendable {
     public var url: URL
     public var headers: [String: String]
     public var body: Data?
+    /// false: a 3xx is the answer, not followed (a fetch that must come from this very URL).
+    public var followsRedirects: Bool
 
-    public init(method: String, url: URL, headers: [String: String] = [:], body: Data? = nil) {
+    public init(
+        method: String, url: URL, headers: [String: String] = [:], body: Data? = nil, followsRedirects: Bool = true
+    ) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
+        self.followsRedirects = followsRedirects
     }
 }
 
@@ -37,6 +42,11 @@ public protocol HTTPTransport: Sendable {
 public struct URLSessionTransport: HTTPTransport {
     public var timeout: TimeInterval
 
+    /// A session whose delegate turns down redirects. A session's, not a task's: on Linux,
+    /// FoundationNetworking ignores the delegate passed to `data(for:delegate:)` for redirects.
+    private static let refusingRedirects = URLSession(
+        configuration: .ephemeral, delegate: RefuseRedirects(), delegateQueue: nil)
+
     public init(timeout: TimeInterval = 30) { self.timeout = timeout }
 
     public func send(_ request: OutgoingRequest) async throws -> IncomingResponse {
@@ -44,8 +54,19 @@ public struct URLSessionTransport: HTTPTransport {
         urlRequest.httpMethod = request.method
         for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
         urlRequest.httpBody = request.body
-        let (data, response) = try await URLSession.shared.data(for: urlRequest)
+        let session = request.followsRedirects ? URLSession.shared : Self.refusingRedirects
+        let (data, response) = try await session.data(for: urlRequest)
         return IncomingResponse(status: (response as? HTTPURLResponse)?.statusCode ?? 0, body: data)
+    }
+}
+
+/// A session delegate that turns down every redirect, so the 3xx itself is the response.
+private final class RefuseRedirects: NSObject, URLSessionTaskDelegate, Sendable {
+    func urlSession(
+        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+        newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void
+    ) {
+        completionHandler(nil)
     }
 }
 

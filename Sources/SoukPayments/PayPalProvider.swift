@@ -16,7 +16,8 @@ public struct PayPalProvider: PaymentProvider {
 
     public init(
         clientID: String, clientSecret: String, webhookID: String, apiBase: String,
-        transport: any HTTPTransport = URLSessionTransport(), clock: any WallClock = SystemClock()
+        transport: any HTTPTransport = URLSessionTransport(), clock: any WallClock = SystemClock(),
+        certificateTrust: PayPalCertificateTrust = PayPalCertificateTrust()
     ) {
         self.clientID = clientID
         self.clientSecret = clientSecret
@@ -24,7 +25,7 @@ public struct PayPalProvider: PaymentProvider {
         self.transport = transport
         self.clock = clock
         self.verifier = PayPalWebhookVerifier(
-            webhookID: webhookID, apiBase: self.apiBase, transport: transport, clock: clock)
+            webhookID: webhookID, apiBase: self.apiBase, transport: transport, clock: clock, trust: certificateTrust)
         self.tokens = AccessTokenCache()
     }
 

@@ -7,13 +7,15 @@ import X509
 /// Verifies PayPal webhooks offline, as PayPal documents: the message
 /// `transmission_id|transmission_time|webhook_id|crc32(body)` signed SHA256withRSA by the
 /// certificate at `PAYPAL-CERT-URL`. The certificate must come over https from a paypal.com host
-/// (or from the configured API host, which tests point at a fake) and be within its validity
-/// dates; certificates are cached by URL.
+/// (or from the configured API host, which tests point at a fake), from that very URL (a
+/// redirect is refused: it could lead anywhere), and be PayPal's: a chain to the trusted roots
+/// with PayPal's subject (`PayPalCertificateTrust`). Validated certificates are cached by URL.
 struct PayPalWebhookVerifier: Sendable {
     let webhookID: String
     let apiBase: String
     let transport: any HTTPTransport
     let clock: any WallClock
+    let trust: PayPalCertificateTrust
     let cache = CertificateCache()
     static let tolerance: TimeInterval = 300
 
@@ -76,15 +78,18 @@ struct PayPalWebhookVerifier: Sendable {
         if let cached = await cache.certificate(for: certURL) { return try key(of: cached) }
         let response: IncomingResponse
         do {
-            response = try await transport.send(OutgoingRequest(method: "GET", url: url))
+            response = try await transport.send(OutgoingRequest(method: "GET", url: url, followsRedirects: false))
         } catch {
             throw PaymentProviderFailure.unreachable("paypal", "send its webhook certificate", "\(certURL): \(error)")
         }
-        guard response.status == 200, let pem = String(data: response.body, encoding: .utf8),
-            let certificate = try? Certificate(pemEncoded: pem)
-        else {
+        if (300..<400).contains(response.status) {
+            throw SoukError(.badRequest, "PayPal webhook rejected: \(certURL) answered a redirect (\(response.status)), not the certificate.")
+        }
+        guard response.status == 200, let pem = String(data: response.body, encoding: .utf8) else {
             throw SoukError(.badRequest, "PayPal webhook rejected: \(certURL) did not give a PEM certificate.")
         }
+        // Checked (chain, dates, subject) before it is cached; the dates again on each use.
+        let certificate = try await trust.signingCertificate(pem: pem, at: clock.now())
         await cache.store(certificate, for: certURL)
         return try key(of: certificate)
     }

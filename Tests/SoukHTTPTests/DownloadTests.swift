@@ -282,9 +282,12 @@ struct DownloadTests {
             #expect(eleventh.status == .forbidden)
             #expect(eleventh.isProblem)
             #expect(try await logCount(store, productID) == 10)
-            // A range from byte 0 is a new download too.
-            let fromStart = try await browser.fetch(try await buyer.downloadPath("guide.pdf"), headers: [.range: "bytes=0-9"])
-            #expect(fromStart.status == .forbidden)
+            // The budget (10 × 1000 bytes) is spent: no range of any kind is served any more.
+            for range in ["bytes=0-9", "bytes=1-", "bytes=999-999", "bytes=-1"] {
+                let refused = try await browser.fetch(try await buyer.downloadPath("guide.pdf"), headers: [.range: range])
+                #expect(refused.status == .forbidden, "\(range)")
+                #expect((refused.object["detail"] as? String)?.contains("Download limit reached") == true, "\(refused.text)")
+            }
             // Another buyer has a quota of their own.
             let (second, _) = try await store.paidBuyer(browser, "second@example.com", buying: [productID])
             #expect(try await browser.fetch(try await second.downloadPath("guide.pdf")).status == .ok)
@@ -420,41 +423,98 @@ struct DownloadTests {
         }
     }
 
-    @Test("One download is counted once: resumes are free, but only after a counted start; they outlive the quota")
-    func countingOnce() async throws {
+    @Test("Limit 2 = 2000 bytes: ranges from any offset and out of order add up; then even 1 byte is 403")
+    func countingBytes() async throws {
         let store = try deliveryStore()
         try await store.run { browser in
-            let (_, productID, _) = try await store.sellerWithProduct(
-                browser, extra: ["download_limit": 2])
+            let (_, productID, fileIDs) = try await store.sellerWithProduct(browser, extra: ["download_limit": 2])
             let (buyer, _) = try await store.paidBuyer(browser, buying: [productID])
             let path = try await buyer.downloadPath("guide.pdf")
 
-            // A resume before any counted download is refused.
-            let early = try await browser.fetch(path, headers: [.range: "bytes=500-"])
-            #expect(early.status == .forbidden)
-            #expect(early.isProblem)
-
-            // A download in three pieces: counted once, when it starts at byte 0.
-            let first = try await browser.fetch(path, headers: [.range: "bytes=0-299"])
-            #expect(first.status == .partialContent)
-            let second = try await browser.fetch(path, headers: [.range: "bytes=300-699"])
-            #expect(second.status == .partialContent)
+            // A download manager's segments, started out of order, the first not at byte 0.
             let third = try await browser.fetch(path, headers: [.range: "bytes=700-"])
-            #expect(third.status == .partialContent)
+            let first = try await browser.fetch(path, headers: [.range: "bytes=0-299"])
+            let second = try await browser.fetch(path, headers: [.range: "bytes=300-699"])
+            for part in [first, second, third] { #expect(part.status == .partialContent) }
             #expect(first.text + second.text + third.text == deliveryContent)
-            #expect(try await logCount(store, productID) == 1)
-            #expect(try await downloadsLeft(buyer, "guide.pdf") == 1)
+            #expect(try await downloadsLeft(buyer, "guide.pdf") == 1, "1000 of 2000 bytes served")
+            #expect(try await logCount(store, productID) == 3, "one log row per request")
 
-            // The second (last) download, interrupted and resumed after the quota is used up.
-            #expect(try await browser.fetch(path).status == .ok)
+            // A whole download uses the rest; then nothing is served, not even one byte.
+            #expect(try await browser.fetch(path).text == deliveryContent)
             #expect(try await downloadsLeft(buyer, "guide.pdf") == 0)
-            let resumed = try await browser.fetch(path, headers: [.range: "bytes=600-"])
-            #expect(resumed.status == .partialContent)
-            #expect(resumed.text == slice(deliveryContent, 600...999))
-            // But a new download is not.
-            #expect(try await browser.fetch(path).status == .forbidden)
-            #expect(try await browser.fetch(path, headers: [.range: "bytes=-1000"]).status == .forbidden, "a suffix covering everything starts at 0")
-            #expect(try await logCount(store, productID) == 2)
+            for range in [nil, "bytes=999-999", "bytes=1-", "bytes=-1000"] {
+                let refused = try await browser.fetch(path, headers: range.map { [.range: $0] } ?? [:])
+                #expect(refused.status == .forbidden, "\(range ?? "whole")")
+                #expect(refused.isProblem)
+                #expect((refused.object["detail"] as? String)?.contains("Download limit reached") == true, "\(refused.text)")
+            }
+            let log = try await store.database.downloadLog(productID: productID)
+            #expect(log.map(\.bytes).reduce(0, +) == 2000)
+            #expect(Set(log.map(\.firstByte)) == [0, 300, 700])
+            #expect(log.allSatisfy { $0.fileID == fileIDs[0] })
+        }
+    }
+
+    @Test("Less than a file left: a whole download is 403, a range is clamped to what is left")
+    func clampedRange() async throws {
+        let store = try deliveryStore()
+        try await store.run { browser in
+            let (_, productID, _) = try await store.sellerWithProduct(browser, extra: ["download_limit": 2])
+            let (buyer, _) = try await store.paidBuyer(browser, buying: [productID])
+            let path = try await buyer.downloadPath("guide.pdf")
+            #expect(try await browser.fetch(path).status == .ok)
+            #expect(try await browser.fetch(path, headers: [.range: "bytes=0-599"]).status == .partialContent)
+
+            // 400 bytes left.
+            let whole = try await browser.fetch(path)
+            #expect(whole.status == .forbidden)
+            #expect((whole.object["detail"] as? String)?.contains("400 of this file's 1000 bytes are left") == true, "\(whole.text)")
+            let rest = try await browser.fetch(path, headers: [.range: "bytes=500-"])
+            #expect(rest.status == .partialContent)
+            #expect(rest.headers[.contentRange] == "bytes 500-899/1000")
+            #expect(rest.headers[.contentLength] == "400")
+            #expect(rest.text == slice(deliveryContent, 500...899))
+            #expect(try await browser.fetch(path, headers: [.range: "bytes=900-"]).status == .forbidden)
+        }
+    }
+
+    @Test("A transfer cut short is charged what it wrote; its resume credits what it asks again, once")
+    func interruptedTransfers() async throws {
+        let store = try deliveryStore()
+        try await store.run { browser in
+            let (_, productID, fileIDs) = try await store.sellerWithProduct(browser, extra: ["download_limit": 1])
+            let (buyer, _) = try await store.paidBuyer(browser, buying: [productID])
+            let grantID = String(try await buyer.downloadPath("guide.pdf").split(separator: "/")[1])
+            func reserve(_ range: ClosedRange<Int64>?) async throws -> DownloadReservation {
+                try await store.database.reserveDownload(
+                    grantID: grantID, fileID: fileIDs[0], userID: "u", limit: 1, fileSize: 1000, range: range, ip: nil,
+                    userAgent: nil)
+            }
+            // The whole file, cut after 700 bytes were written (the client had 500 of them).
+            let cut = try await reserve(nil)
+            #expect(cut.reserved == 1000 && cut.budget.bytesLeft == 0, "reserved in full before sending")
+            try await store.database.settleDownload(id: cut.id, sent: 700)
+            // The resume from byte 500 asks again for 200 written bytes: they are credited back.
+            let resumed = try await reserve(500...999)
+            #expect(resumed.range == 500...999)
+            #expect(resumed.budget.bytesLeft == 0, "500 + 500 = the file once")
+            try await store.database.settleDownload(id: resumed.id, sent: 500)
+            #expect(try await downloadsLeft(buyer, "guide.pdf") == 0)
+            await #expect(throws: SoukError.self) { try await reserve(999...999) }
+
+            // A resume far before the end of what was written is a new download: no credit.
+            let (other, _) = try await store.paidBuyer(browser, "other@example.com", buying: [productID])
+            let otherGrant = String(try await other.downloadPath("guide.pdf").split(separator: "/")[1])
+            let big = try await store.database.reserveDownload(
+                grantID: otherGrant, fileID: fileIDs[0], userID: "u", limit: 1, fileSize: 1000, range: nil, ip: nil, userAgent: nil)
+            try await store.database.settleDownload(id: big.id, sent: 1000)  // written in full: nothing to credit
+            await #expect(throws: SoukError.self) {
+                try await store.database.reserveDownload(
+                    grantID: otherGrant, fileID: fileIDs[0], userID: "u", limit: 1, fileSize: 1000, range: 1...999, ip: nil,
+                    userAgent: nil)
+            }
+            #expect(try await downloadsLeft(other, "guide.pdf") == 0)
         }
     }
 

@@ -170,6 +170,24 @@ struct LicenseAPITests {
         }
     }
 
+    @Test("Limit 0 is unlimited: 50 activations all succeed, reported as activation_limit null")
+    func unlimitedActivations() async throws {
+        let store = try licenseStore()
+        try await store.run { browser in
+            let sale = try await store.sale(browser, limit: 0)
+            let key = try await store.key(of: sale)
+            for n in 1...50 {
+                let answer = try await browser.license("activate", ["license_key": key, "instance_name": "machine \(n)"])
+                #expect(answer.object["activated"] as? Bool == true, "activation \(n): \(answer.text)")
+                #expect(answer.licenseKey["activation_limit"] is NSNull)
+            }
+            #expect(try await store.database.licenseKey(key)?.activationUsage == 50)
+            let valid = try await browser.license("validate", ["license_key": key])
+            #expect(valid.object["valid"] as? Bool == true)
+            #expect(valid.licenseKey["activation_usage"] as? Int == 50)
+        }
+    }
+
     @Test("Unknown keys are 404 problems; bad bodies 400; instance names 1…255 characters (else 422)")
     func refusals() async throws {
         let store = try licenseStore()

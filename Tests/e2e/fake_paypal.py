@@ -21,15 +21,20 @@ request (method, path, lower-cased headers, raw body, parsed JSON). It serves:
 - `GET /v2/checkout/orders/{id}`: the order as it stands.
 - `POST /v2/payments/captures/{id}/refund`: refunds part or all of a capture (422
   `REFUND_AMOUNT_EXCEEDED` beyond what is left); `fail_refunds(422)` refuses every refund.
-- `GET /certs/paypal.pem` (the webhook signing certificate) and `/certs/expired.pem` (same key,
-  a certificate whose validity ended yesterday).
+- `GET /certs/paypal.pem` (the webhook signing certificate with its intermediate, from the test
+  CA) and, all for the same key: `/certs/expired.pem` (validity ended yesterday),
+  `/certs/untrusted.pem` (the right name from another CA), `/certs/wrong-subject.pem` (the test
+  CA, another name), `/certs/self-signed.pem`; `/certs/moved.pem` answers 302 to
+  `redirect_certificates_to`.
 """
 import base64
 import copy
 import datetime as dt
 import json
+import os
 import secrets
 import string
+import tempfile
 import threading
 import uuid
 import zlib
@@ -97,29 +102,82 @@ class Recorded:
 # --- the webhook signing certificate -------------------------------------------------------------------
 
 class Certificates:
-    """One RSA 2048 key and self-signed certificates for it (a valid one, an expired one)."""
+    """One RSA 2048 signing key and certificates for it, issued as PayPal's are: a test root CA
+    (which the store is told to trust, see `paypal_env`) signs an intermediate, which signs the
+    leaf `CN=messageverificationcerts.paypal.com`; the fake serves leaf + intermediate as one PEM
+    bundle. The attacks use the same key, so only the chain or the subject can give them away:
+    an expired leaf, a leaf with the right name from an untrusted CA, and a leaf of the trusted
+    CA with another name."""
+
+    SUBJECT = "messageverificationcerts.paypal.com"
 
     def __init__(self):
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         now = dt.datetime.now(dt.timezone.utc)
-        self.valid_pem = self._certificate(now - dt.timedelta(days=1), now + dt.timedelta(days=365))
-        self.expired_pem = self._certificate(now - dt.timedelta(days=30), now - dt.timedelta(days=1))
+        valid = (now - dt.timedelta(days=1), now + dt.timedelta(days=365))
+        root_key, root = self._ca("Souk Test Root CA", None, None, valid)
+        intermediate_key, intermediate = self._ca("Souk Test Intermediate CA", root_key, root, valid)
+        self.root_pem = self._pem(root)
+        chain = self._pem(intermediate)
+        self.valid_pem = self._leaf(self.SUBJECT, intermediate_key, intermediate, valid) + chain
+        self.expired_pem = self._leaf(self.SUBJECT, intermediate_key, intermediate,
+                                      (now - dt.timedelta(days=30), now - dt.timedelta(days=1))) + chain
+        self.wrong_subject_pem = self._leaf("evil.example.com", intermediate_key, intermediate, valid) + chain
+        rogue_key, rogue = self._ca("Souk Test Root CA", None, None, valid)  # same name, other key
+        self.untrusted_pem = self._leaf(self.SUBJECT, rogue_key, rogue, valid) + self._pem(rogue)
+        self.self_signed_pem = self._leaf(self.SUBJECT, self.key, None, valid)
+        directory = tempfile.mkdtemp(prefix="souk-paypal-ca-")
+        self.roots_file = os.path.join(directory, "roots.pem")
+        with open(self.roots_file, "wb") as file:
+            file.write(self.root_pem)
 
-    def _certificate(self, not_before, not_after) -> bytes:
-        name = x509.Name([
+    @staticmethod
+    def _pem(certificate) -> bytes:
+        return certificate.public_bytes(serialization.Encoding.PEM)
+
+    @staticmethod
+    def _name(common_name: str) -> x509.Name:
+        return x509.Name([
             x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, "PayPal, Inc."),
-            x509.NameAttribute(NameOID.COMMON_NAME, "messageverificationcerts.paypal.com"),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
         ])
-        certificate = (
+
+    def _ca(self, common_name: str, issuer_key, issuer, validity):
+        """A CA certificate: self-signed when `issuer` is None."""
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        name = self._name(common_name)
+        builder = (
             x509.CertificateBuilder()
-            .subject_name(name).issuer_name(name)
+            .subject_name(name).issuer_name(issuer.subject if issuer else name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(validity[0]).not_valid_after(validity[1])
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
+                                         data_encipherment=False, key_agreement=False, key_cert_sign=True,
+                                         crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        )
+        if issuer is not None:
+            builder = builder.add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), critical=False)
+        return key, builder.sign(issuer_key or key, hashes.SHA256())
+
+    def _leaf(self, common_name: str, issuer_key, issuer, validity) -> bytes:
+        """A certificate for the signing key; self-signed when `issuer` is None."""
+        name = self._name(common_name)
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(name).issuer_name(issuer.subject if issuer else name)
             .public_key(self.key.public_key())
             .serial_number(x509.random_serial_number())
-            .not_valid_before(not_before).not_valid_after(not_after)
-            .sign(self.key, hashes.SHA256())
+            .not_valid_before(validity[0]).not_valid_after(validity[1])
         )
-        return certificate.public_bytes(serialization.Encoding.PEM)
+        if issuer is not None:
+            builder = builder.add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), critical=False)
+        return self._pem(builder.sign(issuer_key, hashes.SHA256()))
 
 
 _CERTIFICATES: Certificates | None = None
@@ -180,6 +238,7 @@ class FakePayPal(LocalHTTPFake):
         self.capture_outcome = "completed"
         self.refund_failure: tuple[int, dict] | None = None
         self.capture_failures: list[int] = []  # statuses for the next capture requests
+        self.redirect_certificates_to: str | None = None  # where /certs/moved.pem redirects
 
     # start(), stop() and base_url come from LocalHTTPFake.
 
@@ -299,8 +358,12 @@ class FakePayPal(LocalHTTPFake):
         path = r.path
         if r.method == "GET" and path == "/certs/paypal.pem":
             return 200, certificates().valid_pem, "application/x-pem-file", {}
-        if r.method == "GET" and path == "/certs/expired.pem":
-            return 200, certificates().expired_pem, "application/x-pem-file", {}
+        served = {"/certs/expired.pem": "expired_pem", "/certs/untrusted.pem": "untrusted_pem",
+                  "/certs/wrong-subject.pem": "wrong_subject_pem", "/certs/self-signed.pem": "self_signed_pem"}
+        if r.method == "GET" and path in served:
+            return 200, getattr(certificates(), served[path]), "application/x-pem-file", {}
+        if r.method == "GET" and path == "/certs/moved.pem":
+            return 302, b"", "text/html", {"Location": self.redirect_certificates_to or self.cert_url}
         if r.method == "GET" and path == "/checkoutnow":
             return self._approve_page(r)
         if r.method == "POST" and path == "/v1/oauth2/token":
@@ -554,6 +617,8 @@ def paypal_env(fake: FakePayPal, **extra) -> dict:
         "SOUK_PAYMENTS_PAYPAL_CLIENT_SECRET": fake.client_secret,
         "SOUK_PAYMENTS_PAYPAL_WEBHOOK_ID": WEBHOOK_ID,
         "SOUK_PAYMENTS_PAYPAL_API_BASE": fake.base_url,
+        # The store trusts the fake's test CA instead of the system's roots.
+        "SOUK_PAYMENTS_PAYPAL_CERT_ROOTS_FILE": certificates().roots_file,
         "SOUK_PAYMENTS_DEFAULT": "paypal",
         "SOUK_STORE_MARKETPLACE": "true",
         "SOUK_JOBS_POLL_MILLISECONDS": "100",

@@ -4,7 +4,10 @@ tampered and expired links, a refund, the download limit — and 8 parallel down
 file stream with the server's memory watched.
 """
 import hashlib
+import os
 import re
+import socket
+import struct
 import threading
 import time
 import uuid
@@ -13,6 +16,7 @@ from urllib.parse import urlsplit
 import requests
 
 from conftest import assert_problem
+from shop_helpers import wait_for
 from test_catalog_api import GIB, MIB, api_account, cli_account, pattern_chunks, raw_upload, rss_kb
 
 STORE = {
@@ -138,18 +142,19 @@ def test_buyer_downloads_exact_bytes_ranges_and_bad_links_are_refused(make_souk)
     other_file = url.replace(path, path[:-1] + ("x" if path[-1] != "x" else "y"))
     for bad in (flipped_sig, later, other_file, url.split("?")[0], url.replace("&sig=", "&sog=")):
         assert_problem(get(bad), 403, "forbidden")
-    # Nothing refused was counted: the library says 9 left (one whole download; ranges from
-    # later bytes, the 416 and the HEAD are not downloads).
-    assert next(f for f in library(souk, buyer)[0]["files"])["downloads_left"] == 9
+    # The limit counts bytes served: 200,000 + 100 + 50 of 10 × 200,000, so 8 whole downloads
+    # are left. Nothing refused was charged, nor the 416 or the HEAD.
+    assert next(f for f in library(souk, buyer)[0]["files"])["downloads_left"] == 8
 
-    # The seller's log shows the download with the buyer, the IP and the user agent.
+    # The seller's log shows each request with the buyer, the IP, the user agent and the bytes.
     log = seller.session.get(souk.url(f"/api/v1/products/{product['id']}/downloads"))
     assert log.status_code == 200, log.text
     rows = log.json()["data"]
-    assert len(rows) == 1
-    assert rows[0]["user_email"] == buyer.email and rows[0]["ip"] == "127.0.0.1"
-    assert rows[0]["user_agent"].startswith("python-requests/")
-    assert rows[0]["file_id"] == file["id"] and rows[0]["file_name"] == "moth guide.pdf"
+    assert sorted((r["first_byte"], r["bytes"]) for r in rows) == [(0, 200_000), (100, 100), (199_950, 50)]
+    for row in rows:
+        assert row["user_email"] == buyer.email and row["ip"] == "127.0.0.1"
+        assert row["user_agent"].startswith("python-requests/")
+        assert row["file_id"] == file["id"] and row["file_name"] == "moth guide.pdf"
     assert_problem(buyer.session.get(souk.url(f"/api/v1/products/{product['id']}/downloads")), 404, "not_found")
 
     # The library page has the link and the nav points to it.
@@ -174,13 +179,12 @@ def test_limit_eleventh_download_is_refused_and_a_refund_revokes(make_souk):
         assert response.content == data
     assert library(souk, buyer)[0]["files"][0]["downloads_left"] == 0
     fresh = link(souk, buyer, product["id"], "quota.epub")
-    assert_problem(get(fresh), 403, "forbidden")
-    assert_problem(get(fresh, headers={"Range": "bytes=0-99"}), 403, "forbidden")
-    # A resume of the last download still works.
-    resumed = get(fresh, headers={"Range": "bytes=4000-"})
-    assert resumed.status_code == 206 and resumed.content == data[4000:]
+    # 10 × 5000 bytes were served: no range from any offset is served uncounted.
+    for headers in ({}, {"Range": "bytes=0-99"}, {"Range": "bytes=1-"}, {"Range": "bytes=4000-"}):
+        refused = assert_problem(get(fresh, headers=headers), 403, "forbidden")
+        assert "download limit reached" in refused["detail"].lower(), refused
     log = seller.session.get(souk.url(f"/api/v1/products/{product['id']}/downloads")).json()["data"]
-    assert len(log) == 10
+    assert len(log) == 10 and sum(r["bytes"] for r in log) == 50_000
 
     # A full refund revokes the purchase: even a fresh-looking link is refused.
     refund = seller.session.post(souk.url(f"/api/v1/orders/{order['id']}/refund"), json={})
@@ -195,6 +199,124 @@ def test_limit_eleventh_download_is_refused_and_a_refund_revokes(make_souk):
     assert get(url).content == data
     assert seller.session.post(souk.url(f"/api/v1/orders/{paid['id']}/refund"), json={}).status_code == 200
     assert_problem(get(url), 403, "forbidden")
+
+
+def limited_purchase(souk, data: bytes, limit: int, name: str = "atlas.zip"):
+    """A product with `download_limit = limit` and one file, bought by a new buyer: (seller, product, buyer)."""
+    seller = cli_account(souk, "seller")
+    product = seller.create("Atlas", publish=True, price=900, download_limit=limit)
+    upload(souk, seller, product["id"], name, data)
+    buyer = api_account(souk, "buyer")
+    buy(souk, buyer, [product["id"]])
+    return seller, product, buyer
+
+
+def downloads_log(souk, seller, product) -> list:
+    response = seller.session.get(souk.url(f"/api/v1/products/{product['id']}/downloads"))
+    assert response.status_code == 200, response.text
+    return response.json()["data"]
+
+
+def assert_limit_reached(response):
+    body = assert_problem(response, 403, "forbidden")
+    assert "download limit reached" in body["detail"].lower(), body
+
+
+def test_limit_2_serves_four_parallel_ranges_then_one_full_download_then_403(make_souk):
+    souk = make_souk(env=STORE)
+    size = 3 * MIB + 12_345
+    data = content(size)
+    seller, product, buyer = limited_purchase(souk, data, limit=2)
+    url = link(souk, buyer, product["id"], "atlas.zip")
+
+    # A download manager's four segments at arbitrary offsets, opened at once, last one first.
+    cuts = [0, 777_777, 1_500_001, 2_345_678, size]
+    segments = [(cuts[i], cuts[i + 1] - 1) for i in range(4)]
+    answers = {}
+    start = threading.Barrier(4)
+
+    def fetch(segment, delay):
+        start.wait()
+        time.sleep(delay)
+        first, last = segment
+        answers[segment] = get(url, headers={"Range": f"bytes={first}-{last}"})
+
+    threads = [threading.Thread(target=fetch, args=(segment, 0.05 * (3 - i))) for i, segment in enumerate(segments)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for (first, last), answer in answers.items():
+        assert answer.status_code == 206, answer.text[:300]
+        assert answer.headers["Content-Range"] == f"bytes {first}-{last}/{size}"
+    assert b"".join(answers[segment].content for segment in segments) == data
+    assert library(souk, buyer)[0]["files"][0]["downloads_left"] == 1
+
+    # Then once in full: the 2 × size bytes are spent.
+    whole = get(url)
+    assert whole.status_code == 200 and whole.content == data
+    assert library(souk, buyer)[0]["files"][0]["downloads_left"] == 0
+    for headers in ({"Range": "bytes=0-0"}, {"Range": f"bytes={size - 1}-"}, {"Range": "bytes=1-"}, {}):
+        assert_limit_reached(get(link(souk, buyer, product["id"], "atlas.zip"), headers=headers))
+    log = downloads_log(souk, seller, product)
+    assert len(log) == 5 and sum(r["bytes"] for r in log) == 2 * size
+    # The library page says so too.
+    page = buyer.session.get(souk.url("/library"), headers={"Accept": "text/html"})
+    assert page.status_code == 200 and "limit reached" in page.text
+
+
+def read_part_then_drop(url: str, keep: int) -> bytes:
+    """GETs `url` over a raw socket, reads `keep` body bytes, then drops the connection (as a
+    laptop that lost its network would): the rest of the response is never read."""
+    parts = urlsplit(url)
+    sock = socket.create_connection((parts.hostname, parts.port), timeout=60)
+    sock.sendall(f"GET {parts.path}?{parts.query} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+                 "User-Agent: e2e-interrupted/1.0\r\n\r\n".encode())
+    received = b""
+    while b"\r\n\r\n" not in received:
+        received += sock.recv(65536)
+    head, body = received.split(b"\r\n\r\n", 1)
+    assert head.startswith(b"HTTP/1.1 200"), head
+    chunks = [body]
+    have = len(body)
+    while have < keep:
+        chunk = sock.recv(min(65536, keep - have))
+        assert chunk, "the server closed early"
+        chunks.append(chunk)
+        have += len(chunk)
+    # Unread data in the socket: close() sends a reset, the server's next writes fail.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+    return b"".join(chunks)[:keep]
+
+
+def test_a_download_interrupted_at_half_and_resumed_counts_once(make_souk):
+    souk = make_souk(env=STORE)
+    size = 64 * MIB
+    data = os.urandom(size)
+    seller, product, buyer = limited_purchase(souk, data, limit=2)
+    url = link(souk, buyer, product["id"], "atlas.zip")
+
+    half = read_part_then_drop(url, size // 2)
+    assert half == data[: size // 2]
+    # The server records what it wrote before the connection broke (more than the client read:
+    # the rest was in flight in socket buffers); the reservation of the whole file is given back.
+    wait_for(lambda: (log := downloads_log(souk, seller, product)) and log[0]["bytes"] < size,
+             "the cut transfer to be settled", timeout=30)
+    written = downloads_log(souk, seller, product)[0]["bytes"]
+    assert size // 2 <= written < size
+
+    # The resume asks again for the bytes that were in flight; they are charged once.
+    rest = get(url, headers={"Range": f"bytes={size // 2}-"})
+    assert rest.status_code == 206 and rest.headers["Content-Range"] == f"bytes {size // 2}-{size - 1}/{size}"
+    assert half + rest.content == data
+    log = downloads_log(souk, seller, product)
+    assert sum(r["bytes"] for r in log) == size, log
+    assert library(souk, buyer)[0]["files"][0]["downloads_left"] == 1
+
+    # So one whole download is left, then nothing.
+    assert get(link(souk, buyer, product["id"], "atlas.zip")).content == data
+    assert_limit_reached(get(link(souk, buyer, product["id"], "atlas.zip"), headers={"Range": "bytes=0-0"}))
 
 
 def test_expired_link_is_refused(make_souk):

@@ -92,9 +92,36 @@ def licensed_sale(souk, limit: int = 2):
     order = buy(souk, buyer, product["id"], "license-order-1")
     keys = library_keys(souk, buyer, product["id"])
     assert len(keys) == 1
-    assert keys[0]["activation_limit"] == limit and keys[0]["activation_usage"] == 0
+    # 0 is "unlimited", which keys report as null (as the document says).
+    assert keys[0]["activation_limit"] == (limit or None) and keys[0]["activation_usage"] == 0
     assert keys[0]["status"] == "inactive" and keys[0]["instances"] == []
     return seller, buyer, product, order, keys[0]["key"]
+
+
+def test_an_activation_limit_of_0_is_unlimited(make_souk):
+    # The per-IP throttle of the license API is off: 50 machines may well share one address.
+    souk = make_souk(env={**FAST, "SOUK_LIMITS_REQUESTS_PER_IP_PER_MINUTE": "0"})
+    _, buyer, product, _, key = licensed_sale(souk, limit=0)
+
+    start = threading.Barrier(10)
+
+    def activate(n):
+        if n < 10:
+            start.wait()  # the first ten at the same moment
+        return license_call(souk, "activate", license_key=key, instance_name=f"machine {n}")
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        answers = [a.json() for a in pool.map(activate, range(50))]
+    assert all(a["activated"] for a in answers), [a["error"] for a in answers if not a["activated"]]
+    assert all(a["error"] is None and a["license_key"]["activation_limit"] is None for a in answers)
+    assert len({a["instance"]["id"] for a in answers}) == 50
+    validated = license_call(souk, "validate", license_key=key, instance_id=answers[-1]["instance"]["id"]).json()
+    assert validated["valid"] is True
+    assert validated["license_key"]["activation_usage"] == 50 and validated["license_key"]["activation_limit"] is None
+    keys = library_keys(souk, buyer, product["id"])
+    assert keys[0]["activation_usage"] == 50 and len(keys[0]["instances"]) == 50
+    page = buyer.session.get(souk.url("/library"), headers={"Accept": "text/html"})
+    assert page.status_code == 200 and "50 of unlimited activations" in page.text
 
 
 def test_seats_parallel_activations_library_form_and_refund(make_souk):

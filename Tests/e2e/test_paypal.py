@@ -306,6 +306,7 @@ def test_forged_or_stale_webhooks_are_refused_and_change_nothing(make_souk, fake
 
     # The same certificate served by a second fake on another port of the same host.
     other_port = FakePayPal().start()
+    fake.redirect_certificates_to = other_port.cert_url.replace("127.0.0.1", "localhost")
     try:
         cases = {
             "signed for another webhook id": dict(webhook_id="WH-SOMEONE-ELSE"),
@@ -319,6 +320,11 @@ def test_forged_or_stale_webhooks_are_refused_and_change_nothing(make_souk, fake
             "certificate over http from paypal.com": dict(cert_url="http://api.paypal.com/cert.pem"),
             "certificate on another port of the API host": dict(cert_url=other_port.cert_url),
             "expired certificate": dict(cert_url=fake.base_url + "/certs/expired.pem"),
+            "PayPal's name from an untrusted CA": dict(cert_url=fake.base_url + "/certs/untrusted.pem"),
+            "the trusted CA, another name": dict(cert_url=fake.base_url + "/certs/wrong-subject.pem"),
+            "self-signed with PayPal's name": dict(cert_url=fake.base_url + "/certs/self-signed.pem"),
+            # Following it would reach a good certificate (on a host the store does not trust).
+            "certificate URL redirecting to another host": dict(cert_url=fake.base_url + "/certs/moved.pem"),
             "certificate URL that serves no certificate": dict(cert_url=fake.base_url + "/v1/oauth2/token"),
         }
         for header in ("PAYPAL-TRANSMISSION-ID", "PAYPAL-TRANSMISSION-TIME", "PAYPAL-TRANSMISSION-SIG",

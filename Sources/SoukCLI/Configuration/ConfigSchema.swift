@@ -106,6 +106,9 @@ enum ConfigSchema {
         .string(
             "payments.paypal.api_base", \.payments.paypal.apiBase, "PayPal API base URL (tests point it at a fake).",
             validate: requiredHTTPURL),
+        .string(
+            "payments.paypal.cert_roots_file", \.payments.paypal.certRootsFile,
+            "PEM file of the roots PayPal's webhook signing certificate must chain to. Empty: the system's (/etc/ssl/certs/ca-certificates.crt)."),
 
         .string(
             "mail.smtp_url", \.mail.smtpURL, secret: true,

@@ -41,7 +41,7 @@ struct DownloadLogRoutes: Sendable {
                     [
                         "id": record.id, "created_at": Timestamp.rfc3339(record.createdAt), "user_email": record.userEmail,
                         "file_name": record.fileName, "file_version": record.fileVersion, "ip": record.ip ?? "",
-                        "user_agent": record.userAgent ?? "",
+                        "user_agent": record.userAgent ?? "", "first_byte": record.firstByte, "bytes": record.bytes,
                     ]
                 },
             ])
@@ -63,10 +63,13 @@ struct DownloadLogEntryBody: Encodable, Sendable {
     var userEmail: String
     var ip: String?
     var userAgent: String?
+    var firstByte: Int64
+    var bytes: Int64
     var createdAt: String
 
     enum CodingKeys: String, CodingKey {
-        case id, ip
+        case id, ip, bytes
+        case firstByte = "first_byte"
         case fileID = "file_id"
         case fileName = "file_name"
         case fileVersion = "file_version"
@@ -83,6 +86,8 @@ struct DownloadLogEntryBody: Encodable, Sendable {
         userEmail = record.userEmail
         ip = record.ip
         userAgent = record.userAgent
+        firstByte = record.firstByte
+        bytes = record.bytes
         createdAt = Timestamp.rfc3339(record.createdAt)
     }
 
@@ -95,6 +100,8 @@ struct DownloadLogEntryBody: Encodable, Sendable {
         try container.encode(userEmail, forKey: .userEmail)
         try container.encode(ip, forKey: .ip)
         try container.encode(userAgent, forKey: .userAgent)
+        try container.encode(firstByte, forKey: .firstByte)
+        try container.encode(bytes, forKey: .bytes)
         try container.encode(createdAt, forKey: .createdAt)
     }
 }

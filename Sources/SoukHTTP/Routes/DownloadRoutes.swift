@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import SoukCore
@@ -13,14 +15,16 @@ import SoukDelivery
 /// or a lost dispute revokes it (403) —, the file belongs to the grant's product (404), then the
 /// download limit (403).
 ///
-/// Counting: one download is one transfer that starts at byte 0 — a request without `Range`, or
-/// whose honoured range starts at 0 (a `Range` ignored because of several ranges or a failed
-/// `If-Range` is a whole transfer too). It is counted, against the limit and atomically, before
-/// any byte is sent, and logged with the client's IP and user agent.
-/// A resume (a range starting later) is not counted. It is refused unless this purchase already
-/// has a counted download of this file (with a limit; without one there is nothing to protect),
-/// so a finished quota still lets the last download resume, but no file can be fetched without
-/// ever counting. A `HEAD` is never counted nor refused for the limit: it transfers no content.
+/// The limit counts bytes served (`DownloadBudget`): a purchase with a limit of N may be served
+/// N × the file's size, split any way (whole downloads, ranges from any offset, resumes,
+/// parallel segments). Before any byte is sent, the request's bytes are reserved against that
+/// budget in one transaction (`AppDatabase.reserveDownload`), so parallel requests cannot
+/// overspend; past it the link answers 403 "Download limit reached". A request without a usable
+/// `Range` needs the whole file to fit; a `Range` is served while any budget is left, clamped to
+/// it. When the transfer ends, what was not written (the client went away) is given back, and a
+/// resume of a cut-short transfer credits that transfer what it asks again, so an interrupted
+/// download and its resume count the file once. Every such request is logged with its bytes,
+/// the client's IP and user agent. A `HEAD` is never charged nor refused for the limit.
 ///
 /// The body streams from the blob on disk in 64 KiB chunks: Hummingbird's `FileIO` reads them
 /// (NIO's file system, a read-ahead of at most 8 chunks that waits for the consumer) and
@@ -84,7 +88,7 @@ struct DownloadRoutes: Sendable {
         headers[.acceptRanges] = "bytes"
         headers[.cacheControl] = "private, no-store"
 
-        let range: ClosedRange<Int64>?
+        var range: ClosedRange<Int64>?
         switch plan {
         case .unsatisfiable:
             headers[.contentRange] = ByteRanges.unsatisfiedRange(size: size)
@@ -93,20 +97,20 @@ struct DownloadRoutes: Sendable {
         case .partial(let partial): range = partial
         }
 
+        var reservation: DownloadReservation?
         if request.method == .get {
             let limit = product.downloadLimit ?? services.settings.delivery.downloadLimit
-            if (range?.lowerBound ?? 0) == 0 {
-                let left = try await services.database.countDownload(
-                    grantID: grant.id, fileID: file.id, userID: grant.userID, limit: limit,
-                    ip: services.clientAddress.ip(request, context), userAgent: request.headers[.userAgent])
-                context.logger.info(
-                    "download", metadata: ["grant": "\(grant.id)", "file": "\(file.id)", "left": "\(left.map(String.init) ?? "unlimited")"])
-            } else if limit != 0 {
-                guard try await hasCountedDownload(grant: grant, file: file, limit: limit) else {
-                    throw SoukError(
-                        .forbidden, "A download must start at the beginning of the file before it can be resumed.")
-                }
-            }
+            let reserved = try await services.database.reserveDownload(
+                grantID: grant.id, fileID: file.id, userID: grant.userID, limit: limit, fileSize: size, range: range,
+                ip: services.clientAddress.ip(request, context), userAgent: request.headers[.userAgent])
+            range = reserved.range  // the budget may clamp a range
+            reservation = reserved
+            context.logger.info(
+                "download",
+                metadata: [
+                    "grant": "\(grant.id)", "file": "\(file.id)", "bytes": "\(reserved.reserved)",
+                    "left": "\(reserved.budget.bytesLeft.map(String.init) ?? "unlimited")",
+                ])
         }
 
         let status: HTTPResponse.Status
@@ -120,21 +124,48 @@ struct DownloadRoutes: Sendable {
             length = size
         }
         headers[.contentLength] = String(length)
-        guard request.method == .get, length > 0 else {
+        guard request.method == .get, length > 0, let reservation else {
+            if let reservation { try await services.database.settleDownload(id: reservation.id, sent: 0) }
             return Response(status: status, headers: headers, body: ResponseBody())
         }
         let first = Int(range?.lowerBound ?? 0)
-        let contents = try await FileIO().loadFile(
-            path: path, range: first...(first + Int(length) - 1), context: context, chunkLength: Self.chunkLength)
+        let contents: ResponseBody
+        do {
+            contents = try await FileIO().loadFile(
+                path: path, range: first...(first + Int(length) - 1), context: context, chunkLength: Self.chunkLength)
+        } catch {
+            try? await services.database.settleDownload(id: reservation.id, sent: 0)
+            throw error
+        }
+        let database = services.database
+        let logger = context.logger
         let body = ResponseBody(contentLength: Int(length)) { writer in
-            try await contents.write(PacedBodyWriter(writer, loops: Self.eventLoops, every: Self.paceBytes))
+            let sent = SentBytes()
+            do {
+                try await contents.write(
+                    CountingBodyWriter(PacedBodyWriter(writer, loops: Self.eventLoops, every: Self.paceBytes), sent: sent))
+            } catch {
+                await Self.settle(reservation, sent: sent.value, database: database, logger: logger)
+                throw error
+            }
+            await Self.settle(reservation, sent: sent.value, database: database, logger: logger)
         }
         return Response(status: status, headers: headers, body: body)
     }
 
-    /// Whether this grant has a counted download of `file` (a resume must follow one).
-    private func hasCountedDownload(grant: AccessGrant, file: ProductFile, limit: Int) async throws -> Bool {
-        try await services.database.downloadCount(grantID: grant.id, fileID: file.id) > 0
+    /// Records what a transfer wrote, giving back what it did not. In a task of its own: the
+    /// response's task may be cancelled (the client went away), and the write must still happen.
+    private static func settle(
+        _ reservation: DownloadReservation, sent: Int64, database: AppDatabase, logger: Logger
+    ) async {
+        do {
+            try await Task { try await database.settleDownload(id: reservation.id, sent: sent) }.value
+        } catch {
+            logger.error("could not settle a download", metadata: ["download": "\(reservation.id)", "error": "\(error)"])
+        }
+        if sent < reservation.reserved {
+            logger.info("download cut short", metadata: ["download": "\(reservation.id)", "sent": "\(sent)"])
+        }
     }
 
     private func rangeNotSatisfiable(
@@ -192,6 +223,33 @@ struct DownloadRoutes: Sendable {
             return attrChar ? String(UnicodeScalar(byte)) : String(format: "%%%02X", byte)
         }.joined()
         return "attachment; filename=\"\(fallback)\"; filename*=UTF-8''\(encoded)"
+    }
+}
+
+/// How many bytes a response body handed to the connection (written, not necessarily received).
+final class SentBytes: Sendable {
+    private let count = NIOLockedValueBox<Int64>(0)
+    var value: Int64 { count.withLockedValue { $0 } }
+    func add(_ bytes: Int) { count.withLockedValue { $0 += Int64(bytes) } }
+}
+
+/// Counts what its parent accepted into `sent`.
+struct CountingBodyWriter: ResponseBodyWriter {
+    private var parent: any ResponseBodyWriter
+    private let sent: SentBytes
+
+    init(_ parent: any ResponseBodyWriter, sent: SentBytes) {
+        self.parent = parent
+        self.sent = sent
+    }
+
+    mutating func write(_ buffer: ByteBuffer) async throws {
+        try await parent.write(buffer)
+        sent.add(buffer.readableBytes)
+    }
+
+    consuming func finish(_ trailingHeaders: HTTPFields?) async throws {
+        try await parent.finish(trailingHeaders)
     }
 }
 

@@ -1,0 +1,26 @@
+import GRDB
+
+extension Migrations {
+    /// Download limits count bytes served, not transfers (SPEC §6, `DownloadBudget`): every
+    /// request that sends content is a row of `downloads`, with what it was charged.
+    static func registerDownloadBytes(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v12-download-bytes") { db in
+            try db.alter(table: "downloads") { t in
+                // The first byte served and the length reserved before sending (the range's length).
+                t.add(column: "first_byte", .integer).notNull().defaults(to: 0)
+                t.add(column: "reserved", .integer).notNull().defaults(to: 0)
+                // Bytes written when the transfer ended; NULL while it runs (or if the server died
+                // meanwhile: the reservation is then charged in full).
+                t.add(column: "sent", .integer)
+                // Bytes credited back because a later request resumed this cut-short transfer.
+                t.add(column: "credited", .integer).notNull().defaults(to: 0)
+            }
+            // Every row so far was one counted whole download.
+            try db.execute(
+                sql: """
+                    UPDATE downloads SET reserved = (SELECT size FROM product_files f WHERE f.id = downloads.file_id);
+                    UPDATE downloads SET sent = reserved;
+                    """)
+        }
+    }
+}
