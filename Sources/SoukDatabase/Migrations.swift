@@ -158,6 +158,7 @@ enum Migrations {
         registerOrders(&migrator)
         registerRefundAttempts(&migrator)
         registerDelivery(&migrator)
+        registerSessionOrigin(&migrator)
         return migrator
     }()
 }
