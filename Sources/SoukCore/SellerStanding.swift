@@ -30,7 +30,7 @@ public enum SellerStanding: Equatable, Sendable {
         case .inGoodStanding: nil
         case .notASeller: "Only sellers may do this."
         case .refused(.pending), .refused(.verified):
-            "Your seller account is waiting for the operator's verification; you can sell once it is verified."
+            "Your seller account is pending: it is waiting for the operator's verification; you can sell once it is verified."
         case .refused(.rejected): "Your seller account was rejected; contact the store operator."
         case .refused(.suspended): "Your seller account is suspended; contact the store operator."
         }
