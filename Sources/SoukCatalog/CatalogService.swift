@@ -155,7 +155,6 @@ public struct CatalogService: Sendable {
 
     // MARK: Rules
 
-
     static func attributes(_ value: JSONValue) throws -> String {
         guard case .object = value else {
             throw SoukError.validation("attributes", "Attributes must be a JSON object, like {\"pages\": 120}.")

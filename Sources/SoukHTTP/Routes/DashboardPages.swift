@@ -29,9 +29,12 @@ struct DashboardPages: Sendable {
 
     @Sendable func index(_ request: Request, context: SoukRequestContext) async throws -> Response {
         guard let user = context.identity?.user else { return Pages.redirect(to: "/signin") }
-        if case .refused = SellerStanding(of: user), let refusal = SellerStanding(of: user).refusal {
+        // A seller not (or no longer) verified sees why, and nothing to act on.
+        let standing = SellerStanding(of: user)
+        if case .refused = standing {
             return pages.render(
-                "dashboard", title: "Dashboard", status: .forbidden, context: context, ["standing_notice": refusal])
+                "dashboard", title: "Dashboard", status: .forbidden, context: context,
+                ["standing_notice": standing.refusal ?? ""])
         }
         let seller = try context.require(.verifiedSeller)
         let products = try await services.database.products(sellerID: seller.id)
