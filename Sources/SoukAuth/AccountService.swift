@@ -70,13 +70,24 @@ public struct AccountService: Sendable {
 
     static let invalidCredentials = SoukError(.invalidCredentials, "The e-mail address or password is wrong.")
 
-    /// Starts a browser session; returns the secret for the cookie (stored only as a hash).
-    public func startSession(for user: User, ip: String?, userAgent: String?) async throws -> String {
+    /// Starts a browser session; returns the secret for the cookie (stored only as a hash). Its
+    /// lifetime and who may have one depend on how the user proved who they are (`SessionOrigin`):
+    /// throws `forbidden` for an admin signing in by link.
+    public func startSession(for user: User, via origin: SessionOrigin = .password, ip: String?, userAgent: String?)
+        async throws -> String
+    {
+        try origin.requireAllowed(for: user)
         let token = Secrets.newSessionToken()
         _ = try await database.insertSession(
-            userID: user.id, tokenHash: Secrets.storageHash(token), lifetime: sessionLifetime, ip: ip,
-            userAgent: userAgent)
+            userID: user.id, tokenHash: Secrets.storageHash(token), lifetime: origin.lifetime(configured: sessionLifetime),
+            origin: origin, ip: ip, userAgent: userAgent)
         return token
+    }
+
+    /// Signs the user out everywhere: ends every session, personal access token and unused
+    /// sign-in link in one transaction.
+    public func endAllCredentials(of user: User) async throws {
+        try await database.endAllCredentials(userID: user.id)
     }
 
     public func user(forSession token: String) async throws -> User? {
@@ -108,7 +119,8 @@ public struct AccountService: Sendable {
         return (found.user, scopes)
     }
 
-    /// Sets a new password and signs the user out everywhere. Throws `validationFailed`, `notFound`.
+    /// Sets a new password and ends every credential of the user (sessions, tokens, unused sign-in
+    /// links) in the same transaction. Throws `validationFailed`, `notFound`.
     public func resetPassword(email: String, to password: String) async throws -> User {
         let password = try AccountRules.password(password)
         let email = try AccountRules.email(email)

@@ -62,7 +62,7 @@ public struct CatalogService: Sendable {
 
     /// Creates a draft. Throws `forbidden` unless `seller` may sell, `validationFailed` for bad fields.
     public func create(_ input: ProductInput, by seller: User) async throws -> Product {
-        try Self.requireCanSell(seller)
+        try SellerStanding.require(seller)
         let now = database.clock.now()
         let title = try CatalogRules.title(input.title)
         let description = try CatalogRules.description(input.description)
@@ -82,12 +82,14 @@ public struct CatalogService: Sendable {
         return try await database.insertProduct(product)
     }
 
-    /// Applies a patch. Only the owner edits; an admin may only change the status (unpublish).
-    /// Throws `notFound`, `forbidden` (someone else's product: product IDs are unguessable, so
-    /// saying so leaks nothing), `validationFailed`.
+    /// Applies a patch. Only the owner edits, and only while in good standing (`SellerStanding`);
+    /// an admin may only change the status (unpublish). Throws `notFound`, `forbidden` (someone
+    /// else's product: product IDs are unguessable, so saying so leaks nothing; or a seller who is
+    /// not verified), `validationFailed`.
     public func update(id: String, _ patch: ProductPatch, by user: User) async throws -> Product {
         guard let existing = try await database.product(id: id) else { throw SoukError.notFound("The product \(id)") }
         let isOwner = existing.sellerID == user.id
+        if isOwner { try SellerStanding.require(user) }
         if !isOwner {
             guard user.role == .admin else { throw SoukError(.forbidden, "Only the product's seller may change it.") }
             guard patch.isStatusOnly else {
@@ -98,7 +100,6 @@ public struct CatalogService: Sendable {
             // Publishing needs the owner, and an owner who may sell; an admin re-publishing
             // someone's product is refused.
             guard isOwner else { throw SoukError(.forbidden, "Only the product's seller may publish it.") }
-            try Self.requireCanSell(user)
         }
         return try await database.updateProduct(id: id) { product in try Self.apply(patch, to: &product) }
     }
@@ -118,10 +119,12 @@ public struct CatalogService: Sendable {
         return product
     }
 
-    /// Checks the caller may upload to the product: its seller only. Throws `notFound`, `forbidden`.
+    /// Checks the caller may upload to the product: its seller only, in good standing. Throws
+    /// `notFound`, `forbidden`.
     public func productForUpload(id: String, by user: User) async throws -> Product {
         guard let product = try await database.product(id: id) else { throw SoukError.notFound("The product \(id)") }
         guard product.sellerID == user.id else { throw SoukError(.forbidden, "Only the product's seller may upload files.") }
+        try SellerStanding.require(user)
         return product
     }
 
@@ -138,6 +141,7 @@ public struct CatalogService: Sendable {
             throw SoukError.notFound("The product \(productID)")
         }
         guard product.sellerID == user.id else { throw SoukError(.forbidden, "Only the product's seller may edit its pages.") }
+        try SellerStanding.require(user)
         guard product.kind == .content else {
             throw SoukError.validation("kind", "Only `content` products have private pages.")
         }
@@ -150,17 +154,6 @@ public struct CatalogService: Sendable {
     }
 
     // MARK: Rules
-
-    static func requireCanSell(_ seller: User) throws {
-        guard seller.canSell else {
-            throw SoukError(
-                .forbidden,
-                seller.role == .seller
-                    ? "Your seller account is \(seller.sellerStatus?.rawValue ?? "pending"): the operator must verify it before you can sell."
-                    : "Only sellers can create products.")
-        }
-    }
-
 
     static func attributes(_ value: JSONValue) throws -> String {
         guard case .object = value else {

@@ -32,9 +32,6 @@ public struct User: Sendable, Equatable {
         self.disabled = disabled
         self.createdAt = createdAt
     }
-
-    /// May this user sell (create and publish products)?
-    public var canSell: Bool { role == .admin || (role == .seller && sellerStatus == .verified) }
 }
 
 /// Rules for what account details are acceptable. Returns the normalised value or throws

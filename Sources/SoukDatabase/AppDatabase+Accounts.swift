@@ -46,7 +46,7 @@ extension AppDatabase {
     /// Sets a seller's status. Throws `notFound` for an unknown e-mail and `validationFailed` if
     /// the account is not a seller.
     public func setSellerStatus(email: String, _ status: SellerStatus) async throws -> User {
-        try await updateUser(email: email) { record, _ in
+        try await updateUser(email: email) { record, _, _ in
             guard record.role == Role.seller.rawValue else {
                 throw SoukError.validation(
                     "email", "\(record.email) is a \(record.role), not a seller: only seller accounts have a seller status.")
@@ -55,32 +55,60 @@ extension AppDatabase {
         }
     }
 
-    /// Disables or re-enables an account. Disabling ends every session of the user in the same
-    /// transaction, so the user is signed out everywhere at once. Throws `notFound`.
+    /// Disables or re-enables an account. Disabling ends every credential of the user (sessions,
+    /// personal access tokens, unused sign-in links) in the same transaction, so nothing the user
+    /// held works afterwards, even once re-enabled. Throws `notFound`.
     public func setDisabled(email: String, _ disabled: Bool) async throws -> User {
-        try await updateUser(email: email) { record, db in
+        try await updateUser(email: email) { record, db, now in
             record.disabled = disabled
-            if disabled { try SessionRecord.filter(Column("user_id") == record.id).deleteAll(db) }
+            if disabled { try Self.endCredentials(userID: record.id, now: now, in: db) }
         }
     }
 
-    /// Replaces the password hash and ends every session of the user. Throws `notFound`.
+    /// Replaces the password hash and ends every credential of the user (sessions, personal
+    /// access tokens, unused sign-in links) in the same transaction. Throws `notFound`.
     public func setPasswordHash(email: String, _ passwordHash: String) async throws -> User {
-        try await updateUser(email: email) { record, db in
+        try await updateUser(email: email) { record, db, now in
             record.passwordHash = passwordHash
-            try SessionRecord.filter(Column("user_id") == record.id).deleteAll(db)
+            try Self.endCredentials(userID: record.id, now: now, in: db)
+        }
+    }
+
+    /// "Sign out everywhere": ends every session, personal access token and unused sign-in link
+    /// of the user, in one transaction.
+    public func endAllCredentials(userID: String) async throws {
+        let now = clock.now()
+        try await writer.write { db in try Self.endCredentials(userID: userID, now: now, in: db) }
+    }
+
+    /// Everything that lets someone act as the user without the password, ended together: a
+    /// credential left behind (a token, a mailed link) would outlive the reset it was meant to follow.
+    static func endCredentials(userID: String, now: Date, in db: Database) throws {
+        try SessionRecord.filter(Column("user_id") == userID).deleteAll(db)
+        try APITokenRecord.filter(Column("user_id") == userID).deleteAll(db)
+        try db.execute(
+            sql: "UPDATE magic_links SET revoked_at = ? WHERE user_id = ? AND used_at IS NULL AND revoked_at IS NULL",
+            arguments: [now, userID])
+    }
+
+    /// Whether this sign-in link was voided before use (see `endCredentials`).
+    public func isRevokedMagicLink(tokenHash: String) async throws -> Bool {
+        try await writer.read { db in
+            try Bool.fetchOne(
+                db, sql: "SELECT revoked_at IS NOT NULL FROM magic_links WHERE token_hash = ?", arguments: [tokenHash])
+                ?? false
         }
     }
 
     private func updateUser(
-        email: String, _ change: @escaping @Sendable (inout UserRecord, Database) throws -> Void
+        email: String, _ change: @escaping @Sendable (inout UserRecord, Database, Date) throws -> Void
     ) async throws -> User {
         let now = clock.now()
         return try await writer.write { db in
             guard var record = try UserRecord.filter(UserRecord.Columns.email == email).fetchOne(db) else {
                 throw SoukError.notFound("No account with the e-mail address \(email)")
             }
-            try change(&record, db)
+            try change(&record, db, now)
             record.updatedAt = now
             try record.update(db)
             return record.user
@@ -89,13 +117,15 @@ extension AppDatabase {
 
     // MARK: Sessions
 
-    public func insertSession(userID: String, tokenHash: String, lifetime: TimeInterval, ip: String?, userAgent: String?)
-        async throws -> SessionRecord
-    {
+    public func insertSession(
+        userID: String, tokenHash: String, lifetime: TimeInterval, origin: SessionOrigin = .password, ip: String?,
+        userAgent: String?
+    ) async throws -> SessionRecord {
         let now = clock.now()
         let record = SessionRecord(
             id: ids.make(.session), userID: userID, tokenHash: tokenHash, createdAt: now,
-            expiresAt: now.addingTimeInterval(lifetime), ip: ip, userAgent: userAgent.map { String($0.prefix(500)) })
+            expiresAt: now.addingTimeInterval(lifetime), ip: ip, userAgent: userAgent.map { String($0.prefix(500)) },
+            origin: origin.rawValue)
         try await writer.write { db in
             // Housekeeping on the write path: sign-ins are rare enough to carry it.
             try SessionRecord.filter(Column("expires_at") < now).deleteAll(db)

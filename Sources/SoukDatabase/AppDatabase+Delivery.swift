@@ -283,12 +283,15 @@ extension AppDatabase {
         }
     }
 
-    /// Uses a sign-in link: the user and where to go, or nil when unknown, used or expired.
+    /// Uses a sign-in link: the user and where to go, or nil when unknown, used, voided or expired.
     public func consumeMagicLink(tokenHash: String) async throws -> (User, String)? {
         let now = clock.now()
         return try await writer.write { db in
             try db.execute(
-                sql: "UPDATE magic_links SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?",
+                sql: """
+                    UPDATE magic_links SET used_at = ?
+                    WHERE token_hash = ? AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ?
+                    """,
                 arguments: [now, tokenHash, now])
             guard db.changesCount == 1,
                 let row = try Row.fetchOne(

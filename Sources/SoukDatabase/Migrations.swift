@@ -159,6 +159,7 @@ enum Migrations {
         registerRefundAttempts(&migrator)
         registerDelivery(&migrator)
         registerPaymentMismatches(&migrator)
+        registerSessionOrigin(&migrator)
         registerDownloadBytes(&migrator)
         return migrator
     }()

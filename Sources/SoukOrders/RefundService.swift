@@ -41,9 +41,7 @@ public struct RefundService: Sendable {
     public func refund(orderID: String, amount: Int?, reason: String?, by requester: Requester) async throws -> Order {
         guard let order = try await database.order(id: orderID) else { throw SoukError.notFound("The order \(orderID)") }
         if case .user(let user) = requester, user.role != .admin {
-            guard user.canSell else {
-                throw SoukError(.forbidden, "Only a verified seller, or an admin, can refund an order.")
-            }
+            try SellerStanding.require(user)
             guard order.sellerIDs == [user.id] else {
                 throw SoukError(
                     .forbidden,

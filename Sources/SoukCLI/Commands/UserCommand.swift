@@ -47,7 +47,7 @@ struct UserCommand: AsyncParsableCommand {
 
     struct Disable: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Disable an account: it can no longer sign in, and its sessions end at once.")
+            abstract: "Disable an account: it can no longer sign in; its sessions, access tokens and sign-in links end at once.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "E-mail of the account.") var email: String
 
@@ -55,7 +55,7 @@ struct UserCommand: AsyncParsableCommand {
             let (settings, _, database) = try global.open()
             let admin = await AccountAdmin(database: database, bcryptCost: settings.auth.bcryptCost)
             let user = try await reportingErrors { try await admin.setDisabled(email: email, true) }
-            print("disabled \(user.email); their sessions have ended")
+            print("disabled \(user.email); their sessions, access tokens and unused sign-in links have ended")
         }
     }
 
@@ -75,7 +75,7 @@ struct UserCommand: AsyncParsableCommand {
     struct ResetPassword: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "reset-password",
-            abstract: "Set a new password (from standard input, or prompted for) and end the account's sessions.")
+            abstract: "Set a new password (from standard input, or prompted for); the account's sessions, access tokens and sign-in links end.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "E-mail of the account.") var email: String
 
@@ -84,7 +84,7 @@ struct UserCommand: AsyncParsableCommand {
             let password = try readPassword(prompt: "New password for \(email)")
             let admin = await AccountAdmin(database: database, bcryptCost: settings.auth.bcryptCost)
             let user = try await reportingErrors { try await admin.resetPassword(email: email, password: password) }
-            print("password of \(user.email) changed; their sessions have ended")
+            print("password of \(user.email) changed; their sessions, access tokens and unused sign-in links have ended")
         }
     }
 }

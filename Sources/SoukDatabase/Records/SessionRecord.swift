@@ -11,9 +11,11 @@ public struct SessionRecord: Codable, Sendable, FetchableRecord, PersistableReco
     public var expiresAt: Date
     public var ip: String?
     public var userAgent: String?
+    /// `password` or `link` (`SessionOrigin`): a link session is short-lived.
+    public var origin: String
 
     enum CodingKeys: String, CodingKey {
-        case id, ip
+        case id, ip, origin
         case userID = "user_id"
         case tokenHash = "token_hash"
         case createdAt = "created_at"

@@ -15,6 +15,7 @@ struct AccountPages: Sendable {
         router.get("signin", use: signInForm)
         router.post("signin", use: signIn)
         router.post("signout", use: signOut)
+        router.post("account/signout-everywhere", use: signOutEverywhere)
         router.get("account", use: account)
         router.post("account/tokens", use: createToken)
         router.post("account/tokens/:id/delete", use: deleteToken)
@@ -76,7 +77,10 @@ struct AccountPages: Sendable {
         context.allowAnyone()
         return pages.render(
             "signin", title: "Sign in", context: context,
-            ["next": Self.localPath(request.uri.queryParameters.get("next")) as Any])
+            [
+                "next": Self.localPath(request.uri.queryParameters.get("next")) as Any,
+                "signed_out_everywhere": request.uri.queryParameters.get("signed_out") == "everywhere",
+            ])
     }
 
     @Sendable func signIn(_ request: Request, context: SoukRequestContext) async throws -> Response {
@@ -107,6 +111,18 @@ struct AccountPages: Sendable {
         return response
     }
 
+    /// Ends every credential of the user, this browser's session included: all sessions, all
+    /// personal access tokens and unused sign-in links (one transaction). The form carries the
+    /// page's CSRF token like every other, so another site cannot sign anyone out.
+    @Sendable func signOutEverywhere(_ request: Request, context: SoukRequestContext) async throws -> Response {
+        let user = try context.require(.signedIn)
+        try await services.accounts.endAllCredentials(of: user)
+        context.logger.info("signed out everywhere", metadata: ["user": "\(user.id)"])
+        var response = Pages.redirect(to: "/signin?signed_out=everywhere")
+        response.setCookie(services.cookies.expired())
+        return response
+    }
+
     // MARK: Account and tokens
 
     @Sendable func account(_ request: Request, context: SoukRequestContext) async throws -> Response {
@@ -129,7 +145,7 @@ struct AccountPages: Sendable {
             "user": [
                 "id": user.id, "name": user.name, "email": user.email, "role": user.role.rawValue,
                 "seller_status": user.sellerStatus?.rawValue ?? "",
-                "pending": user.role == .seller && user.sellerStatus == .pending,
+                "standing_notice": (user.role == .seller ? SellerStanding(of: user).refusal : nil) as Any,
             ],
             "tokens": tokens,
         ]

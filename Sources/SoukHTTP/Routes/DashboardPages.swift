@@ -7,7 +7,8 @@ import SoukDatabase
 /// The seller dashboard: the seller's products in every status, create and edit forms, status
 /// buttons, files (a streamed upload form; `/assets/upload.js` sends it through the JSON API
 /// when JavaScript runs) and private pages.
-/// Verified sellers and admins only; a pending seller is told why with a 403 page.
+/// Verified sellers and admins only (`SellerStanding`): a pending, rejected or suspended seller
+/// gets 403 everywhere here; on `/dashboard` itself the page says why, with no action on it.
 struct DashboardPages: Sendable {
     let services: AppServices
     var pages: Pages { services.pages }
@@ -27,7 +28,14 @@ struct DashboardPages: Sendable {
     // MARK: Product list
 
     @Sendable func index(_ request: Request, context: SoukRequestContext) async throws -> Response {
-        guard context.identity != nil else { return Pages.redirect(to: "/signin") }
+        guard let user = context.identity?.user else { return Pages.redirect(to: "/signin") }
+        // A seller not (or no longer) verified sees why, and nothing to act on.
+        let standing = SellerStanding(of: user)
+        if case .refused = standing {
+            return pages.render(
+                "dashboard", title: "Dashboard", status: .forbidden, context: context,
+                ["standing_notice": standing.refusal ?? ""])
+        }
         let seller = try context.require(.verifiedSeller)
         let products = try await services.database.products(sellerID: seller.id)
         var values: [String: Any] = [:]

@@ -4,8 +4,9 @@ import SoukCore
 import SoukDatabase
 
 /// The download log of a product, for its seller and admins: `GET /api/v1/products/{id}/downloads`
-/// and the page `/dashboard/products/{id}/downloads`. Anyone else is told the product does not
-/// exist (404), so product IDs leak nothing.
+/// and the page `/dashboard/products/{id}/downloads`. A seller who is not verified gets 403 (the
+/// log holds buyers' e-mails and addresses); anyone else is told the product does not exist (404),
+/// so product IDs leak nothing.
 struct DownloadLogRoutes: Sendable {
     let services: AppServices
 
@@ -15,7 +16,7 @@ struct DownloadLogRoutes: Sendable {
     }
 
     @Sendable func list(_ request: Request, context: SoukRequestContext) async throws -> Response {
-        let user = try context.require(.signedIn)
+        let user = try context.require(.sellerAction)
         let product = try await ownedProduct(try context.decodedParameter("id"), user: user)
         let log = try await services.database.downloadLog(productID: product.id)
         return try JSONResponse(body: ListBody(data: log.map(DownloadLogEntryBody.init), nextCursor: nil))
@@ -27,7 +28,7 @@ struct DownloadLogRoutes: Sendable {
         guard context.identity != nil else {
             return Pages.redirect(to: "/signin?next=/dashboard/products/\(LibraryLinks.pathSegment(id))/downloads")
         }
-        let user = try context.require(.signedIn)
+        let user = try context.require(.sellerAction)
         let product = try await ownedProduct(id, user: user)
         let log = try await services.database.downloadLog(productID: product.id)
         return services.pages.render(

@@ -141,7 +141,7 @@ struct LicenseAPI: Sendable {
     }
 
     private func setEnabled(_ enabled: Bool, _ request: Request, _ context: SoukRequestContext) async throws -> Response {
-        let user = try context.require(.signedIn)
+        let user = try context.require(.sellerAction)
         let license = try await Self.sellersKey(try context.decodedParameter("key"), user: user, database: services.database)
         let updated = try await Self.setEnabled(enabled, license: license, database: services.database)
         context.logger.info(

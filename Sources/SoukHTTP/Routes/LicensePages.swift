@@ -68,9 +68,10 @@ struct LicensePages: Sendable {
             to: "/dashboard/products/\(StoreViews.pathComponent(product.id))/licenses?\(enabled ? "enabled" : "disabled")=\(license.key)")
     }
 
-    /// The product from `:id` if the caller sells it (or is an admin); `notFound` otherwise.
+    /// The product from `:id` if the caller sells it, in good standing (or is an admin);
+    /// `forbidden` for a seller who is not verified, `notFound` otherwise.
     private func soldProduct(_ context: SoukRequestContext) async throws -> (User, Product) {
-        let user = try context.require(.signedIn)
+        let user = try context.require(.sellerAction)
         let id = try context.decodedParameter("id")
         guard let product = try await services.database.product(id: id), product.sellerID == user.id || user.role == .admin
         else { throw SoukError.notFound("The product \(id)") }

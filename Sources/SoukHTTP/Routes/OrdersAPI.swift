@@ -42,6 +42,8 @@ struct OrdersAPI: Sendable {
         case let other?:
             throw SoukError.validation("role", "Unknown role '\(other)'; use buyer or seller.")
         }
+        // Sales are a seller's to see only in good standing; purchases (`role=buyer`) stay open.
+        if case .seller = scope { try context.require(.sellerAction) }
         let orders = try await services.database.orders(scope, status: status, limit: limit + 1, after: query.get("cursor"))
         let page = Array(orders.prefix(limit))
         let bodies = page.compactMap { order in OrderViewer.of(order, user: user).map { OrderBody(order, viewer: $0) } }

@@ -118,7 +118,7 @@ struct ProductsAPI: Sendable {
     }
 
     @Sendable func update(_ request: Request, context: SoukRequestContext) async throws -> JSONResponse<ProductBody> {
-        let user = try context.require(.signedIn)
+        let user = try context.require(.sellerAction)
         let id = try context.parameters.require("id")
         let patch = try await request.decodeJSON(PatchBody.self, limit: services.maxBodyBytes).patch
         let product = try await catalog.update(id: id, patch, by: user)
@@ -127,7 +127,7 @@ struct ProductsAPI: Sendable {
 
     /// DELETE archives: orders and owners keep referring to the product.
     @Sendable func archive(_ request: Request, context: SoukRequestContext) async throws -> JSONResponse<ProductBody> {
-        let user = try context.require(.signedIn)
+        let user = try context.require(.sellerAction)
         var patch = ProductPatch()
         patch.status = .archived
         let product = try await catalog.update(id: try context.parameters.require("id"), patch, by: user)

@@ -6,8 +6,14 @@ import SoukCore
 enum Access {
     /// Any signed-in, enabled user.
     case signedIn
-    /// A seller the operator has verified, or an admin.
+    /// A seller the operator has verified, or an admin; everyone else gets 403 with the reason
+    /// (`SellerStanding`). For seller actions that create something (a product, a file, a page).
     case verifiedSeller
+    /// A seller action on something the caller sells (a product, its keys, its download log, their
+    /// sales): a seller who is not verified gets 403 with the reason (`SellerStanding`), exactly as
+    /// with `verifiedSeller`; a buyer passes, to be told by the route's ownership check that the
+    /// object does not exist (so IDs leak nothing).
+    case sellerAction
     /// An admin.
     case admin
 }
@@ -28,13 +34,10 @@ extension SoukRequestContext {
         case .signedIn:
             return user
         case .verifiedSeller:
-            guard user.canSell else {
-                throw SoukError(
-                    .forbidden,
-                    user.role == .seller
-                        ? "Your seller account is \(user.sellerStatus?.rawValue ?? "pending"); the operator must verify it first."
-                        : "Only sellers may do this.")
-            }
+            try SellerStanding.require(user)
+            return user
+        case .sellerAction:
+            if SellerStanding(of: user) != .notASeller { try SellerStanding.require(user) }
             return user
         case .admin:
             guard user.role == .admin else { throw SoukError(.forbidden, "Only an admin may do this.") }

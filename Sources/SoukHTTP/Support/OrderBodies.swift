@@ -3,8 +3,9 @@ import Hummingbird
 import SoukCore
 import SoukDatabase
 
-/// Who may see an order, and how much of it: the buyer and admins see all of it; a seller sees
-/// only their own lines (and a total of those). Anyone else is told it does not exist.
+/// Who may see an order, and how much of it: the buyer and admins see all of it; a seller in good
+/// standing (`SellerStanding`) sees only their own lines (and a total of those). Anyone else is
+/// told it does not exist.
 enum OrderViewer {
     case full
     case seller(String)
@@ -12,13 +13,17 @@ enum OrderViewer {
     static func of(_ order: Order, user: User?) -> OrderViewer? {
         guard let user else { return nil }
         if user.role == .admin || user.id == order.buyerID { return .full }
-        if order.sellerIDs.contains(user.id) { return .seller(user.id) }
+        if order.sellerIDs.contains(user.id), user.canSell { return .seller(user.id) }
         return nil
     }
 
+    /// Throws `notFound` for an order the user may not see, or `forbidden` with the reason for a
+    /// seller of one of its lines who is not verified (they know the order exists).
     static func require(_ order: Order?, id: String, user: User?) throws -> (Order, OrderViewer) {
-        guard let order, let viewer = of(order, user: user) else { throw SoukError.notFound("The order \(id)") }
-        return (order, viewer)
+        guard let order else { throw SoukError.notFound("The order \(id)") }
+        if let viewer = of(order, user: user) { return (order, viewer) }
+        if let user, order.sellerIDs.contains(user.id) { try SellerStanding.require(user) }
+        throw SoukError.notFound("The order \(id)")
     }
 
     func items(of order: Order) -> [OrderItem] {

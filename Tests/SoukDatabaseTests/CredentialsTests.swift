@@ -1,0 +1,86 @@
+import Foundation
+import GRDB
+import SoukCore
+import SoukDatabase
+import Testing
+
+@Suite("A user's credentials end together")
+struct CredentialsTests {
+    private struct Held {
+        let database: AppDatabase
+        let user: User
+        let other: User
+    }
+
+    /// A user holding two sessions, a token, a used and an unused sign-in link; another user holding the same.
+    private func holding() async throws -> Held {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("souk-db-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let database = try AppDatabase(path: directory.appendingPathComponent("souk.db").path)
+        var users: [User] = []
+        for name in ["ann", "bob"] {
+            let user = try await database.insertUser(email: "\(name)@example.com", name: name, passwordHash: "x", role: .buyer)
+            for n in 1...2 {
+                _ = try await database.insertSession(
+                    userID: user.id, tokenHash: "\(name)-session-\(n)", lifetime: 3600, ip: nil, userAgent: nil)
+            }
+            _ = try await database.insertToken(userID: user.id, name: "ci", tokenHash: "\(name)-token", scopes: [.read])
+            try await database.insertMagicLink(tokenHash: "\(name)-used", userID: user.id, redirect: "/library", lifetime: 3600)
+            _ = try await database.consumeMagicLink(tokenHash: "\(name)-used")
+            try await database.insertMagicLink(tokenHash: "\(name)-unused", userID: user.id, redirect: "/library", lifetime: 3600)
+            users.append(user)
+        }
+        return Held(database: database, user: users[0], other: users[1])
+    }
+
+    private func expectEnded(_ held: Held) async throws {
+        let database = held.database
+        #expect(try await database.userForSession(tokenHash: "ann-session-1") == nil)
+        #expect(try await database.userForSession(tokenHash: "ann-session-2") == nil)
+        #expect(try await database.userForToken(tokenHash: "ann-token") == nil)
+        #expect(try await database.consumeMagicLink(tokenHash: "ann-unused") == nil)
+        #expect(try await database.isRevokedMagicLink(tokenHash: "ann-unused"))
+        #expect(try await !database.isRevokedMagicLink(tokenHash: "ann-used"))  // used, not voided
+        // The other user keeps everything.
+        #expect(try await database.userForSession(tokenHash: "bob-session-1")?.id == held.other.id)
+        #expect(try await database.userForToken(tokenHash: "bob-token")?.user.id == held.other.id)
+        #expect(try await !database.isRevokedMagicLink(tokenHash: "bob-unused"))
+    }
+
+    @Test("A new password ends sessions, tokens and unused sign-in links")
+    func passwordReset() async throws {
+        let held = try await holding()
+        _ = try await held.database.setPasswordHash(email: "ann@example.com", "new hash")
+        try await expectEnded(held)
+    }
+
+    @Test("Disabling ends them too, and enabling again brings none back")
+    func disable() async throws {
+        let held = try await holding()
+        _ = try await held.database.setDisabled(email: "ann@example.com", true)
+        _ = try await held.database.setDisabled(email: "ann@example.com", false)
+        try await expectEnded(held)
+    }
+
+    @Test("Sign out everywhere ends them")
+    func everywhere() async throws {
+        let held = try await holding()
+        try await held.database.endAllCredentials(userID: held.user.id)
+        try await expectEnded(held)
+    }
+
+    @Test("Sessions record how they were made")
+    func origin() async throws {
+        let held = try await holding()
+        let link = try await held.database.insertSession(
+            userID: held.user.id, tokenHash: "ann-link", lifetime: 60, origin: .link, ip: nil, userAgent: nil)
+        let stored = try await held.database.writer.read { db in
+            try String.fetchOne(db, sql: "SELECT origin FROM sessions WHERE id = ?", arguments: [link.id])
+        }
+        #expect(stored == "link")
+        let others = try await held.database.writer.read { db in
+            try String.fetchAll(db, sql: "SELECT DISTINCT origin FROM sessions WHERE token_hash != 'ann-link'")
+        }
+        #expect(others == ["password"])
+    }
+}
