@@ -16,6 +16,13 @@ public struct MagicLinks: Sendable {
     }
 
     /// A link that signs `userID` in once and goes to `redirect` (a local path).
+    /// A sign-in link for `user` into `redirect`, or nil for an account that may not sign in by
+    /// link (an admin: `SessionOrigin`), whose e-mails point to the sign-in page instead.
+    public func issue(for user: User, redirect: String) async throws -> String? {
+        guard (try? SessionOrigin.link.requireAllowed(for: user)) != nil else { return nil }
+        return try await issue(userID: user.id, redirect: redirect)
+    }
+
     public func issue(userID: String, redirect: String) async throws -> String {
         let token = RandomText.base62(length: 43)
         try await database.insertMagicLink(
@@ -82,12 +89,19 @@ public struct MailComposer: Sendable {
                 lines.append("  \(titles[key.productID] ?? key.productID): \(key.key)\(limit)")
             }
         }
-        let link = try await links.issue(userID: order.buyerID, redirect: "/library")
-        lines += [
-            "", "Your downloads, keys and pages are in your library:", "  \(link)",
-            "This link signs you in once and works for 7 days; after that, sign in at \(links.baseURL)/signin.", "",
-            "— \(storeName)",
-        ]
+        let buyer = try await database.user(id: order.buyerID)
+        if let buyer, let link = try await links.issue(for: buyer, redirect: "/library") {
+            lines += [
+                "", "Your downloads, keys and pages are in your library:", "  \(link)",
+                "This link signs you in once and works for 7 days; after that, sign in at \(links.baseURL)/signin.",
+            ]
+        } else {
+            lines += [
+                "", "Your downloads, keys and pages are in your library: \(links.baseURL)/library",
+                "Sign in with your password to open it (admin accounts never sign in by e-mailed link).",
+            ]
+        }
+        lines += ["", "— \(storeName)"]
         return MailMessage(
             from: from, to: order.buyerEmail, replyTo: replyTo, subject: (order.isTest ? "[TEST] " : "") + "Your receipt from \(storeName) (order \(order.id))",
             text: lines.joined(separator: "\n"), messageID: "receipt-\(order.id)@\(host)", date: database.clock.now())
@@ -98,12 +112,13 @@ public struct MailComposer: Sendable {
             let file = try await database.file(id: fileID), let product = try await database.product(id: file.productID),
             try await database.libraryEntry(userID: userID, productID: product.id, defaultDownloadLimit: 0) != nil
         else { return nil }
-        let link = try await links.issue(userID: userID, redirect: "/library")
+        let link = try await links.issue(for: user, redirect: "/library")
         let text = [
             "Hello \(user.name),", "",
             "\(product.title) has a new version of \(file.name) (version \(file.version)).",
-            "Download it from your library:", "  \(link)",
-            "This link signs you in once and works for 7 days.", "", "— \(storeName)",
+            "Download it from your library:", "  \(link ?? "\(links.baseURL)/library")",
+            link == nil ? "Sign in with your password to open it." : "This link signs you in once and works for 7 days.",
+            "", "— \(storeName)",
         ].joined(separator: "\n")
         return MailMessage(
             from: from, to: user.email, replyTo: replyTo, subject: "New version of \(product.title): \(file.name)",

@@ -1,7 +1,8 @@
 import Foundation
 import SoukCore
-import SwiftASN1  // ASN1ObjectIdentifier, for VerifierPolicy (swift-certificates' own dependency)
-import X509
+import SwiftASN1  // ASN1ObjectIdentifier, for VerifierPolicy
+// The store's clock (tests move it), not the wall clock, decides whether a certificate is valid.
+@_spi(FixedExpiryValidationTime) import X509
 
 /// Whether a PEM bundle from `PAYPAL-CERT-URL` holds PayPal's webhook signing certificate: the
 /// first certificate (the leaf) must chain, through the intermediates sent after it, to one of
@@ -35,7 +36,7 @@ public struct PayPalCertificateTrust: Sendable {
         }
         let trusted = try await roots.load(rootsFile)
         var verifier = Verifier(rootCertificates: CertificateStore(trusted)) {
-            RFC5280Policy(fixedValidationTime: now)
+            RFC5280Policy(fixedExpiryValidationTime: now)
             SubjectCommonNamePolicy(expected: expectedSubjects)
         }
         switch await verifier.validate(leaf: leaf, intermediates: CertificateStore(certificates.dropFirst())) {

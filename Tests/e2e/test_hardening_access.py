@@ -348,6 +348,9 @@ def test_a_link_session_lasts_at_most_a_day_and_a_password_sign_in_gives_a_norma
     browser = requests.Session()
     signed_in = use_link(link, browser)
     assert signed_in.status_code == 303 and signed_in.headers["Location"].startswith("/library")
+    # The browser is told the same: the cookie lasts a day, not the configured 30.
+    max_age = re.search(r"souk_session=[^;]+;[^,]*?Max-Age=(\d+)", signed_in.headers.get("Set-Cookie", ""))
+    assert max_age and max_age.group(1) == "86400", signed_in.headers.get("Set-Cookie")
     me = browser.get(souk.url("/api/v1/me")).json()
     assert me["email"] == "guest@example.com"
     [(origin, created, expires)] = sessions_of(souk, me["id"])

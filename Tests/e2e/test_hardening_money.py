@@ -265,3 +265,32 @@ def test_payments_that_do_not_match_their_order_grant_nothing_and_are_refunded(m
     assert outcome(deliver(souk, event("checkout.session.completed", real))) == "applied"
     wait_status(souk, shop.buyers[cheap["id"]].session, cheap["id"], {"paid", "fulfilled", "completed"})
     assert get_order(souk, shop.buyers[elsewhere["id"]].session, elsewhere["id"])["status"] == "created"
+
+
+# --- receipts say what they are ---------------------------------------------------------------------
+
+def test_receipts_mark_test_orders_and_never_carry_an_admin_sign_in_link(make_souk):
+    from test_hardening_access import mails_to
+
+    souk = make_souk(env={"SOUK_JOBS_POLL_MILLISECONDS": "100", "SOUK_STORE_MARKETPLACE": "true", **QUIET_LIMITS})
+    seller = cli_account(souk, "seller")
+    product = seller.create("Sample Pack", publish=True, price=700)
+    buyer = api_account(souk, "buyer", "buyer@example.com")
+    admin = cli_account(souk, "admin", "admin@example.com")
+    for account in (buyer, admin):
+        add_to_cart(souk, account.session, product["id"])
+        response = checkout(souk, account.session, key=str(uuid.uuid4()), provider="test")
+        pay_on_test_page(souk, account.session, response.json()["redirect_url"])
+        wait_status(souk, account.session, placed(response)["id"], {"completed"}, timeout=20)
+
+    [to_buyer] = wait_for(lambda: mails_to(souk, "buyer@example.com"), "the buyer's receipt", timeout=20)
+    assert "TEST ORDER" in to_buyer and "/magic/" in to_buyer
+    [to_admin] = wait_for(lambda: mails_to(souk, "admin@example.com"), "the admin's receipt", timeout=20)
+    assert "TEST ORDER" in to_admin
+    assert "/magic/" not in to_admin and "Sign in with your password" in to_admin, to_admin
+    import email
+    import email.policy
+    subjects = [email.message_from_bytes(p.read_bytes(), policy=email.policy.default)["Subject"]
+                for p in (souk.data_dir / "outbox").glob("*.eml")]
+    receipts = [s for s in subjects if "receipt" in s.lower()]
+    assert len(receipts) == 2 and all(s.startswith("[TEST] Your receipt") for s in receipts), subjects

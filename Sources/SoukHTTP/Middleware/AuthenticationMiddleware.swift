@@ -57,8 +57,10 @@ struct SessionCookies: Sendable {
     /// `__Host-souk_session` over https, `souk_session` over http (see `CookieNames`).
     var name: String { CookieNames(https: secure).session }
 
-    func session(_ token: String) -> Cookie {
-        Cookie(name: name, value: token, maxAge: maxAge, path: "/", secure: secure, httpOnly: true, sameSite: .lax)
+    /// The cookie of a session made `origin`'s way: it lasts as long as the session does.
+    func session(_ token: String, origin: SessionOrigin = .password) -> Cookie {
+        let lifetime = Int(origin.lifetime(configured: Double(maxAge)))
+        return Cookie(name: name, value: token, maxAge: lifetime, path: "/", secure: secure, httpOnly: true, sameSite: .lax)
     }
 
     func expired() -> Cookie {

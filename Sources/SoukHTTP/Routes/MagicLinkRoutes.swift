@@ -42,7 +42,7 @@ struct MagicLinkRoutes: Sendable {
         }
         context.logger.info("signed in with an e-mailed link", metadata: ["user": "\(user.id)"])
         var response = Pages.redirect(to: AccountPages.localPath(redirect) ?? "/library")
-        response.setCookie(services.cookies.session(session))
+        response.setCookie(services.cookies.session(session, origin: .link))
         return response
     }
 
