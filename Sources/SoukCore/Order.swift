@@ -134,8 +134,9 @@ public struct Order: Sendable, Equatable {
     }
 
     public var sellerIDs: Set<String> { Set(items.map(\.sellerID)) }
-    /// Made with the built-in test provider: no money moved, so it is never money owed to a seller.
-    public var isTest: Bool { provider == Self.testProvider }
+    /// Paid with the built-in test provider: no money moved, so it is never money owed to a seller
+    /// nor a sale. (A free order needs no provider: whatever it names, it is a real one.)
+    public var isTest: Bool { provider == Self.testProvider && total > 0 }
     public static let testProvider = "test"
     public var refundableAmount: Int { status.isPaidUp ? total - refundedAmount : 0 }
 

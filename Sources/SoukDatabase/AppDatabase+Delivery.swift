@@ -72,7 +72,7 @@ extension AppDatabase {
             for sellerID in order.sellerIDs.sorted() {
                 let lines = order.items.filter { $0.sellerID == sellerID }
                 try Self.notify(
-                    userID: sellerID, type: "new_sale", title: "New sale",
+                    userID: sellerID, type: "new_sale", title: order.isTest ? "New TEST sale (no money moved)" : "New sale",
                     body: lines.map { "\($0.quantity) × \($0.title)" }.joined(separator: ", "),
                     url: "/dashboard/sales", dedupeKey: "new_sale:\(orderID):\(sellerID)", now: now, ids: ids, in: db)
             }

@@ -301,7 +301,12 @@ extension AppDatabase {
         case .paid(let payment):
             // Bound to its order by the provider's own checkout, amount and currency, or nothing
             // is granted: the payment is kept for the operator and given back.
-            if let reason = PaymentMatch.mismatch(payment, order: order) {
+            // A payment refused once (and being refunded) never pays anything later, whatever
+            // another event says about it.
+            let refusedBefore = try String.fetchOne(
+                db, sql: "SELECT reason FROM payment_mismatches WHERE provider = ? AND payment_id = ?",
+                arguments: [event.provider, payment.id])
+            if let reason = refusedBefore ?? PaymentMatch.mismatch(payment, order: order) {
                 let mismatchID = try recordMismatch(
                     payment, reason: reason, order: order, event: event, now: now, ids: ids, queue: queue, in: db)
                 return .mismatched(orderID: orderID, mismatchID: mismatchID, reason: reason)
@@ -329,8 +334,12 @@ extension AppDatabase {
                         INSERT INTO grants (id, order_id, order_item_id, user_id, product_id, created_at)
                         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (order_item_id) DO NOTHING
                         """, arguments: [ids.make(.grant), orderID, item.id, order.buyerID, item.productID, now])
-                try db.execute(
-                    sql: "UPDATE products SET sales_count = sales_count + ? WHERE id = ?", arguments: [item.quantity, item.productID])
+                // Test sales are not sales: the public count (and "best-selling") ignores them.
+                if !order.isTest {
+                    try db.execute(
+                        sql: "UPDATE products SET sales_count = sales_count + ? WHERE id = ?",
+                        arguments: [item.quantity, item.productID])
+                }
                 try db.execute(
                     sql: "DELETE FROM cart_items WHERE product_id = ? AND cart_id = (SELECT cart_id FROM orders WHERE id = ?)",
                     arguments: [item.productID, orderID])
@@ -536,7 +545,7 @@ extension AppDatabase {
                            o.refunded_amount, i.amount, i.fee_amount, i.seller_amount
                     FROM order_items i JOIN orders o ON o.id = i.order_id JOIN users u ON u.id = i.seller_id
                     WHERE o.status IN ('paid', 'fulfilled', 'completed', 'partially_refunded', 'refunded', 'disputed')
-                      AND o.provider <> 'test'
+                      AND NOT (o.provider = 'test' AND o.total > 0)
                       AND o.id IN (SELECT order_id FROM order_items WHERE ?1 IS NULL OR seller_id = ?1)
                     ORDER BY o.id, i.rowid
                     """, arguments: [sellerID])

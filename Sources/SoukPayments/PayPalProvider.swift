@@ -267,9 +267,10 @@ enum PayPalEvents {
         case "PAYMENT.CAPTURE.DENIED", "PAYMENT.CAPTURE.DECLINED":
             effect = .failed
         case "PAYMENT.CAPTURE.REFUNDED":
-            // Refunds made in PayPal's dashboard may carry no custom_id: the capture they refund is
-            // the `up` link (`…/v2/payments/captures/{id}`).
-            if ref == nil, let captureID = upLink(resource, under: "/v2/payments/captures/") {
+            // A refund belongs to the capture it gives back (its `up` link,
+            // `…/v2/payments/captures/{id}`), which is how the order was paid; `custom_id` is only
+            // what it claims (absent for dashboard refunds), used when there is no such link.
+            if let captureID = upLink(resource, under: "/v2/payments/captures/") {
                 ref = .payment(captureID)
             }
             // The resource is the refund; its breakdown carries the cumulative refunded total.

@@ -13,6 +13,15 @@ struct RequestLogTests {
             LoggedPath.loggable("/api/v1/licenses/ABCD-EFGH/disable", route: "/api/v1/licenses/{key}/disable")
                 == "/api/v1/licenses/<redacted>/disable")
         #expect(LoggedPath.loggable("/api/v1/orders/ord_1", route: "/api/v1/orders/{id}") == "/api/v1/orders/ord_1")
+        // A token pasted into any other parameter is redacted too; IDs and slugs are kept.
+        #expect(LoggedPath.loggable("/products/\(Self.token)", route: "/products/{slug}") == "/products/<redacted>")
+        #expect(LoggedPath.loggable("/orders/\(Self.token)", route: "/orders/{id}") == "/orders/<redacted>")
+        #expect(
+            LoggedPath.loggable("/products/field-guide-to-ferns-and-mosses", route: "/products/{slug}")
+                == "/products/field-guide-to-ferns-and-mosses")
+        #expect(
+            LoggedPath.loggable("/orders/ord_abcdefghijkmnpqrstuvwxyz23", route: "/orders/{id}")
+                == "/orders/ord_abcdefghijkmnpqrstuvwxyz23")
     }
 
     @Test(

@@ -34,8 +34,15 @@ struct PayPalEventsTests {
         #expect(payment.amount == nil)
     }
 
-    @Test("A refund's capture comes from its up link only when it points at a capture")
+    @Test("A refund belongs to the capture in its up link, whatever its custom_id claims; to custom_id without one")
     func refundUpLink() throws {
+        let claimed = try parse(
+            "PAYMENT.CAPTURE.REFUNDED",
+            #"{"id":"RF-0","custom_id":"ord_claimed","amount":{"currency_code":"USD","value":"5.00"},"links":[{"rel":"up","href":"https://api.paypal.test/v2/payments/captures/CAP-8"}]}"#)
+        #expect(claimed.order == .payment("CAP-8"))
+        let unlinked = try parse(
+            "PAYMENT.CAPTURE.REFUNDED", #"{"id":"RF-3","custom_id":"ord_7","amount":{"currency_code":"USD","value":"5.00"}}"#)
+        #expect(unlinked.order == .order("ord_7"))
         let refund = try parse(
             "PAYMENT.CAPTURE.REFUNDED",
             #"{"id":"RF-1","amount":{"currency_code":"USD","value":"5.00"},"links":[{"rel":"up","href":"https://api.paypal.test/v2/payments/captures/CAP-9"}]}"#)

@@ -63,7 +63,13 @@ struct PaymentMismatchTests {
         #expect(try await f.database.paymentMismatches(orderID: order.id).count == 1)
         #expect(try await f.jobs(kind: OrderJobKind.mismatchRefund).count == 1)
 
-        // The real payment still pays the order.
+        // The refused payment never pays later, even in a matching event.
+        let matching = Payment(id: "pi_x", checkoutID: order.providerSessionID, amount: order.total, currency: order.currency)
+        let later = try await f.database.recordPaymentEvent(f.event("evt_later", order.id, .paid(matching)))
+        #expect(later == .mismatched(orderID: order.id, mismatchID: mismatchID, reason: reason))
+        #expect(try await f.status(order.id) == .created)
+
+        // A real payment (another payment id) still pays the order.
         let real = try await f.database.recordPaymentEvent(f.event("evt_real", order.id, f.payment(order, "pi_real")))
         #expect(real == .applied(orderID: order.id, status: .paid))
     }

@@ -260,11 +260,16 @@ def test_payments_that_do_not_match_their_order_grant_nothing_and_are_refunded(m
         notes = buyer.session.get(souk.url("/api/v1/notifications")).json()["data"]
         assert all(n["type"] != "payment_mismatch" for n in notes), notes
 
-    # The real payment of the cheap order's session still pays it, exactly as before.
-    real = fake_stripe.session_for_order(cheap["id"])
-    assert outcome(deliver(souk, event("checkout.session.completed", real))) == "applied"
-    wait_status(souk, shop.buyers[cheap["id"]].session, cheap["id"], {"paid", "fulfilled", "completed"})
+    # The refused payment intent never pays later, whatever a later event says of it.
+    again = fake_stripe.session_for_order(cheap["id"])
+    assert outcome(deliver(souk, event("checkout.session.completed", again))) == "mismatched"
+    shop.assert_not_granted(cheap["id"])
     assert get_order(souk, shop.buyers[elsewhere["id"]].session, elsewhere["id"])["status"] == "created"
+    # A real payment of another order, through its own session, for its total, pays it as before.
+    honest = shop.order()
+    paid = fake_stripe.mark_paid(fake_stripe.session_for_order(honest["id"])["id"])
+    assert outcome(deliver(souk, event("checkout.session.completed", paid))) == "applied"
+    wait_status(souk, shop.buyers[honest["id"]].session, honest["id"], {"paid", "fulfilled", "completed"})
 
 
 # --- receipts say what they are ---------------------------------------------------------------------

@@ -5,7 +5,8 @@ import Foundation
 /// signatures, `token=…`, order keys) are never logged at all.
 ///
 /// - A matched route: the segments captured by a secret parameter (`{token}` of `/magic/{token}`,
-///   a license `{key}`) are redacted; the rest is logged as sent (IDs help the operator).
+///   a license `{key}`) are redacted, and so is any other captured value that looks like a token;
+///   the rest is logged as sent (IDs and slugs help the operator).
 /// - Any other path (a 404, a mangled link): everything after a segment that introduces a secret
 ///   (`magic`, `reset`, …, compared case-insensitively and percent-decoded, so `/MAGIC/…` and
 ///   `/%6dagic/…` are caught too), and every long opaque segment that is not a Souk ID, is
@@ -22,8 +23,13 @@ enum LoggedPath {
         if let route, route != "NotFound" {
             let template = route.split(separator: "/", omittingEmptySubsequences: false)
             if template.count == segments.count {
-                return zip(segments, template).map { secretParameters.contains(String($1)) ? redacted : String($0) }
-                    .joined(separator: "/")
+                // Any captured value may be a pasted token (`/products/<token>`): opaque ones are
+                // redacted too; IDs and slugs stay.
+                return zip(segments, template).map { segment, part in
+                    let value = String(segment).removingPercentEncoding ?? String(segment)
+                    let captured = part.hasPrefix("{") || part.hasPrefix(":")
+                    return secretParameters.contains(String(part)) || (captured && mayBeSecret(value)) ? redacted : String(segment)
+                }.joined(separator: "/")
             }
         }
         var afterMarker = false
@@ -35,10 +41,16 @@ enum LoggedPath {
         }.joined(separator: "/")
     }
 
-    /// Long enough to be a token and not shaped like one of Souk's IDs (`prod_…`, `ord_…`).
+    /// Long enough to be a token and not shaped like one of Souk's IDs (`prod_…`, `ord_…`) or a
+    /// product slug (lower-case words and hyphens).
     static func mayBeSecret(_ segment: String) -> Bool {
         guard segment.count >= 20 else { return false }
-        return !isSoukID(segment)
+        return !isSoukID(segment) && !isSlug(segment)
+    }
+
+    private static func isSlug(_ segment: String) -> Bool {
+        segment.contains("-")
+            && segment.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") }
     }
 
     private static func isSoukID(_ segment: String) -> Bool {
