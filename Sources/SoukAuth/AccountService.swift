@@ -90,8 +90,8 @@ public struct AccountService: Sendable {
         try await database.endAllCredentials(userID: user.id)
     }
 
-    public func user(forSession token: String) async throws -> User? {
-        try await database.userForSession(tokenHash: Secrets.storageHash(token))
+    public func user(forSession token: String) async throws -> (user: User, origin: SessionOrigin)? {
+        try await database.sessionHolder(tokenHash: Secrets.storageHash(token))
     }
 
     public func endSession(_ token: String) async throws {
@@ -99,9 +99,14 @@ public struct AccountService: Sendable {
     }
 
     /// Creates a personal access token; the plaintext is returned once and never stored.
-    public func createToken(for user: User, name: String, scopes: [TokenScope]) async throws
-        -> (record: APITokenRecord, token: String)
+    ///
+    /// A session made from an e-mailed link may not: it lasts a day at most, and a token minted
+    /// from it would outlive that (issue 10, item 5). Pass the caller's session origin, or nil
+    /// when the caller holds a personal access token already.
+    public func createToken(for user: User, name: String, scopes: [TokenScope], from origin: SessionOrigin?)
+        async throws -> (record: APITokenRecord, token: String)
     {
+        try origin?.requireMayCreateTokens()
         let name = try AccountRules.tokenName(name)
         let scopes = scopes.isEmpty ? [.read, .write] : Array(Set(scopes)).sorted { $0.rawValue < $1.rawValue }
         let token = Secrets.newAccessToken()

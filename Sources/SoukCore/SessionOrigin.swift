@@ -25,6 +25,16 @@ public enum SessionOrigin: String, Sendable, Codable, CaseIterable {
         if self == .link && user.role == .admin { throw Self.adminLinkRefused }
     }
 
+    /// Throws `forbidden` if a session made this way may not mint personal access tokens: a
+    /// token from a link session would outlive the day that session is bounded to.
+    public func requireMayCreateTokens() throws {
+        if self == .link { throw Self.tokensNeedPassword }
+    }
+
+    public static let tokensNeedPassword = SoukError(
+        .forbidden,
+        "You signed in with an e-mailed link. Sign in with your password to create access tokens (set one with \"Forgot password\" if you have none).")
+
     public static let adminLinkRefused = SoukError(
         .forbidden,
         "Admin accounts sign in with their password only, never with an e-mailed link. This link is now used up; sign in with your password.")

@@ -136,13 +136,18 @@ extension AppDatabase {
 
     /// The user of a live session: not expired, user not disabled. `nil` otherwise.
     public func userForSession(tokenHash: String) async throws -> User? {
+        try await sessionHolder(tokenHash: tokenHash)?.user
+    }
+
+    /// The live session's user and how the session was made (which bounds what it may do).
+    public func sessionHolder(tokenHash: String) async throws -> (user: User, origin: SessionOrigin)? {
         let now = clock.now()
         return try await writer.read { db in
             guard let session = try SessionRecord.filter(Column("token_hash") == tokenHash).fetchOne(db),
                 session.expiresAt > now,
                 let user = try UserRecord.fetchOne(db, key: session.userID), !user.disabled
             else { return nil }
-            return user.user
+            return (user.user, SessionOrigin(rawValue: session.origin) ?? .link)
         }
     }
 

@@ -5,13 +5,20 @@ import SoukCore
 /// Who is calling, and how they proved it.
 public struct Identity: Sendable {
     public enum Credential: Sendable {
-        /// A browser session cookie (carries the cookie value, to end it on sign-out).
-        case session(token: String)
+        /// A browser session cookie (carries the cookie value, to end it on sign-out) and how
+        /// the session was made.
+        case session(token: String, origin: SessionOrigin)
         /// A personal access token with its scopes.
         case accessToken(scopes: Set<TokenScope>)
     }
     public var user: User
     public var credential: Credential
+
+    /// How the session was made; nil for a personal access token.
+    public var sessionOrigin: SessionOrigin? {
+        if case .session(_, let origin) = credential { return origin }
+        return nil
+    }
 }
 
 /// Per-request state shared by the middleware chain and the handlers.

@@ -376,6 +376,19 @@ def test_a_link_session_lasts_at_most_a_day_and_a_password_sign_in_gives_a_norma
     assert origin == "link"
     assert (expires - created).total_seconds() <= 24 * 3600, expires - created
 
+    # A link session cannot mint a personal access token, which would outlive its day: not
+    # through the API and not through the account page's form.
+    refused = browser.post(souk.url("/api/v1/tokens"), json={"name": "forever"})
+    assert refused.status_code == 403, refused.text
+    assert refused.headers["Content-Type"].startswith("application/problem+json")
+    assert "password" in refused.json()["detail"]
+    account = browser.get(souk.url("/account"), headers=HTML)
+    form = browser.post(souk.url("/account/tokens"), data={"_csrf": csrf_from(account.text), "name": "forever"},
+                        headers=HTML, allow_redirects=False)
+    assert form.status_code == 403 and "Sign in with your password to create access tokens" in form.text
+    with sqlite3.connect(souk.data_dir / "souk.db") as db:
+        assert db.execute("SELECT COUNT(*) FROM api_tokens WHERE user_id = ?", (me["id"],)).fetchone() == (0,)
+
     # The buyer sets a password (the operator resets it) and signs in with it: a normal session.
     souk.cli("user", "reset-password", "guest@example.com", input="my own password\n")
     assert browser.get(souk.url("/api/v1/me")).status_code == 401  # the link session ended with the reset
@@ -383,3 +396,5 @@ def test_a_link_session_lasts_at_most_a_day_and_a_password_sign_in_gives_a_norma
                         json={"email": "guest@example.com", "password": "my own password"}).status_code == 200
     [(origin, created, expires)] = sessions_of(souk, me["id"])
     assert origin == "password" and (expires - created).total_seconds() > 700 * 3600
+    # A password session may.
+    assert browser.post(souk.url("/api/v1/tokens"), json={"name": "laptop"}).status_code == 201

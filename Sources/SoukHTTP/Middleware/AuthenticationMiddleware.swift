@@ -34,13 +34,13 @@ struct AuthenticationMiddleware: RouterMiddleware {
         guard let token = request.cookies[cookies.name]?.value, !token.isEmpty else {
             return try await next(request, context)
         }
-        guard let user = try await accounts.user(forSession: token) else {
+        guard let (user, origin) = try await accounts.user(forSession: token) else {
             var response = try await next(request, context)
             response.setCookie(cookies.expired())
             return response
         }
         // Cookie-authenticated API POSTs are checked for CSRF by `CSRFMiddleware`, which runs next.
-        context.identity = Identity(user: user, credential: .session(token: token))
+        context.identity = Identity(user: user, credential: .session(token: token, origin: origin))
         context.logger[metadataKey: "user"] = "\(user.id)"
         return try await next(request, context)
     }

@@ -105,7 +105,7 @@ struct CSRFMiddleware: RouterMiddleware {
 
     /// The session the request is signed in with; bearer tokens and signed-out visitors have none.
     static func sessionToken(of context: Context) -> String? {
-        guard case .session(let token) = context.identity?.credential else { return nil }
+        guard case .session(let token, _) = context.identity?.credential else { return nil }
         return token
     }
 

@@ -56,7 +56,7 @@ struct AccountAPI: Sendable {
 
     @Sendable func logout(_ request: Request, context: SoukRequestContext) async throws -> Response {
         try context.require(.signedIn)
-        if case .session(let token) = context.identity?.credential {
+        if case .session(let token, _) = context.identity?.credential {
             try await services.accounts.endSession(token)
         }
         var response = Response(status: .noContent)
@@ -82,7 +82,8 @@ struct AccountAPI: Sendable {
             }
             return scope
         }
-        let (record, token) = try await services.accounts.createToken(for: user, name: body.name, scopes: scopes)
+        let (record, token) = try await services.accounts.createToken(
+            for: user, name: body.name, scopes: scopes, from: context.identity?.sessionOrigin)
         return JSONResponse(status: .created, body: TokenBody(record, token: token))
     }
 

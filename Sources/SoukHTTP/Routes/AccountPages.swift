@@ -103,7 +103,7 @@ struct AccountPages: Sendable {
 
     @Sendable func signOut(_ request: Request, context: SoukRequestContext) async throws -> Response {
         context.allowAnyone()
-        if case .session(let token) = context.identity?.credential {
+        if case .session(let token, _) = context.identity?.credential {
             try await services.accounts.endSession(token)
         }
         var response = Pages.redirect(to: "/")
@@ -163,12 +163,15 @@ struct AccountPages: Sendable {
         let form = try await request.decodeForm(TokenForm.self, limit: services.maxBodyBytes)
         let scopes: [TokenScope] = form.scope == "read" ? [.read] : [.read, .write]
         do {
-            let (record, token) = try await services.accounts.createToken(for: user, name: form.name ?? "", scopes: scopes)
+            let (record, token) = try await services.accounts.createToken(
+                for: user, name: form.name ?? "", scopes: scopes, from: context.identity?.sessionOrigin)
             // The token is shown on this response only; it is never stored in the clear.
             return try await accountPage(
                 context: context, status: .created, extra: ["new_token": token, "new_token_name": record.name])
         } catch let error as SoukError where error.code == .validationFailed {
             return try await accountPage(context: context, status: .unprocessableContent, extra: ["error": error.detail])
+        } catch let error as SoukError where error.code == .forbidden {
+            return try await accountPage(context: context, status: .forbidden, extra: ["error": error.detail])
         }
     }
 
