@@ -71,7 +71,6 @@ let package = Package(
             dependencies: [
                 "SoukCore", "SoukDatabase", "SoukMail",
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -82,7 +81,7 @@ let package = Package(
         .target(
             name: "SoukPayments",
             dependencies: [
-                "SoukCore", "SoukDatabase",
+                "SoukCore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -100,11 +99,23 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The composition root: builds the database's services, the providers, the mailer and
+        // the job registry once, for the web layer, the CLI and the tests.
+        .target(
+            name: "SoukRuntime",
+            dependencies: [
+                "SoukCore", "SoukDatabase", "SoukAuth", "SoukCatalog", "SoukMail", "SoukPayments", "SoukOrders",
+                "SoukDelivery",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The HTTP surface: routes, middleware, pages.
         .target(
             name: "SoukHTTP",
             dependencies: [
                 "SoukCore", "SoukDatabase", "SoukAuth", "SoukCatalog", "SoukPayments", "SoukOrders", "SoukDelivery",
+                "SoukRuntime",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -123,7 +134,7 @@ let package = Package(
             name: "SoukCLI",
             dependencies: [
                 "SoukCore", "SoukDatabase", "SoukAuth", "SoukCatalog", "SoukHTTP", "SoukMarkdown", "SoukDelivery",
-                "SoukPayments", "SoukOrders", "SoukMail",
+                "SoukPayments", "SoukOrders", "SoukMail", "SoukRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -153,17 +164,17 @@ let package = Package(
         .testTarget(
             name: "SoukHTTPTests",
             dependencies: [
-                "SoukHTTP", "SoukDatabase", "SoukAuth",
+                "SoukHTTP", "SoukDatabase", "SoukAuth", "SoukRuntime",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "SoukCLITests", dependencies: ["SoukCLI", "SoukDatabase", "SoukHTTP", "SoukDelivery"], swiftSettings: swiftSettings),
+            name: "SoukCLITests", dependencies: ["SoukCLI", "SoukDatabase", "SoukHTTP", "SoukDelivery", "SoukRuntime"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SoukOrdersTests",
-            dependencies: ["SoukOrders", "SoukPayments", "SoukDatabase", "SoukCore", "SoukDelivery", "SoukMail"],
+            dependencies: ["SoukOrders", "SoukPayments", "SoukDatabase", "SoukCore", "SoukDelivery", "SoukMail", "SoukRuntime"],
             swiftSettings: swiftSettings),
     ]
 )

@@ -32,15 +32,15 @@ public struct AccountService: Sendable {
     /// address that cannot be one.
     public func authenticate(email: String, password: String) async throws -> User {
         let email = try AccountRules.email(email)
-        guard let record = try await database.userRecord(email: email) else {
+        guard let (user, passwordHash) = try await database.signInCredentials(email: email) else {
             _ = await hasher.verify(password, hash: decoyHash)
             throw Self.invalidCredentials
         }
-        guard await hasher.verify(password, hash: record.passwordHash) else { throw Self.invalidCredentials }
-        guard !record.disabled else {
+        guard await hasher.verify(password, hash: passwordHash) else { throw Self.invalidCredentials }
+        guard !user.disabled else {
             throw SoukError(.accountDisabled, "This account has been disabled. Contact the store's operator.")
         }
-        return record.user
+        return user
     }
 
     /// The buyer account a guest checkout belongs to: the existing account with this e-mail, or a
@@ -50,11 +50,11 @@ public struct AccountService: Sendable {
     /// to be made (the caller's sign-up rate limit).
     public func buyerForGuestCheckout(email raw: String, beforeCreating: () throws -> Void = {}) async throws -> User {
         let email = try AccountRules.email(raw)
-        if let record = try await database.userRecord(email: email) {
+        if let record = try await database.user(email: email) {
             guard !record.disabled else {
                 throw SoukError(.accountDisabled, "The account for \(email) has been disabled. Contact the store's operator.")
             }
-            return record.user
+            return record
         }
         try beforeCreating()
         let hash = await hasher.hash(Secrets.newSessionToken())
@@ -63,8 +63,8 @@ public struct AccountService: Sendable {
             return try await database.insertUser(email: email, name: name, passwordHash: hash, role: .buyer)
         } catch let error as SoukError where error.code == .conflict {
             // Two guest checkouts with one e-mail at once: the other made the account.
-            guard let record = try await database.userRecord(email: email) else { throw error }
-            return record.user
+            guard let record = try await database.user(email: email) else { throw error }
+            return record
         }
     }
 
@@ -104,7 +104,7 @@ public struct AccountService: Sendable {
     /// from it would outlive that (issue 10, item 5). Pass the caller's session origin, or nil
     /// when the caller holds a personal access token already.
     public func createToken(for user: User, name: String, scopes: [TokenScope], from origin: SessionOrigin?)
-        async throws -> (record: APITokenRecord, token: String)
+        async throws -> (record: AccessToken, token: String)
     {
         try origin?.requireMayCreateTokens()
         let name = try AccountRules.tokenName(name)
@@ -120,8 +120,7 @@ public struct AccountService: Sendable {
         guard token.hasPrefix(Secrets.tokenPrefix),
             let found = try await database.userForToken(tokenHash: Secrets.storageHash(token))
         else { return nil }
-        let scopes = Set(found.token.scopes.split(separator: " ").compactMap { TokenScope(rawValue: String($0)) })
-        return (found.user, scopes)
+        return (found.user, Set(found.token.scopes))
     }
 
     /// Sets a new password and ends every credential of the user (sessions, tokens, unused sign-in

@@ -101,6 +101,25 @@ public enum AccountRules {
     }
 }
 
+/// A personal access token as its owner sees it (the secret itself is shown once, at creation).
+public struct AccessToken: Sendable, Equatable {
+    public var id: String
+    public var userID: String
+    public var name: String
+    public var scopes: [TokenScope]
+    public var createdAt: Date
+    public var lastUsedAt: Date?
+
+    public init(id: String, userID: String, name: String, scopes: [TokenScope], createdAt: Date, lastUsedAt: Date?) {
+        self.id = id
+        self.userID = userID
+        self.name = name
+        self.scopes = scopes
+        self.createdAt = createdAt
+        self.lastUsedAt = lastUsedAt
+    }
+}
+
 /// What a personal access token may do.
 public enum TokenScope: String, Sendable, Codable, CaseIterable {
     /// Safe methods only (GET, HEAD).

@@ -26,8 +26,18 @@ extension AppDatabase {
         try await writer.read { db in try UserRecord.fetchOne(db, key: id)?.user }
     }
 
-    /// The stored row, including the password hash, for sign-in. E-mail matching ignores case.
-    public func userRecord(email: String) async throws -> UserRecord? {
+    /// The account with this (normalised) e-mail address.
+    public func user(email: String) async throws -> User? {
+        try await userRecord(email: email)?.user
+    }
+
+    /// The account and its password hash, for sign-in.
+    public func signInCredentials(email: String) async throws -> (user: User, passwordHash: String)? {
+        try await userRecord(email: email).map { ($0.user, $0.passwordHash) }
+    }
+
+    /// The stored row, including the password hash.
+    func userRecord(email: String) async throws -> UserRecord? {
         try await writer.read { db in
             try UserRecord.filter(UserRecord.Columns.email == email).fetchOne(db)
         }
@@ -117,10 +127,12 @@ extension AppDatabase {
 
     // MARK: Sessions
 
+    /// Stores a session (by its token's hash); returns its id.
+    @discardableResult
     public func insertSession(
         userID: String, tokenHash: String, lifetime: TimeInterval, origin: SessionOrigin = .password, ip: String?,
         userAgent: String?
-    ) async throws -> SessionRecord {
+    ) async throws -> String {
         let now = clock.now()
         let record = SessionRecord(
             id: ids.make(.session), userID: userID, tokenHash: tokenHash, createdAt: now,
@@ -131,7 +143,7 @@ extension AppDatabase {
             try SessionRecord.filter(Column("expires_at") < now).deleteAll(db)
             try record.insert(db)
         }
-        return record
+        return record.id
     }
 
     /// The user of a live session: not expired, user not disabled. `nil` otherwise.
@@ -158,19 +170,19 @@ extension AppDatabase {
     // MARK: Personal access tokens
 
     public func insertToken(userID: String, name: String, tokenHash: String, scopes: [TokenScope]) async throws
-        -> APITokenRecord
+        -> AccessToken
     {
         let record = APITokenRecord(
             id: ids.make(.token), userID: userID, name: name, tokenHash: tokenHash,
             scopes: scopes.map(\.rawValue).joined(separator: " "), createdAt: clock.now(), lastUsedAt: nil)
         try await writer.write { db in try record.insert(db) }
-        return record
+        return record.accessToken
     }
 
-    public func tokens(userID: String) async throws -> [APITokenRecord] {
+    public func tokens(userID: String) async throws -> [AccessToken] {
         try await writer.read { db in
             try APITokenRecord.filter(Column("user_id") == userID).order(Column("created_at").desc, Column("id"))
-                .fetchAll(db)
+                .fetchAll(db).map(\.accessToken)
         }
     }
 
@@ -184,7 +196,7 @@ extension AppDatabase {
 
     /// The token and its user, if the token exists and the user is not disabled. Records the
     /// time of use at most once a minute, so reads stay reads.
-    public func userForToken(tokenHash: String) async throws -> (token: APITokenRecord, user: User)? {
+    public func userForToken(tokenHash: String) async throws -> (token: AccessToken, user: User)? {
         let now = clock.now()
         let found: (APITokenRecord, UserRecord)? = try await writer.read { db in
             guard let token = try APITokenRecord.filter(Column("token_hash") == tokenHash).fetchOne(db),
@@ -198,6 +210,6 @@ extension AppDatabase {
                 try db.execute(sql: "UPDATE api_tokens SET last_used_at = ? WHERE id = ?", arguments: [now, token.id])
             }
         }
-        return (token, user.user)
+        return (token.accessToken, user.user)
     }
 }

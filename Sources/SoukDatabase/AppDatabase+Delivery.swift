@@ -19,13 +19,12 @@ extension AppDatabase {
     /// Delivers a paid order in one transaction: one license key per unit of each `license` line
     /// (with the product's activation limit), the order marked fulfilled (`paid → fulfilled`; a
     /// partly refunded or disputed order keeps its status), in-app notices to the buyer and the
-    /// sellers, and the jobs in `enqueue` (the receipt). Idempotent: a second run changes nothing.
+    /// sellers, and the `followUps` jobs (the receipt). Idempotent: a second run changes nothing.
     /// Returns nil when the order is not paid up (or its access was revoked).
-    public func fulfil(
-        orderID: String, enqueue: @Sendable (Order, Database) throws -> Void
-    ) async throws -> Fulfilment? {
+    public func fulfil(orderID: String, followUps: [JobRequest]) async throws -> Fulfilment? {
         let now = clock.now()
         let ids = self.ids
+        let queue = JobQueue(database: self)
         return try await writer.write { db in
             guard let order = try Self.order(id: orderID, in: db), order.status.isPaidUp else { return nil }
             if try Date.fetchOne(db, sql: "SELECT fulfilled_at FROM orders WHERE id = ?", arguments: [orderID]) != nil {
@@ -77,7 +76,7 @@ extension AppDatabase {
                     url: "/dashboard/sales", dedupeKey: "new_sale:\(orderID):\(sellerID)", now: now, ids: ids, in: db)
             }
             let fulfilled = try Self.order(id: orderID, in: db)!
-            try enqueue(fulfilled, db)
+            for job in followUps { try queue.enqueue(job, in: db) }
             return Fulfilment(order: fulfilled, issuedKeys: issued, isNew: true)
         }
     }

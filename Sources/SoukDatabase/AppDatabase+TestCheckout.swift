@@ -2,29 +2,6 @@ import Foundation
 import GRDB
 import SoukCore
 
-/// A hosted checkout of the built-in test provider.
-public struct TestCheckoutSession: Sendable, Equatable {
-    public enum Status: String, Sendable {
-        case open, paid, pending, declined
-    }
-
-    /// The lines as the hosted page shows them.
-    public typealias Line = CheckoutLine
-
-    public var id: String
-    public var orderID: String
-    public var paymentID: String
-    public var amount: Int
-    public var currency: String
-    public var lines: [Line]
-    public var buyerEmail: String
-    public var successURL: String
-    public var cancelURL: String
-    public var status: Status
-    public var refundedAmount: Int
-    public var createdAt: Date
-}
-
 /// The test provider's state: what Stripe keeps on its side for a real checkout.
 extension AppDatabase {
     /// Opens the order's test session, or returns the one it already has.

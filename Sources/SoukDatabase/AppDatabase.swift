@@ -8,7 +8,7 @@ import SoukCore
 /// The server and every CLI command open the same file at once; WAL lets readers run beside the
 /// single writer, and the busy timeout makes a second writer wait instead of failing.
 public final class AppDatabase: Sendable {
-    public let writer: DatabasePool
+    let writer: DatabasePool
     public let clock: any WallClock
     public let ids: any IDGenerator
     /// The in-memory search index, when that engine is chosen.

@@ -103,7 +103,7 @@ public struct JobQueue: Sendable {
     /// change the job is about (the outbox rule), so the job commits or rolls back with it.
     /// With a `dedupeKey` already present (in any state), adds nothing and returns that job's id.
     @discardableResult
-    public func enqueue(
+    func enqueue(
         kind: String, payload: some Encodable, dedupeKey: String? = nil, runAt: Date? = nil,
         maxAttempts: Int = JobQueue.defaultMaxAttempts, in db: Database
     ) throws -> String {
@@ -127,11 +127,15 @@ public struct JobQueue: Sendable {
         }
     }
 
-    private static func encode(_ payload: some Encodable) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(payload), as: UTF8.self)
+    /// Adds a job a decision asked for, inside the caller's write transaction.
+    @discardableResult
+    func enqueue(_ request: JobRequest, in db: Database) throws -> String {
+        try Self.enqueue(
+            kind: request.kind, payloadJSON: request.payloadJSON, dedupeKey: request.dedupeKey, runAt: request.runAt,
+            maxAttempts: JobQueue.defaultMaxAttempts, clock: database.clock, ids: database.ids, in: db)
     }
+
+    private static func encode(_ payload: some Encodable) throws -> String { try JobRequest.encode(payload) }
 
     private static func enqueue(
         kind: String, payloadJSON: String, dedupeKey: String?, runAt: Date?, maxAttempts: Int,

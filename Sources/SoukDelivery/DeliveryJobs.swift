@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Logging
 import SoukCore
 import SoukDatabase
@@ -63,11 +62,9 @@ public struct DeliveryJobs: Sendable {
     /// Issues keys, marks the order fulfilled and queues its receipt, in one transaction.
     func fulfil(_ orderID: String) async throws {
         let queue = JobQueue(database: database)
-        let result = try await database.fulfil(orderID: orderID) { order, db in
-            try queue.enqueue(
-                kind: DeliveryJobKind.email, payload: MailJob(kind: .receipt, orderID: order.id),
-                dedupeKey: "receipt:\(order.id)", in: db)
-        }
+        let receipt = try JobRequest(
+            kind: DeliveryJobKind.email, payload: MailJob(kind: .receipt, orderID: orderID), dedupeKey: "receipt:\(orderID)")
+        let result = try await database.fulfil(orderID: orderID, followUps: [receipt])
         guard let result else { return }
         if result.isNew {
             logger.info(

@@ -1,3 +1,4 @@
+import SoukCore
 import SoukDatabase
 
 /// Does one job's work. Handlers must be idempotent: a job whose worker died after the work but
@@ -8,7 +9,7 @@ public typealias JobHandler = @Sendable (Job) async throws -> Void
 public struct JobRegistry: Sendable {
     private var handlers: [String: JobHandler] = [:]
 
-    public init() {}
+    public init() { ConstructionCounts.record("JobRegistry") }
 
     /// Registers (or replaces) the handler of `kind`.
     public mutating func register(_ kind: String, _ handler: @escaping JobHandler) {

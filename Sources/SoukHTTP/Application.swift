@@ -12,35 +12,7 @@ import SoukDatabase
 import SoukDelivery
 import SoukOrders
 import SoukPayments
-
-/// What a Souk server is built from. `souk serve` and the tests both fill this in and call
-/// `buildApplication`, so the tests exercise the very same wiring.
-public struct AppEnvironment: Sendable {
-    public var settings: Settings
-    public var database: AppDatabase
-    /// The server secret (HMAC key for CSRF tokens and signed links), from `<data_dir>/secret.key`.
-    public var secretKey: [UInt8]
-    public var clock: any WallClock
-    public var logger: Logger
-    /// `<data_dir>/theme`: templates there override the built-in ones.
-    public var themeDirectory: String?
-    /// How Souk calls payment providers' APIs (tests substitute a fake).
-    public var paymentTransport: any HTTPTransport
-
-    public init(
-        settings: Settings, database: AppDatabase, secretKey: [UInt8], clock: any WallClock = SystemClock(),
-        logger: Logger = Logger(label: "souk"), themeDirectory: String? = nil,
-        paymentTransport: any HTTPTransport = URLSessionTransport()
-    ) {
-        self.paymentTransport = paymentTransport
-        self.settings = settings
-        self.database = database
-        self.secretKey = secretKey
-        self.clock = clock
-        self.logger = logger
-        self.themeDirectory = themeDirectory
-    }
-}
+import SoukRuntime
 
 /// Prometheus is a process-wide metrics backend: bootstrapped once, whatever the number of apps.
 enum MetricsBackend {
@@ -51,40 +23,26 @@ enum MetricsBackend {
     }()
 }
 
-/// The composition root: builds the router with its middleware and routes. `services` run beside
-/// the HTTP server and share its lifecycle (the job runner); they stop gracefully with it.
+/// Builds the web layer on `runtime`: the router with its middleware and routes. `services` run
+/// beside the HTTP server and share its lifecycle (the runtime's job runner); they stop
+/// gracefully with it. `souk serve` and the tests both call this, so the tests exercise the very
+/// same wiring.
 public func buildApplication(
-    _ environment: AppEnvironment, services extraServices: [any Service] = []
+    _ runtime: SoukRuntime, services extraServices: [any Service] = []
 ) async throws -> some ApplicationProtocol {
-    let settings = environment.settings
-    let templates = try Templates(themeDirectory: environment.themeDirectory)
-    let accounts = await AccountService(
-        database: environment.database, hasher: PasswordHasher(cost: settings.auth.bcryptCost),
-        sessionLifetime: TimeInterval(settings.auth.sessionTTLHours) * 3600)
-    let blobs = BlobStore(root: (settings.storage.dataDir as NSString).appendingPathComponent("blobs"))
-    let providers = PaymentProviders(
-        settings: settings, database: environment.database, serverSecret: environment.secretKey,
-        transport: environment.paymentTransport)
-    let orderLinks = OrderLinks(baseURL: settings.publicBaseURL, serverSecret: environment.secretKey)
+    let settings = runtime.settings
+    let templates = try Templates(themeDirectory: runtime.themeDirectory)
+    let accounts = runtime.accounts
     let services = AppServices(
-        settings: settings, database: environment.database, accounts: accounts,
-        catalog: CatalogService(database: environment.database, blobs: blobs, defaultCurrency: settings.store.currency),
-        carts: CartService(database: environment.database),
-        blobs: blobs,
+        settings: settings, database: runtime.database, accounts: accounts, catalog: runtime.catalog,
+        carts: runtime.carts, blobs: runtime.blobs,
         pages: Pages(templates: templates, settings: settings),
-        limits: RateLimits(settings.limits, clock: environment.clock),
+        limits: RateLimits(settings.limits, clock: runtime.clock),
         clientAddress: ClientAddress(trustForwardedFor: settings.server.trustForwardedFor),
         cookies: SessionCookies(secure: settings.isHTTPS, maxAge: settings.auth.sessionTTLHours * 3600),
-        secretKey: SymmetricKey(data: environment.secretKey), startedAt: environment.clock.now(),
-        providers: providers,
-        checkout: CheckoutService(
-            database: environment.database, providers: providers, links: orderLinks, feePercent: settings.store.feePercent),
-        paymentEvents: PaymentEventsService(database: environment.database, providers: providers),
-        refunds: RefundService(database: environment.database, providers: providers),
-        orderLinks: orderLinks,
-        downloadLinks: DownloadLinks(
-            serverSecret: environment.secretKey, lifetime: TimeInterval(settings.delivery.linkTTLSeconds),
-            clock: environment.clock))
+        secretKey: SymmetricKey(data: runtime.secretKey), startedAt: runtime.clock.now(),
+        providers: runtime.providers, checkout: runtime.checkout, paymentEvents: runtime.paymentEvents,
+        refunds: runtime.refunds, orderLinks: runtime.orderLinks, downloadLinks: runtime.downloadLinks)
     let metrics = MetricsBackend.registry
 
     let router = Router(context: SoukRequestContext.self)
@@ -131,5 +89,5 @@ public func buildApplication(
         router: router,
         configuration: .init(address: .hostname(settings.server.host, port: settings.server.port), serverName: "souk"),
         services: extraServices,
-        logger: environment.logger)
+        logger: runtime.logger)
 }

@@ -14,11 +14,15 @@ public struct OrderJobs: Sendable {
     let refunds: RefundService
     let logger: Logger
 
-    public init(database: AppDatabase, providers: PaymentProviders, logger: Logger = Logger(label: "souk.orders")) {
+    /// `events` and `refunds` are the runtime's own (one set of providers, locks and transport).
+    public init(
+        database: AppDatabase, providers: PaymentProviders, events: PaymentEventsService, refunds: RefundService,
+        logger: Logger = Logger(label: "souk.orders")
+    ) {
         self.database = database
         self.providers = providers
-        self.events = PaymentEventsService(database: database, providers: providers)
-        self.refunds = RefundService(database: database, providers: providers)
+        self.events = events
+        self.refunds = refunds
         self.logger = logger
     }
 

@@ -15,10 +15,13 @@ public struct PaymentProviders: Sendable {
     public init(
         settings: Settings, database: AppDatabase, serverSecret: [UInt8], transport: any HTTPTransport = URLSessionTransport()
     ) {
+        ConstructionCounts.record("PaymentProviders")
         var providers: [String: any PaymentProvider] = [:]
         var test: TestProvider?
         if settings.offersTestPayments {
-            let provider = TestProvider(database: database, baseURL: settings.publicBaseURL, serverSecret: serverSecret)
+            let provider = TestProvider(
+                sessions: StoredTestCheckouts(database: database), clock: database.clock, baseURL: settings.publicBaseURL,
+                serverSecret: serverSecret)
             providers[provider.name] = provider
             test = provider
         }
@@ -68,5 +71,31 @@ public struct PaymentProviders: Sendable {
                 "Order \(order.id) was paid with \(order.provider), which is not configured any more; configure [payments.\(order.provider)] again to act on it.")
         }
         return provider
+    }
+}
+
+/// The test provider's sessions, kept in the store's database (`test_checkout_sessions`).
+struct StoredTestCheckouts: TestCheckoutSessions {
+    let database: AppDatabase
+
+    func openTestSession(
+        orderID: String, amount: Int, currency: String, lines: [TestCheckoutSession.Line], buyerEmail: String,
+        successURL: String, cancelURL: String
+    ) async throws -> TestCheckoutSession {
+        try await database.openTestSession(
+            orderID: orderID, amount: amount, currency: currency, lines: lines, buyerEmail: buyerEmail,
+            successURL: successURL, cancelURL: cancelURL)
+    }
+
+    func testSession(id: String) async throws -> TestCheckoutSession? { try await database.testSession(id: id) }
+
+    func settleTestSession(id: String, to status: TestCheckoutSession.Status, webhooks: [(body: String, delay: TimeInterval)])
+        async throws -> TestCheckoutSession
+    {
+        try await database.settleTestSession(id: id, to: status, webhooks: webhooks)
+    }
+
+    func refundTestSession(paymentID: String, amount: Int, webhook: @Sendable (Int) -> String) async throws -> Int {
+        try await database.refundTestSession(paymentID: paymentID, amount: amount, webhook: webhook)
     }
 }

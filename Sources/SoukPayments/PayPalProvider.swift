@@ -19,6 +19,7 @@ public struct PayPalProvider: PaymentProvider {
         transport: any HTTPTransport = URLSessionTransport(), clock: any WallClock = SystemClock(),
         certificateTrust: PayPalCertificateTrust = PayPalCertificateTrust()
     ) {
+        ConstructionCounts.record("PaymentProvider.paypal")
         self.clientID = clientID
         self.clientSecret = clientSecret
         self.apiBase = apiBase.hasSuffix("/") ? String(apiBase.dropLast()) : apiBase

@@ -16,6 +16,7 @@ public struct StripeProvider: PaymentProvider {
         secretKey: String, webhookSecret: String, apiBase: String, transport: any HTTPTransport = URLSessionTransport(),
         clock: any WallClock = SystemClock()
     ) {
+        ConstructionCounts.record("PaymentProvider.stripe")
         self.secretKey = secretKey
         self.webhookSecret = webhookSecret
         self.apiBase = apiBase.hasSuffix("/") ? String(apiBase.dropLast()) : apiBase

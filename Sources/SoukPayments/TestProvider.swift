@@ -1,7 +1,24 @@
 import Crypto
 import Foundation
 import SoukCore
-import SoukDatabase
+
+/// Where the test provider keeps its hosted sessions: what Stripe keeps on its side for a real
+/// checkout. The store's database implements it; the provider knows nothing of storage.
+public protocol TestCheckoutSessions: Sendable {
+    /// Opens the order's session, or returns the one it already has.
+    func openTestSession(
+        orderID: String, amount: Int, currency: String, lines: [TestCheckoutSession.Line], buyerEmail: String,
+        successURL: String, cancelURL: String
+    ) async throws -> TestCheckoutSession
+    func testSession(id: String) async throws -> TestCheckoutSession?
+    /// Moves an open session to `status` and queues the webhooks it sends (each after its delay),
+    /// in one transaction. Throws `conflict` when the session was already settled.
+    func settleTestSession(id: String, to status: TestCheckoutSession.Status, webhooks: [(body: String, delay: TimeInterval)])
+        async throws -> TestCheckoutSession
+    /// Refunds part of a paid session and queues the webhook `webhook(totalRefunded)` builds.
+    /// Throws `conflict` when the amount exceeds what is left. Returns the total refunded.
+    func refundTestSession(paymentID: String, amount: Int, webhook: @Sendable (Int) -> String) async throws -> Int
+}
 
 /// The built-in test provider: a hosted checkout page served by Souk itself
 /// (`/test-checkout/{session}`, marked TEST MODE) whose buttons make it send Stripe-shaped
@@ -9,13 +26,16 @@ import SoukDatabase
 /// paid this way take exactly the path real payments take.
 public struct TestProvider: PaymentProvider {
     public let name = "test"
-    let database: AppDatabase
+    let sessions: any TestCheckoutSessions
+    let clock: any WallClock
     let baseURL: String
     /// The `whsec_…` secret the test webhooks are signed with (derived from the server secret).
     public let webhookSecret: String
 
-    public init(database: AppDatabase, baseURL: String, serverSecret: [UInt8]) {
-        self.database = database
+    public init(sessions: any TestCheckoutSessions, clock: any WallClock, baseURL: String, serverSecret: [UInt8]) {
+        ConstructionCounts.record("PaymentProvider.test")
+        self.sessions = sessions
+        self.clock = clock
         self.baseURL = baseURL
         let mac = HMAC<SHA256>.authenticationCode(
             for: Data("souk-test-provider-webhook".utf8), using: SymmetricKey(data: serverSecret))
@@ -33,7 +53,7 @@ public struct TestProvider: PaymentProvider {
     public static let payLaterDelay: TimeInterval = 5
 
     public func createCheckout(_ request: CheckoutRequest) async throws -> HostedCheckout {
-        let session = try await database.openTestSession(
+        let session = try await sessions.openTestSession(
             orderID: request.orderID, amount: request.total, currency: request.currency,
             lines: request.lines,
             buyerEmail: request.buyerEmail, successURL: request.successURL, cancelURL: request.cancelURL)
@@ -43,7 +63,7 @@ public struct TestProvider: PaymentProvider {
     /// Settles the session as the buyer chose and queues its webhooks; returns where to send the
     /// buyer next (the store's success page, or its cancel page after a decline).
     public func choose(_ choice: Choice, sessionID: String) async throws -> String {
-        guard let session = try await database.testSession(id: sessionID) else {
+        guard let session = try await sessions.testSession(id: sessionID) else {
             throw SoukError.notFound("The test checkout \(sessionID)")
         }
         let webhooks: [(body: String, delay: TimeInterval)]
@@ -66,13 +86,13 @@ public struct TestProvider: PaymentProvider {
                 (Self.event("checkout.session.async_payment_failed", Self.sessionObject(session, paymentStatus: "unpaid")), 0)
             ]
         }
-        let settled = try await database.settleTestSession(id: sessionID, to: status, webhooks: webhooks)
+        let settled = try await sessions.settleTestSession(id: sessionID, to: status, webhooks: webhooks)
         let target = choice == .decline ? settled.cancelURL : settled.successURL
         return target.replacingOccurrences(of: "{CHECKOUT_SESSION_ID}", with: settled.id)
     }
 
     public func confirm(sessionID: String, orderID: String) async throws -> PaymentEvent? {
-        guard let session = try await database.testSession(id: sessionID) else { return nil }
+        guard let session = try await sessions.testSession(id: sessionID) else { return nil }
         let effect: PaymentEffect
         switch session.status {
         case .paid:
@@ -92,7 +112,7 @@ public struct TestProvider: PaymentProvider {
         async throws -> String
     {
         let refundID = "re_test_" + RandomText.base32(byteCount: 12)
-        _ = try await database.refundTestSession(paymentID: paymentID, amount: amount) { totalRefunded in
+        _ = try await sessions.refundTestSession(paymentID: paymentID, amount: amount) { totalRefunded in
             Self.event(
                 "charge.refunded",
                 .object([
@@ -110,7 +130,7 @@ public struct TestProvider: PaymentProvider {
         do {
             try StripeSignature.verify(
                 header: request.headers["stripe-signature"], body: request.body, secret: webhookSecret,
-                now: database.clock.now())
+                now: clock.now())
         } catch {
             throw SoukError(.badRequest, "Test webhook rejected: \(error).")
         }
@@ -121,7 +141,7 @@ public struct TestProvider: PaymentProvider {
     public func signedRequest(body: String) -> WebhookRequest {
         let data = Data(body.utf8)
         let header = StripeSignature.header(
-            body: data, timestamp: Int(database.clock.now().timeIntervalSince1970), secret: webhookSecret)
+            body: data, timestamp: Int(clock.now().timeIntervalSince1970), secret: webhookSecret)
         return WebhookRequest(headers: ["stripe-signature": header, "content-type": "application/json"], body: data)
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import SoukCore
 import SoukDatabase
 import SoukDelivery
+import SoukRuntime
 import Testing
 
 @testable import SoukCLI
@@ -60,7 +61,7 @@ struct JobsCommandTests {
         #expect(json.first?["dedupe_key"] == .string("receipt:1"))
         #expect(json.first?["last_error"] == .string("connection refused"))
         #expect(
-            JobsAdmin.registry(settings: Settings(), database: queue.database, secretKey: Array(repeating: 7, count: 32)).kinds
+            await SoukRuntime(settings: Settings(), database: queue.database, secretKey: Array(repeating: 7, count: 32)).jobs.kinds
                 == ["auto_refund", "confirm_payment", "email", "file_update_notice", "fulfil", "mismatch_refund", "noop", "order_expiry", "test_webhook"])
     }
 }

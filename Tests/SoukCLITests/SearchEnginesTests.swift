@@ -1,6 +1,6 @@
 import Foundation
 import SoukCore
-import SoukDatabase
+@testable import SoukDatabase
 import SoukHTTP
 import Testing
 

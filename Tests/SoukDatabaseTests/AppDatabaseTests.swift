@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import SoukCore
-import SoukDatabase
+@testable import SoukDatabase
 import Testing
 
 private func temporaryDatabasePath() throws -> String {

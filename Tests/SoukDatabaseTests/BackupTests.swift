@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import SoukCore
-import SoukDatabase
+@testable import SoukDatabase
 import Testing
 
 @Suite("Online backup")

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import SoukCore
-import SoukDatabase
+@testable import SoukDatabase
 import Testing
 
 @Suite("A user's credentials end together")
@@ -75,7 +75,7 @@ struct CredentialsTests {
         let link = try await held.database.insertSession(
             userID: held.user.id, tokenHash: "ann-link", lifetime: 60, origin: .link, ip: nil, userAgent: nil)
         let stored = try await held.database.writer.read { db in
-            try String.fetchOne(db, sql: "SELECT origin FROM sessions WHERE id = ?", arguments: [link.id])
+            try String.fetchOne(db, sql: "SELECT origin FROM sessions WHERE id = ?", arguments: [link])
         }
         #expect(stored == "link")
         let others = try await held.database.writer.read { db in

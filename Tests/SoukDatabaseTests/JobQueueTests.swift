@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import SoukCore
-import SoukDatabase
+@testable import SoukDatabase
 import Testing
 
 /// A clock the test moves by hand: leases expire and backoffs pass without sleeping.

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import SoukCore
-import SoukDatabase
+@testable import SoukDatabase
 import Testing
 
 /// A clock tests set by hand, so several products can share a publication time (sort ties).

@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import SoukCore
-import SoukDatabase
+@testable import SoukDatabase
 import Testing
 
 @testable import SoukDelivery

@@ -5,6 +5,7 @@ import SoukAuth
 import SoukCore
 import SoukDatabase
 import SoukHTTP
+import SoukRuntime
 import Testing
 
 /// A clock the test moves by hand.
@@ -27,9 +28,8 @@ private func runWithClock(
     settings.storage.dataDir = directory.path
     let database = try AppDatabase(path: directory.appendingPathComponent("souk.db").path, clock: clock)
     let app = try await buildApplication(
-        AppEnvironment(
-            settings: settings, database: database, secretKey: Array(repeating: 7, count: 32), clock: clock,
-            logger: TestStore.logger))
+        await SoukRuntime(
+            settings: settings, database: database, secretKey: Array(repeating: 7, count: 32), logger: TestStore.logger))
     try await app.test(.router) { client in try await body(Browser(client: client), database) }
 }
 

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import SoukCore
+@testable import SoukDatabase
 import Testing
 
 @Suite("The cart")

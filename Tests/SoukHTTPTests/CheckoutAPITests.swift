@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import SoukCore
-import SoukDatabase
+@testable import SoukDatabase
 import Testing
 
 

@@ -31,7 +31,7 @@ struct LibraryTests {
             #expect(lesson.status == .ok, "\(lesson.text)")
 
             let (buyer, orderID) = try await store.paidBuyer(browser, buying: [bookID, appID, courseID])
-            _ = try await store.database.fulfil(orderID: orderID) { _, _ in }
+            _ = try await store.database.fulfil(orderID: orderID, followUps: [])
             let key = try #require(try await store.database.licenseKeys(productID: appID).first)
             let (_, activation) = try await store.database.activateLicense(key: key.key, instanceName: "Laptop")
 
@@ -154,7 +154,7 @@ struct LibraryTests {
             #expect(empty.text.contains("href=\"/library\""), "the nav links to the library")
 
             let orderID = try await store.pay(buyer, for: [bookID, appID, courseID])
-            _ = try await store.database.fulfil(orderID: orderID) { _, _ in }
+            _ = try await store.database.fulfil(orderID: orderID, followUps: [])
             let key = try #require(try await store.database.licenseKeys(productID: appID).first)
             let (_, activation) = try await store.database.activateLicense(key: key.key, instanceName: "Studio <Mac>")
             #expect(try await browser.fetch(try await buyer.downloadPath("guide.pdf", product: bookID)).status == .ok)

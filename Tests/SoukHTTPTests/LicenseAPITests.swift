@@ -3,8 +3,9 @@ import GRDB
 import Hummingbird
 import HummingbirdTesting
 import SoukCore
-import SoukDatabase
+@testable import SoukDatabase
 import SoukHTTP
+import SoukRuntime
 import Testing
 
 // Given a seller's `license` product (activation limit 2) and a buyer who paid for it on the test
@@ -47,7 +48,7 @@ extension TestStore {
         let success = try await buyer.get(routerPath(paid.location), headers: [.accept: "text/html"])
         #expect(success.status == .ok)
         #expect(try await database.order(id: orderID)?.status.isPaidUp == true, "the order is paid")
-        _ = try await database.fulfil(orderID: orderID) { _, _ in }
+        _ = try await database.fulfil(orderID: orderID, followUps: [])
         return (buyer, orderID)
     }
 
@@ -424,9 +425,8 @@ private func runWithClock(_ clock: LicenseTestClock, _ body: @Sendable (Browser)
     settings.storage.dataDir = directory.path
     let database = try AppDatabase(path: directory.appendingPathComponent("souk.db").path, clock: clock)
     let app = try await buildApplication(
-        AppEnvironment(
-            settings: settings, database: database, secretKey: Array(repeating: 7, count: 32), clock: clock,
-            logger: TestStore.logger))
+        await SoukRuntime(
+            settings: settings, database: database, secretKey: Array(repeating: 7, count: 32), logger: TestStore.logger))
     try await app.test(.router) { client in try await body(Browser(client: client)) }
 }
 

@@ -3,7 +3,7 @@ import GRDB
 import Hummingbird
 import HummingbirdTesting
 import SoukCore
-import SoukDatabase
+@testable import SoukDatabase
 import Testing
 
 // Helpers: sellers and admins, products made through the API, and bearer tokens for uploads.

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import SoukCore
 import SoukDatabase
 import SoukHTTP
+import SoukRuntime
 import Synchronization
 import Testing
 
@@ -35,11 +36,23 @@ struct TestStore {
 
     /// Runs `body` with a client talking to the in-process router.
     func run<Value: Sendable>(_ body: @Sendable (Browser) async throws -> Value) async throws -> Value {
-        let app = try await buildApplication(
-            AppEnvironment(
-                settings: settings, database: database, secretKey: Array(repeating: 7, count: 32), logger: Self.logger,
-                themeDirectory: directory.appendingPathComponent("theme").path))
-        return try await app.test(.router) { client in try await body(Browser(client: client)) }
+        try await runWithRuntime { browser, _ in try await body(browser) }
+    }
+
+    /// The store's one runtime, as `souk serve` builds it.
+    func makeRuntime() async -> SoukRuntime {
+        await SoukRuntime(
+            settings: settings, database: database, secretKey: Array(repeating: 7, count: 32), logger: Self.logger,
+            themeDirectory: directory.appendingPathComponent("theme").path)
+    }
+
+    /// Runs `body` with a client of the in-process router and the runtime behind it (to run its jobs).
+    func runWithRuntime<Value: Sendable>(_ body: @Sendable (Browser, SoukRuntime) async throws -> Value) async throws
+        -> Value
+    {
+        let runtime = await makeRuntime()
+        let app = try await buildApplication(runtime)
+        return try await app.test(.router) { client in try await body(Browser(client: client), runtime) }
     }
 }
 

@@ -12,7 +12,7 @@ struct CheckoutServiceTests {
     @Test("Checkout → test session → Pay queues a webhook → jobs mark the order paid, then fulfilled")
     func payFlow() async throws {
         let f = try OrdersFixture()
-        let money = MoneyPath(f, fee: 10)
+        let money = await MoneyPath(f, fee: 10)
         let seller = try await f.seller("s@example.com")
         let product = try await f.product("Course", by: seller, price: 1500, stock: 5)
         let buyer = try await f.buyer("b@example.com")
@@ -88,7 +88,7 @@ struct CheckoutServiceTests {
     @Test("Pay later: pending first, paid when the money arrives")
     func payLater() async throws {
         let f = try OrdersFixture()
-        let money = MoneyPath(f)
+        let money = await MoneyPath(f)
         let seller = try await f.seller("s@example.com")
         let product = try await f.product("P", by: seller, price: 800)
         let buyer = try await f.buyer("b@example.com")
@@ -109,7 +109,7 @@ struct CheckoutServiceTests {
     @Test("Decline: payment_failed and the stock goes back on sale")
     func decline() async throws {
         let f = try OrdersFixture()
-        let money = MoneyPath(f)
+        let money = await MoneyPath(f)
         let seller = try await f.seller("s@example.com")
         let product = try await f.product("Limited", by: seller, price: 800, stock: 2)
         let buyer = try await f.buyer("b@example.com")
@@ -131,7 +131,7 @@ struct CheckoutServiceTests {
     @Test("Checkout refusals: unknown or unconfigured provider, bad key, empty cart, sold out")
     func refusals() async throws {
         let f = try OrdersFixture()
-        let money = MoneyPath(f)
+        let money = await MoneyPath(f)
         let seller = try await f.seller("s@example.com")
         let product = try await f.product("P", by: seller, price: 800, stock: 1)
         let buyer = try await f.buyer("b@example.com")
@@ -165,7 +165,7 @@ struct CheckoutServiceTests {
     @Test("A free order is paid at once, without a provider session")
     func freeOrder() async throws {
         let f = try OrdersFixture()
-        let money = MoneyPath(f)
+        let money = await MoneyPath(f)
         let seller = try await f.seller("s@example.com")
         let product = try await f.product("Free Zine", by: seller, price: 0)
         let buyer = try await f.buyer("b@example.com")
@@ -204,7 +204,7 @@ struct CheckoutServiceTests {
     @Test("Refunds: the seller of every line may; partial then full; access revoked; the provider's webhook adds nothing")
     func refundBySeller() async throws {
         let f = try OrdersFixture()
-        let money = MoneyPath(f)
+        let money = await MoneyPath(f)
         let seller = try await f.seller("s@example.com")
         let product = try await f.product("P", by: seller, price: 1000)
         let buyer = try await f.buyer("b@example.com")
@@ -250,7 +250,7 @@ struct CheckoutServiceTests {
     @Test("Refunds: a buyer, a seller of only some lines, or a stranger are forbidden; an admin may")
     func refundForbidden() async throws {
         let f = try OrdersFixture()
-        let money = MoneyPath(f)
+        let money = await MoneyPath(f)
         let ada = try await f.seller("ada@example.com")
         let bo = try await f.seller("bo@example.com")
         let a = try await f.product("A", by: ada, price: 1000)
@@ -275,7 +275,7 @@ struct CheckoutServiceTests {
     @Test("An unpaid order cannot be refunded")
     func refundUnpaid() async throws {
         let f = try OrdersFixture()
-        let money = MoneyPath(f)
+        let money = await MoneyPath(f)
         let seller = try await f.seller("s@example.com")
         let product = try await f.product("P", by: seller, price: 1000)
         let buyer = try await f.buyer("b@example.com")
@@ -288,7 +288,7 @@ struct CheckoutServiceTests {
     @Test("A payment arriving after expiry with the stock sold: refunded automatically by the auto_refund job")
     func autoRefund() async throws {
         let f = try OrdersFixture()
-        let money = MoneyPath(f)
+        let money = await MoneyPath(f)
         let seller = try await f.seller("s@example.com")
         let product = try await f.product("Last One", by: seller, price: 1000, stock: 1)
         let slow = try await f.buyer("slow@example.com")
@@ -324,7 +324,7 @@ struct CheckoutServiceTests {
     @Test("A late payment without stock is refunded whole: a partial refund is refused before the provider is asked")
     func latePaymentRefundIsWhole() async throws {
         let f = try OrdersFixture()
-        let money = MoneyPath(f)
+        let money = await MoneyPath(f)
         let seller = try await f.seller("s@example.com")
         let product = try await f.product("Last One", by: seller, price: 1000, stock: 1)
         let slow = try await f.buyer("slow@example.com")
@@ -346,7 +346,7 @@ struct CheckoutServiceTests {
     @Test("A seller whose account is no longer verified cannot refund, even their own sale")
     func suspendedSellerCannotRefund() async throws {
         let f = try OrdersFixture()
-        let money = MoneyPath(f)
+        let money = await MoneyPath(f)
         let seller = try await f.seller("s@example.com")
         let product = try await f.product("P", by: seller, price: 1000)
         let order = try await paidThroughTestProvider(money, try await f.buyer("b@example.com"), [(product, 1)])
@@ -368,7 +368,7 @@ struct CheckoutServiceTests {
             let order = request.form["client_reference_id"] ?? "?"
             return RecordingTransport.json(200, #"{"id":"cs_live_\#(order)","url":"https://checkout.stripe.com/c/pay/\#(order)"}"#)
         }
-        let money = MoneyPath(f, stripeTransport: transport)
+        let money = await MoneyPath(f, stripeTransport: transport)
         #expect(money.providers.available == ["test", "stripe"])
         let seller = try await f.seller("s@example.com")
         let product = try await f.product("P", by: seller, price: 1000, stock: 3)
@@ -407,7 +407,7 @@ struct CheckoutServiceTests {
             let order = request.form["client_reference_id"] ?? "?"
             return RecordingTransport.json(200, #"{"id":"cs_live_\#(order)","url":"https://checkout.stripe.com/c/pay/\#(order)"}"#)
         }
-        let money = MoneyPath(f, stripeTransport: transport)
+        let money = await MoneyPath(f, stripeTransport: transport)
         let seller = try await f.seller("s@example.com")
         let product = try await f.product("P", by: seller, price: 1000)
         let buyer = try await f.buyer("b@example.com")
@@ -441,7 +441,7 @@ struct CheckoutServiceTests {
     @Test("Disputed before fulfilment, then won: the order is fulfilled after all")
     func disputeBeforeFulfilment() async throws {
         let f = try OrdersFixture()
-        let money = MoneyPath(f)
+        let money = await MoneyPath(f)
         let seller = try await f.seller("s@example.com")
         let product = try await f.product("P", by: seller, price: 1000)
         let buyer = try await f.buyer("b@example.com")
@@ -472,7 +472,7 @@ struct CheckoutServiceTests {
             (200, #"{"id":"re_ok_2","object":"refund"}"#),
         ])
         let transport = RecordingTransport { _ in answers.next() }
-        let money = MoneyPath(f, stripeTransport: transport)
+        let money = await MoneyPath(f, stripeTransport: transport)
         let seller = try await f.seller("s@example.com")
         let product = try await f.product("P", by: seller, price: 1000)
         let buyer = try await f.buyer("b@example.com")
@@ -532,7 +532,7 @@ struct StripeRefundRaceTests {
             _ = try await database.recordPaymentEvent(try StripeEvents.parse(body, provider: "stripe"))
             return RecordingTransport.json(200, #"{"id":"re_1","object":"refund","status":"succeeded"}"#)
         }
-        let money = MoneyPath(f, stripeTransport: transport)
+        let money = await MoneyPath(f, stripeTransport: transport)
         let seller = try await f.seller("s@example.com")
         let product = try await f.product("P", by: seller, price: 1000)
         let order = try await f.placedOrder(try await f.buyer("b@example.com"), [(product, 1)], provider: "stripe")

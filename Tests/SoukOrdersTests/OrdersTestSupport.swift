@@ -2,11 +2,12 @@ import Foundation
 import GRDB
 import Logging
 import SoukCore
-import SoukDatabase
+@testable import SoukDatabase
 import SoukDelivery
 import SoukMail
 import SoukOrders
 import SoukPayments
+import SoukRuntime
 import Synchronization
 import Testing
 
@@ -223,10 +224,14 @@ struct MoneyPath {
     static let secret: [UInt8] = Array(repeating: 9, count: 32)
     static let baseURL = "http://store.test"
 
-    init(_ fixture: OrdersFixture, fee: Double = 0, stripeTransport: (any HTTPTransport)? = nil) {
+    /// The runtime everything here comes from, as `souk serve` builds it.
+    let runtime: SoukRuntime
+
+    init(_ fixture: OrdersFixture, fee: Double = 0, stripeTransport: (any HTTPTransport)? = nil) async {
         self.fixture = fixture
         var settings = Settings()
         settings.server.baseURL = Self.baseURL
+        settings.store.feePercent = fee
         if stripeTransport != nil {
             settings.payments.stripe.secretKey = "sk_test_123"
             settings.payments.stripe.webhookSecret = "whsec_abc"
@@ -234,28 +239,16 @@ struct MoneyPath {
             // Beside a real provider the test provider is off unless enabled; these tests use both.
             settings.payments.testEnabled = true
         }
-        providers =
-            if let stripeTransport {
-                PaymentProviders(
-                    settings: settings, database: fixture.database, serverSecret: Self.secret, transport: stripeTransport)
-            } else {
-                PaymentProviders(settings: settings, database: fixture.database, serverSecret: Self.secret)
-            }
-        links = OrderLinks(baseURL: Self.baseURL, serverSecret: Self.secret)
-        checkout = CheckoutService(database: fixture.database, providers: providers, links: links, feePercent: fee)
-        events = PaymentEventsService(database: fixture.database, providers: providers, logger: OrdersFixture.quiet)
-        refunds = RefundService(database: fixture.database, providers: providers, logger: OrdersFixture.quiet)
-        var registry = JobRegistry.builtIn
-        OrderJobs(database: fixture.database, providers: providers, logger: OrdersFixture.quiet).register(in: &registry)
-        var mailSettings = settings
-        mailSettings.server.baseURL = Self.baseURL
         outbox = FileManager.default.temporaryDirectory.appendingPathComponent("souk-outbox-\(UUID().uuidString)").path
-        DeliveryJobs(
-            database: fixture.database, mailer: OutboxMailer(directory: outbox),
-            composer: MailComposer(database: fixture.database, settings: mailSettings), logger: OrdersFixture.quiet
-        ).register(in: &registry)
-        runner = JobRunner(
-            queue: JobQueue(database: fixture.database), registry: registry, owner: "test-runner", logger: OrdersFixture.quiet)
+        runtime = await SoukRuntime(
+            settings: settings, database: fixture.database, secretKey: Self.secret, logger: OrdersFixture.quiet,
+            paymentTransport: stripeTransport ?? URLSessionTransport(), mailer: OutboxMailer(directory: outbox))
+        providers = runtime.providers
+        links = runtime.orderLinks
+        checkout = runtime.checkout
+        events = runtime.paymentEvents
+        refunds = runtime.refunds
+        runner = runtime.jobRunner(owner: "test-runner")
     }
 
     var test: TestProvider { providers.test! }

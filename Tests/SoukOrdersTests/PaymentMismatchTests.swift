@@ -100,7 +100,7 @@ struct PaymentMismatchTests {
         }
         let f = try OrdersFixture(provider: "stripe")
         let admin = try await f.admin()
-        let money = MoneyPath(f, stripeTransport: transport)
+        let money = await MoneyPath(f, stripeTransport: transport)
         let order = try await f.placedOrder(try await f.buyer("b@example.com"), [(try await f.product("P", by: try await f.seller("s@example.com"), price: 4000), 1)])
         let cent = Payment(id: "pi_cent", checkoutID: order.providerSessionID, amount: 1, currency: "usd")
         _ = try await f.database.recordPaymentEvent(

@@ -58,8 +58,8 @@ public struct DemoSeeder: Sendable {
         var sellers: [User] = []
         for index in 0..<sellerCount {
             let email = "demo-seller-\(index + 1)@example.com"
-            if let existing = try await database.userRecord(email: email) {
-                sellers.append(existing.user)
+            if let existing = try await database.user(email: email) {
+                sellers.append(existing)
                 continue
             }
             _ = try await database.insertUser(email: email, name: DemoCatalog.sellerName(index), passwordHash: hash, role: .seller)

@@ -6,33 +6,12 @@ import SoukDatabase
 import SoukDelivery
 import SoukMail
 import SoukOrders
+import SoukRuntime
 
 extension JobState: ExpressibleByArgument {}
 
 /// The operator's view of the job queue, as plain functions the commands and tests share.
 enum JobsAdmin {
-    /// The handlers of every job kind. `souk serve` and `souk jobs run` both use this, so a job
-    /// runs the same way whichever process takes it.
-    static func registry(settings: Settings, database: AppDatabase, secretKey: [UInt8]) -> JobRegistry {
-        var registry = JobRegistry.builtIn
-        let providers = PaymentProviders(settings: settings, database: database, serverSecret: secretKey)
-        OrderJobs(database: database, providers: providers).register(in: &registry)
-        let outbox = (settings.storage.dataDir as NSString).appendingPathComponent("outbox")
-        DeliveryJobs(
-            database: database, mailer: Mailers.make(settings: settings.mail, outboxDirectory: outbox),
-            composer: MailComposer(database: database, settings: settings)
-        ).register(in: &registry)
-        return registry
-    }
-
-    static func runner(settings: Settings, database: AppDatabase, secretKey: [UInt8], concurrency: Int? = nil) -> JobRunner {
-        JobRunner(
-            queue: JobQueue(database: database, backoff: JobBackoff(base: TimeInterval(settings.jobs.retryBaseSeconds))),
-            registry: registry(settings: settings, database: database, secretKey: secretKey),
-            lease: TimeInterval(settings.jobs.leaseSeconds), pollInterval: .milliseconds(settings.jobs.pollMilliseconds),
-            concurrency: concurrency ?? settings.jobs.concurrency, logger: Logger(label: "souk.jobs"))
-    }
-
     static func render(_ jobs: [Job], json: Bool) -> String {
         if json {
             return TableOutput.json(
@@ -103,8 +82,8 @@ struct JobsCommand: AsyncParsableCommand {
         @Option(help: "At most this many jobs.") var limit = 100
 
         func run() async throws {
-            let (settings, data, database) = try global.open()
-            let runner = JobsAdmin.runner(settings: settings, database: database, secretKey: try data.prepare(), concurrency: limit)
+            let (runtime, _) = try await global.runtime()
+            let runner = runtime.jobRunner(concurrency: limit)
             let summary = try await reportingErrors { try await runner.runOnce(limit: limit) }
             print(JobsAdmin.describe(summary))
         }

@@ -3,6 +3,7 @@ import Foundation
 import SoukCore
 import SoukDatabase
 import SoukOrders
+import SoukRuntime
 
 extension OrderStatus: ExpressibleByArgument {}
 
@@ -55,12 +56,9 @@ struct OrderCommand: AsyncParsableCommand {
         @Option(help: "Why (kept with the refund).") var reason: String?
 
         func run() async throws {
-            let (settings, data, database) = try global.open()
-            let secret = try data.prepare()
+            let (runtime, _) = try await global.runtime()
             let order = try await reportingErrors {
-                let providers = PaymentProviders(settings: settings, database: database, serverSecret: secret)
-                return try await RefundService(database: database, providers: providers)
-                    .refund(orderID: id, amount: amount, reason: reason, by: .operatorCLI)
+                try await runtime.refunds.refund(orderID: id, amount: amount, reason: reason, by: .operatorCLI)
             }
             print("refunded order \(order.id): \(order.refundedAmount) of \(order.total) \(order.currency) (now \(order.status.rawValue))")
         }
@@ -86,7 +84,7 @@ struct OrderAdmin: Sendable {
     let database: AppDatabase
 
     func userID(email: String) async throws -> String {
-        guard let record = try await database.userRecord(email: email.lowercased()) else {
+        guard let record = try await database.user(email: email.lowercased()) else {
             throw SoukError.notFound("No account with the e-mail address \(email)")
         }
         return record.id

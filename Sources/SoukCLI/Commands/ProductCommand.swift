@@ -22,7 +22,7 @@ struct ProductCommand: AsyncParsableCommand {
             let products = try await reportingErrors {
                 var sellerID: String?
                 if let seller {
-                    guard let record = try await database.userRecord(email: seller.lowercased()) else {
+                    guard let record = try await database.user(email: seller.lowercased()) else {
                         throw SoukError.notFound("No account with the e-mail address \(seller)")
                     }
                     sellerID = record.id

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import SoukCore
+import Logging
 import SoukDatabase
+import SoukRuntime
 
 /// Options every subcommand takes.
 struct GlobalOptions: ParsableArguments {
@@ -34,6 +36,22 @@ struct GlobalOptions: ParsableArguments {
             printError("\(error)")
             throw ExitCode.failure
         }
+    }
+}
+
+extension GlobalOptions {
+    /// Opens the store and builds its one runtime (providers, mailer, services, job registry),
+    /// as `souk serve` does, for the commands that act like the store: `jobs run`, `order refund`.
+    func runtime(logger: Logger = Logger(label: "souk")) async throws -> (SoukRuntime, DataDirectory) {
+        let (settings, data, database) = try open()
+        let secretKey: [UInt8]
+        do { secretKey = try data.prepare() } catch {
+            printError("\(error)")
+            throw ExitCode.failure
+        }
+        let runtime = await SoukRuntime(
+            settings: settings, database: database, secretKey: secretKey, logger: logger, themeDirectory: data.themePath)
+        return (runtime, data)
     }
 }
 

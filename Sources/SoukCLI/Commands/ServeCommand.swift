@@ -6,6 +6,7 @@ import SoukCore
 import SoukDatabase
 import SoukDelivery
 import SoukHTTP
+import SoukRuntime
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,7 +15,7 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let (settings, data, database) = try global.open()
+        let settings = try global.settings()
         let level = Logger.Level(rawValue: settings.log.level) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -22,16 +23,10 @@ struct ServeCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "souk")
-        let secretKey = try data.prepare()
-        // Background jobs run beside the HTTP server and stop gracefully with it.
-        let jobs = JobsAdmin.runner(settings: settings, database: database, secretKey: secretKey)
-        let app = try await reportingErrors {
-            try await buildApplication(
-                AppEnvironment(
-                    settings: settings, database: database, secretKey: secretKey, logger: logger,
-                    themeDirectory: data.themePath),
-                services: [jobs])
-        }
+        let (runtime, data) = try await global.runtime(logger: logger)
+        let database = runtime.database
+        // Background jobs run beside the HTTP server, on the same runtime, and stop gracefully with it.
+        let app = try await reportingErrors { try await buildApplication(runtime, services: [runtime.jobRunner()]) }
         // Build the search index before taking traffic rather than on the first search.
         let indexing = ContinuousClock.now
         try await reportingErrors { try await database.warmSearch() }

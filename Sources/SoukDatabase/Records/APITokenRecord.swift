@@ -1,17 +1,18 @@
 import Foundation
 import GRDB
+import SoukCore
 
 /// A row of `api_tokens`: a personal access token. Only the token's SHA-256 is stored.
-public struct APITokenRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "api_tokens"
-    public var id: String
-    public var userID: String
-    public var name: String
-    public var tokenHash: String
+struct APITokenRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "api_tokens"
+    var id: String
+    var userID: String
+    var name: String
+    var tokenHash: String
     /// Space-separated `TokenScope` values.
-    public var scopes: String
-    public var createdAt: Date
-    public var lastUsedAt: Date?
+    var scopes: String
+    var createdAt: Date
+    var lastUsedAt: Date?
 
     enum CodingKeys: String, CodingKey {
         case id, name, scopes
@@ -19,5 +20,14 @@ public struct APITokenRecord: Codable, Sendable, FetchableRecord, PersistableRec
         case tokenHash = "token_hash"
         case createdAt = "created_at"
         case lastUsedAt = "last_used_at"
+    }
+}
+
+extension APITokenRecord {
+    var accessToken: AccessToken {
+        AccessToken(
+            id: id, userID: userID, name: name,
+            scopes: scopes.split(separator: " ").compactMap { TokenScope(rawValue: String($0)) }, createdAt: createdAt,
+            lastUsedAt: lastUsedAt)
     }
 }

@@ -2,24 +2,24 @@ import Foundation
 import GRDB
 
 /// A row of `jobs`: one unit of background work and where it stands.
-public struct JobRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "jobs"
-    public var id: String
-    public var kind: String
+struct JobRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "jobs"
+    var id: String
+    var kind: String
     /// JSON text.
-    public var payload: String
-    public var dedupeKey: String?
+    var payload: String
+    var dedupeKey: String?
     /// A `JobState` raw value.
-    public var state: String
-    public var attempts: Int
-    public var maxAttempts: Int
-    public var runAt: Date
-    public var leaseOwner: String?
-    public var leaseExpiresAt: Date?
-    public var lastError: String?
-    public var createdAt: Date
-    public var updatedAt: Date
-    public var finishedAt: Date?
+    var state: String
+    var attempts: Int
+    var maxAttempts: Int
+    var runAt: Date
+    var leaseOwner: String?
+    var leaseExpiresAt: Date?
+    var lastError: String?
+    var createdAt: Date
+    var updatedAt: Date
+    var finishedAt: Date?
 
     enum CodingKeys: String, CodingKey {
         case id, kind, payload, state, attempts
@@ -34,7 +34,7 @@ public struct JobRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
         case finishedAt = "finished_at"
     }
 
-    public enum Columns {
+    enum Columns {
         static let id = Column(CodingKeys.id)
         static let kind = Column(CodingKeys.kind)
         static let dedupeKey = Column(CodingKeys.dedupeKey)

@@ -3,32 +3,32 @@ import GRDB
 import SoukCore
 
 /// A row of `products`.
-public struct ProductRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "products"
-    public var id: String
-    public var sellerID: String
-    public var title: String
-    public var slug: String
-    public var summary: String
-    public var description: String
-    public var descriptionHTML: String
-    public var category: String
-    public var tags: String
-    public var kind: String
-    public var price: Int
-    public var currency: String
-    public var minPrice: Int?
-    public var stock: Int?
-    public var status: String
-    public var attributes: String
-    public var downloadLimit: Int?
-    public var activationLimit: Int?
-    public var ratingAvg: Double
-    public var ratingCount: Int
-    public var salesCount: Int
-    public var createdAt: Date
-    public var updatedAt: Date
-    public var publishedAt: Date?
+struct ProductRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "products"
+    var id: String
+    var sellerID: String
+    var title: String
+    var slug: String
+    var summary: String
+    var description: String
+    var descriptionHTML: String
+    var category: String
+    var tags: String
+    var kind: String
+    var price: Int
+    var currency: String
+    var minPrice: Int?
+    var stock: Int?
+    var status: String
+    var attributes: String
+    var downloadLimit: Int?
+    var activationLimit: Int?
+    var ratingAvg: Double
+    var ratingCount: Int
+    var salesCount: Int
+    var createdAt: Date
+    var updatedAt: Date
+    var publishedAt: Date?
 
     enum CodingKeys: String, CodingKey {
         case id, title, slug, summary, description, category, tags, kind, price, currency, stock, status, attributes
@@ -46,7 +46,7 @@ public struct ProductRecord: Codable, Sendable, FetchableRecord, PersistableReco
     }
 
     /// The columns `init(row:)` reads, in order; select them first (then anything else).
-    public static let selectColumns = """
+    static let selectColumns = """
         p.id, p.seller_id, p.title, p.slug, p.summary, p.description, p.description_html, p.category, p.tags, \
         p.kind, p.price, p.currency, p.min_price, p.stock, p.status, p.attributes, p.download_limit, \
         p.activation_limit, p.rating_avg, p.rating_count, p.sales_count, p.created_at, p.updated_at, p.published_at
@@ -55,7 +55,7 @@ public struct ProductRecord: Codable, Sendable, FetchableRecord, PersistableReco
 
     /// Reads a row selected with `selectColumns`, by position: this runs for every search hit,
     /// and lookups by name (case-insensitive) or Codable cost several times more.
-    public init(row: Row) {
+    init(row: Row) {
         id = row[0]
         sellerID = row[1]
         title = row[2]
@@ -82,7 +82,7 @@ public struct ProductRecord: Codable, Sendable, FetchableRecord, PersistableReco
         publishedAt = row[23]
     }
 
-    public init(_ product: Product) {
+    init(_ product: Product) {
         id = product.id
         sellerID = product.sellerID
         title = product.title
@@ -109,7 +109,7 @@ public struct ProductRecord: Codable, Sendable, FetchableRecord, PersistableReco
         publishedAt = product.publishedAt
     }
 
-    public func product(sellerName: String) -> Product {
+    func product(sellerName: String) -> Product {
         Product(
             id: id, sellerID: sellerID, sellerName: sellerName, title: title, slug: slug, summary: summary,
             description: description, descriptionHTML: descriptionHTML, category: category,
@@ -130,15 +130,15 @@ public struct ProductRecord: Codable, Sendable, FetchableRecord, PersistableReco
 }
 
 /// A row of `product_files`: one version of one named file.
-public struct ProductFileRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "product_files"
-    public var id: String
-    public var productID: String
-    public var name: String
-    public var version: Int
-    public var size: Int64
-    public var sha256: String
-    public var createdAt: Date
+struct ProductFileRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "product_files"
+    var id: String
+    var productID: String
+    var name: String
+    var version: Int
+    var size: Int64
+    var sha256: String
+    var createdAt: Date
 
     enum CodingKeys: String, CodingKey {
         case id, name, version, size, sha256
@@ -146,20 +146,20 @@ public struct ProductFileRecord: Codable, Sendable, FetchableRecord, Persistable
         case createdAt = "created_at"
     }
 
-    public var file: ProductFile {
+    var file: ProductFile {
         ProductFile(id: id, productID: productID, name: name, version: version, size: size, sha256: sha256, createdAt: createdAt)
     }
 }
 
 /// A row of `product_pages`.
-public struct ProductPageRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "product_pages"
-    public var productID: String
-    public var slug: String
-    public var title: String
-    public var body: String
-    public var bodyHTML: String
-    public var updatedAt: Date
+struct ProductPageRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "product_pages"
+    var productID: String
+    var slug: String
+    var title: String
+    var body: String
+    var bodyHTML: String
+    var updatedAt: Date
 
     enum CodingKeys: String, CodingKey {
         case slug, title, body
@@ -168,7 +168,7 @@ public struct ProductPageRecord: Codable, Sendable, FetchableRecord, Persistable
         case updatedAt = "updated_at"
     }
 
-    public var page: ProductPage {
+    var page: ProductPage {
         ProductPage(productID: productID, slug: slug, title: title, body: body, bodyHTML: bodyHTML, updatedAt: updatedAt)
     }
 }

@@ -2,17 +2,17 @@ import Foundation
 import GRDB
 
 /// A row of `sessions`: one signed-in browser. Only the token's SHA-256 is stored.
-public struct SessionRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "sessions"
-    public var id: String
-    public var userID: String
-    public var tokenHash: String
-    public var createdAt: Date
-    public var expiresAt: Date
-    public var ip: String?
-    public var userAgent: String?
+struct SessionRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "sessions"
+    var id: String
+    var userID: String
+    var tokenHash: String
+    var createdAt: Date
+    var expiresAt: Date
+    var ip: String?
+    var userAgent: String?
     /// `password` or `link` (`SessionOrigin`): a link session is short-lived.
-    public var origin: String
+    var origin: String
 
     enum CodingKeys: String, CodingKey {
         case id, ip, origin

@@ -3,17 +3,17 @@ import GRDB
 import SoukCore
 
 /// A row of `users`.
-public struct UserRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "users"
-    public var id: String
-    public var email: String
-    public var name: String
-    public var passwordHash: String
-    public var role: String
-    public var sellerStatus: String?
-    public var disabled: Bool
-    public var createdAt: Date
-    public var updatedAt: Date
+struct UserRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "users"
+    var id: String
+    var email: String
+    var name: String
+    var passwordHash: String
+    var role: String
+    var sellerStatus: String?
+    var disabled: Bool
+    var createdAt: Date
+    var updatedAt: Date
 
     enum CodingKeys: String, CodingKey {
         case id, email, name, role, disabled
@@ -23,15 +23,15 @@ public struct UserRecord: Codable, Sendable, FetchableRecord, PersistableRecord 
         case updatedAt = "updated_at"
     }
 
-    public enum Columns {
-        public static let id = Column(CodingKeys.id)
-        public static let email = Column(CodingKeys.email)
-        public static let role = Column(CodingKeys.role)
-        public static let sellerStatus = Column(CodingKeys.sellerStatus)
-        public static let createdAt = Column(CodingKeys.createdAt)
+    enum Columns {
+        static let id = Column(CodingKeys.id)
+        static let email = Column(CodingKeys.email)
+        static let role = Column(CodingKeys.role)
+        static let sellerStatus = Column(CodingKeys.sellerStatus)
+        static let createdAt = Column(CodingKeys.createdAt)
     }
 
-    public var user: User {
+    var user: User {
         User(
             id: id, email: email, name: name, role: Role(rawValue: role) ?? .buyer,
             sellerStatus: sellerStatus.flatMap(SellerStatus.init(rawValue:)), disabled: disabled,

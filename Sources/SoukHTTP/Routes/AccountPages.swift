@@ -136,7 +136,7 @@ struct AccountPages: Sendable {
         let user = try context.require(.signedIn)
         let tokens = try await services.database.tokens(userID: user.id).map { record -> [String: Any] in
             [
-                "id": record.id, "name": record.name, "scopes": record.scopes,
+                "id": record.id, "name": record.name, "scopes": record.scopes.map(\.rawValue).joined(separator: " "),
                 "created_at": Timestamp.rfc3339(record.createdAt),
                 "last_used_at": record.lastUsedAt.map(Timestamp.rfc3339) ?? "never",
             ]

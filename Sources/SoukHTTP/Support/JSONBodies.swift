@@ -85,10 +85,10 @@ struct TokenBody: Encodable, Sendable {
         case lastUsedAt = "last_used_at"
     }
 
-    init(_ record: APITokenRecord, token: String? = nil) {
+    init(_ record: AccessToken, token: String? = nil) {
         id = record.id
         name = record.name
-        scopes = record.scopes.split(separator: " ").map(String.init)
+        scopes = record.scopes.map(\.rawValue)
         createdAt = Timestamp.rfc3339(record.createdAt)
         lastUsedAt = record.lastUsedAt.map(Timestamp.rfc3339)
         self.token = token
