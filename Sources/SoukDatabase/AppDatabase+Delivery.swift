@@ -16,36 +16,40 @@ public struct Fulfilment: Sendable, Equatable {
 extension AppDatabase {
     // MARK: Fulfilment
 
-    /// Delivers a paid order in one transaction: one license key per unit of each `license` line
-    /// (with the product's activation limit), the order marked fulfilled (`paid → fulfilled`; a
-    /// partly refunded or disputed order keeps its status), in-app notices to the buyer and the
-    /// sellers, and the `followUps` jobs (the receipt). Idempotent: a second run changes nothing.
-    /// Returns nil when the order is not paid up (or its access was revoked).
+    /// Delivers a paid order in one transaction, as `FulfilmentDecision` plans it: one license
+    /// key per unit of each `license` line (with the product's activation limit), the order
+    /// marked fulfilled (`paid → fulfilled`; a partly refunded or disputed order keeps its
+    /// status), in-app notices to the buyer and the sellers, and the `followUps` jobs (the
+    /// receipt). Idempotent: a second run changes nothing. Returns nil when the order is not paid
+    /// up (or its access was revoked).
     public func fulfil(orderID: String, followUps: [JobRequest]) async throws -> Fulfilment? {
         let now = clock.now()
         let ids = self.ids
         let queue = JobQueue(database: self)
         return try await writer.write { db in
-            guard let order = try Self.order(id: orderID, in: db), order.status.isPaidUp else { return nil }
-            if try Date.fetchOne(db, sql: "SELECT fulfilled_at FROM orders WHERE id = ?", arguments: [orderID]) != nil {
-                // Delivered before (say, while a dispute held the order); a won dispute put it back
-                // to `paid`, so only its status needs to catch up.
-                if order.status == .paid {
-                    try db.execute(
-                        sql: "UPDATE orders SET status = 'fulfilled', updated_at = ? WHERE id = ?", arguments: [now, orderID])
-                }
-                return Fulfilment(order: try Self.order(id: orderID, in: db)!, issuedKeys: [], isNew: false)
-            }
-            var issued: [LicenseKey] = []
+            guard let order = try Self.order(id: orderID, in: db) else { return nil }
+            let fulfilledBefore =
+                try Date.fetchOne(db, sql: "SELECT fulfilled_at FROM orders WHERE id = ?", arguments: [orderID]) != nil
+            var grants: [String: String] = [:]
+            var limits: [String: Int] = [:]
             for item in order.items where item.kind == .license {
-                guard
-                    let grant = try Row.fetchOne(
-                        db, sql: "SELECT id FROM grants WHERE order_item_id = ? AND revoked_at IS NULL", arguments: [item.id])
-                else { continue }
-                let grantID: String = grant["id"]
-                let limit = LicenseKey.seats(
-                    try Int.fetchOne(db, sql: "SELECT activation_limit FROM products WHERE id = ?", arguments: [item.productID]))
-                for unit in 0..<item.quantity {
+                grants[item.id] = try String.fetchOne(
+                    db, sql: "SELECT id FROM grants WHERE order_item_id = ? AND revoked_at IS NULL", arguments: [item.id])
+                limits[item.productID] = try Int.fetchOne(
+                    db, sql: "SELECT activation_limit FROM products WHERE id = ?", arguments: [item.productID])
+            }
+            let plan = FulfilmentDecision.plan(
+                order: order, fulfilledBefore: fulfilledBefore, activeGrants: grants, activationLimits: limits,
+                followUps: followUps)
+            switch plan {
+            case .nothing:
+                return nil
+            case .catchUp(let markFulfilled):
+                if markFulfilled { try Self.setStatus(orderID, from: order.status, to: .fulfilled, now: now, in: db) }
+                return Fulfilment(order: try Self.order(id: orderID, in: db)!, issuedKeys: [], isNew: false)
+            case .deliver(let keys, let markFulfilled, let notices, let followUps):
+                var issued: [LicenseKey] = []
+                for planned in keys {
                     let id = ids.make(.license)
                     try db.execute(
                         sql: """
@@ -54,30 +58,17 @@ extension AppDatabase {
                             VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?) ON CONFLICT (grant_id, unit) DO NOTHING
                             """,
                         arguments: [
-                            id, LicenseKeyFormat.make(), grantID, orderID, item.productID, order.buyerID, unit, limit, now, now,
+                            id, LicenseKeyFormat.make(), planned.grantID, orderID, planned.productID, order.buyerID,
+                            planned.unit, planned.seats, now, now,
                         ])
                     if db.changesCount == 1, let key = try Self.licenseKey(sql: "id = ?", id, in: db) { issued.append(key) }
                 }
+                try db.execute(sql: "UPDATE orders SET fulfilled_at = ?, updated_at = ? WHERE id = ?", arguments: [now, now, orderID])
+                if markFulfilled { try Self.setStatus(orderID, from: order.status, to: .fulfilled, now: now, in: db) }
+                for notice in notices { try Self.notify(notice, now: now, ids: ids, in: db) }
+                for job in followUps { try queue.enqueue(job, in: db) }
+                return Fulfilment(order: try Self.order(id: orderID, in: db)!, issuedKeys: issued, isNew: true)
             }
-            try db.execute(sql: "UPDATE orders SET fulfilled_at = ?, updated_at = ? WHERE id = ?", arguments: [now, now, orderID])
-            if order.status == .paid {
-                try db.execute(
-                    sql: "UPDATE orders SET status = 'fulfilled' WHERE id = ? AND status = 'paid'", arguments: [orderID])
-            }
-            try Self.notify(
-                userID: order.buyerID, type: "order_paid", title: "Your order is ready",
-                body: "Order \(order.id): \(order.items.map(\.title).joined(separator: ", ")). Find it in your library.",
-                url: "/library", dedupeKey: "order_paid:\(orderID)", now: now, ids: ids, in: db)
-            for sellerID in order.sellerIDs.sorted() {
-                let lines = order.items.filter { $0.sellerID == sellerID }
-                try Self.notify(
-                    userID: sellerID, type: "new_sale", title: order.isTest ? "New TEST sale (no money moved)" : "New sale",
-                    body: lines.map { "\($0.quantity) × \($0.title)" }.joined(separator: ", "),
-                    url: "/dashboard/sales", dedupeKey: "new_sale:\(orderID):\(sellerID)", now: now, ids: ids, in: db)
-            }
-            let fulfilled = try Self.order(id: orderID, in: db)!
-            for job in followUps { try queue.enqueue(job, in: db) }
-            return Fulfilment(order: fulfilled, issuedKeys: issued, isNew: true)
         }
     }
 
@@ -86,10 +77,9 @@ extension AppDatabase {
     public func completeOrder(id: String) async throws -> Bool {
         let now = clock.now()
         return try await writer.write { db in
-            try db.execute(
-                sql: "UPDATE orders SET status = 'completed', updated_at = ? WHERE id = ? AND status = 'fulfilled'",
-                arguments: [now, id])
-            return db.changesCount == 1
+            guard let order = try Self.order(id: id, in: db), order.status == .fulfilled else { return false }
+            try Self.setStatus(id, from: .fulfilled, to: .completed, now: now, in: db)
+            return true
         }
     }
 
@@ -313,6 +303,13 @@ extension AppDatabase {
                 INSERT INTO notifications (id, user_id, type, title, body, url, dedupe_key, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING
                 """, arguments: [ids.make(.notification), userID, type, title, body, url, dedupeKey, now])
+    }
+
+    /// Stores a notice a decision asked for (once per dedupe key).
+    static func notify(_ notice: Notice, now: Date, ids: any IDGenerator, in db: Database) throws {
+        try notify(
+            userID: notice.userID, type: notice.type, title: notice.title, body: notice.body, url: notice.url,
+            dedupeKey: notice.dedupeKey, now: now, ids: ids, in: db)
     }
 
     public func notify(userID: String, type: String, title: String, body: String, url: String?, dedupeKey: String?)

@@ -29,17 +29,12 @@ extension AppDatabase {
                 id, event.provider, event.id, order.id, payment.id, payment.checkoutID, payment.amount, payment.currency,
                 payment.claimedOrderID, reason, now, now,
             ])
-        try queue.enqueue(
-            kind: OrderJobKind.mismatchRefund, payload: MismatchRefundPayload(mismatchID: id),
-            dedupeKey: "\(OrderJobKind.mismatchRefund):\(id)", in: db)
-        let paid = payment.amount.map { amount in
-            payment.currency.map { "\(Currency.decimalString(amount, currency: $0)) \($0)" } ?? "\(amount)"
-        } ?? "an unknown amount"
-        for admin in try String.fetchAll(db, sql: "SELECT id FROM users WHERE role = 'admin' AND NOT disabled") {
+        try queue.enqueue(try PaymentMismatchNotices.refundJob(mismatchID: id), in: db)
+        for admin in try activeAdminIDs(in: db) {
             try notify(
-                userID: admin, type: "payment_mismatch", title: "A payment did not match order \(order.id)",
-                body: "\(event.provider) payment \(payment.id) (\(paid)) was not granted anything: \(reason). It is being refunded automatically; see `souk order show \(order.id)`.",
-                url: nil, dedupeKey: "payment_mismatch:\(id):\(admin)", now: now, ids: ids, in: db)
+                PaymentMismatchNotices.recorded(
+                    mismatchID: id, payment: payment, provider: event.provider, reason: reason, orderID: order.id,
+                    adminID: admin), now: now, ids: ids, in: db)
         }
         return id
     }
@@ -83,14 +78,14 @@ extension AppDatabase {
             guard let mismatch = try Row.fetchOne(db, sql: "SELECT * FROM payment_mismatches WHERE id = ?", arguments: [id])
                 .map(Self.mismatch)
             else { return }
-            for admin in try String.fetchAll(db, sql: "SELECT id FROM users WHERE role = 'admin' AND NOT disabled") {
-                try Self.notify(
-                    userID: admin, type: "payment_mismatch",
-                    title: "Refund it by hand: payment \(mismatch.payment.id) for order \(mismatch.orderID)",
-                    body: "The automatic refund of a payment that did not match its order failed: \(error). Refund it in \(mismatch.provider)'s dashboard.",
-                    url: nil, dedupeKey: "payment_mismatch_failed:\(id):\(admin)", now: now, ids: ids, in: db)
+            for admin in try Self.activeAdminIDs(in: db) {
+                try Self.notify(PaymentMismatchNotices.refundFailed(mismatch, error: error, adminID: admin), now: now, ids: ids, in: db)
             }
         }
+    }
+
+    private static func activeAdminIDs(in db: Database) throws -> [String] {
+        try String.fetchAll(db, sql: "SELECT id FROM users WHERE role = 'admin' AND NOT disabled ORDER BY id")
     }
 
     private static func mismatch(_ row: Row) -> PaymentMismatch {

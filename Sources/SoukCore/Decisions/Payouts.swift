@@ -1,0 +1,122 @@
+import Foundation
+
+/// One seller's money in one currency.
+public struct SellerBalance: Sendable, Equatable {
+    public var sellerID: String
+    public var sellerName: String
+    public var sellerEmail: String
+    public var currency: String
+    /// Sum of the seller's line amounts in paid-up or refunded orders.
+    public var gross = 0
+    public var fees = 0
+    /// The seller's lines' share of refunds.
+    public var refunds = 0
+    /// What the store owes the seller now.
+    public var owed = 0
+    /// The seller's share of disputed orders, held until the dispute closes.
+    public var onHold = 0
+
+    public init(sellerID: String, sellerName: String, sellerEmail: String, currency: String) {
+        self.sellerID = sellerID
+        self.sellerName = sellerName
+        self.sellerEmail = sellerEmail
+        self.currency = currency
+    }
+}
+
+/// One line of a paid-up (or refunded) order, as payouts see it.
+public struct PayoutLine: Sendable, Equatable {
+    public var orderID: String
+    public var orderStatus: OrderStatus
+    public var orderTotal: Int
+    public var orderRefunded: Int
+    public var currency: String
+    public var sellerID: String
+    public var sellerName: String
+    public var sellerEmail: String
+    public var amount: Int
+    public var feeAmount: Int
+    public var sellerAmount: Int
+
+    public init(
+        orderID: String, orderStatus: OrderStatus, orderTotal: Int, orderRefunded: Int, currency: String, sellerID: String,
+        sellerName: String, sellerEmail: String, amount: Int, feeAmount: Int, sellerAmount: Int
+    ) {
+        self.orderID = orderID
+        self.orderStatus = orderStatus
+        self.orderTotal = orderTotal
+        self.orderRefunded = orderRefunded
+        self.currency = currency
+        self.sellerID = sellerID
+        self.sellerName = sellerName
+        self.sellerEmail = sellerEmail
+        self.amount = amount
+        self.feeAmount = feeAmount
+        self.sellerAmount = sellerAmount
+    }
+}
+
+/// What each seller is owed: their share of paid-up orders minus their part of refunds.
+public enum Payouts {
+    /// The balances of `lines` (every line of each order they come from, in order), per seller
+    /// and currency, only `sellerID`'s when given. An order's refunds are shared across its lines
+    /// in proportion to their amounts, in whole minor units that add up exactly (largest
+    /// remainder); the seller bears the fee's part of a refunded share in proportion. Disputed
+    /// orders are held back until the dispute closes. Sorted by seller name, id, currency.
+    public static func balances(_ lines: [PayoutLine], sellerID: String? = nil) -> [SellerBalance] {
+        var balances: [String: SellerBalance] = [:]
+        var orderIDs: [String] = []
+        var byOrder: [String: [PayoutLine]] = [:]
+        for line in lines {
+            if byOrder[line.orderID] == nil { orderIDs.append(line.orderID) }
+            byOrder[line.orderID, default: []].append(line)
+        }
+        for orderID in orderIDs {
+            let orderLines = byOrder[orderID]!
+            let first = orderLines[0]
+            let lineRefunds = share(first.orderRefunded, by: orderLines.map(\.amount), total: first.orderTotal)
+            for (line, lineRefund) in zip(orderLines, lineRefunds) {
+                if let sellerID, line.sellerID != sellerID { continue }
+                let key = "\(line.sellerID)|\(line.currency)"
+                var balance =
+                    balances[key]
+                    ?? SellerBalance(
+                        sellerID: line.sellerID, sellerName: line.sellerName, sellerEmail: line.sellerEmail,
+                        currency: line.currency)
+                let sellerRefund =
+                    line.amount == 0 ? 0 : mulDiv(line.sellerAmount, lineRefund, line.amount, roundingHalfUp: true).quotient
+                balance.gross += line.amount
+                balance.fees += line.feeAmount
+                balance.refunds += lineRefund
+                if line.orderStatus == .disputed {
+                    balance.onHold += line.sellerAmount - sellerRefund
+                } else {
+                    balance.owed += line.sellerAmount - sellerRefund
+                }
+                balances[key] = balance
+            }
+        }
+        return balances.values.sorted {
+            ($0.sellerName, $0.sellerID, $0.currency) < ($1.sellerName, $1.sellerID, $1.currency)
+        }
+    }
+
+    /// `a × b / c` without overflowing in between (amounts times amounts pass 2^63 easily).
+    public static func mulDiv(_ a: Int, _ b: Int, _ c: Int, roundingHalfUp: Bool = false) -> (quotient: Int, remainder: Int) {
+        let product = a.multipliedFullWidth(by: b)
+        let (quotient, remainder) = c.dividingFullWidth((high: product.high, low: product.low))
+        if roundingHalfUp && remainder * 2 >= c { return (quotient + 1, remainder - c) }
+        return (quotient, remainder)
+    }
+
+    /// Splits `amount` across `parts` (summing to `total`) in proportion, in whole units that add
+    /// up to exactly `amount`: floors first, then the largest remainders get one more.
+    public static func share(_ amount: Int, by parts: [Int], total: Int) -> [Int] {
+        guard total > 0, amount > 0 else { return parts.map { _ in 0 } }
+        var shares = parts.map { mulDiv($0, amount, total).quotient }
+        let remainders = parts.enumerated().map { ($0.offset, mulDiv($0.element, amount, total).remainder) }
+            .sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
+        for (index, _) in remainders.prefix(amount - shares.reduce(0, +)) { shares[index] += 1 }
+        return shares
+    }
+}
