@@ -46,3 +46,20 @@ extension User {
     /// May this user act as a seller? See `SellerStanding`.
     public var canSell: Bool { SellerStanding(of: self).mayAct }
 }
+
+/// The one rule for seller actions on a seller's things (a product, its keys, its download log,
+/// its private pages, its sales): the seller in good standing (`SellerStanding`), or an admin.
+public enum SellerAccess {
+    /// May `user` act on what `sellerID` sells? A seller who is not verified may not, even on
+    /// their own products.
+    public static func manages(sellerID: String, user: User) -> Bool {
+        user.role == .admin || (user.id == sellerID && user.canSell)
+    }
+
+    /// Throws `forbidden` with the reason for a seller who is not in good standing, and `notFound`
+    /// (`what`) for anyone else who does not manage it: IDs of others' things leak nothing.
+    public static func require(sellerID: String, user: User, notFound what: String) throws {
+        if user.role == .seller { try SellerStanding.require(user) }
+        guard manages(sellerID: sellerID, user: user) else { throw SoukError.notFound(what) }
+    }
+}

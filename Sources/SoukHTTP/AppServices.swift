@@ -28,6 +28,8 @@ struct AppServices: Sendable {
     let refunds: RefundService
     let orderLinks: OrderLinks
     let downloadLinks: DownloadLinks
+    let licenses: LicenseService
+    let library: LibraryService
 
     /// The largest JSON or form body a route reads.
     var maxBodyBytes: Int { settings.limits.maxJSONBodyKB * 1024 }

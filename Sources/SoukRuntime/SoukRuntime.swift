@@ -37,6 +37,8 @@ public final class SoukRuntime: Sendable {
     public let checkout: CheckoutService
     public let paymentEvents: PaymentEventsService
     public let refunds: RefundService
+    public let licenses: LicenseService
+    public let library: LibraryService
     public let jobQueue: JobQueue
     /// The handler of every job kind.
     public let jobs: JobRegistry
@@ -80,6 +82,8 @@ public final class SoukRuntime: Sendable {
         let refunds = RefundService(database: database, providers: providers, logger: Self.child(logger, "payments"))
         paymentEvents = events
         self.refunds = refunds
+        licenses = LicenseService(database: database)
+        library = LibraryService(database: database, defaultDownloadLimit: settings.delivery.downloadLimit)
         jobQueue = JobQueue(database: database, backoff: JobBackoff(base: TimeInterval(settings.jobs.retryBaseSeconds)))
 
         var registry = JobRegistry.builtIn

@@ -17,8 +17,7 @@ struct DownloadLogRoutes: Sendable {
 
     @Sendable func list(_ request: Request, context: SoukRequestContext) async throws -> Response {
         let user = try context.require(.sellerAction)
-        let product = try await ownedProduct(try context.decodedParameter("id"), user: user)
-        let log = try await services.database.downloadLog(productID: product.id)
+        let (_, log) = try await services.library.downloadLog(productID: try context.decodedParameter("id"), by: user)
         return try JSONResponse(body: ListBody(data: log.map(DownloadLogEntryBody.init), nextCursor: nil))
             .response(from: request, context: context)
     }
@@ -29,8 +28,7 @@ struct DownloadLogRoutes: Sendable {
             return Pages.redirect(to: "/signin?next=/dashboard/products/\(LibraryLinks.pathSegment(id))/downloads")
         }
         let user = try context.require(.sellerAction)
-        let product = try await ownedProduct(id, user: user)
-        let log = try await services.database.downloadLog(productID: product.id)
+        let (product, log) = try await services.library.downloadLog(productID: id, by: user)
         return services.pages.render(
             "dashboard_downloads", title: "Downloads of \(product.title)", context: context,
             [
@@ -46,13 +44,6 @@ struct DownloadLogRoutes: Sendable {
                     ]
                 },
             ])
-    }
-
-    /// The product if `user` sells it or is an admin; otherwise 404.
-    private func ownedProduct(_ id: String, user: User) async throws -> Product {
-        guard let product = try await services.database.product(id: id), product.sellerID == user.id || user.role == .admin
-        else { throw SoukError.notFound("The product \(id)") }
-        return product
     }
 }
 

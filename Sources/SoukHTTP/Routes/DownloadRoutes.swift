@@ -58,15 +58,7 @@ struct DownloadRoutes: Sendable {
         } catch {
             throw SoukError(.forbidden, "This download link cannot be used: \(error). Get a fresh link from your library.")
         }
-        guard let grant = try await services.database.activeGrant(id: grantID) else {
-            throw SoukError(
-                .forbidden, "This purchase no longer gives access to its files (it was refunded or disputed).")
-        }
-        guard let file = try await services.database.file(id: fileID), file.productID == grant.productID,
-            let product = try await services.database.product(id: grant.productID)
-        else {
-            throw SoukError.notFound("The file \(fileID)")
-        }
+        let (grant, file, limit) = try await services.library.downloadable(grantID: grantID, fileID: fileID)
         let path = try services.blobs.path(sha256: file.sha256)
         guard let size = Self.fileSize(path) else {
             throw SoukError(.internalError, "The stored file \(path) of \(file.id) is missing or unreadable.")
@@ -99,10 +91,9 @@ struct DownloadRoutes: Sendable {
 
         var reservation: DownloadReservation?
         if request.method == .get {
-            let limit = product.downloadLimit ?? services.settings.delivery.downloadLimit
-            let reserved = try await services.database.reserveDownload(
-                grantID: grant.id, fileID: file.id, userID: grant.userID, limit: limit, fileSize: size, range: range,
-                ip: services.clientAddress.ip(request, context), userAgent: request.headers[.userAgent])
+            let reserved = try await services.library.reserve(
+                grant, file: file, limit: limit, fileSize: size, range: range, ip: services.clientAddress.ip(request, context),
+                userAgent: request.headers[.userAgent])
             range = reserved.range  // the budget may clamp a range
             reservation = reserved
             context.logger.info(
@@ -125,7 +116,7 @@ struct DownloadRoutes: Sendable {
         }
         headers[.contentLength] = String(length)
         guard request.method == .get, length > 0, let reservation else {
-            if let reservation { try await services.database.settleDownload(id: reservation.id, sent: 0) }
+            if let reservation { try await services.library.settle(reservation, sent: 0) }
             return Response(status: status, headers: headers, body: ResponseBody())
         }
         let first = Int(range?.lowerBound ?? 0)
@@ -134,10 +125,10 @@ struct DownloadRoutes: Sendable {
             contents = try await FileIO().loadFile(
                 path: path, range: first...(first + Int(length) - 1), context: context, chunkLength: Self.chunkLength)
         } catch {
-            try? await services.database.settleDownload(id: reservation.id, sent: 0)
+            try? await services.library.settle(reservation, sent: 0)
             throw error
         }
-        let database = services.database
+        let library = services.library
         let logger = context.logger
         let body = ResponseBody(contentLength: Int(length)) { writer in
             let sent = SentBytes()
@@ -145,10 +136,10 @@ struct DownloadRoutes: Sendable {
                 try await contents.write(
                     CountingBodyWriter(PacedBodyWriter(writer, loops: Self.eventLoops, every: Self.paceBytes), sent: sent))
             } catch {
-                await Self.settle(reservation, sent: sent.value, database: database, logger: logger)
+                await Self.settle(reservation, sent: sent.value, library: library, logger: logger)
                 throw error
             }
-            await Self.settle(reservation, sent: sent.value, database: database, logger: logger)
+            await Self.settle(reservation, sent: sent.value, library: library, logger: logger)
         }
         return Response(status: status, headers: headers, body: body)
     }
@@ -156,10 +147,10 @@ struct DownloadRoutes: Sendable {
     /// Records what a transfer wrote, giving back what it did not. In a task of its own: the
     /// response's task may be cancelled (the client went away), and the write must still happen.
     private static func settle(
-        _ reservation: DownloadReservation, sent: Int64, database: AppDatabase, logger: Logger
+        _ reservation: DownloadReservation, sent: Int64, library: LibraryService, logger: Logger
     ) async {
         do {
-            try await Task { try await database.settleDownload(id: reservation.id, sent: sent) }.value
+            try await Task { try await library.settle(reservation, sent: sent) }.value
         } catch {
             logger.error("could not settle a download", metadata: ["download": "\(reservation.id)", "error": "\(error)"])
         }

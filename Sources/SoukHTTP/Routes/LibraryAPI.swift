@@ -16,8 +16,7 @@ struct LibraryAPI: Sendable {
 
     @Sendable func list(_ request: Request, context: SoukRequestContext) async throws -> Response {
         let user = try context.require(.signedIn)
-        let entries = try await services.database.library(
-            userID: user.id, defaultDownloadLimit: services.settings.delivery.downloadLimit)
+        let entries = try await services.library.entries(for: user)
         let now = services.database.clock.now()
         let body = ListBody(
             data: entries.map { LibraryEntryBody($0, links: LibraryLinks(services: services), now: now) }, nextCursor: nil)

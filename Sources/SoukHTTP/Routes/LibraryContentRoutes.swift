@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import SoukCore
 import SoukDatabase
+import SoukDelivery
 
 /// The private pages of `content` products, for those who own them (an active grant: a refund
 /// takes them back) and for the product's seller and admins:
@@ -45,8 +46,7 @@ struct LibraryContentRoutes: Sendable {
             return Pages.redirect(to: "/signin?next=" + StoreViews.pathComponent(request.uri.path))
         }
         let user = try context.require(.signedIn)
-        let (product, page) = try await readablePage(context, user: user)
-        let siblings = try await services.database.pages(productID: product.id)
+        let (product, page, siblings) = try await readablePageAndSiblings(context, user: user)
         return services.pages.render(
             "library_page", title: "\(page.title) · \(product.title)", context: context,
             [
@@ -66,20 +66,16 @@ struct LibraryContentRoutes: Sendable {
             ])
     }
 
-    /// The product and page from the path if `user` may read it; `notFound` otherwise (a page
-    /// someone does not own looks exactly like one that does not exist).
+    /// The product and page from the path if `user` may read it (`LibraryService.page`).
     private func readablePage(_ context: SoukRequestContext, user: User) async throws -> (Product, ProductPage) {
-        let productID = try context.decodedParameter("product_id")
-        let slug = try context.decodedParameter("slug")
-        let missing = SoukError.notFound("The page \(slug)")
-        guard let product = try await services.database.product(id: productID) else { throw missing }
-        let isStaff = product.sellerID == user.id || user.role == .admin
-        if !isStaff {
-            let owned = try await services.database.libraryEntry(
-                userID: user.id, productID: product.id, defaultDownloadLimit: services.settings.delivery.downloadLimit)
-            guard owned != nil else { throw missing }
-        }
-        guard let page = try await services.database.page(productID: product.id, slug: slug) else { throw missing }
-        return (product, page)
+        let found = try await readablePageAndSiblings(context, user: user)
+        return (found.product, found.page)
+    }
+
+    private func readablePageAndSiblings(_ context: SoukRequestContext, user: User) async throws
+        -> (product: Product, page: ProductPage, siblings: [ProductPage])
+    {
+        try await services.library.page(
+            productID: try context.decodedParameter("product_id"), slug: try context.decodedParameter("slug"), for: user)
     }
 }

@@ -15,8 +15,7 @@ struct LibraryPages: Sendable {
     @Sendable func index(_ request: Request, context: SoukRequestContext) async throws -> Response {
         guard context.identity != nil else { return Pages.redirect(to: "/signin?next=/library") }
         let user = try context.require(.signedIn)
-        let entries = try await services.database.library(
-            userID: user.id, defaultDownloadLimit: services.settings.delivery.downloadLimit)
+        let entries = try await services.library.entries(for: user)
         let now = services.database.clock.now()
         let links = LibraryLinks(services: services)
         let minutes = max(1, services.downloadLinks.lifetime / 60)

@@ -24,8 +24,8 @@ struct LicensePages: Sendable {
 
     @Sendable func freeSeat(_ request: Request, context: SoukRequestContext) async throws -> Response {
         let user = try context.require(.signedIn)
-        let license = try await LicenseAPI.ownKey(try context.decodedParameter("key"), user: user, database: services.database)
-        _ = try await services.database.deactivateLicense(key: license.key, instanceID: try context.decodedParameter("id"))
+        let license = try await services.licenses.freeSeat(
+            key: try context.decodedParameter("key"), instanceID: try context.decodedParameter("id"), owner: user)
         context.logger.info("license seat freed by its owner", metadata: ["license": "\(license.id)"])
         return Pages.redirect(to: "/library")
     }
@@ -55,10 +55,10 @@ struct LicensePages: Sendable {
 
     private func setEnabled(_ enabled: Bool, _ context: SoukRequestContext) async throws -> Response {
         let (user, product) = try await soldProduct(context)
-        let license = try await LicenseAPI.sellersKey(try context.decodedParameter("key"), user: user, database: services.database)
-        guard license.productID == product.id else { throw SoukError.notFound("The license key") }
+        let license: LicenseKey
         do {
-            _ = try await LicenseAPI.setEnabled(enabled, license: license, database: services.database)
+            license = try await services.licenses.setEnabled(
+                enabled, key: try context.decodedParameter("key"), productID: product.id, by: user)
         } catch let error as SoukError where error.code == .conflict {
             return try await page(product, context: context, error: error.detail, status: .conflict)
         }
@@ -69,12 +69,13 @@ struct LicensePages: Sendable {
     }
 
     /// The product from `:id` if the caller sells it, in good standing (or is an admin);
-    /// `forbidden` for a seller who is not verified, `notFound` otherwise.
+    /// `forbidden` for a seller who is not verified, `notFound` otherwise (`SellerAccess`).
     private func soldProduct(_ context: SoukRequestContext) async throws -> (User, Product) {
         let user = try context.require(.sellerAction)
         let id = try context.decodedParameter("id")
-        guard let product = try await services.database.product(id: id), product.sellerID == user.id || user.role == .admin
-        else { throw SoukError.notFound("The product \(id)") }
+        let product = try await services.database.product(id: id)
+        try SellerAccess.require(sellerID: product?.sellerID ?? "", user: user, notFound: "The product \(id)")
+        guard let product else { throw SoukError.notFound("The product \(id)") }
         return (user, product)
     }
 
@@ -82,17 +83,13 @@ struct LicensePages: Sendable {
         _ product: Product, context: SoukRequestContext, notice: String? = nil, error: String? = nil,
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
-        let keys = try await services.database.licenseKeys(productID: product.id)
-        let now = services.database.clock.now()
-        var buyerEmails: [String: String] = [:]  // by order id: one look-up per order
+        let keys = try await services.licenses.keys(of: product, by: try context.require(.sellerAction))
+        let now = services.licenses.now
         var rows: [[String: Any]] = []
-        for license in keys {
-            if buyerEmails[license.orderID] == nil {
-                buyerEmails[license.orderID] = try await services.database.order(id: license.orderID)?.buyerEmail ?? ""
-            }
+        for (license, buyerEmail) in keys {
             let keyStatus = license.status(at: now)
             var row: [String: Any] = [
-                "key": license.key, "buyer_email": buyerEmails[license.orderID] ?? "", "order_id": license.orderID,
+                "key": license.key, "buyer_email": buyerEmail, "order_id": license.orderID,
                 "order_url": "/orders/\(StoreViews.pathComponent(license.orderID))",
                 "status": keyStatus.rawValue, "is_usable": keyStatus.isUsable,
                 "limit_label": license.activationLimit.map(String.init) ?? "unlimited",
