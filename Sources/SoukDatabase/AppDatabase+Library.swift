@@ -1,0 +1,128 @@
+import Foundation
+import GRDB
+import SoukCore
+
+/// The library and downloads: what a buyer holds, the files a grant reaches, the download log.
+extension AppDatabase {
+    // MARK: Library
+
+    /// Every product `userID` holds an active grant for, newest purchase first, with the latest
+    /// version of each file and the whole downloads left under `defaultLimit` (a product's own
+    /// `download_limit` wins; 0 means unlimited), counted in bytes (`DownloadBudget`).
+    public func library(userID: String, defaultDownloadLimit: Int) async throws -> [LibraryEntry] {
+        try await writer.read { db in
+            let grants = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT g.id, g.order_id, g.product_id, g.created_at FROM grants g
+                    WHERE g.user_id = ? AND g.revoked_at IS NULL ORDER BY g.created_at DESC, g.id
+                    """, arguments: [userID])
+            return try grants.compactMap { grant in
+                try Self.libraryEntry(grant, defaultDownloadLimit: defaultDownloadLimit, in: db)
+            }
+        }
+    }
+
+    /// One entry of the library, by product (the latest active grant), or nil if not owned.
+    public func libraryEntry(userID: String, productID: String, defaultDownloadLimit: Int) async throws -> LibraryEntry? {
+        try await writer.read { db in
+            guard
+                let grant = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT id, order_id, product_id, created_at FROM grants
+                        WHERE user_id = ? AND product_id = ? AND revoked_at IS NULL ORDER BY created_at DESC LIMIT 1
+                        """, arguments: [userID, productID])
+            else { return nil }
+            return try Self.libraryEntry(grant, defaultDownloadLimit: defaultDownloadLimit, in: db)
+        }
+    }
+
+    private static func libraryEntry(_ grant: Row, defaultDownloadLimit: Int, in db: Database) throws -> LibraryEntry? {
+        let grantID: String = grant["id"]
+        guard let product = try product(id: grant["product_id"], in: db) else { return nil }
+        let limit = product.downloadLimit ?? defaultDownloadLimit
+        let files = try ProductFileRecord.fetchAll(
+            db,
+            sql: """
+                SELECT f.* FROM product_files f
+                WHERE f.product_id = ? AND f.version = (
+                    SELECT MAX(version) FROM product_files g WHERE g.product_id = f.product_id AND g.name = f.name)
+                ORDER BY f.name
+                """, arguments: [product.id]
+        ).map { record -> LibraryEntry.File in
+            let budget = try downloadBudget(grantID: grantID, fileID: record.id, limit: limit, fileSize: record.size, in: db)
+            return LibraryEntry.File(file: record.file, downloadsLeft: budget.downloadsLeft)
+        }
+        let keys = try licenseKeys(sql: "grant_id = ?", grantID, in: db)
+        let pages = try ProductPageRecord.fetchAll(
+            db, sql: "SELECT * FROM product_pages WHERE product_id = ? ORDER BY slug", arguments: [product.id]
+        ).map(\.page)
+        return LibraryEntry(
+            grantID: grantID, orderID: grant["order_id"], product: product, files: files, licenseKeys: keys, pages: pages,
+            purchasedAt: grant["created_at"])
+    }
+
+    // MARK: Downloads
+
+    /// A grant with its product, when it exists and is not revoked.
+    public func activeGrant(id: String) async throws -> AccessGrant? {
+        try await writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM grants WHERE id = ? AND revoked_at IS NULL", arguments: [id])
+                .map(AccessGrant.init)
+        }
+    }
+
+    public func file(id: String) async throws -> ProductFile? {
+        try await writer.read { db in try ProductFileRecord.fetchOne(db, key: id)?.file }
+    }
+
+    /// Downloads of a product's files, newest first (the seller's and the admin's log).
+    public func downloadLog(productID: String, limit: Int = 500) async throws -> [DownloadRecord] {
+        try await writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT d.*, COALESCE(d.sent, d.reserved) - d.credited AS bytes,
+                           f.name AS file_name, f.version AS file_version, u.email AS user_email
+                    FROM downloads d JOIN product_files f ON f.id = d.file_id JOIN users u ON u.id = d.user_id
+                    WHERE f.product_id = ? ORDER BY d.created_at DESC, d.id DESC LIMIT ?
+                    """, arguments: [productID, limit]
+            ).map(DownloadRecord.init)
+        }
+    }
+}
+
+
+/// One download request that sent content, for the seller's log.
+public struct DownloadRecord: Sendable, Equatable {
+    public var id: String
+    public var grantID: String
+    public var fileID: String
+    public var fileName: String
+    public var fileVersion: Int
+    public var userID: String
+    public var userEmail: String
+    public var ip: String?
+    public var userAgent: String?
+    /// Offset of the first byte served.
+    public var firstByte: Int64
+    /// Bytes charged to the download limit (see `DownloadBudget`).
+    public var bytes: Int64
+    public var createdAt: Date
+
+    init(row: Row) {
+        id = row["id"]
+        grantID = row["grant_id"]
+        fileID = row["file_id"]
+        fileName = row["file_name"]
+        fileVersion = row["file_version"]
+        userID = row["user_id"]
+        userEmail = row["user_email"]
+        ip = row["ip"]
+        userAgent = row["user_agent"]
+        firstByte = row["first_byte"]
+        bytes = row["bytes"]
+        createdAt = row["created_at"]
+    }
+}

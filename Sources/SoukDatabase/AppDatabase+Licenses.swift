@@ -1,0 +1,93 @@
+import Foundation
+import GRDB
+import SoukCore
+
+/// License keys and their activations.
+extension AppDatabase {
+    public func licenseKey(_ key: String) async throws -> LicenseKey? {
+        try await writer.read { db in try Self.licenseKey(sql: "key = ?", key, in: db) }
+    }
+
+    /// The keys one order issued (for its receipt).
+    public func licenseKeys(orderID: String) async throws -> [LicenseKey] {
+        try await writer.read { db in try Self.licenseKeys(sql: "order_id = ?", orderID, in: db) }
+    }
+
+    public func licenseKeys(productID: String) async throws -> [LicenseKey] {
+        try await writer.read { db in try Self.licenseKeys(sql: "product_id = ?", productID, in: db) }
+    }
+
+    /// Activates `key` on a new instance, atomically against its limit. Throws `notFound` for an
+    /// unknown key, `forbidden` for a key that is not usable (disabled, revoked, expired) and
+    /// `conflict` when every seat is taken.
+    public func activateLicense(key: String, instanceName: String) async throws -> (LicenseKey, LicenseActivation) {
+        let now = clock.now()
+        let id = ids.make(.activation)
+        return try await writer.write { db in
+            guard let license = try Self.licenseKey(sql: "key = ?", key, in: db) else {
+                throw SoukError.notFound("The license key")
+            }
+            let status = license.status(at: now)
+            guard status.isUsable else { throw SoukError(.forbidden, "This license key is \(status.rawValue).") }
+            guard license.hasFreeSeat else {
+                throw SoukError(
+                    .conflict,
+                    "This license key has reached its activation limit (\(license.activationLimit ?? 0)). Deactivate it on another device first.")
+            }
+            try db.execute(
+                sql: "INSERT INTO license_activations (id, license_id, instance_name, created_at) VALUES (?, ?, ?, ?)",
+                arguments: [id, license.id, instanceName, now])
+            let activation = LicenseActivation(id: id, instanceName: instanceName, createdAt: now)
+            return (try Self.licenseKey(sql: "id = ?", license.id, in: db)!, activation)
+        }
+    }
+
+    /// Frees a seat. Throws `notFound` for an unknown key or an instance not active on it.
+    public func deactivateLicense(key: String, instanceID: String) async throws -> LicenseKey {
+        let now = clock.now()
+        return try await writer.write { db in
+            guard let license = try Self.licenseKey(sql: "key = ?", key, in: db) else {
+                throw SoukError.notFound("The license key")
+            }
+            try db.execute(
+                sql: "UPDATE license_activations SET deactivated_at = ? WHERE id = ? AND license_id = ? AND deactivated_at IS NULL",
+                arguments: [now, instanceID, license.id])
+            guard db.changesCount == 1 else { throw SoukError.notFound("The instance \(instanceID) of this license key") }
+            return try Self.licenseKey(sql: "id = ?", license.id, in: db)!
+        }
+    }
+
+    /// The seller turns a key off (`disabled`) or on again (`active`). A revoked key stays revoked.
+    public func setLicenseEnabled(key: String, _ enabled: Bool) async throws -> LicenseKey {
+        let now = clock.now()
+        return try await writer.write { db in
+            try db.execute(
+                sql: "UPDATE license_keys SET status = ?, updated_at = ? WHERE key = ? AND status != 'revoked'",
+                arguments: [enabled ? "active" : "disabled", now, key])
+            guard let license = try Self.licenseKey(sql: "key = ?", key, in: db) else { throw SoukError.notFound("The license key") }
+            return license
+        }
+    }
+
+    static func licenseKey(sql condition: String, _ argument: String, in db: Database) throws -> LicenseKey? {
+        try licenseKeys(sql: condition, argument, in: db).first
+    }
+
+    static func licenseKeys(sql condition: String, _ argument: String, in db: Database) throws -> [LicenseKey] {
+        let rows = try Row.fetchAll(
+            db, sql: "SELECT * FROM license_keys WHERE \(condition) ORDER BY created_at, unit", arguments: [argument])
+        return try rows.map { row in
+            let id: String = row["id"]
+            let activations = try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM license_activations WHERE license_id = ? AND deactivated_at IS NULL ORDER BY created_at, id",
+                arguments: [id]
+            ).map { LicenseActivation(id: $0["id"], instanceName: $0["instance_name"], createdAt: $0["created_at"]) }
+            return LicenseKey(
+                id: id, key: row["key"], grantID: row["grant_id"], orderID: row["order_id"], productID: row["product_id"],
+                userID: row["user_id"], storedStatus: LicenseKey.StoredStatus(rawValue: row["status"]) ?? .disabled,
+                activationLimit: row["activation_limit"], expiresAt: row["expires_at"], createdAt: row["created_at"],
+                activations: activations)
+        }
+    }
+}
