@@ -82,29 +82,13 @@ struct CartBody: Encodable, Sendable {
         var payWhatYouWant: Bool
         var minPrice: Int?
         var available: Bool
-
-        enum CodingKeys: String, CodingKey {
-            case title, slug, quantity, amount, currency, available
-            case productID = "product_id"
-            case sellerID = "seller_id"
-            case sellerName = "seller_name"
-            case unitAmount = "unit_amount"
-            case payWhatYouWant = "pay_what_you_want"
-            case minPrice = "min_price"
-        }
     }
 
     var items: [Item]
     var total: Int
     var currency: String
     var itemCount: Int
-    var expiresAt: String?
-
-    enum CodingKeys: String, CodingKey {
-        case items, total, currency
-        case itemCount = "item_count"
-        case expiresAt = "expires_at"
-    }
+    @Nullable var expiresAt: String?
 
     init(_ cart: Cart?, defaultCurrency: String) {
         items = (cart?.lines ?? []).map { line in
@@ -119,14 +103,5 @@ struct CartBody: Encodable, Sendable {
         currency = cart?.currency ?? defaultCurrency
         itemCount = cart?.itemCount ?? 0
         expiresAt = cart.map { Timestamp.rfc3339($0.expiresAt) }
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(items, forKey: .items)
-        try c.encode(total, forKey: .total)
-        try c.encode(currency, forKey: .currency)
-        try c.encode(itemCount, forKey: .itemCount)
-        try c.encode(expiresAt, forKey: .expiresAt)
     }
 }

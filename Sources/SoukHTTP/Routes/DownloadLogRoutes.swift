@@ -53,22 +53,11 @@ struct DownloadLogEntryBody: Encodable, Sendable {
     var fileName: String
     var fileVersion: Int
     var userEmail: String
-    var ip: String?
-    var userAgent: String?
+    @Nullable var ip: String?
+    @Nullable var userAgent: String?
     var firstByte: Int64
     var bytes: Int64
     var createdAt: String
-
-    enum CodingKeys: String, CodingKey {
-        case id, ip, bytes
-        case firstByte = "first_byte"
-        case fileID = "file_id"
-        case fileName = "file_name"
-        case fileVersion = "file_version"
-        case userEmail = "user_email"
-        case userAgent = "user_agent"
-        case createdAt = "created_at"
-    }
 
     init(_ record: DownloadRecord) {
         id = record.id
@@ -81,19 +70,5 @@ struct DownloadLogEntryBody: Encodable, Sendable {
         firstByte = record.firstByte
         bytes = record.bytes
         createdAt = Timestamp.rfc3339(record.createdAt)
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(fileID, forKey: .fileID)
-        try container.encode(fileName, forKey: .fileName)
-        try container.encode(fileVersion, forKey: .fileVersion)
-        try container.encode(userEmail, forKey: .userEmail)
-        try container.encode(ip, forKey: .ip)
-        try container.encode(userAgent, forKey: .userAgent)
-        try container.encode(firstByte, forKey: .firstByte)
-        try container.encode(bytes, forKey: .bytes)
-        try container.encode(createdAt, forKey: .createdAt)
     }
 }

@@ -55,60 +55,22 @@ struct LibraryEntryBody: Encodable, Sendable {
         var version: Int
         var downloadURL: String
         /// nil: unlimited (encoded as null).
-        var downloadsLeft: Int?
-
-        enum CodingKeys: String, CodingKey {
-            case id, name, size, version
-            case downloadURL = "download_url"
-            case downloadsLeft = "downloads_left"
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(id, forKey: .id)
-            try container.encode(name, forKey: .name)
-            try container.encode(size, forKey: .size)
-            try container.encode(version, forKey: .version)
-            try container.encode(downloadURL, forKey: .downloadURL)
-            try container.encode(downloadsLeft, forKey: .downloadsLeft)
-        }
+        @Nullable var downloadsLeft: Int?
     }
 
     struct Instance: Encodable, Sendable {
         var id: String
         var name: String
         var createdAt: String
-
-        enum CodingKeys: String, CodingKey {
-            case id, name
-            case createdAt = "created_at"
-        }
     }
 
     struct License: Encodable, Sendable {
         var key: String
         var status: String
-        var activationLimit: Int?
+        @Nullable var activationLimit: Int?
         var activationUsage: Int
-        var expiresAt: String?
+        @Nullable var expiresAt: String?
         var instances: [Instance]
-
-        enum CodingKeys: String, CodingKey {
-            case key, status, instances
-            case activationLimit = "activation_limit"
-            case activationUsage = "activation_usage"
-            case expiresAt = "expires_at"
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(key, forKey: .key)
-            try container.encode(status, forKey: .status)
-            try container.encode(activationLimit, forKey: .activationLimit)
-            try container.encode(activationUsage, forKey: .activationUsage)
-            try container.encode(expiresAt, forKey: .expiresAt)
-            try container.encode(instances, forKey: .instances)
-        }
     }
 
     struct Page: Encodable, Sendable {
@@ -125,14 +87,6 @@ struct LibraryEntryBody: Encodable, Sendable {
     var files: [File]
     var licenseKeys: [License]
     var pages: [Page]
-
-    enum CodingKeys: String, CodingKey {
-        case title, slug, kind, files, pages
-        case productID = "product_id"
-        case orderID = "order_id"
-        case purchasedAt = "purchased_at"
-        case licenseKeys = "license_keys"
-    }
 
     init(_ entry: LibraryEntry, links: LibraryLinks, now: Date) {
         productID = entry.product.id

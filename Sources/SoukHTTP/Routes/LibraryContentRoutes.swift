@@ -22,13 +22,6 @@ struct LibraryContentRoutes: Sendable {
         var title: String
         var bodyHTML: String
         var updatedAt: String
-
-        enum CodingKeys: String, CodingKey {
-            case slug, title
-            case productID = "product_id"
-            case bodyHTML = "body_html"
-            case updatedAt = "updated_at"
-        }
     }
 
     @Sendable func pageJSON(_ request: Request, context: SoukRequestContext) async throws -> Response {

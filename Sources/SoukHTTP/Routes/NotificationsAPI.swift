@@ -20,14 +20,9 @@ struct NotificationsAPI: Sendable {
         var type: String
         var title: String
         var body: String
-        var url: String?
+        @Nullable var url: String?
         var read: Bool
         var createdAt: String
-
-        enum CodingKeys: String, CodingKey {
-            case id, type, title, body, url, read
-            case createdAt = "created_at"
-        }
 
         init(_ notification: UserNotification) {
             id = notification.id
@@ -37,17 +32,6 @@ struct NotificationsAPI: Sendable {
             url = notification.url
             read = notification.readAt != nil
             createdAt = Timestamp.rfc3339(notification.createdAt)
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(id, forKey: .id)
-            try c.encode(type, forKey: .type)
-            try c.encode(title, forKey: .title)
-            try c.encode(body, forKey: .body)
-            try c.encode(url, forKey: .url)
-            try c.encode(read, forKey: .read)
-            try c.encode(createdAt, forKey: .createdAt)
         }
     }
 

@@ -34,11 +34,6 @@ struct SystemRoutes: Sendable {
         var database: String
         var migrations: Int
         var uptimeSeconds: Int
-
-        enum CodingKeys: String, CodingKey {
-            case status, database, migrations
-            case uptimeSeconds = "uptime_seconds"
-        }
     }
 
     @Sendable func health(_ request: Request, context: SoukRequestContext) async throws -> JSONResponse<HealthBody> {

@@ -18,40 +18,22 @@ struct ProductBody: Encodable, Sendable {
     var kind: String
     var price: Int
     var currency: String
-    var minPrice: Int?
+    @Nullable var minPrice: Int?
     var payWhatYouWant: Bool
     var free: Bool
-    var stock: Int?
+    @Nullable var stock: Int?
     var status: String
     var attributes: JSONValue
-    var downloadLimit: Int?
-    var activationLimit: Int?
+    @Nullable var downloadLimit: Int?
+    @Nullable var activationLimit: Int?
     var ratingAverage: Double
     var ratingCount: Int
     var salesCount: Int
     var createdAt: String
     var updatedAt: String
-    var publishedAt: String?
+    @Nullable var publishedAt: String?
     var url: String
     var snippet: String?
-
-    enum CodingKeys: String, CodingKey {
-        case id, title, slug, summary, description, category, tags, kind, price, currency, free, stock, status
-        case attributes, url, snippet
-        case sellerID = "seller_id"
-        case sellerName = "seller_name"
-        case descriptionHTML = "description_html"
-        case minPrice = "min_price"
-        case payWhatYouWant = "pay_what_you_want"
-        case downloadLimit = "download_limit"
-        case activationLimit = "activation_limit"
-        case ratingAverage = "rating_average"
-        case ratingCount = "rating_count"
-        case salesCount = "sales_count"
-        case createdAt = "created_at"
-        case updatedAt = "updated_at"
-        case publishedAt = "published_at"
-    }
 
     init(_ product: Product, snippet: String? = nil) {
         id = product.id
@@ -84,39 +66,6 @@ struct ProductBody: Encodable, Sendable {
         url = "/products/\(product.slug)"
         self.snippet = snippet
     }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
-        try c.encode(sellerID, forKey: .sellerID)
-        try c.encode(sellerName, forKey: .sellerName)
-        try c.encode(title, forKey: .title)
-        try c.encode(slug, forKey: .slug)
-        try c.encode(summary, forKey: .summary)
-        try c.encode(description, forKey: .description)
-        try c.encode(descriptionHTML, forKey: .descriptionHTML)
-        try c.encode(category, forKey: .category)
-        try c.encode(tags, forKey: .tags)
-        try c.encode(kind, forKey: .kind)
-        try c.encode(price, forKey: .price)
-        try c.encode(currency, forKey: .currency)
-        try c.encode(minPrice, forKey: .minPrice)
-        try c.encode(payWhatYouWant, forKey: .payWhatYouWant)
-        try c.encode(free, forKey: .free)
-        try c.encode(stock, forKey: .stock)
-        try c.encode(status, forKey: .status)
-        try c.encode(attributes, forKey: .attributes)
-        try c.encode(downloadLimit, forKey: .downloadLimit)
-        try c.encode(activationLimit, forKey: .activationLimit)
-        try c.encode(ratingAverage, forKey: .ratingAverage)
-        try c.encode(ratingCount, forKey: .ratingCount)
-        try c.encode(salesCount, forKey: .salesCount)
-        try c.encode(createdAt, forKey: .createdAt)
-        try c.encode(updatedAt, forKey: .updatedAt)
-        try c.encode(publishedAt, forKey: .publishedAt)
-        try c.encode(url, forKey: .url)
-        try c.encodeIfPresent(snippet, forKey: .snippet)
-    }
 }
 
 /// A file version as the API shows it.
@@ -127,11 +76,6 @@ struct FileBody: Encodable, Sendable {
     var sha256: String
     var version: Int
     var createdAt: String
-
-    enum CodingKeys: String, CodingKey {
-        case id, name, size, sha256, version
-        case createdAt = "created_at"
-    }
 
     init(_ file: ProductFile) {
         id = file.id
@@ -150,12 +94,6 @@ struct PageBody: Encodable, Sendable {
     var bodyHTML: String
     var updatedAt: String
 
-    enum CodingKeys: String, CodingKey {
-        case slug, title, body
-        case bodyHTML = "body_html"
-        case updatedAt = "updated_at"
-    }
-
     init(_ page: ProductPage) {
         slug = page.slug
         title = page.title
@@ -169,20 +107,8 @@ struct PageBody: Encodable, Sendable {
 struct SearchBody: Encodable, Sendable {
     struct Facets: Encodable, Sendable { var category: [String: Int] }
     var data: [ProductBody]
-    var nextCursor: String?
+    @Nullable var nextCursor: String?
     var facets: Facets
-
-    enum CodingKeys: String, CodingKey {
-        case data, facets
-        case nextCursor = "next_cursor"
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(data, forKey: .data)
-        try c.encode(nextCursor, forKey: .nextCursor)
-        try c.encode(facets, forKey: .facets)
-    }
 }
 
 extension ProductQuery {

@@ -3,15 +3,39 @@ import Hummingbird
 import SoukCore
 import SoukDatabase
 
+/// The one encoder of the API's JSON: property names become snake_case keys (`createdAt` →
+/// `created_at`, `productID` → `product_id`), keys sorted, slashes unescaped. Bodies declare no
+/// key enums; an optional the API always sends (as `null` when empty) is `@Nullable`.
+enum APIJSON {
+    static func encode(_ value: some Encodable) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(value)
+    }
+}
+
+/// An optional field the API always sends: `null` when there is no value (a synthesized
+/// `Encodable` would leave the key out).
+@propertyWrapper
+struct Nullable<Value: Encodable & Sendable>: Encodable, Sendable {
+    var wrappedValue: Value?
+
+    init(wrappedValue: Value?) { self.wrappedValue = wrappedValue }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        if let wrappedValue { try container.encode(wrappedValue) } else { try container.encodeNil() }
+    }
+}
+
 /// A JSON response body with an explicit status (201 for creations).
 struct JSONResponse<Body: Encodable & Sendable>: ResponseGenerator {
     var status: HTTPResponse.Status = .ok
     var body: Body
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = try encoder.encode(body)
+        let data = try APIJSON.encode(body)
         return Response(
             status: status, headers: [.contentType: "application/json; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(data: data)))
@@ -21,18 +45,7 @@ struct JSONResponse<Body: Encodable & Sendable>: ResponseGenerator {
 /// `{ "data": [...], "next_cursor": null }`, the shape of every list.
 struct ListBody<Item: Encodable & Sendable>: Encodable, Sendable {
     var data: [Item]
-    var nextCursor: String?
-
-    enum CodingKeys: String, CodingKey {
-        case data
-        case nextCursor = "next_cursor"
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(data, forKey: .data)
-        try container.encode(nextCursor, forKey: .nextCursor)  // explicit null: "no more pages"
-    }
+    @Nullable var nextCursor: String?
 }
 
 /// A user as the API shows it.
@@ -41,14 +54,8 @@ struct UserBody: Encodable, Sendable {
     var email: String
     var name: String
     var role: String
-    var sellerStatus: String?
+    @Nullable var sellerStatus: String?
     var createdAt: String
-
-    enum CodingKeys: String, CodingKey {
-        case id, email, name, role
-        case sellerStatus = "seller_status"
-        case createdAt = "created_at"
-    }
 
     init(_ user: User) {
         id = user.id
@@ -57,16 +64,6 @@ struct UserBody: Encodable, Sendable {
         role = user.role.rawValue
         sellerStatus = user.sellerStatus?.rawValue
         createdAt = Timestamp.rfc3339(user.createdAt)
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(email, forKey: .email)
-        try container.encode(name, forKey: .name)
-        try container.encode(role, forKey: .role)
-        try container.encode(sellerStatus, forKey: .sellerStatus)
-        try container.encode(createdAt, forKey: .createdAt)
     }
 }
 
@@ -78,12 +75,6 @@ struct TokenBody: Encodable, Sendable {
     var createdAt: String
     var lastUsedAt: String?
     var token: String?
-
-    enum CodingKeys: String, CodingKey {
-        case id, name, scopes, token
-        case createdAt = "created_at"
-        case lastUsedAt = "last_used_at"
-    }
 
     init(_ record: AccessToken, token: String? = nil) {
         id = record.id

@@ -11,38 +11,15 @@ extension LicenseAPI {
         struct KeyState: Encodable, Sendable {
             var key: String
             var status: String
-            var activationLimit: Int?
+            @Nullable var activationLimit: Int?
             var activationUsage: Int
             var createdAt: String
-            var expiresAt: String?
-
-            enum CodingKeys: String, CodingKey {
-                case key, status
-                case activationLimit = "activation_limit"
-                case activationUsage = "activation_usage"
-                case createdAt = "created_at"
-                case expiresAt = "expires_at"
-            }
-
-            func encode(to encoder: any Encoder) throws {
-                var container = encoder.container(keyedBy: CodingKeys.self)
-                try container.encode(key, forKey: .key)
-                try container.encode(status, forKey: .status)
-                try container.encode(activationLimit, forKey: .activationLimit)  // null: unlimited
-                try container.encode(activationUsage, forKey: .activationUsage)
-                try container.encode(createdAt, forKey: .createdAt)
-                try container.encode(expiresAt, forKey: .expiresAt)  // null: never
-            }
+            @Nullable var expiresAt: String?
         }
 
         struct Meta: Encodable, Sendable {
             var productID: String
             var orderID: String
-
-            enum CodingKeys: String, CodingKey {
-                case productID = "product_id"
-                case orderID = "order_id"
-            }
         }
 
         var verb: Verb
@@ -88,11 +65,6 @@ extension LicenseAPI {
         var name: String
         var createdAt: String
 
-        enum CodingKeys: String, CodingKey {
-            case id, name
-            case createdAt = "created_at"
-        }
-
         init(_ activation: LicenseActivation) {
             id = activation.id
             name = activation.instanceName
@@ -104,23 +76,13 @@ extension LicenseAPI {
     struct KeyBody: Encodable, Sendable {
         var key: String
         var status: String
-        var activationLimit: Int?
+        @Nullable var activationLimit: Int?
         var activationUsage: Int
-        var expiresAt: String?
+        @Nullable var expiresAt: String?
         var createdAt: String
         var instances: [InstanceBody]
         var productID: String
         var orderID: String
-
-        enum CodingKeys: String, CodingKey {
-            case key, status, instances
-            case activationLimit = "activation_limit"
-            case activationUsage = "activation_usage"
-            case expiresAt = "expires_at"
-            case createdAt = "created_at"
-            case productID = "product_id"
-            case orderID = "order_id"
-        }
 
         init(_ license: LicenseKey, now: Date) {
             key = license.key
@@ -132,19 +94,6 @@ extension LicenseAPI {
             instances = license.activations.map(InstanceBody.init)
             productID = license.productID
             orderID = license.orderID
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(key, forKey: .key)
-            try container.encode(status, forKey: .status)
-            try container.encode(activationLimit, forKey: .activationLimit)
-            try container.encode(activationUsage, forKey: .activationUsage)
-            try container.encode(expiresAt, forKey: .expiresAt)
-            try container.encode(createdAt, forKey: .createdAt)
-            try container.encode(instances, forKey: .instances)
-            try container.encode(productID, forKey: .productID)
-            try container.encode(orderID, forKey: .orderID)
         }
     }
 }

@@ -47,15 +47,6 @@ struct OrderBody: Encodable, Sendable {
         var amount: Int
         var feeAmount: Int
         var sellerAmount: Int
-
-        enum CodingKeys: String, CodingKey {
-            case id, title, kind, quantity, amount
-            case productID = "product_id"
-            case sellerID = "seller_id"
-            case unitAmount = "unit_amount"
-            case feeAmount = "fee_amount"
-            case sellerAmount = "seller_amount"
-        }
     }
 
     var id: String
@@ -69,20 +60,10 @@ struct OrderBody: Encodable, Sendable {
     var items: [Item]
     var buyerEmail: String
     var createdAt: String
-    var paidAt: String?
+    @Nullable var paidAt: String?
     var expiresAt: String
     /// Where the buyer pays, while the order awaits payment (buyer's view only).
-    var paymentURL: String?
-
-    enum CodingKeys: String, CodingKey {
-        case id, status, total, currency, provider, test, items
-        case refundedAmount = "refunded_amount"
-        case buyerEmail = "buyer_email"
-        case createdAt = "created_at"
-        case paidAt = "paid_at"
-        case expiresAt = "expires_at"
-        case paymentURL = "payment_url"
-    }
+    @Nullable var paymentURL: String?
 
     init(_ order: Order, viewer: OrderViewer) {
         let items = viewer.items(of: order)
@@ -112,32 +93,10 @@ struct OrderBody: Encodable, Sendable {
             paymentURL = nil
         }
     }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
-        try c.encode(status, forKey: .status)
-        try c.encode(total, forKey: .total)
-        try c.encode(refundedAmount, forKey: .refundedAmount)
-        try c.encode(currency, forKey: .currency)
-        try c.encode(provider, forKey: .provider)
-        try c.encode(test, forKey: .test)
-        try c.encode(items, forKey: .items)
-        try c.encode(buyerEmail, forKey: .buyerEmail)
-        try c.encode(createdAt, forKey: .createdAt)
-        try c.encode(paidAt, forKey: .paidAt)
-        try c.encode(expiresAt, forKey: .expiresAt)
-        try c.encode(paymentURL, forKey: .paymentURL)
-    }
 }
 
 /// `POST /api/v1/checkout`'s answer.
 struct CheckoutBody: Encodable, Sendable {
     var order: OrderBody
     var redirectURL: String
-
-    enum CodingKeys: String, CodingKey {
-        case order
-        case redirectURL = "redirect_url"
-    }
 }

@@ -69,11 +69,6 @@ struct Problem: Encodable {
     var instance: String
     var requestID: String
 
-    enum CodingKeys: String, CodingKey {
-        case type, title, status, detail, code, field, instance
-        case requestID = "request_id"
-    }
-
     init(_ error: SoukError, path: String, requestID: String) {
         let status = ProblemMapping.status(for: error.code)
         self.type = "urn:souk:problem:\(error.code.rawValue)"
@@ -87,9 +82,7 @@ struct Problem: Encodable {
     }
 
     func response(retryAfter: Int?) -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = (try? encoder.encode(self)) ?? Data("{}".utf8)
+        let data = (try? APIJSON.encode(self)) ?? Data("{}".utf8)
         var headers: HTTPFields = [.contentType: "application/problem+json"]
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
         return Response(
