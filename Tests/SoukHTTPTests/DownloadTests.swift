@@ -10,8 +10,10 @@ import Testing
 // Helpers shared with LibraryTests: a seller's product with files, a paid order through the test
 // provider's hosted page, and the library's links turned into router paths.
 
-private func deliveryStore(_ configure: @escaping (inout Settings) -> Void = { _ in }) throws -> TestStore {
-    try TestStore { settings in
+private func deliveryStore(
+    clock: (any WallClock)? = nil, _ configure: @escaping (inout Settings) -> Void = { _ in }
+) throws -> TestStore {
+    try TestStore(clock: clock) { settings in
         settings.store.marketplace = true
         configure(&settings)
     }
@@ -226,14 +228,15 @@ struct DownloadTests {
         }
     }
 
-    @Test("An expired link is refused (a 1 s link lifetime, waited out)")
+    @Test("An expired link is refused (a 1 s link lifetime, the store's clock moved past it)")
     func expired() async throws {
-        let store = try deliveryStore { $0.delivery.linkTTLSeconds = 1 }
+        let clock = StoreTestClock()
+        let store = try deliveryStore(clock: clock) { $0.delivery.linkTTLSeconds = 1 }
         try await store.run { browser in
             let (_, productID, _) = try await store.sellerWithProduct(browser)
             let (buyer, _) = try await store.paidBuyer(browser, buying: [productID])
             let path = try await buyer.downloadPath("guide.pdf")
-            try await Task.sleep(for: .milliseconds(2100))
+            clock.advance(by: 2.1)
             let response = try await browser.fetch(path)
             #expect(response.status == .forbidden)
             #expect(response.isProblem)
