@@ -242,7 +242,7 @@ struct DownloadTests {
             #expect(response.isProblem)
             #expect((response.object["detail"] as? String)?.contains("expired") == true)
             // A link signed in the past (same secret, negative lifetime) is refused the same way.
-            let old = DownloadLinks(serverSecret: Array(repeating: 7, count: 32), lifetime: -60)
+            let old = DownloadLinks(serverSecret: Array(repeating: 7, count: 32), lifetime: -60, clock: clock)
             let segments = path.split(separator: "?")[0].split(separator: "/").map(String.init)
             #expect(try await browser.fetch(old.link(grantID: segments[1], fileID: segments[2])).status == .forbidden)
             #expect(try await logCount(store, productID) == 0)
