@@ -176,5 +176,6 @@ let package = Package(
             name: "SoukOrdersTests",
             dependencies: ["SoukOrders", "SoukPayments", "SoukDatabase", "SoukCore", "SoukDelivery", "SoukMail", "SoukRuntime"],
             swiftSettings: swiftSettings),
+        .testTarget(name: "SoukArchitectureTests", swiftSettings: swiftSettings),
     ]
 )

@@ -10,8 +10,10 @@ import Testing
 // Helpers shared with LibraryTests: a seller's product with files, a paid order through the test
 // provider's hosted page, and the library's links turned into router paths.
 
-private func deliveryStore(_ configure: @escaping (inout Settings) -> Void = { _ in }) throws -> TestStore {
-    try TestStore { settings in
+private func deliveryStore(
+    clock: (any WallClock)? = nil, _ configure: @escaping (inout Settings) -> Void = { _ in }
+) throws -> TestStore {
+    try TestStore(clock: clock) { settings in
         settings.store.marketplace = true
         configure(&settings)
     }
@@ -226,20 +228,21 @@ struct DownloadTests {
         }
     }
 
-    @Test("An expired link is refused (a 1 s link lifetime, waited out)")
+    @Test("An expired link is refused (a 1 s link lifetime, the store's clock moved past it)")
     func expired() async throws {
-        let store = try deliveryStore { $0.delivery.linkTTLSeconds = 1 }
+        let clock = StoreTestClock()
+        let store = try deliveryStore(clock: clock) { $0.delivery.linkTTLSeconds = 1 }
         try await store.run { browser in
             let (_, productID, _) = try await store.sellerWithProduct(browser)
             let (buyer, _) = try await store.paidBuyer(browser, buying: [productID])
             let path = try await buyer.downloadPath("guide.pdf")
-            try await Task.sleep(for: .milliseconds(2100))
+            clock.advance(by: 2.1)
             let response = try await browser.fetch(path)
             #expect(response.status == .forbidden)
             #expect(response.isProblem)
             #expect((response.object["detail"] as? String)?.contains("expired") == true)
             // A link signed in the past (same secret, negative lifetime) is refused the same way.
-            let old = DownloadLinks(serverSecret: Array(repeating: 7, count: 32), lifetime: -60)
+            let old = DownloadLinks(serverSecret: Array(repeating: 7, count: 32), lifetime: -60, clock: clock)
             let segments = path.split(separator: "?")[0].split(separator: "/").map(String.init)
             #expect(try await browser.fetch(old.link(grantID: segments[1], fileID: segments[2])).status == .forbidden)
             #expect(try await logCount(store, productID) == 0)

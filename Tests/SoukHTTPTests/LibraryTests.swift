@@ -6,8 +6,8 @@ import SoukDatabase
 @testable import SoukHTTP
 import Testing
 
-private func libraryStore() throws -> TestStore {
-    try TestStore { settings in
+private func libraryStore(clock: (any WallClock)? = nil) throws -> TestStore {
+    try TestStore(clock: clock) { settings in
         settings.store.marketplace = true
         settings.server.baseURL = "https://shop.example.com/"
     }
@@ -17,7 +17,8 @@ private func libraryStore() throws -> TestStore {
 struct LibraryTests {
     @Test("GET /api/v1/library: products with files, fresh absolute links, license keys and pages")
     func shape() async throws {
-        let store = try libraryStore()
+        let clock = StoreTestClock()
+        let store = try libraryStore(clock: clock)
         try await store.run { browser in
             let (_, bookID, bookFiles) = try await store.sellerWithProduct(
                 browser, title: "Field Guide", files: [("guide.pdf", deliveryContent), ("extras.zip", "zip")])
@@ -88,7 +89,7 @@ struct LibraryTests {
             #expect(pages.first?["title"] as? String == "Lesson one")
 
             // Fresh links every time: a later call signs a later expiry.
-            try await Task.sleep(for: .milliseconds(1100))
+            clock.advance(by: 1.1)
             let again = try await buyer.downloadPath("guide.pdf", product: bookID)
             #expect(again != deliveryPath(url))
         }

@@ -16,7 +16,9 @@ struct TestStore {
     let database: AppDatabase
     let directory: URL
 
-    init(_ configure: (inout Settings) -> Void = { _ in }) throws {
+    /// `clock` is the database's, so the whole runtime (sessions, jobs, signed links) reads it;
+    /// the system clock unless a test moves time by hand.
+    init(clock: (any WallClock)? = nil, _ configure: (inout Settings) -> Void = { _ in }) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("souk-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var settings = Settings()
@@ -24,7 +26,7 @@ struct TestStore {
         settings.storage.dataDir = directory.path
         configure(&settings)
         self.settings = settings
-        database = try AppDatabase(path: directory.appendingPathComponent("souk.db").path)
+        database = try AppDatabase(path: directory.appendingPathComponent("souk.db").path, clock: clock ?? SystemClock())
     }
 
     /// Quiet unless something is wrong, so test output shows failures, not request logs.
@@ -54,6 +56,15 @@ struct TestStore {
         let app = try await buildApplication(runtime)
         return try await app.test(.router) { client in try await body(Browser(client: client), runtime) }
     }
+}
+
+/// A clock the test moves by hand: links expire without waiting. It starts at the real time, so
+/// anything still stamped with the system clock (a test provider's event) stays close to it.
+final class StoreTestClock: WallClock, Sendable {
+    private let current = Mutex(Date())
+
+    func now() -> Date { current.withLock { $0 } }
+    func advance(by seconds: TimeInterval) { current.withLock { $0 += seconds } }
 }
 
 /// A test client that keeps cookies like a browser, with one helper per kind of request.
