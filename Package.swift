@@ -34,7 +34,7 @@ let package = Package(
         .target(
             name: "SoukDatabase",
             dependencies: [
-                "SoukCore", "SoukMarkdown",
+                "SoukCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

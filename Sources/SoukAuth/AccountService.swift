@@ -101,7 +101,7 @@ public struct AccountService: Sendable {
     /// Creates a personal access token; the plaintext is returned once and never stored.
     ///
     /// A session made from an e-mailed link may not: it lasts a day at most, and a token minted
-    /// from it would outlive that (issue 10, item 5). Pass the caller's session origin, or nil
+    /// from it would outlive that. Pass the caller's session origin, or nil
     /// when the caller holds a personal access token already.
     public func createToken(for user: User, name: String, scopes: [TokenScope], from origin: SessionOrigin?)
         async throws -> (record: AccessToken, token: String)

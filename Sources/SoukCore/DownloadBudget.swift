@@ -1,6 +1,6 @@
 import Foundation
 
-/// The download limit counted in bytes served (SPEC §6; issue 10, item 10).
+/// The download limit counted in bytes served.
 ///
 /// A purchase with a limit of N downloads may be served N × the file's size in bytes, however
 /// the client splits them: whole downloads, ranges from any offset, resumes and parallel segments

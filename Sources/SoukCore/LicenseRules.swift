@@ -1,6 +1,6 @@
 import Foundation
 
-/// The license API's input rules (SPEC §6).
+/// The license API's input rules.
 public enum LicenseRules {
     /// 1 to 255 characters (Unicode code points, as JSON Schema counts) after trimming, on one line.
     public static func instanceName(_ raw: String) throws -> String {

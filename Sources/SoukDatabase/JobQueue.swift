@@ -81,7 +81,7 @@ public enum JobFailureOutcome: Sendable, Equatable {
     case leaseLost
 }
 
-/// The durable job queue over the `jobs` table (SPEC §7).
+/// The durable job queue over the `jobs` table.
 ///
 /// Every time comes from the database's injectable clock, so tests move time instead of sleeping.
 /// All state changes are single write transactions; SQLite serialises writers, which is what

@@ -1,7 +1,7 @@
 import GRDB
 
 extension Migrations {
-    /// Download limits count bytes served, not transfers (SPEC §6, `DownloadBudget`): every
+    /// Download limits count bytes served, not transfers (`DownloadBudget`): every
     /// request that sends content is a row of `downloads`, with what it was charged.
     static func registerDownloadBytes(_ migrator: inout DatabaseMigrator) {
         migrator.registerMigration("v12-download-bytes") { db in

@@ -1,7 +1,7 @@
 import GRDB
 
 extension Migrations {
-    /// The durable job queue (SPEC §7). Jobs are enqueued in the transaction of the change that
+    /// The durable job queue. Jobs are enqueued in the transaction of the change that
     /// causes them, so the table is the outbox: a committed change always has its job, a rolled
     /// back one never does.
     static func registerJobQueue(_ migrator: inout DatabaseMigrator) {

@@ -2,7 +2,7 @@ import Crypto
 import Foundation
 import SoukCore
 
-/// Signed download URLs (SPEC §6): `/download/{grant}/{file}?expires=…&sig=…`, where `sig` is
+/// Signed download URLs: `/download/{grant}/{file}?expires=…&sig=…`, where `sig` is
 /// HMAC-SHA256 over the method, the path and the expiry with the server secret. Links are made
 /// fresh each time the library is shown and die after `lifetime`.
 public struct DownloadLinks: Sendable {

@@ -2,7 +2,7 @@ import Foundation
 import SoukCore
 import SoukDatabase
 
-/// What a buyer's purchases give them, and who may see what (SPEC §6): the library, the files a
+/// What a buyer's purchases give them, and who may see what: the library, the files a
 /// signed link may fetch and how much of them (`DownloadBudget`), the private pages, and the
 /// download log of a product (its seller's, or an admin's).
 public struct LibraryService: Sendable {

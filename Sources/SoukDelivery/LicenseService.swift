@@ -11,7 +11,7 @@ public struct LicenseAnswer: Sendable {
     public var instance: LicenseActivation?
 }
 
-/// The rules of license keys (SPEC §6): activation against the key's seats, validation, freeing a
+/// The rules of license keys: activation against the key's seats, validation, freeing a
 /// seat (its owner's), and turning a key off or on (its seller's, or an admin's). The key is the
 /// credential of the public calls; an unknown or malformed key is `notFound`.
 public struct LicenseService: Sendable {

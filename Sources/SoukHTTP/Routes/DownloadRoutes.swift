@@ -8,7 +8,7 @@ import SoukCore
 import SoukDatabase
 import SoukDelivery
 
-/// `GET|HEAD /download/{grant}/{file}?expires=…&sig=…` (SPEC §6): the signed links of the library.
+/// `GET|HEAD /download/{grant}/{file}?expires=…&sig=…`: the signed links of the library.
 /// No session is needed: the link is the credential, so it is short-lived (`delivery.link_ttl_seconds`).
 ///
 /// Checks, in order: the signature and expiry (403), the grant is still active — a full refund

@@ -4,7 +4,7 @@ import SoukCore
 import SoukDatabase
 import SoukDelivery
 
-/// The license API (SPEC §6), shaped like Lemon Squeezy's so existing clients fit:
+/// The license API, shaped like Lemon Squeezy's so existing clients fit:
 ///
 /// - `POST /api/v1/licenses/activate|validate|deactivate`: no sign-in (the key is the credential),
 ///   limited per client IP. The answer scheme: a request about a key that exists is always

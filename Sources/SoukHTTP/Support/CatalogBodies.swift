@@ -112,7 +112,7 @@ struct SearchBody: Encodable, Sendable {
 }
 
 extension ProductQuery {
-    /// Reads the search parameters of SPEC §13; a malformed one is a 400 naming it.
+    /// Reads the search parameters (README: Search); a malformed one is a 400 naming it.
     init(parameters: [String: String]) throws {
         self.init()
         func int(_ name: String) throws -> Int? {
