@@ -47,6 +47,21 @@ public enum CartRules {
     public static let maxQuantity = 100
     public static let maxLines = 100
 
+    /// Throws unless `product` may join a cart whose other lines are priced in `otherCurrencies`
+    /// and number `otherLines`: `conflict` for another currency (one currency per checkout),
+    /// `validationFailed` past `maxLines`.
+    public static func requireRoom(for product: Product, otherCurrencies: [String], otherLines: Int) throws {
+        if let currency = otherCurrencies.first, currency != product.price.currency {
+            throw SoukError(
+                .conflict,
+                "Your cart is in \(currency) and \(product.title) is priced in \(product.price.currency): check out one currency at a time.",
+                field: "product_id")
+        }
+        guard otherLines < maxLines else {
+            throw SoukError.validation("product_id", "A cart holds at most \(maxLines) products.")
+        }
+    }
+
     /// The unit price for `product` given the buyer's optional amount. Throws `validationFailed`
     /// (field `amount`) for an amount below a pay-what-you-want minimum or on a fixed price.
     public static func unitAmount(for product: Product, offered: Int?) throws -> Int {

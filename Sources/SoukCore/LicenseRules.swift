@@ -18,6 +18,19 @@ public enum LicenseRules {
         "The instance \(id) is not active on this license key."
     }
 
+    /// Why `license` cannot take one more activation now, or nil when it can: `forbidden` for a
+    /// key that is not usable (disabled, revoked, expired), `conflict` when every seat is taken.
+    public static func activationRefusal(_ license: LicenseKey, at now: Date) -> SoukError? {
+        let status = license.status(at: now)
+        guard status.isUsable else { return SoukError(.forbidden, "This license key is \(status.rawValue).") }
+        guard license.hasFreeSeat else {
+            return SoukError(
+                .conflict,
+                "This license key has reached its activation limit (\(license.activationLimit ?? 0)). Deactivate it on another device first.")
+        }
+        return nil
+    }
+
     /// A revoked key (refund, lost dispute) stays revoked.
     public static let revokedStaysRevoked = SoukError(
         .conflict, "This license key was revoked by a refund or a lost dispute; it can be neither enabled nor disabled.")

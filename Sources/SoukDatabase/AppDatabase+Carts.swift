@@ -114,17 +114,9 @@ extension AppDatabase {
                 SELECT DISTINCT p.currency FROM cart_items i JOIN products p ON p.id = i.product_id
                 WHERE i.cart_id = ? AND i.product_id != ?
                 """, arguments: [cartID, productID])
-        if let currency = others.first, currency != product.price.currency {
-            throw SoukError(
-                .conflict,
-                "Your cart is in \(currency) and \(product.title) is priced in \(product.price.currency): check out one currency at a time.",
-                field: "product_id")
-        }
         let lines = try Int.fetchOne(
             db, sql: "SELECT COUNT(*) FROM cart_items WHERE cart_id = ? AND product_id != ?", arguments: [cartID, productID]) ?? 0
-        guard lines < CartRules.maxLines else {
-            throw SoukError.validation("product_id", "A cart holds at most \(CartRules.maxLines) products.")
-        }
+        try CartRules.requireRoom(for: product, otherCurrencies: others, otherLines: lines)
         try db.execute(
             sql: """
                 INSERT INTO cart_items (cart_id, product_id, quantity, unit_amount, added_at) VALUES (?, ?, ?, ?, ?)

@@ -27,13 +27,7 @@ extension AppDatabase {
             guard let license = try Self.licenseKey(sql: "key = ?", key, in: db) else {
                 throw SoukError.notFound("The license key")
             }
-            let status = license.status(at: now)
-            guard status.isUsable else { throw SoukError(.forbidden, "This license key is \(status.rawValue).") }
-            guard license.hasFreeSeat else {
-                throw SoukError(
-                    .conflict,
-                    "This license key has reached its activation limit (\(license.activationLimit ?? 0)). Deactivate it on another device first.")
-            }
+            if let refusal = LicenseRules.activationRefusal(license, at: now) { throw refusal }
             try db.execute(
                 sql: "INSERT INTO license_activations (id, license_id, instance_name, created_at) VALUES (?, ?, ?, ?)",
                 arguments: [id, license.id, instanceName, now])
