@@ -71,19 +71,19 @@ public struct TestProvider: PaymentProvider {
         switch choice {
         case .pay:
             status = .paid
-            webhooks = [(Self.event("checkout.session.completed", Self.sessionObject(session, paymentStatus: "paid")), 0)]
+            webhooks = [(event("checkout.session.completed", Self.sessionObject(session, paymentStatus: "paid")), 0)]
         case .payLater:
             status = .pending
             webhooks = [
-                (Self.event("checkout.session.completed", Self.sessionObject(session, paymentStatus: "unpaid")), 0),
-                (Self.event(
+                (event("checkout.session.completed", Self.sessionObject(session, paymentStatus: "unpaid")), 0),
+                (event(
                     "checkout.session.async_payment_succeeded", Self.sessionObject(session, paymentStatus: "paid")),
                  Self.payLaterDelay),
             ]
         case .decline:
             status = .declined
             webhooks = [
-                (Self.event("checkout.session.async_payment_failed", Self.sessionObject(session, paymentStatus: "unpaid")), 0)
+                (event("checkout.session.async_payment_failed", Self.sessionObject(session, paymentStatus: "unpaid")), 0)
             ]
         }
         let settled = try await sessions.settleTestSession(id: sessionID, to: status, webhooks: webhooks)
@@ -113,7 +113,7 @@ public struct TestProvider: PaymentProvider {
     {
         let refundID = "re_test_" + RandomText.base32(byteCount: 12)
         _ = try await sessions.refundTestSession(paymentID: paymentID, amount: amount) { totalRefunded in
-            Self.event(
+            event(
                 "charge.refunded",
                 .object([
                     "id": .string("ch_test_" + RandomText.base32(byteCount: 12)), "object": .string("charge"),
@@ -155,10 +155,10 @@ public struct TestProvider: PaymentProvider {
         ])
     }
 
-    static func event(_ type: String, _ object: JSONValue) -> String {
+    func event(_ type: String, _ object: JSONValue) -> String {
         JSONValue.object([
             "id": .string("evt_test_" + RandomText.base32(byteCount: 12)), "object": .string("event"),
-            "type": .string(type), "created": .number(Date().timeIntervalSince1970.rounded(.down)),
+            "type": .string(type), "created": .number(clock.now().timeIntervalSince1970.rounded(.down)),
             "livemode": .bool(false), "data": .object(["object": object]),
         ]).jsonText
     }
