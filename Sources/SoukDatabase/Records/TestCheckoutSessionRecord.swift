@@ -37,9 +37,9 @@ struct TestCheckoutSessionRecord: Codable, Sendable, FetchableRecord, Persistabl
     }
 
     var session: TestCheckoutSession {
-        let lines = (try? JSONDecoder().decode([TestCheckoutSession.Line].self, from: Data(lines.utf8))) ?? []
+        let decoded = (try? JSONDecoder().decode([TestCheckoutSession.Line].self, from: Data(lines.utf8))) ?? []
         return TestCheckoutSession(
-            id: id, orderID: orderID, paymentID: paymentID, amount: amount, currency: currency, lines: lines,
+            id: id, orderID: orderID, paymentID: paymentID, amount: amount, currency: currency, lines: decoded,
             buyerEmail: buyerEmail, successURL: successURL, cancelURL: cancelURL,
             status: TestCheckoutSession.Status(rawValue: status) ?? .open, refundedAmount: refundedAmount,
             createdAt: createdAt)
