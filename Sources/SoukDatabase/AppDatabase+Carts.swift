@@ -91,16 +91,14 @@ extension AppDatabase {
                 arguments: [now, now.addingTimeInterval(lifetime), id])
             return id
         }
+        var cart = CartRecord(
+            id: newID, userID: nil, guestTokenHash: nil, createdAt: now, updatedAt: now,
+            expiresAt: now.addingTimeInterval(lifetime))
         switch owner {
-        case .user(let userID):
-            try db.execute(
-                sql: "INSERT INTO carts (id, user_id, created_at, updated_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-                arguments: [newID, userID, now, now, now.addingTimeInterval(lifetime)])
-        case .guest(let hash):
-            try db.execute(
-                sql: "INSERT INTO carts (id, guest_token_hash, created_at, updated_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-                arguments: [newID, hash, now, now, now.addingTimeInterval(lifetime)])
+        case .user(let userID): cart.userID = userID
+        case .guest(let hash): cart.guestTokenHash = hash
         }
+        try cart.insert(db)
         return newID
     }
 
@@ -127,21 +125,18 @@ extension AppDatabase {
     static func cart(of owner: CartOwner, now: Date, in db: Database) throws -> Cart? {
         let (condition, argument) = owner.condition
         guard
-            let row = try Row.fetchOne(
-                db, sql: "SELECT id, expires_at FROM carts WHERE \(condition) AND expires_at > ?", arguments: [argument, now])
+            let cart = try CartRecord.fetchOne(
+                db, sql: "SELECT * FROM carts WHERE \(condition) AND expires_at > ?", arguments: [argument, now])
         else { return nil }
-        let cartID: String = row["id"]
-        let items = try Row.fetchAll(
-            db, sql: "SELECT product_id, quantity, unit_amount, added_at FROM cart_items WHERE cart_id = ? ORDER BY added_at, product_id",
-            arguments: [cartID])
+        let items = try CartItemRecord.filter(CartItemRecord.Columns.cartID == cart.id)
+            .order(CartItemRecord.Columns.addedAt, CartItemRecord.Columns.productID).fetchAll(db)
         let lines = try items.compactMap { item -> CartLine? in
-            guard let product = try product(id: item["product_id"], in: db) else { return nil }
+            guard let product = try product(id: item.productID, in: db) else { return nil }
             // A fixed price is whatever the product costs today; a pay-what-you-want line keeps
             // the buyer's amount (unavailable if it fell below a raised minimum).
-            let stored: Int = item["unit_amount"]
-            let unitAmount = product.price.isPayWhatYouWant ? stored : product.price.amount
-            return CartLine(product: product, quantity: item["quantity"], unitAmount: unitAmount, addedAt: item["added_at"])
+            let unitAmount = product.price.isPayWhatYouWant ? item.unitAmount : product.price.amount
+            return CartLine(product: product, quantity: item.quantity, unitAmount: unitAmount, addedAt: item.addedAt)
         }
-        return Cart(id: cartID, lines: lines, expiresAt: row["expires_at"])
+        return Cart(id: cart.id, lines: lines, expiresAt: cart.expiresAt)
     }
 }

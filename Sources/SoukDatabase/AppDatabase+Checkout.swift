@@ -50,33 +50,25 @@ extension AppDatabase {
             for line in draft.cart.lines { current[line.product.id] = try Self.product(id: line.product.id, in: db) }
             let plan = try CheckoutDecision.plan(cart: draft.cart, current: current, feePercent: draft.feePercent, now: now)
             let orderID = ids.make(.order)
-            try db.execute(
-                sql: """
-                    INSERT INTO orders (id, buyer_id, buyer_email, status, currency, total, provider, idempotency_key,
-                                        cart_digest, cart_id, created_at, updated_at, expires_at)
-                    VALUES (?, ?, ?, 'created', ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    orderID, draft.buyer.id, draft.buyer.email, plan.currency, plan.total, draft.provider,
-                    draft.idempotencyKey, draft.digest, draft.cart.id.isEmpty ? nil : draft.cart.id, now, now, plan.expiresAt,
-                ])
+            try OrderRecord(
+                id: orderID, buyerID: draft.buyer.id, buyerEmail: draft.buyer.email, status: OrderStatus.created.rawValue,
+                currency: plan.currency, total: plan.total, refundedAmount: 0, provider: draft.provider,
+                providerSessionID: nil, providerPaymentID: nil, redirectURL: nil, idempotencyKey: draft.idempotencyKey,
+                cartDigest: draft.digest, cartID: draft.cart.id.isEmpty ? nil : draft.cart.id, statusBeforeDispute: nil,
+                createdAt: now, updatedAt: now, expiresAt: plan.expiresAt, paidAt: nil, fulfilledAt: nil
+            ).insert(db)
             for item in plan.items {
                 if item.holdsStock {
                     guard try Self.holdStock(item.product.id, quantity: item.quantity, in: db) else {
                         throw CheckoutDecision.soldOut(item.product)
                     }
                 }
-                try db.execute(
-                    sql: """
-                        INSERT INTO order_items (id, order_id, product_id, seller_id, title, kind, quantity, unit_amount,
-                                                 amount, fee_amount, seller_amount, stock_held)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        ids.make(.orderItem), orderID, item.product.id, item.product.sellerID, item.product.title,
-                        item.product.kind.rawValue, item.quantity, item.unitAmount, item.amount, item.feeAmount,
-                        item.sellerAmount, item.holdsStock,
-                    ])
+                try OrderItemRecord(
+                    id: ids.make(.orderItem), orderID: orderID, productID: item.product.id, sellerID: item.product.sellerID,
+                    title: item.product.title, kind: item.product.kind.rawValue, quantity: item.quantity,
+                    unitAmount: item.unitAmount, amount: item.amount, feeAmount: item.feeAmount,
+                    sellerAmount: item.sellerAmount, stockHeld: item.holdsStock
+                ).insert(db)
             }
             try queue.enqueue(try CheckoutDecision.expiryJob(orderID: orderID, at: plan.expiresAt), in: db)
             return (try Self.order(id: orderID, in: db)!, true)

@@ -42,12 +42,11 @@ extension AppDatabase {
             }
             let first = served?.lowerBound ?? 0
             let reserved = served.map { $0.upperBound - $0.lowerBound + 1 } ?? fileSize
-            try db.execute(
-                sql: """
-                    INSERT INTO downloads (id, grant_id, file_id, user_id, ip, user_agent, created_at, first_byte, reserved)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [id, grantID, fileID, userID, ip, userAgent.map { String($0.prefix(500)) }, now, first, reserved])
+            try DownloadRow(
+                id: id, grantID: grantID, fileID: fileID, userID: userID, ip: ip,
+                userAgent: userAgent.map { String($0.prefix(500)) }, createdAt: now, firstByte: first, reserved: reserved,
+                sent: nil, credited: 0
+            ).insert(db)
             budget.charged += reserved
             return DownloadReservation(id: id, range: served, reserved: reserved, budget: budget)
         }

@@ -11,12 +11,8 @@ extension AppDatabase {
     /// `download_limit` wins; 0 means unlimited), counted in bytes (`DownloadBudget`).
     public func library(userID: String, defaultDownloadLimit: Int) async throws -> [LibraryEntry] {
         try await writer.read { db in
-            let grants = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT g.id, g.order_id, g.product_id, g.created_at FROM grants g
-                    WHERE g.user_id = ? AND g.revoked_at IS NULL ORDER BY g.created_at DESC, g.id
-                    """, arguments: [userID])
+            let grants = try GrantRecord.filter(GrantRecord.Columns.userID == userID && GrantRecord.Columns.revokedAt == nil)
+                .order(GrantRecord.Columns.createdAt.desc, GrantRecord.Columns.id).fetchAll(db)
             return try grants.compactMap { grant in
                 try Self.libraryEntry(grant, defaultDownloadLimit: defaultDownloadLimit, in: db)
             }
@@ -27,20 +23,20 @@ extension AppDatabase {
     public func libraryEntry(userID: String, productID: String, defaultDownloadLimit: Int) async throws -> LibraryEntry? {
         try await writer.read { db in
             guard
-                let grant = try Row.fetchOne(
-                    db,
-                    sql: """
-                        SELECT id, order_id, product_id, created_at FROM grants
-                        WHERE user_id = ? AND product_id = ? AND revoked_at IS NULL ORDER BY created_at DESC LIMIT 1
-                        """, arguments: [userID, productID])
+                let grant = try GrantRecord.filter(
+                    GrantRecord.Columns.userID == userID && GrantRecord.Columns.productID == productID
+                        && GrantRecord.Columns.revokedAt == nil
+                ).order(GrantRecord.Columns.createdAt.desc).fetchOne(db)
             else { return nil }
             return try Self.libraryEntry(grant, defaultDownloadLimit: defaultDownloadLimit, in: db)
         }
     }
 
-    private static func libraryEntry(_ grant: Row, defaultDownloadLimit: Int, in db: Database) throws -> LibraryEntry? {
-        let grantID: String = grant["id"]
-        guard let product = try product(id: grant["product_id"], in: db) else { return nil }
+    private static func libraryEntry(_ grant: GrantRecord, defaultDownloadLimit: Int, in db: Database) throws
+        -> LibraryEntry?
+    {
+        let grantID = grant.id
+        guard let product = try product(id: grant.productID, in: db) else { return nil }
         let limit = product.downloadLimit ?? defaultDownloadLimit
         let files = try ProductFileRecord.fetchAll(
             db,
@@ -59,8 +55,8 @@ extension AppDatabase {
             db, sql: "SELECT * FROM product_pages WHERE product_id = ? ORDER BY slug", arguments: [product.id]
         ).map(\.page)
         return LibraryEntry(
-            grantID: grantID, orderID: grant["order_id"], product: product, files: files, licenseKeys: keys, pages: pages,
-            purchasedAt: grant["created_at"])
+            grantID: grantID, orderID: grant.orderID, product: product, files: files, licenseKeys: keys, pages: pages,
+            purchasedAt: grant.createdAt)
     }
 
     // MARK: Downloads
@@ -68,8 +64,7 @@ extension AppDatabase {
     /// A grant with its product, when it exists and is not revoked.
     public func activeGrant(id: String) async throws -> AccessGrant? {
         try await writer.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM grants WHERE id = ? AND revoked_at IS NULL", arguments: [id])
-                .map(AccessGrant.init)
+            try GrantRecord.filter(GrantRecord.Columns.id == id && GrantRecord.Columns.revokedAt == nil).fetchOne(db)?.grant
         }
     }
 
@@ -88,7 +83,7 @@ extension AppDatabase {
                     FROM downloads d JOIN product_files f ON f.id = d.file_id JOIN users u ON u.id = d.user_id
                     WHERE f.product_id = ? ORDER BY d.created_at DESC, d.id DESC LIMIT ?
                     """, arguments: [productID, limit]
-            ).map(DownloadRecord.init)
+            ).map(DownloadRecord.init(row:))
         }
     }
 }
@@ -111,18 +106,21 @@ public struct DownloadRecord: Sendable, Equatable {
     public var bytes: Int64
     public var createdAt: Date
 
-    init(row: Row) {
-        id = row["id"]
-        grantID = row["grant_id"]
-        fileID = row["file_id"]
+    /// A row of the download log's join: the `downloads` row with its file's name and version,
+    /// its user's e-mail and the `bytes` it was charged.
+    init(row: Row) throws {
+        let download = try DownloadRow(row: row)
+        id = download.id
+        grantID = download.grantID
+        fileID = download.fileID
         fileName = row["file_name"]
         fileVersion = row["file_version"]
-        userID = row["user_id"]
+        userID = download.userID
         userEmail = row["user_email"]
-        ip = row["ip"]
-        userAgent = row["user_agent"]
-        firstByte = row["first_byte"]
+        ip = download.ip
+        userAgent = download.userAgent
+        firstByte = download.firstByte
         bytes = row["bytes"]
-        createdAt = row["created_at"]
+        createdAt = download.createdAt
     }
 }

@@ -28,10 +28,10 @@ extension AppDatabase {
                 throw SoukError.notFound("The license key")
             }
             if let refusal = LicenseRules.activationRefusal(license, at: now) { throw refusal }
-            try db.execute(
-                sql: "INSERT INTO license_activations (id, license_id, instance_name, created_at) VALUES (?, ?, ?, ?)",
-                arguments: [id, license.id, instanceName, now])
-            let activation = LicenseActivation(id: id, instanceName: instanceName, createdAt: now)
+            let record = LicenseActivationRecord(
+                id: id, licenseID: license.id, instanceName: instanceName, createdAt: now, deactivatedAt: nil)
+            try record.insert(db)
+            let activation = record.activation
             return (try Self.licenseKey(sql: "id = ?", license.id, in: db)!, activation)
         }
     }
@@ -68,20 +68,13 @@ extension AppDatabase {
     }
 
     static func licenseKeys(sql condition: String, _ argument: String, in db: Database) throws -> [LicenseKey] {
-        let rows = try Row.fetchAll(
+        let keys = try LicenseKeyRecord.fetchAll(
             db, sql: "SELECT * FROM license_keys WHERE \(condition) ORDER BY created_at, unit", arguments: [argument])
-        return try rows.map { row in
-            let id: String = row["id"]
-            let activations = try Row.fetchAll(
-                db,
-                sql: "SELECT * FROM license_activations WHERE license_id = ? AND deactivated_at IS NULL ORDER BY created_at, id",
-                arguments: [id]
-            ).map { LicenseActivation(id: $0["id"], instanceName: $0["instance_name"], createdAt: $0["created_at"]) }
-            return LicenseKey(
-                id: id, key: row["key"], grantID: row["grant_id"], orderID: row["order_id"], productID: row["product_id"],
-                userID: row["user_id"], storedStatus: LicenseKey.StoredStatus(rawValue: row["status"]) ?? .disabled,
-                activationLimit: row["activation_limit"], expiresAt: row["expires_at"], createdAt: row["created_at"],
-                activations: activations)
+        return try keys.map { key in
+            let activations = try LicenseActivationRecord.filter(
+                LicenseActivationRecord.Columns.licenseID == key.id && LicenseActivationRecord.Columns.deactivatedAt == nil
+            ).order(LicenseActivationRecord.Columns.createdAt, LicenseActivationRecord.Columns.id).fetchAll(db)
+            return key.licenseKey(activations: activations)
         }
     }
 }

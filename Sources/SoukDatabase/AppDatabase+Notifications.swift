@@ -10,9 +10,10 @@ extension AppDatabase {
     public func insertMagicLink(tokenHash: String, userID: String, redirect: String, lifetime: TimeInterval) async throws {
         let now = clock.now()
         try await writer.write { db in
-            try db.execute(
-                sql: "INSERT INTO magic_links (token_hash, user_id, redirect, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-                arguments: [tokenHash, userID, redirect, now, now.addingTimeInterval(lifetime)])
+            try MagicLinkRecord(
+                tokenHash: tokenHash, userID: userID, redirect: redirect, createdAt: now,
+                expiresAt: now.addingTimeInterval(lifetime), usedAt: nil, revokedAt: nil
+            ).insert(db)
         }
     }
 
@@ -27,11 +28,10 @@ extension AppDatabase {
                     """,
                 arguments: [now, tokenHash, now])
             guard db.changesCount == 1,
-                let row = try Row.fetchOne(
-                    db, sql: "SELECT user_id, redirect FROM magic_links WHERE token_hash = ?", arguments: [tokenHash]),
-                let user = try UserRecord.fetchOne(db, key: row["user_id"] as String), !user.disabled
+                let link = try MagicLinkRecord.fetchOne(db, key: tokenHash),
+                let user = try UserRecord.fetchOne(db, key: link.userID), !user.disabled
             else { return nil }
-            return (user.user, row["redirect"])
+            return (user.user, link.redirect)
         }
     }
 
@@ -70,20 +70,11 @@ extension AppDatabase {
 
     public func notifications(userID: String, unreadOnly: Bool = false, limit: Int = 50) async throws -> [UserNotification] {
         try await writer.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT * FROM notifications WHERE user_id = ? \(unreadOnly ? "AND read_at IS NULL" : "")
-                    ORDER BY created_at DESC, id DESC LIMIT ?
-                    """, arguments: [userID, limit]
-            ).map(Self.notification)
+            var request = NotificationRecord.filter(NotificationRecord.Columns.userID == userID)
+            if unreadOnly { request = request.filter(NotificationRecord.Columns.readAt == nil) }
+            return try request.order(NotificationRecord.Columns.createdAt.desc, NotificationRecord.Columns.id.desc)
+                .limit(limit).fetchAll(db).map(\.notification)
         }
-    }
-
-    private static func notification(_ row: Row) -> UserNotification {
-        UserNotification(
-            id: row["id"], userID: row["user_id"], type: row["type"], title: row["title"], body: row["body"], url: row["url"],
-            createdAt: row["created_at"], readAt: row["read_at"])
     }
 
     /// Marks one of the user's notifications read and returns it; nil when it is not theirs.
@@ -93,8 +84,9 @@ extension AppDatabase {
             try db.execute(
                 sql: "UPDATE notifications SET read_at = COALESCE(read_at, ?) WHERE id = ? AND user_id = ?",
                 arguments: [now, id, userID])
-            return try Row.fetchOne(db, sql: "SELECT * FROM notifications WHERE id = ? AND user_id = ?", arguments: [id, userID])
-                .map(Self.notification)
+            return try NotificationRecord.filter(
+                NotificationRecord.Columns.id == id && NotificationRecord.Columns.userID == userID
+            ).fetchOne(db)?.notification
         }
     }
 

@@ -64,14 +64,15 @@ extension AppDatabase {
     /// The grants of an order (revoked ones included).
     public func grants(orderID: String) async throws -> [AccessGrant] {
         try await writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM grants WHERE order_id = ? ORDER BY id", arguments: [orderID]).map(AccessGrant.init)
+            try GrantRecord.filter(GrantRecord.Columns.orderID == orderID).order(GrantRecord.Columns.id).fetchAll(db)
+                .map(\.grant)
         }
     }
 
     public func refunds(orderID: String) async throws -> [RefundRecord] {
         try await writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM refunds WHERE order_id = ? ORDER BY created_at", arguments: [orderID])
-                .map(RefundRecord.init)
+            try RefundRow.filter(RefundRow.Columns.orderID == orderID).order(RefundRow.Columns.createdAt).fetchAll(db)
+                .map(\.refund)
         }
     }
 
@@ -115,21 +116,9 @@ extension AppDatabase {
     }
 
     static func order(id: String, in db: Database) throws -> Order? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM orders WHERE id = ?", arguments: [id]) else { return nil }
-        let items = try Row.fetchAll(db, sql: "SELECT * FROM order_items WHERE order_id = ? ORDER BY rowid", arguments: [id])
-            .map { item in
-                OrderItem(
-                    id: item["id"], productID: item["product_id"], sellerID: item["seller_id"], title: item["title"],
-                    kind: ProductKind(rawValue: item["kind"]) ?? .download, quantity: item["quantity"],
-                    unitAmount: item["unit_amount"], amount: item["amount"], feeAmount: item["fee_amount"],
-                    sellerAmount: item["seller_amount"])
-            }
-        return Order(
-            id: row["id"], buyerID: row["buyer_id"], buyerEmail: row["buyer_email"],
-            status: OrderStatus(rawValue: row["status"]) ?? .created, currency: row["currency"], total: row["total"],
-            refundedAmount: row["refunded_amount"], provider: row["provider"], providerSessionID: row["provider_session_id"],
-            providerPaymentID: row["provider_payment_id"], redirectURL: row["redirect_url"], items: items,
-            createdAt: row["created_at"], updatedAt: row["updated_at"], expiresAt: row["expires_at"], paidAt: row["paid_at"])
+        guard let order = try OrderRecord.fetchOne(db, key: id) else { return nil }
+        let items = try OrderItemRecord.filter(OrderItemRecord.Columns.orderID == id).order(Column.rowID).fetchAll(db)
+        return order.order(items: items)
     }
 }
 
@@ -143,16 +132,6 @@ public struct AccessGrant: Sendable, Equatable {
     public var createdAt: Date
     public var revokedAt: Date?
     public var isActive: Bool { revokedAt == nil }
-
-    init(row: Row) {
-        id = row["id"]
-        orderID = row["order_id"]
-        orderItemID = row["order_item_id"]
-        userID = row["user_id"]
-        productID = row["product_id"]
-        createdAt = row["created_at"]
-        revokedAt = row["revoked_at"]
-    }
 }
 
 public struct RefundRecord: Sendable, Equatable {
@@ -163,14 +142,4 @@ public struct RefundRecord: Sendable, Equatable {
     public var providerRefundID: String?
     public var requestedBy: String
     public var createdAt: Date
-
-    init(row: Row) {
-        id = row["id"]
-        orderID = row["order_id"]
-        amount = row["amount"]
-        reason = row["reason"]
-        providerRefundID = row["provider_refund_id"]
-        requestedBy = row["requested_by"]
-        createdAt = row["created_at"]
-    }
 }

@@ -40,11 +40,10 @@ extension AppDatabase {
                 case .mismatched(_, _, let reason): ("mismatched", reason)
                 case .duplicate: ("duplicate", nil)
                 }
-            try db.execute(
-                sql: """
-                    INSERT INTO payment_events (provider, event_id, type, order_id, outcome, detail, received_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [event.provider, event.id, event.type, orderID, label, detail, now])
+            try PaymentEventRecord(
+                provider: event.provider, eventID: event.id, type: event.type, orderID: orderID, outcome: label,
+                detail: detail, receivedAt: now
+            ).insert(db)
             return outcome
         }
     }

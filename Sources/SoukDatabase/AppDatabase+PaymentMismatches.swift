@@ -18,17 +18,12 @@ extension AppDatabase {
             return known
         }
         let id = ids.make(.paymentMismatch)
-        try db.execute(
-            sql: """
-                INSERT INTO payment_mismatches (
-                    id, provider, event_id, order_id, payment_id, checkout_id, amount, currency, claimed_order_id, reason,
-                    refund_state, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)
-                """,
-            arguments: [
-                id, event.provider, event.id, order.id, payment.id, payment.checkoutID, payment.amount, payment.currency,
-                payment.claimedOrderID, reason, now, now,
-            ])
+        try PaymentMismatchRecord(
+            id: id, provider: event.provider, eventID: event.id, orderID: order.id, paymentID: payment.id,
+            checkoutID: payment.checkoutID, amount: payment.amount, currency: payment.currency,
+            claimedOrderID: payment.claimedOrderID, reason: reason, refundState: PaymentMismatch.RefundState.queued.rawValue,
+            refundID: nil, lastError: nil, createdAt: now, updatedAt: now
+        ).insert(db)
         try queue.enqueue(try PaymentMismatchNotices.refundJob(mismatchID: id), in: db)
         for admin in try activeAdminIDs(in: db) {
             try notify(
@@ -42,15 +37,14 @@ extension AppDatabase {
     /// The mismatched payments reported for an order, oldest first.
     public func paymentMismatches(orderID: String) async throws -> [PaymentMismatch] {
         try await writer.read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT * FROM payment_mismatches WHERE order_id = ? ORDER BY created_at, id", arguments: [orderID]
-            ).map(Self.mismatch)
+            try PaymentMismatchRecord.filter(PaymentMismatchRecord.Columns.orderID == orderID)
+                .order(PaymentMismatchRecord.Columns.createdAt, PaymentMismatchRecord.Columns.id).fetchAll(db).map(\.mismatch)
         }
     }
 
     public func paymentMismatch(id: String) async throws -> PaymentMismatch? {
         try await writer.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM payment_mismatches WHERE id = ?", arguments: [id]).map(Self.mismatch)
+            try PaymentMismatchRecord.fetchOne(db, key: id)?.mismatch
         }
     }
 
@@ -75,9 +69,7 @@ extension AppDatabase {
             try db.execute(
                 sql: "UPDATE payment_mismatches SET refund_state = 'failed', last_error = ?, updated_at = ? WHERE id = ?",
                 arguments: [error, now, id])
-            guard let mismatch = try Row.fetchOne(db, sql: "SELECT * FROM payment_mismatches WHERE id = ?", arguments: [id])
-                .map(Self.mismatch)
-            else { return }
+            guard let mismatch = try PaymentMismatchRecord.fetchOne(db, key: id)?.mismatch else { return }
             for admin in try Self.activeAdminIDs(in: db) {
                 try Self.notify(PaymentMismatchNotices.refundFailed(mismatch, error: error, adminID: admin), now: now, ids: ids, in: db)
             }
@@ -86,15 +78,5 @@ extension AppDatabase {
 
     private static func activeAdminIDs(in db: Database) throws -> [String] {
         try String.fetchAll(db, sql: "SELECT id FROM users WHERE role = 'admin' AND NOT disabled ORDER BY id")
-    }
-
-    private static func mismatch(_ row: Row) -> PaymentMismatch {
-        PaymentMismatch(
-            id: row["id"], provider: row["provider"], eventID: row["event_id"], orderID: row["order_id"],
-            payment: Payment(
-                id: row["payment_id"], checkoutID: row["checkout_id"], amount: row["amount"], currency: row["currency"],
-                claimedOrderID: row["claimed_order_id"]),
-            reason: row["reason"], refundState: PaymentMismatch.RefundState(rawValue: row["refund_state"]) ?? .queued,
-            refundID: row["refund_id"], lastError: row["last_error"], createdAt: row["created_at"])
     }
 }

@@ -18,9 +18,8 @@ extension AppDatabase {
             {
                 return pending
             }
-            try db.execute(
-                sql: "INSERT INTO refund_attempts (idempotency_key, order_id, amount, state, created_at) VALUES (?, ?, ?, 'pending', ?)",
-                arguments: [fresh, orderID, amount, now])
+            try RefundAttemptRecord(idempotencyKey: fresh, orderID: orderID, amount: amount, state: "pending", createdAt: now)
+                .insert(db)
             return fresh
         }
     }
@@ -76,12 +75,10 @@ extension AppDatabase {
     /// refunded amount, and for a full refund the end of everything the order gave (grants,
     /// pages, license keys).
     static func applyRefund(_ entry: RefundEntry, to order: Order, now: Date, ids: any IDGenerator, in db: Database) throws {
-        try db.execute(
-            sql: """
-                INSERT INTO refunds (id, order_id, amount, reason, provider_refund_id, requested_by, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [entry.id, order.id, entry.amount, entry.reason, entry.providerRefundID, entry.requestedBy, now])
+        try RefundRow(
+            id: entry.id, orderID: order.id, amount: entry.amount, reason: entry.reason,
+            providerRefundID: entry.providerRefundID, requestedBy: entry.requestedBy, createdAt: now
+        ).insert(db)
         try notify(entry.notice, now: now, ids: ids, in: db)
         try setStatus(order.id, from: order.status, to: entry.status, now: now, in: db)
         try db.execute(sql: "UPDATE orders SET refunded_amount = ? WHERE id = ?", arguments: [entry.refundedAmount, order.id])

@@ -21,13 +21,13 @@ extension AppDatabase {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?) ON CONFLICT (order_id) DO NOTHING
                     """,
                 arguments: [id, orderID, paymentID, amount, currency, linesJSON, buyerEmail, successURL, cancelURL, now])
-            return try Self.testSession(
-                sql: "SELECT * FROM test_checkout_sessions WHERE order_id = ?", orderID, in: db)!
+            return try TestCheckoutSessionRecord.filter(TestCheckoutSessionRecord.Columns.orderID == orderID).fetchOne(db)!
+                .session
         }
     }
 
     public func testSession(id: String) async throws -> TestCheckoutSession? {
-        try await writer.read { db in try Self.testSession(sql: "SELECT * FROM test_checkout_sessions WHERE id = ?", id, in: db) }
+        try await writer.read { db in try TestCheckoutSessionRecord.fetchOne(db, key: id)?.session }
     }
 
     /// Moves an open session to `status` and queues the webhooks it sends, in one transaction.
@@ -49,7 +49,7 @@ extension AppDatabase {
                     kind: OrderJobKind.testWebhook, payload: ["body": webhook.body],
                     runAt: now.addingTimeInterval(webhook.delay), in: db)
             }
-            return try Self.testSession(sql: "SELECT * FROM test_checkout_sessions WHERE id = ?", id, in: db)!
+            return try TestCheckoutSessionRecord.fetchOne(db, key: id)!.session
         }
     }
 
@@ -82,15 +82,5 @@ extension AppDatabase {
             try queue.enqueue(kind: OrderJobKind.testWebhook, payload: ["body": webhook(total)], in: db)
             return total
         }
-    }
-
-    private static func testSession(sql: String, _ argument: String, in db: Database) throws -> TestCheckoutSession? {
-        guard let row = try Row.fetchOne(db, sql: sql, arguments: [argument]) else { return nil }
-        let lines = (try? JSONDecoder().decode([TestCheckoutSession.Line].self, from: Data((row["lines"] as String).utf8))) ?? []
-        return TestCheckoutSession(
-            id: row["id"], orderID: row["order_id"], paymentID: row["payment_id"], amount: row["amount"],
-            currency: row["currency"], lines: lines, buyerEmail: row["buyer_email"], successURL: row["success_url"],
-            cancelURL: row["cancel_url"], status: TestCheckoutSession.Status(rawValue: row["status"]) ?? .open,
-            refundedAmount: row["refunded_amount"], createdAt: row["created_at"])
     }
 }

@@ -107,18 +107,18 @@ final class MemorySearch: Sendable {
                     return
                 }
                 guard latest > since else { return }
-                let changes = try Row.fetchAll(
-                    db, sql: "SELECT product_rowid, seller_id FROM search_changes WHERE seq > ? ORDER BY seq LIMIT ?",
+                let changes = try SearchChangeRecord.fetchAll(
+                    db, sql: "SELECT * FROM search_changes WHERE seq > ? ORDER BY seq LIMIT ?",
                     arguments: [since, Self.rebuildThreshold + 1])
                 // Replayed edits leave dead slots behind; once they outnumber the live ones, start afresh.
                 if changes.count > Self.rebuildThreshold || self.index.deadCount > max(1000, self.index.liveCount) {
                     self.index.rebuild(try Self.listedProducts(db, rowids: nil))
                 } else {
-                    let productRowIDs = Set(changes.compactMap { $0["product_rowid"] as Int64? })
+                    let productRowIDs = Set(changes.compactMap(\.productRowID))
                     let current = try Self.listedProducts(db, rowids: Array(productRowIDs))
                     let byRowID = Dictionary(current.map { ($0.rowid, $0) }, uniquingKeysWith: { $1 })
                     self.index.apply(productRowIDs.map { ($0, byRowID[$0]) })
-                    for sellerID in Set(changes.compactMap { $0["seller_id"] as String? }) {
+                    for sellerID in Set(changes.compactMap(\.sellerID)) {
                         let listed = try Bool.fetchOne(
                             db, sql: "SELECT \(Self.sellerListedSQL) FROM users u WHERE u.id = ?", arguments: [sellerID]) ?? false
                         self.index.setSeller(sellerID, listed: listed)

@@ -14,7 +14,7 @@ struct APITokenRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     var createdAt: Date
     var lastUsedAt: Date?
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case id, name, scopes
         case userID = "user_id"
         case tokenHash = "token_hash"

@@ -21,7 +21,7 @@ struct JobRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     var updatedAt: Date
     var finishedAt: Date?
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case id, kind, payload, state, attempts
         case dedupeKey = "dedupe_key"
         case maxAttempts = "max_attempts"

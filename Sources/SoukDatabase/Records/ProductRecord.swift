@@ -30,7 +30,7 @@ struct ProductRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     var updatedAt: Date
     var publishedAt: Date?
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case id, title, slug, summary, description, category, tags, kind, price, currency, stock, status, attributes
         case sellerID = "seller_id"
         case descriptionHTML = "description_html"
@@ -44,6 +44,11 @@ struct ProductRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
         case updatedAt = "updated_at"
         case publishedAt = "published_at"
     }
+
+    /// Columns of `products` the database maintains and the record never writes: `search_id`,
+    /// the stable key of the search indexes, is assigned by the `products_assign_search_id`
+    /// trigger (saving a record that carried it would overwrite it). Search reads it by name.
+    static let databaseManagedColumns: Set<String> = ["search_id"]
 
     /// The columns `init(row:)` reads, in order; select them first (then anything else).
     static let selectColumns = """
@@ -140,7 +145,7 @@ struct ProductFileRecord: Codable, Sendable, FetchableRecord, PersistableRecord 
     var sha256: String
     var createdAt: Date
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case id, name, version, size, sha256
         case productID = "product_id"
         case createdAt = "created_at"
@@ -161,7 +166,7 @@ struct ProductPageRecord: Codable, Sendable, FetchableRecord, PersistableRecord 
     var bodyHTML: String
     var updatedAt: Date
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case slug, title, body
         case productID = "product_id"
         case bodyHTML = "body_html"

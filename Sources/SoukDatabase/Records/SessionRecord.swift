@@ -14,7 +14,7 @@ struct SessionRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     /// `password` or `link` (`SessionOrigin`): a link session is short-lived.
     var origin: String
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case id, ip, origin
         case userID = "user_id"
         case tokenHash = "token_hash"

@@ -15,7 +15,7 @@ struct UserRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     var createdAt: Date
     var updatedAt: Date
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case id, email, name, role, disabled
         case passwordHash = "password_hash"
         case sellerStatus = "seller_status"

@@ -1,0 +1,34 @@
+import Foundation
+import GRDB
+
+/// A row of `downloads`: one request that sent content, with what it was charged
+/// (`COALESCE(sent, reserved) - credited` bytes, see `DownloadBudget`). (`DownloadRow`, because
+/// the public value of the seller's log is named `DownloadRecord`.)
+struct DownloadRow: Codable, Sendable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "downloads"
+    var id: String
+    var grantID: String
+    var fileID: String
+    var userID: String
+    var ip: String?
+    var userAgent: String?
+    var createdAt: Date
+    /// The first byte served.
+    var firstByte: Int64
+    /// The length reserved before sending.
+    var reserved: Int64
+    /// Bytes written when the transfer ended; nil while it runs.
+    var sent: Int64?
+    /// Bytes credited back because a later request resumed this transfer.
+    var credited: Int64
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case id, ip, reserved, sent, credited
+        case grantID = "grant_id"
+        case fileID = "file_id"
+        case userID = "user_id"
+        case userAgent = "user_agent"
+        case createdAt = "created_at"
+        case firstByte = "first_byte"
+    }
+}
