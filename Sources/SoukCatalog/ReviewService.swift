@@ -34,6 +34,16 @@ public struct ReviewService: Sendable {
         return try await database.putReview(input, bodyHTML: Markdown.html(input.body), product: product, user: user)
     }
 
+    /// The seller's reply to a review of their product, once. Throws `notFound` (no such product,
+    /// or review of it), `forbidden` (not its seller, or a seller not in good standing),
+    /// `conflict` (already replied), `validationFailed` (field `body`).
+    public func reply(productID: String, reviewID: String, _ text: String, by user: User) async throws -> Review {
+        let product = try await catalog.visibleProduct(id: productID, to: user)
+        if product.sellerID == user.id { try SellerStanding.require(user) }
+        let text = try ReviewRules.reply(text)
+        return try await database.replyToReview(id: reviewID, product: product, text: text, by: user)
+    }
+
     /// A page of the product's visible reviews with its rating. Throws `notFound`, `badRequest`
     /// (a cursor this list did not return).
     public func list(productID: String, viewer: User?, limit: Int = 20, cursor: String? = nil) async throws -> Page {

@@ -39,6 +39,28 @@ extension AppDatabase {
         }
     }
 
+    /// Stores the seller's reply to a visible review of `product`, once (`ReviewRules`, checked in
+    /// the transaction). `text` must be validated. Throws `notFound` (no such visible review of
+    /// this product), `forbidden`, `conflict`.
+    public func replyToReview(id: String, product: Product, text: String, by user: User) async throws -> Review {
+        let now = clock.now()
+        return try await writer.write { db in
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT r.*, u.name AS author_name FROM reviews r JOIN users u ON u.id = r.user_id
+                        WHERE r.id = ? AND r.product_id = ? AND \(Self.reviewVisible)
+                        """, arguments: [id, product.id])
+            else { throw SoukError.notFound("The review \(id)") }
+            let existing = try ReviewRecord(row: row).review(authorName: row["author_name"])
+            try ReviewRules.requireMayReply(user, to: existing, of: product)
+            let review = ReviewDecision.reply(text, to: existing, now: now)
+            try ReviewRecord(review).update(db)
+            return review
+        }
+    }
+
     /// Visible reviews of a product, newest first, `limit` per page; `cursor` is the last review
     /// id of the previous page. Throws `badRequest` (field `cursor`) for a cursor that is not a
     /// review of this product.

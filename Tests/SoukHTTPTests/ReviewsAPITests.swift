@@ -257,6 +257,48 @@ struct ReviewsAPITests {
     }
 }
 
+extension ReviewsAPITests {
+    @Test("The seller replies once (201, then 409); others may not; the reply shows under the review")
+    func sellerReply() async throws {
+        let store = try reviewStore()
+        try await store.run { browser in
+            let (seller, productID, _) = try await store.sellerWithProduct(browser, files: [])
+            let (buyer, _) = try await store.paidBuyer(browser, buying: [productID])
+            let reviewID = try #require(
+                try await buyer.review(productID, #"{"rating":4,"body":"Good"}"#).object["id"] as? String)
+            let path = "/api/v1/products/\(productID)/reviews/\(reviewID)/reply"
+
+            #expect(try await Browser(client: browser.client).json(.post, path, #"{"body":"Hi"}"#).status == .unauthorized)
+            let byBuyer = try await buyer.json(.post, path, #"{"body":"Me too"}"#)
+            #expect(byBuyer.status == .forbidden)
+            #expect(byBuyer.isProblem)
+            let other = try await store.verifiedSeller(browser, "other-seller@example.com")
+            #expect(try await other.json(.post, path, #"{"body":"Hi"}"#).status == .forbidden)
+            let empty = try await seller.json(.post, path, #"{"body":"  "}"#)
+            #expect(empty.status == .unprocessableContent)
+            #expect(empty.object["field"] as? String == "body")
+            let unknown = try await seller.json(.post, "/api/v1/products/\(productID)/reviews/rev_nope/reply", #"{"body":"Hi"}"#)
+            #expect(unknown.status == .notFound)
+
+            let replied = try await seller.json(.post, path, #"{"body":"Thanks <3"}"#)
+            #expect(replied.status == .created, "\(replied.text)")
+            #expect(replied.object["seller_reply"] as? String == "Thanks <3")
+            #expect((replied.object["seller_reply_at"] as? String)?.hasSuffix("Z") == true)
+            let again = try await seller.json(.post, path, #"{"body":"Again"}"#)
+            #expect(again.status == .conflict)
+            #expect(again.isProblem)
+
+            let listed = try #require((try await browser.reviews(productID))["data"] as? [[String: Any]])
+            #expect(listed.first?["seller_reply"] as? String == "Thanks <3")
+            // Replacing the review keeps the reply.
+            #expect(try await buyer.review(productID, #"{"rating":5,"body":"Better"}"#).object["seller_reply"] as? String == "Thanks <3")
+            let page = try await browser.get("/products/field-guide", headers: [.accept: "text/html"])
+            #expect(page.text.contains("Thanks &lt;3"))
+            #expect(page.text.contains("Reply from Seller"))
+        }
+    }
+}
+
 extension Browser {
     /// The signed-in user's id.
     func userID() async throws -> String? {

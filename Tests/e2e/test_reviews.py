@@ -113,11 +113,21 @@ def test_buyers_review_replace_and_lose_their_rating_on_a_full_refund(make_souk,
     assert product(souk, atlas["id"])["rating_count"] == 2
     assert titles(souk, min_rating=4.5) == []
 
+    # The seller replies once; the reply is part of the review.
+    reply_path = f"/api/v1/products/{atlas['id']}/reviews/{first['id']}/reply"
+    replied = seller.session.post(souk.url(reply_path), json={"body": "Thank you!"})
+    assert replied.status_code == 201, replied.text
+    assert replied.json()["seller_reply"] == "Thank you!"
+    conforms(document, "POST", "/api/v1/products/{id}/reviews/{review_id}/reply", replied)
+    assert_problem(seller.session.post(souk.url(reply_path), json={"body": "Again"}), 409, "conflict")
+    assert_problem(other.session.post(souk.url(reply_path), json={"body": "Me?"}), 403, "forbidden")
+
     # The product page shows the rating and the reviews.
     page = souk_get(souk, f"/products/{atlas['slug']}")
     assert page.status_code == 200
     assert "4.0 / 5 (2 ratings)" in page.text
     assert "The plates grew on me" in page.text
+    assert "Thank you!" in page.text
 
     # The operator refunds the first buyer in full from the CLI: their 5 stars stop counting.
     souk.cli("order", "refund", order_id)

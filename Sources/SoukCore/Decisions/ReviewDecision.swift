@@ -38,6 +38,30 @@ public enum ReviewRules {
     }
 }
 
+extension ReviewRules {
+    public static let maxReply = 5_000
+
+    /// The seller's reply, trimmed. Throws `validationFailed` (field `body`).
+    public static func reply(_ raw: String) throws -> String {
+        let reply = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !reply.isEmpty, reply.count <= maxReply else {
+            throw SoukError.validation("body", "Write a reply of 1 to \(maxReply) characters.")
+        }
+        return reply
+    }
+
+    /// Throws unless `user` may reply to `review` of `product`: `forbidden` for anyone but the
+    /// product's seller, `conflict` when they already replied (a seller replies once).
+    public static func requireMayReply(_ user: User, to review: Review, of product: Product) throws {
+        guard product.sellerID == user.id else {
+            throw SoukError(.forbidden, "Only the product's seller may reply to its reviews.")
+        }
+        guard review.sellerReply == nil else {
+            throw SoukError(.conflict, "You have already replied to this review; a seller replies once.")
+        }
+    }
+}
+
 /// What writing a review stores, and what the reviews make of a product's rating.
 public enum ReviewDecision {
     /// The review to store: a first review gets `newID`; a second one replaces the first, keeping
@@ -63,6 +87,14 @@ public enum ReviewDecision {
         review.withdrawnAt = nil
         review.updatedAt = now
         return (review, false)
+    }
+
+    /// The review with the seller's reply (validated by `ReviewRules.reply`).
+    public static func reply(_ text: String, to review: Review, now: Date) -> Review {
+        var review = review
+        review.sellerReply = text
+        review.sellerReplyAt = now
+        return review
     }
 
     /// The rating of a product from how many visible reviews gave each number of stars

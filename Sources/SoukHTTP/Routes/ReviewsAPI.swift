@@ -4,7 +4,7 @@ import SoukCatalog
 import SoukCore
 
 /// `/api/v1/products/:id/reviews`: anyone reads a product's reviews; a buyer who owns it writes
-/// theirs (a second POST replaces the first).
+/// theirs (a second POST replaces the first); the product's seller replies once.
 struct ReviewsAPI: Sendable {
     let services: AppServices
     var reviews: ReviewService { services.reviews }
@@ -13,6 +13,7 @@ struct ReviewsAPI: Sendable {
         let api = router.group("api/v1")
         api.get("products/:id/reviews", use: list)
         api.post("products/:id/reviews", use: put)
+        api.post("products/:id/reviews/:review_id/reply", use: reply)
     }
 
     struct WriteBody: Decodable {
@@ -31,6 +32,20 @@ struct ReviewsAPI: Sendable {
         context.logger.info(
             "review \(created ? "created" : "replaced")", metadata: ["product": "\(id)", "review": "\(review.id)"])
         return JSONResponse(status: created ? .created : .ok, body: ReviewBody(review))
+    }
+
+    struct ReplyBody: Decodable {
+        var body: String
+    }
+
+    /// The product's seller replies to a review, once (201; 409 after).
+    @Sendable func reply(_ request: Request, context: SoukRequestContext) async throws -> JSONResponse<ReviewBody> {
+        let user = try context.require(.sellerAction)
+        let body = try await request.decodeJSON(ReplyBody.self, limit: services.maxBodyBytes)
+        let review = try await reviews.reply(
+            productID: try context.parameters.require("id"), reviewID: try context.parameters.require("review_id"),
+            body.body, by: user)
+        return JSONResponse(status: .created, body: ReviewBody(review))
     }
 
     @Sendable func list(_ request: Request, context: SoukRequestContext) async throws -> JSONResponse<ReviewListBody> {

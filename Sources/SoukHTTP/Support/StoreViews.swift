@@ -36,6 +36,7 @@ enum StoreViews {
             "review_title": review.title.map { $0 as Any } ?? false, "review_body_html": review.bodyHTML, "review_author": review.authorName,
             "review_date": String(Timestamp.rfc3339(review.createdAt).prefix(10)),
             "review_datetime": Timestamp.rfc3339(review.createdAt),
+            "review_reply": review.sellerReply.map { $0 as Any } ?? false,
         ]
     }
 

@@ -143,4 +143,26 @@ struct ReviewDecisionTests {
         #expect(ReviewDecision.withdrawals(orderProductIDs: ["prod_a", "prod_b"], stillGranted: ["prod_a"]) == ["prod_b"])
         #expect(ReviewDecision.withdrawals(orderProductIDs: [], stillGranted: ["prod_a"]).isEmpty)
     }
+
+    @Test("The product's seller replies once; nobody else may; the reply has 1 to 5,000 characters")
+    func reply() throws {
+        let product = F.product("prod_book", seller: "usr_seller")
+        let review = ReviewDecision.write(
+            ReviewInput(rating: 4, title: nil, body: "Good"), bodyHTML: "", existing: nil, newID: "rev_1",
+            productID: product.id, user: Self.buyer, now: F.now
+        ).review
+        try ReviewRules.requireMayReply(Self.seller, to: review, of: product)
+        let stranger = failure { try ReviewRules.requireMayReply(Self.buyer, to: review, of: product) }
+        #expect(stranger?.code == .forbidden)
+        #expect(try ReviewRules.reply("  Thanks!  ") == "Thanks!")
+        for bad in ["", "   ", String(repeating: "r", count: ReviewRules.maxReply + 1)] {
+            #expect(failure { _ = try ReviewRules.reply(bad) }?.field == "body")
+        }
+        let later = F.now.addingTimeInterval(60)
+        let replied = ReviewDecision.reply("Thanks!", to: review, now: later)
+        #expect(replied.sellerReply == "Thanks!" && replied.sellerReplyAt == later)
+        #expect(replied.rating == 4 && replied.updatedAt == review.updatedAt)
+        let twice = failure { try ReviewRules.requireMayReply(Self.seller, to: replied, of: product) }
+        #expect(twice?.code == .conflict)
+    }
 }
