@@ -44,6 +44,13 @@ public struct ReviewService: Sendable {
         return try await database.replyToReview(id: reviewID, product: product, text: text, by: user)
     }
 
+    /// An admin hides a review (not shown, not counted) or shows it again. Throws `forbidden`
+    /// for anyone else, `notFound`.
+    public func setHidden(productID: String, reviewID: String, _ hidden: Bool, by user: User) async throws -> Review {
+        guard user.role == .admin else { throw SoukError(.forbidden, "Only an admin may hide or show reviews.") }
+        return try await database.setReviewHidden(id: reviewID, productID: productID, hidden: hidden)
+    }
+
     /// A page of the product's visible reviews with its rating. Throws `notFound`, `badRequest`
     /// (a cursor this list did not return).
     public func list(productID: String, viewer: User?, limit: Int = 20, cursor: String? = nil) async throws -> Page {

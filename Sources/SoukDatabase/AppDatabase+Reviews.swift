@@ -61,6 +61,28 @@ extension AppDatabase {
         }
     }
 
+    /// An admin hides a review of `productID` (it stops being shown and counted) or shows it
+    /// again, and the product's rating is recomputed, in one transaction. Hiding twice keeps the
+    /// first date. Throws `notFound`.
+    public func setReviewHidden(id: String, productID: String, hidden: Bool) async throws -> Review {
+        let now = clock.now()
+        return try await writer.write { db in
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT r.*, u.name AS author_name FROM reviews r JOIN users u ON u.id = r.user_id
+                        WHERE r.id = ? AND r.product_id = ?
+                        """, arguments: [id, productID])
+            else { throw SoukError.notFound("The review \(id)") }
+            var review = try ReviewRecord(row: row).review(authorName: row["author_name"])
+            review.hiddenAt = hidden ? (review.hiddenAt ?? now) : nil
+            try ReviewRecord(review).update(db)
+            try Self.refreshRating(productID: productID, in: db)
+            return review
+        }
+    }
+
     /// Visible reviews of a product, newest first, `limit` per page; `cursor` is the last review
     /// id of the previous page. Throws `badRequest` (field `cursor`) for a cursor that is not a
     /// review of this product.

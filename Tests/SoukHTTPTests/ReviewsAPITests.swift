@@ -299,6 +299,47 @@ extension ReviewsAPITests {
     }
 }
 
+extension ReviewsAPITests {
+    @Test("An admin hides a review: not listed, not counted (search too); shown again, it counts again")
+    func adminHides() async throws {
+        let store = try reviewStore()
+        try await store.run { browser in
+            let (seller, productID, _) = try await store.sellerWithProduct(browser, files: [])
+            let (buyer, _) = try await store.paidBuyer(browser, buying: [productID])
+            let (other, _) = try await store.paidBuyer(browser, "other@example.com", buying: [productID])
+            let spamID = try #require(try await buyer.review(productID, #"{"rating":1,"body":"Spam"}"#).object["id"] as? String)
+            #expect(try await other.review(productID, #"{"rating":5,"body":"Good"}"#).status == .created)
+            #expect(try await browser.search("min_rating=4").titles == [])
+            let path = "/api/v1/products/\(productID)/reviews/\(spamID)"
+
+            #expect(try await seller.json(.patch, path, #"{"hidden":true}"#).status == .forbidden)
+            #expect(try await buyer.json(.patch, path, #"{"hidden":true}"#).status == .forbidden)
+            let admin = try await store.admin(browser)
+            #expect(try await admin.json(.patch, "/api/v1/products/\(productID)/reviews/rev_nope", #"{"hidden":true}"#).status == .notFound)
+            let hidden = try await admin.json(.patch, path, #"{"hidden":true}"#)
+            #expect(hidden.status == .ok, "\(hidden.text)")
+            #expect(hidden.object["hidden_at"] is String)
+            var product = try await browser.get("/api/v1/products/\(productID)").object
+            #expect(product["rating_average"] as? Double == 5)
+            #expect(product["rating_count"] as? Int == 1)
+            #expect(try await browser.search("min_rating=4").titles == ["Field Guide"])
+            let listed = try #require((try await browser.reviews(productID))["data"] as? [[String: Any]])
+            #expect(listed.compactMap { $0["body"] as? String } == ["Good"])
+            // Rewriting a hidden review does not bring it back.
+            #expect(try await buyer.review(productID, #"{"rating":1,"body":"Spam again"}"#).status == .ok)
+            #expect(try await browser.get("/api/v1/products/\(productID)").object["rating_count"] as? Int == 1)
+
+            let shown = try await admin.json(.patch, path, #"{"hidden":false}"#)
+            #expect(shown.status == .ok)
+            #expect(shown.object["hidden_at"] is NSNull)
+            product = try await browser.get("/api/v1/products/\(productID)").object
+            #expect(product["rating_average"] as? Double == 3)
+            #expect(product["rating_count"] as? Int == 2)
+            #expect(try await browser.search("min_rating=4").titles == [])
+        }
+    }
+}
+
 extension Browser {
     /// The signed-in user's id.
     func userID() async throws -> String? {

@@ -128,7 +128,7 @@ def test_document_covers_the_implemented_api(live_souk):
         ("GET", "/api/v1/products/{id}/files"), ("POST", "/api/v1/products/{id}/files"),
         ("GET", "/api/v1/products/{id}/pages"), ("PUT", "/api/v1/products/{id}/pages/{slug}"),
         ("GET", "/api/v1/products/{id}/reviews"), ("POST", "/api/v1/products/{id}/reviews"),
-        ("POST", "/api/v1/products/{id}/reviews/{review_id}/reply"),
+        ("POST", "/api/v1/products/{id}/reviews/{review_id}/reply"), ("PATCH", "/api/v1/products/{id}/reviews/{review_id}"),
         ("GET", "/api/v1/categories"),
         ("GET", "/api/v1/cart"), ("POST", "/api/v1/cart/items"), ("DELETE", "/api/v1/cart/items/{product_id}"),
         ("POST", "/api/v1/checkout"), ("GET", "/api/v1/orders"), ("GET", "/api/v1/orders/{id}"),

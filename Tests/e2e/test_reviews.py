@@ -9,7 +9,7 @@ import schemathesis
 
 from conftest import assert_problem
 from shop_helpers import wait_status
-from test_catalog_api import api_account
+from test_catalog_api import api_account, cli_account
 from test_hardening_access import pay_with_test_provider
 from test_openapi import DOCUMENT, conforms
 
@@ -108,7 +108,9 @@ def test_buyers_review_replace_and_lose_their_rating_on_a_full_refund(make_souk,
     # A second buyer's 3 stars: the average is 4.
     other = api_account(souk, "buyer", "other@example.com")
     buy(souk, other, atlas["id"])
-    assert review(souk, other, atlas["id"], rating=3, body="Fine").status_code == 201
+    fine = review(souk, other, atlas["id"], rating=3, body="Fine")
+    assert fine.status_code == 201, fine.text
+    fine = fine.json()
     assert product(souk, atlas["id"])["rating_average"] == 4
     assert product(souk, atlas["id"])["rating_count"] == 2
     assert titles(souk, min_rating=4.5) == []
@@ -121,6 +123,19 @@ def test_buyers_review_replace_and_lose_their_rating_on_a_full_refund(make_souk,
     conforms(document, "POST", "/api/v1/products/{id}/reviews/{review_id}/reply", replied)
     assert_problem(seller.session.post(souk.url(reply_path), json={"body": "Again"}), 409, "conflict")
     assert_problem(other.session.post(souk.url(reply_path), json={"body": "Me?"}), 403, "forbidden")
+
+    # An admin hides the second buyer's review: it stops counting at once, then counts again.
+    admin = cli_account(souk, "admin")
+    moderate_path = f"/api/v1/products/{atlas['id']}/reviews/{fine['id']}"
+    hidden = admin.session.patch(souk.url(moderate_path), json={"hidden": True})
+    assert hidden.status_code == 200, hidden.text
+    conforms(document, "PATCH", "/api/v1/products/{id}/reviews/{review_id}", hidden)
+    assert product(souk, atlas["id"])["rating_average"] == 5
+    assert titles(souk, min_rating=4.5) == ["Moth Atlas"]
+    assert_problem(seller.session.patch(souk.url(moderate_path), json={"hidden": False}), 403, "forbidden")
+    assert admin.session.patch(souk.url(moderate_path), json={"hidden": False}).status_code == 200
+    assert product(souk, atlas["id"])["rating_average"] == 4
+    assert titles(souk, min_rating=4.5) == []
 
     # The product page shows the rating and the reviews.
     page = souk_get(souk, f"/products/{atlas['slug']}")

@@ -4,7 +4,7 @@ import SoukCatalog
 import SoukCore
 
 /// `/api/v1/products/:id/reviews`: anyone reads a product's reviews; a buyer who owns it writes
-/// theirs (a second POST replaces the first); the product's seller replies once.
+/// theirs (a second POST replaces the first); the product's seller replies once; an admin hides.
 struct ReviewsAPI: Sendable {
     let services: AppServices
     var reviews: ReviewService { services.reviews }
@@ -14,6 +14,7 @@ struct ReviewsAPI: Sendable {
         api.get("products/:id/reviews", use: list)
         api.post("products/:id/reviews", use: put)
         api.post("products/:id/reviews/:review_id/reply", use: reply)
+        api.patch("products/:id/reviews/:review_id", use: moderate)
     }
 
     struct WriteBody: Decodable {
@@ -48,6 +49,22 @@ struct ReviewsAPI: Sendable {
         return JSONResponse(status: .created, body: ReviewBody(review))
     }
 
+    struct ModerateBody: Decodable {
+        var hidden: Bool
+    }
+
+    /// An admin hides a review or shows it again; the product's rating follows at once.
+    @Sendable func moderate(_ request: Request, context: SoukRequestContext) async throws -> JSONResponse<ReviewBody> {
+        let user = try context.require(.admin)
+        let body = try await request.decodeJSON(ModerateBody.self, limit: services.maxBodyBytes)
+        let review = try await reviews.setHidden(
+            productID: try context.parameters.require("id"), reviewID: try context.parameters.require("review_id"),
+            body.hidden, by: user)
+        context.logger.info(
+            "review \(body.hidden ? "hidden" : "shown")", metadata: ["review": "\(review.id)", "admin": "\(user.id)"])
+        return JSONResponse(body: ReviewBody(review))
+    }
+
     @Sendable func list(_ request: Request, context: SoukRequestContext) async throws -> JSONResponse<ReviewListBody> {
         let user = context.allowAnyone()
         let query = request.uri.queryParameters
@@ -77,6 +94,8 @@ struct ReviewBody: Encodable, Sendable {
     var bodyHTML: String
     @Nullable var sellerReply: String?
     @Nullable var sellerReplyAt: String?
+    /// When an admin hid it (never set in the public list, which shows visible reviews only).
+    @Nullable var hiddenAt: String?
     var createdAt: String
     var updatedAt: String
 
@@ -90,6 +109,7 @@ struct ReviewBody: Encodable, Sendable {
         bodyHTML = review.bodyHTML
         sellerReply = review.sellerReply
         sellerReplyAt = review.sellerReplyAt.map(Timestamp.rfc3339)
+        hiddenAt = review.hiddenAt.map(Timestamp.rfc3339)
         createdAt = Timestamp.rfc3339(review.createdAt)
         updatedAt = Timestamp.rfc3339(review.updatedAt)
     }
