@@ -16,7 +16,8 @@ extension AppDatabase {
     /// Writes `user`'s review of `product` (creating it, or replacing their earlier one) and
     /// recomputes the product's rating, in one transaction. Eligibility (`ReviewRules`) is checked
     /// again here against the grants as they are now. `input` must be validated and `bodyHTML`
-    /// rendered. Returns the stored review and whether it was created. Throws `forbidden`.
+    /// rendered. A first review notifies the seller (in the same transaction). Returns the stored
+    /// review and whether it was created. Throws `forbidden`.
     public func putReview(_ input: ReviewInput, bodyHTML: String, product: Product, user: User) async throws
         -> (review: Review, created: Bool)
     {
@@ -31,6 +32,7 @@ extension AppDatabase {
                 input, bodyHTML: bodyHTML, existing: existing, newID: newID, productID: product.id, user: user, now: now)
             if created {
                 try ReviewRecord(review).insert(db)
+                try Self.notify(ReviewDecision.sellerNotice(for: review, of: product), now: now, ids: self.ids, in: db)
             } else {
                 try ReviewRecord(review).update(db)
             }

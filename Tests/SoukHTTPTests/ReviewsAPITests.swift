@@ -67,7 +67,7 @@ struct ReviewsAPITests {
     func writeAndReplace() async throws {
         let store = try reviewStore()
         try await store.run { browser in
-            let (_, productID, _) = try await store.sellerWithProduct(browser, files: [])
+            let (seller, productID, _) = try await store.sellerWithProduct(browser, files: [])
             let (buyer, _) = try await store.paidBuyer(browser, buying: [productID])
 
             for (body, field) in [
@@ -106,12 +106,21 @@ struct ReviewsAPITests {
             #expect(product["rating_average"] as? Double == 2)
             #expect(product["rating_count"] as? Int == 1)
 
+            // The seller hears of it, once (not again when it is replaced).
+            func reviewNotices() async throws -> [[String: Any]] {
+                let notices = try #require(try await seller.get("/api/v1/notifications").object["data"] as? [[String: Any]])
+                return notices.filter { $0["type"] as? String == "new_review" }
+            }
+            #expect(try await reviewNotices().count == 1)
+            #expect(try await reviewNotices().first?["body"] as? String == "Test rated it 2 out of 5: “Thin”")
+
             let replaced = try await buyer.review(productID, #"{"rating":4,"body":"Grew on me."}"#)
             #expect(replaced.status == .ok, "\(replaced.text)")
             #expect(replaced.object["id"] as? String == id)
             #expect(replaced.object["rating"] as? Int == 4)
             #expect(replaced.object["title"] is NSNull)
             #expect(replaced.object["created_at"] as? String == review["created_at"] as? String)
+            #expect(try await reviewNotices().count == 1)
 
             let list = try await browser.reviews(productID)
             let data = try #require(list["data"] as? [[String: Any]])

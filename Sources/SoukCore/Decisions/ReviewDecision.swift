@@ -89,6 +89,14 @@ public enum ReviewDecision {
         return (review, false)
     }
 
+    /// What the product's seller hears of a first review (a replaced one is not news again).
+    public static func sellerNotice(for review: Review, of product: Product) -> Notice {
+        Notice(
+            userID: product.sellerID, type: "new_review", title: "New review of \(product.title)",
+            body: "\(review.authorName) rated it \(review.rating) out of 5" + (review.title.map { ": “\($0)”" } ?? "."),
+            url: "/products/\(product.slug)", dedupeKey: "review:\(review.id)")
+    }
+
     /// The review with the seller's reply (validated by `ReviewRules.reply`).
     public static func reply(_ text: String, to review: Review, now: Date) -> Review {
         var review = review

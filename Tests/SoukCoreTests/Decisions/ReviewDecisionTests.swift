@@ -165,4 +165,17 @@ struct ReviewDecisionTests {
         let twice = failure { try ReviewRules.requireMayReply(Self.seller, to: replied, of: product) }
         #expect(twice?.code == .conflict)
     }
+
+    @Test("The seller hears of a first review")
+    func sellerNotice() {
+        let product = F.product("prod_book", seller: "usr_seller")
+        let review = ReviewDecision.write(
+            ReviewInput(rating: 4, title: "Solid", body: "Good"), bodyHTML: "", existing: nil, newID: "rev_1",
+            productID: product.id, user: Self.buyer, now: F.now
+        ).review
+        let notice = ReviewDecision.sellerNotice(for: review, of: product)
+        #expect(notice.userID == "usr_seller" && notice.type == "new_review" && notice.dedupeKey == "review:rev_1")
+        #expect(notice.body == "Bea rated it 4 out of 5: “Solid”")
+        #expect(notice.url == "/products/prod_book")
+    }
 }
