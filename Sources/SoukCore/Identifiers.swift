@@ -20,6 +20,7 @@ public enum IDPrefix: String, Sendable {
     case download = "dl"
     case notification = "ntf"
     case paymentMismatch = "pmm"
+    case review = "rev"
 }
 
 public protocol IDGenerator: Sendable {

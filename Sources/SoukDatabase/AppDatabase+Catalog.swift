@@ -183,7 +183,8 @@ extension AppDatabase {
         }
     }
 
-    /// Sets the rating figures directly (demo data; reviews will maintain them in their own writes).
+    /// Sets the rating figures directly (demo data without reviews). A review's write recomputes them
+    /// from the product's visible reviews (AppDatabase+Reviews).
     public func setRating(productID: String, average: Double, count: Int) async throws {
         try await writer.write { db in
             try db.execute(

@@ -73,7 +73,7 @@ extension AppDatabase {
 
     /// Stores a decided refund: the refund row, the buyer's notice, the order's status and
     /// refunded amount, and for a full refund the end of everything the order gave (grants,
-    /// pages, license keys).
+    /// pages, license keys) and of the buyer's reviews of its products.
     static func applyRefund(_ entry: RefundEntry, to order: Order, now: Date, ids: any IDGenerator, in db: Database) throws {
         try RefundRow(
             id: entry.id, orderID: order.id, amount: entry.amount, reason: entry.reason,
@@ -88,6 +88,8 @@ extension AppDatabase {
             try db.execute(
                 sql: "UPDATE license_keys SET status = 'revoked', updated_at = ? WHERE order_id = ? AND status != 'revoked'",
                 arguments: [now, order.id])
+            // The buyer's rating of what they no longer own stops counting (AppDatabase+Reviews).
+            try withdrawReviews(of: order, now: now, in: db)
         }
     }
 }

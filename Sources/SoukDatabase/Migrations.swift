@@ -161,6 +161,7 @@ enum Migrations {
         registerPaymentMismatches(&migrator)
         registerSessionOrigin(&migrator)
         registerDownloadBytes(&migrator)
+        registerReviews(&migrator)
         return migrator
     }()
 }

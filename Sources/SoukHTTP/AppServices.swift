@@ -14,6 +14,7 @@ struct AppServices: Sendable {
     let database: AppDatabase
     let accounts: AccountService
     let catalog: CatalogService
+    let reviews: ReviewService
     let carts: CartService
     let blobs: BlobStore
     let pages: Pages

@@ -35,6 +35,7 @@ public func buildApplication(
     let accounts = runtime.accounts
     let services = AppServices(
         settings: settings, database: runtime.database, accounts: accounts, catalog: runtime.catalog,
+        reviews: runtime.reviews,
         carts: runtime.carts, blobs: runtime.blobs,
         pages: Pages(templates: templates, settings: settings),
         limits: RateLimits(settings.limits, clock: runtime.clock),
@@ -65,6 +66,7 @@ public func buildApplication(
     AccountAPI(services: services).register(on: router)
     AccountPages(services: services).register(on: router)
     ProductsAPI(services: services).register(on: router)
+    ReviewsAPI(services: services).register(on: router)
     CartAPI(services: services).register(on: router)
     CartPages(services: services).register(on: router)
     StorePages(services: services).register(on: router)

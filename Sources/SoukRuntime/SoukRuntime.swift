@@ -31,6 +31,7 @@ public final class SoukRuntime: Sendable {
     public let accounts: AccountService
     public let blobs: BlobStore
     public let catalog: CatalogService
+    public let reviews: ReviewService
     public let carts: CartService
     public let orderLinks: OrderLinks
     public let downloadLinks: DownloadLinks
@@ -70,7 +71,9 @@ public final class SoukRuntime: Sendable {
             sessionLifetime: TimeInterval(settings.auth.sessionTTLHours) * 3600)
         let blobs = BlobStore(root: dataDir.appendingPathComponent("blobs"))
         self.blobs = blobs
-        catalog = CatalogService(database: database, blobs: blobs, defaultCurrency: settings.store.currency)
+        let catalog = CatalogService(database: database, blobs: blobs, defaultCurrency: settings.store.currency)
+        self.catalog = catalog
+        reviews = ReviewService(database: database, catalog: catalog)
         carts = CartService(database: database)
         let orderLinks = OrderLinks(baseURL: settings.publicBaseURL, serverSecret: secretKey)
         self.orderLinks = orderLinks

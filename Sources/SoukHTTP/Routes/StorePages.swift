@@ -144,7 +144,9 @@ struct StorePages: Sendable {
         let product = try await services.catalog.visibleProduct(slug: try context.decodedParameter("slug"), to: user)
         let files = try await database.currentFiles(productID: product.id)
         let privatePages = product.kind == .content ? try await database.pages(productID: product.id) : []
+        let reviews = try await services.reviews.list(productID: product.id, viewer: user, limit: 10)
         var values: [String: Any] = [
+            "reviews": StoreViews.section(reviews.reviews.map(StoreViews.review)),
             "product": StoreViews.card(product),
             "description_html": product.descriptionHTML,
             "attributes": StoreViews.section(StoreViews.attributes(product.attributesJSON)),

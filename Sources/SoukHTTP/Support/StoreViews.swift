@@ -4,7 +4,7 @@ import SoukCore
 import SoukDatabase
 
 /// The values templates show for catalog objects. Every string here is escaped by the template
-/// (`{{…}}`); only `description_html` (sanitised by libcmark) and `snippet` (escaped by Search,
+/// (`{{…}}`); only `description_html` and `review_body_html` (sanitised by libcmark) and `snippet` (escaped by Search,
 /// with `<mark>`) are meant for `{{{…}}}`.
 enum StoreViews {
     static func card(_ product: Product, snippet: String? = nil) -> [String: Any] {
@@ -25,6 +25,19 @@ enum StoreViews {
 
     static func rating(_ product: Product) -> String {
         String(format: "%.1f", product.ratingAverage) + " / 5 (\(product.ratingCount) rating\(product.ratingCount == 1 ? "" : "s"))"
+    }
+
+    /// A review on the product page. Keys are prefixed so a missing one never falls back to the
+    /// product's (`title`) in the template. `review_body_html` is the Markdown renderer's safe HTML.
+    static func review(_ review: Review) -> [String: Any] {
+        [
+            "review_id": review.id, "review_rating": review.rating,
+            "review_stars": String(repeating: "★", count: review.rating) + String(repeating: "☆", count: 5 - review.rating),
+            "review_title": review.title.map { $0 as Any } ?? false, "review_body_html": review.bodyHTML, "review_author": review.authorName,
+            "review_date": String(Timestamp.rfc3339(review.createdAt).prefix(10)),
+            "review_datetime": Timestamp.rfc3339(review.createdAt),
+            "review_reply": review.sellerReply.map { $0 as Any } ?? false,
+        ]
     }
 
     static func file(_ file: ProductFile) -> [String: Any] {

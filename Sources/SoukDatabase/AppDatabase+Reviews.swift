@@ -1,0 +1,179 @@
+import Foundation
+import GRDB
+import SoukCore
+
+/// Reviews and the product ratings they make. Every write that changes which reviews count
+/// recomputes the product's `rating_avg` / `rating_count` in its own transaction; that product
+/// update reaches the search indexes like any other (FTS5 filters on the column, the in-memory
+/// index hears of it through the `search_changes` trigger), so `min_rating` and `sort=rating`
+/// see a new rating at once.
+extension AppDatabase {
+    /// Whether `userID` holds an active grant for the product (a paid order, not fully refunded).
+    public func hasActiveGrant(userID: String, productID: String) async throws -> Bool {
+        try await writer.read { db in try Self.hasActiveGrant(userID: userID, productID: productID, in: db) }
+    }
+
+    /// Writes `user`'s review of `product` (creating it, or replacing their earlier one) and
+    /// recomputes the product's rating, in one transaction. Eligibility (`ReviewRules`) is checked
+    /// again here against the grants as they are now. `input` must be validated and `bodyHTML`
+    /// rendered. A first review notifies the seller (in the same transaction). Returns the stored
+    /// review and whether it was created. Throws `forbidden`.
+    public func putReview(_ input: ReviewInput, bodyHTML: String, product: Product, user: User) async throws
+        -> (review: Review, created: Bool)
+    {
+        let now = clock.now()
+        let newID = ids.make(.review)
+        return try await writer.write { db in
+            let granted = try Self.hasActiveGrant(userID: user.id, productID: product.id, in: db)
+            try ReviewRules.requireEligible(user, for: product, hasActiveGrant: granted)
+            let existing = try ReviewRecord.filter(Column("product_id") == product.id && Column("user_id") == user.id)
+                .fetchOne(db)?.review(authorName: user.name)
+            let (review, created) = ReviewDecision.write(
+                input, bodyHTML: bodyHTML, existing: existing, newID: newID, productID: product.id, user: user, now: now)
+            if created {
+                try ReviewRecord(review).insert(db)
+                try Self.notify(ReviewDecision.sellerNotice(for: review, of: product), now: now, ids: self.ids, in: db)
+            } else {
+                try ReviewRecord(review).update(db)
+            }
+            try Self.refreshRating(productID: product.id, in: db)
+            return (review, created)
+        }
+    }
+
+    /// Stores the seller's reply to a visible review of `product`, once (`ReviewRules`, checked in
+    /// the transaction). `text` must be validated. Throws `notFound` (no such visible review of
+    /// this product), `forbidden`, `conflict`.
+    public func replyToReview(id: String, product: Product, text: String, by user: User) async throws -> Review {
+        let now = clock.now()
+        return try await writer.write { db in
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT r.*, u.name AS author_name FROM reviews r JOIN users u ON u.id = r.user_id
+                        WHERE r.id = ? AND r.product_id = ? AND \(Self.reviewVisible)
+                        """, arguments: [id, product.id])
+            else { throw SoukError.notFound("The review \(id)") }
+            let existing = try ReviewRecord(row: row).review(authorName: row["author_name"])
+            try ReviewRules.requireMayReply(user, to: existing, of: product)
+            let review = ReviewDecision.reply(text, to: existing, now: now)
+            try ReviewRecord(review).update(db)
+            return review
+        }
+    }
+
+    /// An admin hides a review of `productID` (it stops being shown and counted) or shows it
+    /// again, and the product's rating is recomputed, in one transaction. Hiding twice keeps the
+    /// first date. Throws `notFound`.
+    public func setReviewHidden(id: String, productID: String, hidden: Bool) async throws -> Review {
+        let now = clock.now()
+        return try await writer.write { db in
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT r.*, u.name AS author_name FROM reviews r JOIN users u ON u.id = r.user_id
+                        WHERE r.id = ? AND r.product_id = ?
+                        """, arguments: [id, productID])
+            else { throw SoukError.notFound("The review \(id)") }
+            var review = try ReviewRecord(row: row).review(authorName: row["author_name"])
+            review.hiddenAt = hidden ? (review.hiddenAt ?? now) : nil
+            try ReviewRecord(review).update(db)
+            try Self.refreshRating(productID: productID, in: db)
+            return review
+        }
+    }
+
+    /// Visible reviews of a product, newest first, `limit` per page; `cursor` is the last review
+    /// id of the previous page. Throws `badRequest` (field `cursor`) for a cursor that is not a
+    /// review of this product.
+    public func reviews(productID: String, limit: Int = 20, after cursor: String? = nil) async throws -> [Review] {
+        try await writer.read { db in
+            var conditions = ["r.product_id = ?", Self.reviewVisible]
+            var arguments: [any DatabaseValueConvertible] = [productID]
+            if let cursor {
+                guard
+                    let anchor = try Row.fetchOne(
+                        db, sql: "SELECT created_at, id FROM reviews WHERE id = ? AND product_id = ?",
+                        arguments: [cursor, productID])
+                else { throw SoukError(.badRequest, "The cursor is not one this list returned.", field: "cursor") }
+                conditions.append("(r.created_at, r.id) < (?, ?)")
+                arguments.append(anchor["created_at"] as Date)
+                arguments.append(anchor["id"] as String)
+            }
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT r.*, u.name AS author_name FROM reviews r JOIN users u ON u.id = r.user_id
+                    WHERE \(conditions.joined(separator: " AND ")) ORDER BY r.created_at DESC, r.id DESC LIMIT ?
+                    """, arguments: StatementArguments(arguments + [limit]))
+            return try rows.map { row in try ReviewRecord(row: row).review(authorName: row["author_name"]) }
+        }
+    }
+
+    /// A user's review of a product, visible or not.
+    public func review(productID: String, userID: String) async throws -> Review? {
+        try await writer.read { db in
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT r.*, u.name AS author_name FROM reviews r JOIN users u ON u.id = r.user_id
+                        WHERE r.product_id = ? AND r.user_id = ?
+                        """, arguments: [productID, userID])
+            else { return nil }
+            return try ReviewRecord(row: row).review(authorName: row["author_name"])
+        }
+    }
+
+    /// The product's rating over its visible reviews, with the distribution of stars.
+    public func ratingSummary(productID: String) async throws -> RatingSummary {
+        try await writer.read { db in try Self.ratingSummary(productID: productID, in: db) }
+    }
+
+    // MARK: Helpers
+
+    static let reviewVisible = "r.hidden_at IS NULL AND r.withdrawn_at IS NULL"
+
+    static func hasActiveGrant(userID: String, productID: String, in db: Database) throws -> Bool {
+        try Bool.fetchOne(
+            db, sql: "SELECT EXISTS(SELECT 1 FROM grants WHERE user_id = ? AND product_id = ? AND revoked_at IS NULL)",
+            arguments: [userID, productID]) ?? false
+    }
+
+    static func ratingSummary(productID: String, in db: Database) throws -> RatingSummary {
+        let rows = try Row.fetchAll(
+            db,
+            sql: "SELECT r.rating, COUNT(*) AS n FROM reviews r WHERE r.product_id = ? AND \(reviewVisible) GROUP BY r.rating",
+            arguments: [productID])
+        var counts: [Int: Int] = [:]
+        for row in rows { counts[row["rating"]] = row["n"] }
+        return ReviewDecision.summary(countsByRating: counts)
+    }
+
+    /// Stores the product's rating as its visible reviews make it. The product update is
+    /// recorded in `search_changes` by its trigger, so the in-memory index picks it up on its
+    /// next refresh; FTS5 queries read the column itself.
+    static func refreshRating(productID: String, in db: Database) throws {
+        let summary = try ratingSummary(productID: productID, in: db)
+        try db.execute(
+            sql: "UPDATE products SET rating_avg = ?, rating_count = ? WHERE id = ? AND (rating_avg != ? OR rating_count != ?)",
+            arguments: [summary.average, summary.count, productID, summary.average, summary.count])
+        try SearchIndex.pruneChanges(in: db)
+    }
+
+    /// A full refund (or a lost dispute) ended the order's grants: its buyer's reviews of the
+    /// order's products stop counting (`ReviewDecision.withdrawals`), and those products' ratings
+    /// are recomputed. Called by `applyRefund` in its transaction, after the grants are revoked.
+    static func withdrawReviews(of order: Order, now: Date, in db: Database) throws {
+        let productIDs = order.items.map(\.productID)
+        let stillGranted = try Set(productIDs.filter { try hasActiveGrant(userID: order.buyerID, productID: $0, in: db) })
+        for productID in ReviewDecision.withdrawals(orderProductIDs: productIDs, stillGranted: stillGranted) {
+            try db.execute(
+                sql: "UPDATE reviews SET withdrawn_at = ? WHERE product_id = ? AND user_id = ? AND withdrawn_at IS NULL",
+                arguments: [now, productID, order.buyerID])
+            if db.changesCount > 0 { try refreshRating(productID: productID, in: db) }
+        }
+    }
+}
