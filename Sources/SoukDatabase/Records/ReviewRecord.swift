@@ -19,7 +19,7 @@ struct ReviewRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     var createdAt: Date
     var updatedAt: Date
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case id, rating, title, body
         case productID = "product_id"
         case userID = "user_id"
