@@ -51,6 +51,15 @@ public struct ReviewService: Sendable {
         return try await database.setReviewHidden(id: reviewID, productID: productID, hidden: hidden)
     }
 
+    /// The operator (`souk review hide|show`, no account) hides a review or shows it again, by
+    /// its id alone; the product's rating is recomputed as for an admin. Throws `notFound`.
+    public func setHidden(reviewID: String, _ hidden: Bool) async throws -> Review {
+        guard let review = try await database.review(id: reviewID) else {
+            throw SoukError(.notFound, "No review has the id \(reviewID): `souk review list` shows the reviews and their ids.")
+        }
+        return try await database.setReviewHidden(id: reviewID, productID: review.productID, hidden: hidden)
+    }
+
     /// A page of the product's visible reviews with its rating. Throws `notFound`, `badRequest`
     /// (a cursor this list did not return).
     public func list(productID: String, viewer: User?, limit: Int = 20, cursor: String? = nil) async throws -> Page {

@@ -68,8 +68,12 @@ extension AppDatabase {
     }
 
     static func licenseKeys(sql condition: String, _ argument: String, in db: Database) throws -> [LicenseKey] {
+        try licenseKeys(sql: condition, arguments: [argument], in: db)
+    }
+
+    static func licenseKeys(sql condition: String, arguments: StatementArguments, in db: Database) throws -> [LicenseKey] {
         let keys = try LicenseKeyRecord.fetchAll(
-            db, sql: "SELECT * FROM license_keys WHERE \(condition) ORDER BY created_at, unit", arguments: [argument])
+            db, sql: "SELECT * FROM license_keys WHERE \(condition) ORDER BY created_at, unit", arguments: arguments)
         return try keys.map { key in
             let activations = try LicenseActivationRecord.filter(
                 LicenseActivationRecord.Columns.licenseID == key.id && LicenseActivationRecord.Columns.deactivatedAt == nil

@@ -112,6 +112,34 @@ extension AppDatabase {
         }
     }
 
+    /// Every review, hidden and withdrawn ones too (for the operator), newest first: only the
+    /// product's when `productID` is given, only hidden ones when `hiddenOnly`.
+    public func allReviews(productID: String? = nil, hiddenOnly: Bool = false, limit: Int = 100) async throws -> [Review] {
+        try await writer.read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT r.*, u.name AS author_name FROM reviews r JOIN users u ON u.id = r.user_id
+                    WHERE (?1 IS NULL OR r.product_id = ?1) AND (?2 = 0 OR r.hidden_at IS NOT NULL)
+                    ORDER BY r.created_at DESC, r.id DESC LIMIT ?3
+                    """, arguments: [productID, hiddenOnly, limit])
+            return try rows.map { row in try ReviewRecord(row: row).review(authorName: row["author_name"]) }
+        }
+    }
+
+    /// One review by id, visible or not.
+    public func review(id: String) async throws -> Review? {
+        try await writer.read { db in
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: "SELECT r.*, u.name AS author_name FROM reviews r JOIN users u ON u.id = r.user_id WHERE r.id = ?",
+                    arguments: [id])
+            else { return nil }
+            return try ReviewRecord(row: row).review(authorName: row["author_name"])
+        }
+    }
+
     /// A user's review of a product, visible or not.
     public func review(productID: String, userID: String) async throws -> Review? {
         try await writer.read { db in

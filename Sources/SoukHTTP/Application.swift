@@ -72,6 +72,7 @@ public func buildApplication(
     StorePages(services: services).register(on: router)
     DashboardPages(services: services).register(on: router)
     DashboardSales(services: services).register(on: router)
+    DashboardExport(services: services).register(on: router)
     CheckoutAPI(services: services).register(on: router)
     OrdersAPI(services: services).register(on: router)
     WebhookRoutes(services: services).register(on: router)

@@ -56,13 +56,33 @@ public struct PayoutLine: Sendable, Equatable {
     }
 }
 
+/// What a line of a paid-up order adds to its seller's balance.
+public struct PayoutShare: Sendable, Equatable {
+    /// The line's part of the order's refunds.
+    public var refund: Int
+    /// The seller's part of that refund (the fee's part is the platform's).
+    public var sellerRefund: Int
+    /// What the line adds to the seller's balance owed now (0 while the order is disputed).
+    public var owed: Int
+    /// What the line holds back while the order is disputed.
+    public var onHold: Int
+}
+
 /// What each seller is owed: their share of paid-up orders minus their part of refunds.
 public enum Payouts {
+    /// The statuses of orders whose lines count in payouts: the money was taken (and possibly
+    /// given back, in part or whole, or disputed).
+    public static let countedStatuses: [OrderStatus] = [
+        .paid, .fulfilled, .completed, .partiallyRefunded, .refunded, .disputed,
+    ]
+
+    /// Whether the order's lines count in payouts: a counted status, and real money (a test
+    /// order with a total moved none; a free one moved none either way).
+    public static func counts(_ order: Order) -> Bool { countedStatuses.contains(order.status) && !order.isTest }
+
     /// The balances of `lines` (every line of each order they come from, in order), per seller
-    /// and currency, only `sellerID`'s when given. An order's refunds are shared across its lines
-    /// in proportion to their amounts, in whole minor units that add up exactly (largest
-    /// remainder); the seller bears the fee's part of a refunded share in proportion. Disputed
-    /// orders are held back until the dispute closes. Sorted by seller name, id, currency.
+    /// and currency, only `sellerID`'s when given (see `shares(of:)`). Sorted by seller name, id,
+    /// currency.
     public static func balances(_ lines: [PayoutLine], sellerID: String? = nil) -> [SellerBalance] {
         var balances: [String: SellerBalance] = [:]
         var orderIDs: [String] = []
@@ -73,9 +93,7 @@ public enum Payouts {
         }
         for orderID in orderIDs {
             let orderLines = byOrder[orderID]!
-            let first = orderLines[0]
-            let lineRefunds = share(first.orderRefunded, by: orderLines.map(\.amount), total: first.orderTotal)
-            for (line, lineRefund) in zip(orderLines, lineRefunds) {
+            for (line, share) in zip(orderLines, shares(of: orderLines)) {
                 if let sellerID, line.sellerID != sellerID { continue }
                 let key = "\(line.sellerID)|\(line.currency)"
                 var balance =
@@ -83,21 +101,32 @@ public enum Payouts {
                     ?? SellerBalance(
                         sellerID: line.sellerID, sellerName: line.sellerName, sellerEmail: line.sellerEmail,
                         currency: line.currency)
-                let sellerRefund =
-                    line.amount == 0 ? 0 : mulDiv(line.sellerAmount, lineRefund, line.amount, roundingHalfUp: true).quotient
                 balance.gross += line.amount
                 balance.fees += line.feeAmount
-                balance.refunds += lineRefund
-                if line.orderStatus == .disputed {
-                    balance.onHold += line.sellerAmount - sellerRefund
-                } else {
-                    balance.owed += line.sellerAmount - sellerRefund
-                }
+                balance.refunds += share.refund
+                balance.owed += share.owed
+                balance.onHold += share.onHold
                 balances[key] = balance
             }
         }
         return balances.values.sorted {
             ($0.sellerName, $0.sellerID, $0.currency) < ($1.sellerName, $1.sellerID, $1.currency)
+        }
+    }
+
+    /// What each line of one order (`orderLines`: all of them, in order) adds to its seller's
+    /// balance. The order's refunds are shared across its lines in proportion to their amounts,
+    /// in whole minor units that add up exactly (largest remainder); the seller bears the fee's
+    /// part of a refunded share in proportion. A disputed order's shares are held back.
+    public static func shares(of orderLines: [PayoutLine]) -> [PayoutShare] {
+        guard let first = orderLines.first else { return [] }
+        let lineRefunds = share(first.orderRefunded, by: orderLines.map(\.amount), total: first.orderTotal)
+        return zip(orderLines, lineRefunds).map { line, lineRefund in
+            let sellerRefund =
+                line.amount == 0 ? 0 : mulDiv(line.sellerAmount, lineRefund, line.amount, roundingHalfUp: true).quotient
+            let net = line.sellerAmount - sellerRefund
+            let disputed = line.orderStatus == .disputed
+            return PayoutShare(refund: lineRefund, sellerRefund: sellerRefund, owed: disputed ? 0 : net, onHold: disputed ? net : 0)
         }
     }
 
