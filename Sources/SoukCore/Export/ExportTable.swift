@@ -2,7 +2,7 @@ import Foundation
 
 /// One cell of an exported table. The kind decides how the cell is written: only `text` is
 /// guarded against spreadsheet formulas (see `CSVWriter`); numbers stay numbers.
-public enum ExportCell: Sendable, Equatable {
+public enum ExportCell: Sendable, Hashable {
     case text(String)
     case integer(Int)
     /// A decimal number already written as text ("19.99", "-5.00"), exact (never a float).

@@ -63,18 +63,22 @@ public enum StoreExport {
         var rows: [[ExportCell]] = []
         for order in snapshot.orders {
             let counts = Payouts.counts(order)
-            let shares = counts ? Payouts.shares(of: payoutLines(order)) : order.items.map { _ in nil }
+            let shares: [PayoutShare?] =
+                counts ? Payouts.shares(of: payoutLines(order)) : Array(repeating: nil, count: order.items.count)
             for (item, share) in zip(order.items, shares) where snapshot.sellerID == nil || item.sellerID == snapshot.sellerID {
-                let money = { (minor: Int) -> [ExportCell] in [.int(minor), .major(minor, currency: order.currency)] }
-                rows.append(
-                    [
-                        .string(order.id), .string(item.id), .string(order.status.rawValue), .string(order.provider),
-                        .bool(order.isTest), .date(order.createdAt), .date(order.paidAt), .string(order.buyerID),
-                        .string(order.buyerEmail), .string(item.productID), .string(item.title), .string(item.sellerID),
-                        .string(snapshot.accounts[item.sellerID]?.email), .int(item.quantity),
-                    ] + money(item.unitAmount) + money(item.amount) + money(item.feeAmount) + money(item.sellerAmount)
-                        + money(share?.refund ?? 0) + money(share?.sellerRefund ?? 0) + money(share?.owed ?? 0)
-                        + money(share?.onHold ?? 0) + [.string(order.currency), .bool(counts)])
+                var row: [ExportCell] = [
+                    .string(order.id), .string(item.id), .string(order.status.rawValue), .string(order.provider),
+                    .bool(order.isTest), .date(order.createdAt), .date(order.paidAt), .string(order.buyerID),
+                    .string(order.buyerEmail), .string(item.productID), .string(item.title), .string(item.sellerID),
+                    .string(snapshot.accounts[item.sellerID]?.email), .int(item.quantity),
+                ]
+                let amounts: [Int] = [
+                    item.unitAmount, item.amount, item.feeAmount, item.sellerAmount, share?.refund ?? 0,
+                    share?.sellerRefund ?? 0, share?.owed ?? 0, share?.onHold ?? 0,
+                ]
+                for minor in amounts { row += [.int(minor), .major(minor, currency: order.currency)] }
+                row += [.string(order.currency), .bool(counts)]
+                rows.append(row)
             }
         }
         return (columns, rows)
@@ -142,10 +146,13 @@ public enum StoreExport {
             "refunds_minor", "refunds", "owed_minor", "owed", "on_hold_minor", "on_hold",
         ]
         let rows = snapshot.balances.map { balance -> [ExportCell] in
-            let money = { (minor: Int) -> [ExportCell] in [.int(minor), .major(minor, currency: balance.currency)] }
-            return [.string(balance.sellerID), .string(balance.sellerName), .string(balance.sellerEmail), .string(balance.currency)]
-                + money(balance.gross) + money(balance.fees) + money(balance.refunds) + money(balance.owed)
-                + money(balance.onHold)
+            var row: [ExportCell] = [
+                .string(balance.sellerID), .string(balance.sellerName), .string(balance.sellerEmail), .string(balance.currency),
+            ]
+            for minor in [balance.gross, balance.fees, balance.refunds, balance.owed, balance.onHold] {
+                row += [.int(minor), .major(minor, currency: balance.currency)]
+            }
+            return row
         }
         return (columns, rows)
     }
