@@ -86,7 +86,8 @@ struct AccessHardeningTests {
             let shownReason = reason.prefix { $0 != "'" }  // HTML escapes the apostrophe
             for path in [
                 "/dashboard", "/dashboard/new", "/dashboard/products/\(id)", "/dashboard/products/\(id)/licenses",
-                "/dashboard/products/\(id)/downloads", "/dashboard/sales",
+                "/dashboard/products/\(id)/downloads", "/dashboard/sales", "/dashboard/export",
+                "/dashboard/export/orders.csv", "/dashboard/export/licenses.json",
             ] {
                 let page = try await seller.get(path, headers: [.accept: "text/html"])
                 #expect(page.status == .forbidden, "\(path): \(page.status)")

@@ -164,6 +164,9 @@ def seller_page_actions(product_id: str, order_id: str, key: str):
         ("read the download log", "GET", f"{base}/downloads", None),
         ("list their sales", "GET", "/dashboard/sales", None),
         ("refund a sale", "POST", f"/dashboard/sales/{order_id}/refund", {}),
+        ("open the export page", "GET", "/dashboard/export", None),
+        ("download their orders", "GET", "/dashboard/export/orders.csv", None),
+        ("download their customers as JSON", "GET", "/dashboard/export/customers.json", None),
         ("read one sale", "GET", f"/orders/{order_id}", None),
     ]
 
