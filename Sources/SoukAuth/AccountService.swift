@@ -131,4 +131,25 @@ public struct AccountService: Sendable {
         let hash = await hasher.hash(password)
         return try await database.setPasswordHash(email: email, hash)
     }
+
+    // MARK: The operator's actions (the CLI and the admin pages share them)
+
+    /// Verifies, rejects or suspends a seller; the seller is notified, with the reason (at most
+    /// 500 characters; kept and shown to them unless verified). Throws `validationFailed`, `notFound`.
+    public func setSellerStatus(_ key: UserKey, _ status: SellerStatus, reason: String? = nil) async throws -> User {
+        let reason = try AccountRules.sellerStatusReason(reason)
+        return try await database.setSellerStatus(try Self.normalized(key), status, reason: reason)
+    }
+
+    /// Disables an account (ending every credential it holds) or enables it again.
+    public func setDisabled(_ key: UserKey, _ disabled: Bool) async throws -> User {
+        try await database.setDisabled(try Self.normalized(key), disabled)
+    }
+
+    private static func normalized(_ key: UserKey) throws -> UserKey {
+        switch key {
+        case .email(let email): .email(try AccountRules.email(email))
+        case .id: key
+        }
+    }
 }

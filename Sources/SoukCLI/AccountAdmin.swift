@@ -24,11 +24,11 @@ public struct AccountAdmin: Sendable {
     }
 
     public func setDisabled(email: String, _ disabled: Bool) async throws -> User {
-        try await database.setDisabled(email: try AccountRules.email(email), disabled)
+        try await accounts.setDisabled(.email(email), disabled)
     }
 
-    public func setSellerStatus(email: String, _ status: SellerStatus) async throws -> User {
-        try await database.setSellerStatus(email: try AccountRules.email(email), status)
+    public func setSellerStatus(email: String, _ status: SellerStatus, reason: String? = nil) async throws -> User {
+        try await accounts.setSellerStatus(.email(email), status, reason: reason)
     }
 
     public func resetPassword(email: String, password: String) async throws -> User {

@@ -17,13 +17,16 @@ public struct User: Sendable, Equatable {
     public var role: Role
     /// `nil` for buyers; sellers and admins have a status (admins are always `verified`).
     public var sellerStatus: SellerStatus?
+    /// Why an admin rejected or suspended the seller (shown to them), when they said.
+    public var sellerStatusReason: String?
     public var disabled: Bool
     public var createdAt: Date
 
     public init(
         id: String, email: String, name: String, role: Role, sellerStatus: SellerStatus?, disabled: Bool,
-        createdAt: Date
+        createdAt: Date, sellerStatusReason: String? = nil
     ) {
+        self.sellerStatusReason = sellerStatusReason
         self.id = id
         self.email = email
         self.name = name
@@ -40,6 +43,15 @@ public enum AccountRules {
     public static let minimumPasswordLength = 8
     /// bcrypt reads at most 72 bytes; longer passwords would be silently truncated.
     public static let maximumPasswordBytes = 72
+
+    /// Why a seller was rejected or suspended: trimmed, nil when blank, at most 500 characters.
+    public static func sellerStatusReason(_ raw: String?) throws -> String? {
+        guard let reason = raw?.trimmingCharacters(in: .whitespacesAndNewlines), !reason.isEmpty else { return nil }
+        guard reason.count <= 500 else {
+            throw SoukError.validation("reason", "Keep the reason under 500 characters (it has \(reason.count)).")
+        }
+        return reason
+    }
 
     /// The longest address SMTP can carry (RFC 5321: a 256-octet path less the angle brackets).
     public static let maximumEmailBytes = 254

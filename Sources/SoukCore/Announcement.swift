@@ -3,7 +3,6 @@ import Foundation
 /// A platform announcement from the operator (`souk announce`): an in-app notification for every
 /// active account, or every account of one role.
 public struct Announcement: Sendable, Equatable {
-    public static let type = "announcement"
     public let title: String
     public let body: String
     /// Where the notification links: a path in the store or an http(s) address.

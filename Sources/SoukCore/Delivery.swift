@@ -112,6 +112,8 @@ public enum LicenseKeyFormat {
 
 /// An in-app notification.
 public struct UserNotification: Sendable, Equatable {
+    /// The stream's event id: increasing in the order notifications were stored.
+    public var seq: Int64
     public var id: String
     public var userID: String
     public var type: String
@@ -122,9 +124,10 @@ public struct UserNotification: Sendable, Equatable {
     public var readAt: Date?
 
     public init(
-        id: String, userID: String, type: String, title: String, body: String, url: String?, createdAt: Date,
+        seq: Int64, id: String, userID: String, type: String, title: String, body: String, url: String?, createdAt: Date,
         readAt: Date?
     ) {
+        self.seq = seq
         self.id = id
         self.userID = userID
         self.type = type
@@ -172,6 +175,43 @@ public struct LibraryEntry: Sendable, Equatable {
 }
 
 /// Job kinds of the delivery path.
+/// What an `email` job sends; the message is composed when the job runs (with a fresh sign-in
+/// link), so a retried job never sends a stale link.
+public struct MailJob: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable {
+        /// The receipt of a paid order (items, amounts, license keys, a link to the library).
+        case receipt
+        /// A product the user owns has a new file version.
+        case fileUpdate = "file_update"
+        /// A notification the user gets by e-mail too (`Notice.email`, unless muted).
+        case notification
+    }
+
+    public var kind: Kind
+    public var orderID: String?
+    public var userID: String?
+    public var fileID: String?
+    public var notificationID: String?
+
+    public init(
+        kind: Kind, orderID: String? = nil, userID: String? = nil, fileID: String? = nil, notificationID: String? = nil
+    ) {
+        self.kind = kind
+        self.orderID = orderID
+        self.userID = userID
+        self.fileID = fileID
+        self.notificationID = notificationID
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case kind
+        case orderID = "order_id"
+        case userID = "user_id"
+        case fileID = "file_id"
+        case notificationID = "notification_id"
+    }
+}
+
 public enum DeliveryJobKind {
     /// Send one e-mail (payload `MailJob`).
     public static let email = "email"

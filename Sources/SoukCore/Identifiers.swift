@@ -21,6 +21,8 @@ public enum IDPrefix: String, Sendable {
     case notification = "ntf"
     case paymentMismatch = "pmm"
     case review = "rev"
+    case message = "msg"
+    case adminAudit = "aud"
 }
 
 public protocol IDGenerator: Sendable {

@@ -89,6 +89,12 @@ public struct Settings: Sendable, Equatable {
         /// Delay before a failed job's first retry; it doubles with each attempt (capped at an hour).
         public var retryBaseSeconds = 5
     }
+    public struct Notifications: Sendable, Equatable {
+        /// Seconds between the live stream's keep-alive comments (proxies close silent connections).
+        public var heartbeatSeconds = 15
+        /// Live streams one user may hold open at once (tabs, devices).
+        public var streamsPerUser = 5
+    }
     public struct Log: Sendable, Equatable {
         public var level = "info"
     }
@@ -103,6 +109,7 @@ public struct Settings: Sendable, Equatable {
     public var auth = Auth()
     public var search = Search()
     public var jobs = Jobs()
+    public var notifications = Notifications()
     public var log = Log()
 
     public init() {}

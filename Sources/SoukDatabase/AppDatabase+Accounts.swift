@@ -13,9 +13,17 @@ extension AppDatabase {
             id: ids.make(.user), email: email, name: name, passwordHash: passwordHash, role: role.rawValue,
             // Admins are the operator: they never wait for verification.
             sellerStatus: role == .seller ? SellerStatus.pending.rawValue : (role == .admin ? SellerStatus.verified.rawValue : nil),
-            disabled: false, createdAt: now, updatedAt: now)
+            sellerStatusReason: nil, disabled: false, createdAt: now, updatedAt: now)
+        let ids = self.ids
         do {
-            try await writer.write { db in try record.insert(db) }
+            try await writer.write { db in
+                try record.insert(db)
+                if role == .seller {
+                    for admin in try Self.activeAdminIDs(in: db) {
+                        try Self.notify(SellerStatusNotices.awaitingVerification(record.user, adminID: admin), now: now, ids: ids, in: db)
+                    }
+                }
+            }
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
             throw SoukError(.conflict, "An account with this e-mail address already exists.", field: "email")
         }
@@ -55,21 +63,39 @@ extension AppDatabase {
 
     /// Sets a seller's status. Throws `notFound` for an unknown e-mail and `validationFailed` if
     /// the account is not a seller.
-    public func setSellerStatus(email: String, _ status: SellerStatus) async throws -> User {
-        try await updateUser(email: email) { record, _, _ in
+    /// Sets a seller's status and why (shown to them; cleared when verified), and tells them, in
+    /// one transaction. Throws `notFound`, or `validationFailed` for an account that is not a seller.
+    public func setSellerStatus(_ key: UserKey, _ status: SellerStatus, reason: String?) async throws -> User {
+        let ids = self.ids
+        return try await updateUser(key) { record, db, now in
             guard record.role == Role.seller.rawValue else {
                 throw SoukError.validation(
                     "email", "\(record.email) is a \(record.role), not a seller: only seller accounts have a seller status.")
             }
+            guard record.sellerStatus != status.rawValue || record.sellerStatusReason != reason else { return }
             record.sellerStatus = status.rawValue
+            record.sellerStatusReason = status == .verified ? nil : reason
+            if let notice = SellerStatusNotices.decided(
+                record.user, status: status, reason: record.sellerStatusReason, changeID: ids.make(.notification))
+            {
+                try Self.notify(notice, now: now, ids: ids, in: db)
+            }
         }
+    }
+
+    public func setSellerStatus(email: String, _ status: SellerStatus) async throws -> User {
+        try await setSellerStatus(.email(email), status, reason: nil)
+    }
+
+    public func setDisabled(email: String, _ disabled: Bool) async throws -> User {
+        try await setDisabled(.email(email), disabled)
     }
 
     /// Disables or re-enables an account. Disabling ends every credential of the user (sessions,
     /// personal access tokens, unused sign-in links) in the same transaction, so nothing the user
     /// held works afterwards, even once re-enabled. Throws `notFound`.
-    public func setDisabled(email: String, _ disabled: Bool) async throws -> User {
-        try await updateUser(email: email) { record, db, now in
+    public func setDisabled(_ key: UserKey, _ disabled: Bool) async throws -> User {
+        try await updateUser(key) { record, db, now in
             record.disabled = disabled
             if disabled { try Self.endCredentials(userID: record.id, now: now, in: db) }
         }
@@ -78,7 +104,7 @@ extension AppDatabase {
     /// Replaces the password hash and ends every credential of the user (sessions, personal
     /// access tokens, unused sign-in links) in the same transaction. Throws `notFound`.
     public func setPasswordHash(email: String, _ passwordHash: String) async throws -> User {
-        try await updateUser(email: email) { record, db, now in
+        try await updateUser(.email(email)) { record, db, now in
             record.passwordHash = passwordHash
             try Self.endCredentials(userID: record.id, now: now, in: db)
         }
@@ -111,13 +137,16 @@ extension AppDatabase {
     }
 
     private func updateUser(
-        email: String, _ change: @escaping @Sendable (inout UserRecord, Database, Date) throws -> Void
+        _ key: UserKey, _ change: @escaping @Sendable (inout UserRecord, Database, Date) throws -> Void
     ) async throws -> User {
         let now = clock.now()
         return try await writer.write { db in
-            guard var record = try UserRecord.filter(UserRecord.Columns.email == email).fetchOne(db) else {
-                throw SoukError.notFound("No account with the e-mail address \(email)")
+            let found: UserRecord?
+            switch key {
+            case .email(let email): found = try UserRecord.filter(UserRecord.Columns.email == email).fetchOne(db)
+            case .id(let id): found = try UserRecord.fetchOne(db, key: id)
             }
+            guard var record = found else { throw SoukError.notFound("No account \(key)") }
             try change(&record, db, now)
             record.updatedAt = now
             try record.update(db)
@@ -211,5 +240,18 @@ extension AppDatabase {
             }
         }
         return (token.accessToken, user.user)
+    }
+}
+
+/// How an operator names an account: by e-mail (the CLI) or by id (the admin pages).
+public enum UserKey: Sendable, Equatable, CustomStringConvertible {
+    case email(String)
+    case id(String)
+
+    public var description: String {
+        switch self {
+        case .email(let email): "with the e-mail address \(email)"
+        case .id(let id): "with the id \(id)"
+        }
     }
 }

@@ -31,8 +31,9 @@ extension AppDatabase {
                 var count = 0
                 for user in users {
                     try Self.notify(
-                        userID: user, type: Announcement.type, title: announcement.title, body: announcement.body,
-                        url: announcement.url, dedupeKey: key + user, now: now, ids: ids, in: db)
+                        userID: user, type: NotificationType.announcement.rawValue, title: announcement.title,
+                        body: announcement.body, url: announcement.url, dedupeKey: key + user,
+                        email: NotificationType.announcement.emailedByDefault, now: now, ids: ids, in: db)
                     count += db.changesCount  // 0 when this user already has it
                 }
                 return (users.count, count, users.last)

@@ -38,33 +38,85 @@ extension AppDatabase {
     // MARK: Notifications
 
     /// Adds an in-app notification in the caller's transaction; a repeated `dedupeKey` adds nothing.
+    /// With `email`, and unless the user muted the type, its e-mail is queued in the same
+    /// transaction (the outbox rule: it goes out if and only if the notification exists).
     static func notify(
-        userID: String, type: String, title: String, body: String, url: String?, dedupeKey: String?, now: Date,
-        ids: any IDGenerator, in db: Database
+        userID: String, type: String, title: String, body: String, url: String?, dedupeKey: String?, email: Bool,
+        now: Date, ids: any IDGenerator, in db: Database
     ) throws {
+        let id = ids.make(.notification)
         try db.execute(
             sql: """
                 INSERT INTO notifications (id, user_id, type, title, body, url, dedupe_key, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING
-                """, arguments: [ids.make(.notification), userID, type, title, body, url, dedupeKey, now])
+                """, arguments: [id, userID, type, title, body, url, dedupeKey, now])
+        guard email, db.changesCount == 1, try !isMuted(userID: userID, type: type, in: db) else { return }
+        try JobQueue.enqueue(
+            JobRequest(
+                kind: DeliveryJobKind.email, payload: MailJob(kind: .notification, notificationID: id),
+                dedupeKey: "notification_email:\(id)"),
+            now: now, ids: ids, in: db)
     }
 
     /// Stores a notice a decision asked for (once per dedupe key).
     static func notify(_ notice: Notice, now: Date, ids: any IDGenerator, in db: Database) throws {
         try notify(
-            userID: notice.userID, type: notice.type, title: notice.title, body: notice.body, url: notice.url,
-            dedupeKey: notice.dedupeKey, now: now, ids: ids, in: db)
+            userID: notice.userID, type: notice.type.rawValue, title: notice.title, body: notice.body, url: notice.url,
+            dedupeKey: notice.dedupeKey, email: notice.email, now: now, ids: ids, in: db)
     }
 
-    public func notify(userID: String, type: String, title: String, body: String, url: String?, dedupeKey: String?)
-        async throws
-    {
+    public func notify(_ notice: Notice) async throws {
         let now = clock.now()
         let ids = self.ids
-        try await writer.write { db in
-            try Self.notify(
-                userID: userID, type: type, title: title, body: body, url: url, dedupeKey: dedupeKey, now: now, ids: ids,
-                in: db)
+        try await writer.write { db in try Self.notify(notice, now: now, ids: ids, in: db) }
+    }
+
+    /// The notification with this id, if it is the user's (nil user: anyone's, for the mailer).
+    public func notification(id: String, userID: String? = nil) async throws -> UserNotification? {
+        try await writer.read { db in
+            guard let record = try NotificationRecord.filter(NotificationRecord.Columns.id == id).fetchOne(db),
+                userID == nil || record.userID == userID
+            else { return nil }
+            return record.notification
+        }
+    }
+
+    /// Notifications stored after event `seq`, oldest first (the live stream's source, for every user).
+    public func notifications(after seq: Int64, limit: Int) async throws -> [UserNotification] {
+        try await writer.read { db in
+            try NotificationRecord.filter(NotificationRecord.Columns.seq > seq).order(NotificationRecord.Columns.seq)
+                .limit(limit).fetchAll(db).map(\.notification)
+        }
+    }
+
+    /// One user's notifications after event `seq`, oldest first (a reconnecting stream's replay).
+    public func notifications(userID: String, after seq: Int64, limit: Int) async throws -> [UserNotification] {
+        try await writer.read { db in
+            try NotificationRecord.filter(NotificationRecord.Columns.userID == userID && NotificationRecord.Columns.seq > seq)
+                .order(NotificationRecord.Columns.seq).limit(limit).fetchAll(db).map(\.notification)
+        }
+    }
+
+    /// The newest event id (0 for none): where a fresh stream starts.
+    public func lastNotificationSeq() async throws -> Int64 {
+        try await writer.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM notifications") ?? 0 }
+    }
+
+    public func unreadNotificationCount(userID: String) async throws -> Int {
+        try await writer.read { db in
+            try NotificationRecord.filter(NotificationRecord.Columns.userID == userID && NotificationRecord.Columns.readAt == nil)
+                .fetchCount(db)
+        }
+    }
+
+    /// Marks all the user's notifications read; returns how many were unread.
+    @discardableResult
+    public func markAllNotificationsRead(userID: String) async throws -> Int {
+        let now = clock.now()
+        return try await writer.write { db in
+            try db.execute(
+                sql: "UPDATE notifications SET read_at = ? WHERE user_id = ? AND read_at IS NULL", arguments: [now, userID])
+            return db.changesCount
         }
     }
 
@@ -72,7 +124,7 @@ extension AppDatabase {
         try await writer.read { db in
             var request = NotificationRecord.filter(NotificationRecord.Columns.userID == userID)
             if unreadOnly { request = request.filter(NotificationRecord.Columns.readAt == nil) }
-            return try request.order(NotificationRecord.Columns.createdAt.desc, NotificationRecord.Columns.id.desc)
+            return try request.order(NotificationRecord.Columns.seq.desc)
                 .limit(limit).fetchAll(db).map(\.notification)
         }
     }
@@ -88,6 +140,10 @@ extension AppDatabase {
                 NotificationRecord.Columns.id == id && NotificationRecord.Columns.userID == userID
             ).fetchOne(db)?.notification
         }
+    }
+
+    static func activeAdminIDs(in db: Database) throws -> [String] {
+        try String.fetchAll(db, sql: "SELECT id FROM users WHERE role = 'admin' AND NOT disabled ORDER BY id")
     }
 
     // MARK: Owners

@@ -87,7 +87,7 @@ extension AppDatabase {
         return facts
     }
 
-    /// Applies a decided change and queues its jobs.
+    /// Applies a decided change, queues its jobs and stores its notices.
     private static func apply(
         _ plan: PaymentEventPlan, to order: Order, event: PaymentEvent, now: Date, ids: any IDGenerator, queue: JobQueue,
         in db: Database
@@ -122,6 +122,7 @@ extension AppDatabase {
             try setStatus(order.id, from: order.status, to: status, now: now, in: db)
         }
         for job in plan.jobs { try queue.enqueue(job, in: db) }
+        for notice in plan.notices { try notify(notice, now: now, ids: ids, in: db) }
         return plan.outcome(orderID: order.id, mismatchID: mismatchID)
     }
 

@@ -75,8 +75,4 @@ extension AppDatabase {
             }
         }
     }
-
-    private static func activeAdminIDs(in db: Database) throws -> [String] {
-        try String.fetchAll(db, sql: "SELECT id FROM users WHERE role = 'admin' AND NOT disabled ORDER BY id")
-    }
 }

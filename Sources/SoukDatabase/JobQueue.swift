@@ -137,6 +137,18 @@ public struct JobQueue: Sendable {
 
     private static func encode(_ payload: some Encodable) throws -> String { try JobRequest.encode(payload) }
 
+    private struct Instant: WallClock {
+        let date: Date
+        func now() -> Date { date }
+    }
+
+    /// Adds a job in the caller's transaction, where only the time and id source are at hand.
+    static func enqueue(_ request: JobRequest, now: Date, ids: any IDGenerator, in db: Database) throws {
+        _ = try enqueue(
+            kind: request.kind, payloadJSON: request.payloadJSON, dedupeKey: request.dedupeKey, runAt: request.runAt,
+            maxAttempts: JobQueue.defaultMaxAttempts, clock: Instant(date: now), ids: ids, in: db)
+    }
+
     private static func enqueue(
         kind: String, payloadJSON: String, dedupeKey: String?, runAt: Date?, maxAttempts: Int,
         clock: any WallClock, ids: any IDGenerator, in db: Database

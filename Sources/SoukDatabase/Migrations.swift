@@ -162,6 +162,8 @@ enum Migrations {
         registerSessionOrigin(&migrator)
         registerDownloadBytes(&migrator)
         registerReviews(&migrator)
+        registerNotifications(&migrator)
+        registerMessages(&migrator)
         return migrator
     }()
 }

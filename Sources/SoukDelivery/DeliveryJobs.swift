@@ -4,36 +4,6 @@ import SoukCore
 import SoukDatabase
 import SoukMail
 
-/// What an `email` job sends; the message is composed when the job runs (with a fresh sign-in
-/// link), so a retried job never sends a stale link.
-public struct MailJob: Codable, Sendable, Equatable {
-    public enum Kind: String, Codable, Sendable {
-        /// The receipt of a paid order (items, amounts, license keys, a link to the library).
-        case receipt
-        /// A product the user owns has a new file version.
-        case fileUpdate = "file_update"
-    }
-
-    public var kind: Kind
-    public var orderID: String?
-    public var userID: String?
-    public var fileID: String?
-
-    public init(kind: Kind, orderID: String? = nil, userID: String? = nil, fileID: String? = nil) {
-        self.kind = kind
-        self.orderID = orderID
-        self.userID = userID
-        self.fileID = fileID
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case kind
-        case orderID = "order_id"
-        case userID = "user_id"
-        case fileID = "file_id"
-    }
-}
-
 /// The delivery path's background work: `fulfil` (keys, notices, the receipt job), `email`
 /// (composed and sent; a receipt accepted by the mail server completes its order) and
 /// `file_update_notice` (every owner of a product hears of a new file version). Each handler is
@@ -100,10 +70,12 @@ public struct DeliveryJobs: Sendable {
         let owners = try await database.owners(productID: product.id)
         let queue = JobQueue(database: database)
         for owner in owners {
+            // Its e-mail is the `fileUpdate` one below (it carries a sign-in link to the library).
             try await database.notify(
-                userID: owner.id, type: "file_update", title: "New version of \(product.title)",
-                body: "\(file.name) version \(file.version) is ready in your library.", url: "/library",
-                dedupeKey: "file_update:\(fileID):\(owner.id)")
+                Notice(
+                    userID: owner.id, type: .fileUpdated, title: "New version of \(product.title)",
+                    body: "\(file.name) version \(file.version) is ready in your library.", url: "/library",
+                    dedupeKey: "file_update:\(fileID):\(owner.id)", email: false))
             try await queue.enqueue(
                 kind: DeliveryJobKind.email, payload: MailJob(kind: .fileUpdate, userID: owner.id, fileID: fileID),
                 dedupeKey: "file_update_email:\(fileID):\(owner.id)")

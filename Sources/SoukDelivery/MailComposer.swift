@@ -43,10 +43,12 @@ public struct MailComposer: Sendable {
     let from: String
     let replyTo: String?
     let host: String
+    let unsubscribe: UnsubscribeLinks
 
-    public init(database: AppDatabase, settings: Settings) {
+    public init(database: AppDatabase, settings: Settings, serverSecret: [UInt8]) {
         self.database = database
         self.links = MagicLinks(database: database, baseURL: settings.publicBaseURL)
+        self.unsubscribe = UnsubscribeLinks(serverSecret: serverSecret, baseURL: settings.publicBaseURL)
         self.storeName = settings.store.name
         self.from = settings.mail.from
         self.replyTo = settings.mail.replyTo.isEmpty ? nil : settings.mail.replyTo
@@ -63,6 +65,9 @@ public struct MailComposer: Sendable {
         case .fileUpdate:
             guard let userID = job.userID, let fileID = job.fileID else { return nil }
             return try await fileUpdate(userID: userID, fileID: fileID)
+        case .notification:
+            guard let notificationID = job.notificationID else { return nil }
+            return try await notification(id: notificationID)
         }
     }
 
@@ -109,6 +114,7 @@ public struct MailComposer: Sendable {
 
     func fileUpdate(userID: String, fileID: String) async throws -> MailMessage? {
         guard let user = try await database.user(id: userID), !user.disabled,
+            try await database.emailPreferences(userID: userID).wantsEmail(.fileUpdated),
             let file = try await database.file(id: fileID), let product = try await database.product(id: file.productID),
             try await database.libraryEntry(userID: userID, productID: product.id, defaultDownloadLimit: 0) != nil
         else { return nil }
@@ -118,10 +124,37 @@ public struct MailComposer: Sendable {
             "\(product.title) has a new version of \(file.name) (version \(file.version)).",
             "Download it from your library:", "  \(link ?? "\(links.baseURL)/library")",
             link == nil ? "Sign in with your password to open it." : "This link signs you in once and works for 7 days.",
-            "", "— \(storeName)",
+            "", "— \(storeName)", "", footer(for: .fileUpdated, userID: user.id),
         ].joined(separator: "\n")
         return MailMessage(
             from: from, to: user.email, replyTo: replyTo, subject: "New version of \(product.title): \(file.name)",
-            text: text, messageID: "file-\(file.id)-\(user.id)@\(host)", date: database.clock.now())
+            text: text, messageID: "file-\(file.id)-\(user.id)@\(host)", date: database.clock.now(),
+            listUnsubscribe: unsubscribe.link(userID: user.id, type: .fileUpdated))
+    }
+
+    /// A notification's e-mail: its title and text, a link to what it is about, and how to turn
+    /// this kind off. Nothing when the user muted the type since it was queued (checked again
+    /// here), or the account is disabled.
+    func notification(id: String) async throws -> MailMessage? {
+        guard let notice = try await database.notification(id: id), let type = NotificationType(rawValue: notice.type),
+            let user = try await database.user(id: notice.userID), !user.disabled,
+            try await database.emailPreferences(userID: user.id).wantsEmail(type)
+        else { return nil }
+        var lines = ["Hello \(user.name),", "", notice.body]
+        if let url = notice.url { lines += ["", "Open it: \(url.hasPrefix("/") ? links.baseURL + url : url)"] }
+        lines += ["", "— \(storeName)", "", footer(for: type, userID: user.id)]
+        return MailMessage(
+            from: from, to: user.email, replyTo: replyTo, subject: notice.title, text: lines.joined(separator: "\n"),
+            messageID: "notification-\(notice.id)@\(host)", date: database.clock.now(),
+            listUnsubscribe: unsubscribe.link(userID: user.id, type: type))
+    }
+
+    /// Why the e-mail came, and the way out (the same link as the List-Unsubscribe header).
+    func footer(for type: NotificationType, userID: String) -> String {
+        [
+            "You get this e-mail because of your choice \"\(type.label)\" (on by default).",
+            "Turn these e-mails off: \(unsubscribe.link(userID: userID, type: type))",
+            "All your e-mail choices: \(links.baseURL)/account#email",
+        ].joined(separator: "\n")
     }
 }

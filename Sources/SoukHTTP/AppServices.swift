@@ -31,6 +31,8 @@ struct AppServices: Sendable {
     let downloadLinks: DownloadLinks
     let licenses: LicenseService
     let library: LibraryService
+    let notificationHub: NotificationHub
+    let unsubscribeLinks: UnsubscribeLinks
 
     /// The largest JSON or form body a route reads.
     var maxBodyBytes: Int { settings.limits.maxJSONBodyKB * 1024 }

@@ -33,6 +33,9 @@ public func buildApplication(
     let settings = runtime.settings
     let templates = try Templates(themeDirectory: runtime.themeDirectory)
     let accounts = runtime.accounts
+    let notificationHub = NotificationHub(
+        database: runtime.database, heartbeatInterval: .seconds(settings.notifications.heartbeatSeconds),
+        streamsPerUser: settings.notifications.streamsPerUser, logger: runtime.logger)
     let services = AppServices(
         settings: settings, database: runtime.database, accounts: accounts, catalog: runtime.catalog,
         reviews: runtime.reviews,
@@ -44,7 +47,8 @@ public func buildApplication(
         secretKey: SymmetricKey(data: runtime.secretKey), startedAt: runtime.clock.now(),
         providers: runtime.providers, checkout: runtime.checkout, paymentEvents: runtime.paymentEvents,
         refunds: runtime.refunds, orderLinks: runtime.orderLinks, downloadLinks: runtime.downloadLinks,
-        licenses: runtime.licenses, library: runtime.library)
+        licenses: runtime.licenses, library: runtime.library, notificationHub: notificationHub,
+        unsubscribeLinks: UnsubscribeLinks(serverSecret: runtime.secretKey, baseURL: settings.publicBaseURL))
     let metrics = MetricsBackend.registry
 
     let router = Router(context: SoukRequestContext.self)
@@ -88,10 +92,12 @@ public func buildApplication(
     LibraryContentRoutes(services: services).register(on: router)
     MagicLinkRoutes(services: services).register(on: router)
     NotificationsAPI(services: services).register(on: router)
+    EmailPreferencePages(services: services).register(on: router)
+    OrderMessagesRoutes(services: services).register(on: router)
 
     return Application(
         router: router,
         configuration: .init(address: .hostname(settings.server.host, port: settings.server.port), serverName: "souk"),
-        services: extraServices,
+        services: extraServices + [notificationHub],
         logger: runtime.logger)
 }

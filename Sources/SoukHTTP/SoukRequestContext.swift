@@ -30,6 +30,8 @@ public struct SoukRequestContext: RequestContext {
     public var identity: Identity?
     /// The CSRF token HTML forms on this response must carry. Set by `CSRFMiddleware`.
     public var csrfToken: String = ""
+    /// The signed-in user's unread notifications, for the bell (set for page requests only).
+    public var unreadNotifications: Int?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)

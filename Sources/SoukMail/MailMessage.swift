@@ -11,10 +11,16 @@ public struct MailMessage: Sendable, Equatable, Codable {
     /// Stable per logical e-mail (e.g. `receipt-ord_…@souk`), so a resend is recognisable.
     public var messageID: String
     public var date: Date
+    /// The one-click unsubscribe URL of a notification e-mail (RFC 8058), sent as
+    /// `List-Unsubscribe` with `List-Unsubscribe-Post`. Nil for mail the user cannot turn off
+    /// (receipts).
+    public var listUnsubscribe: String?
 
     public init(
-        from: String, to: String, replyTo: String? = nil, subject: String, text: String, messageID: String, date: Date
+        from: String, to: String, replyTo: String? = nil, subject: String, text: String, messageID: String, date: Date,
+        listUnsubscribe: String? = nil
     ) {
+        self.listUnsubscribe = listUnsubscribe
         self.from = from
         self.to = to
         self.replyTo = replyTo
@@ -28,6 +34,7 @@ public struct MailMessage: Sendable, Equatable, Codable {
         case from, to, subject, text, date
         case replyTo = "reply_to"
         case messageID = "message_id"
+        case listUnsubscribe = "list_unsubscribe"
     }
 }
 

@@ -19,6 +19,10 @@ extension MailMessage {
         lines.append(MailHeader.unstructured(name: "Subject", value: subject))
         lines.append("Date: " + MailHeader.date(date))
         lines.append("Message-ID: <\(bareMessageID)>")
+        if let listUnsubscribe {
+            lines.append("List-Unsubscribe: <\(listUnsubscribe)>")
+            lines.append("List-Unsubscribe-Post: List-Unsubscribe=One-Click")
+        }
         lines.append("MIME-Version: 1.0")
         lines.append("Content-Type: text/plain; charset=utf-8")
         lines.append("Content-Transfer-Encoding: quoted-printable")
@@ -51,6 +55,15 @@ extension MailMessage {
     func validate() throws {
         var fields: [(String, String)] = [("from", from), ("to", to), ("subject", subject), ("message_id", messageID)]
         if let replyTo { fields.append(("reply_to", replyTo)) }
+        if let listUnsubscribe {
+            // A URL in angle brackets: printable ASCII only (RFC 2369).
+            guard listUnsubscribe.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F && $0 != "<" && $0 != ">" })
+            else {
+                throw MailError(
+                    .invalidHeader, "The mail's unsubscribe URL must be printable ASCII without spaces or angle brackets.",
+                    field: "list_unsubscribe")
+            }
+        }
         for (field, value) in fields
         where value.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) {
             throw MailError(

@@ -94,7 +94,7 @@ public final class SoukRuntime: Sendable {
             database: database, providers: providers, events: events, refunds: refunds, logger: Self.child(logger, "orders")
         ).register(in: &registry)
         DeliveryJobs(
-            database: database, mailer: mailer, composer: MailComposer(database: database, settings: settings),
+            database: database, mailer: mailer, composer: MailComposer(database: database, settings: settings, serverSecret: secretKey),
             logger: Self.child(logger, "delivery")
         ).register(in: &registry)
         jobs = registry

@@ -57,6 +57,9 @@ private let mappedTables: [MappedTable] = [
     MappedTable(NotificationRecord.self, NotificationRecord.CodingKeys.self),
     MappedTable(PaymentMismatchRecord.self, PaymentMismatchRecord.CodingKeys.self),
     MappedTable(ReviewRecord.self, ReviewRecord.CodingKeys.self),
+    MappedTable(EmailPreferenceRecord.self, EmailPreferenceRecord.CodingKeys.self),
+    MappedTable(OrderMessageRecord.self, OrderMessageRecord.CodingKeys.self),
+    MappedTable(AdminAuditRecord.self, AdminAuditRecord.CodingKeys.self),
 ]
 
 @Suite("Record types")
@@ -77,7 +80,7 @@ struct RecordsTests {
         let database = try AppDatabase(path: try temporaryDatabasePath())
         let tables = try await database.writer.read { db in try Self.schemaTables(db) }
         let mapped = mappedTables.map(\.table)
-        #expect(tables.count == 24)
+        #expect(tables.count == 27)
         #expect(tables.subtracting(mapped).sorted() == [], "tables without a record type")
         #expect(Set(mapped).subtracting(tables).sorted() == [], "record types of tables the schema does not have")
         #expect(Set(mapped).count == mapped.count, "two record types for one table")

@@ -109,7 +109,7 @@ struct ReviewsAPITests {
             // The seller hears of it, once (not again when it is replaced).
             func reviewNotices() async throws -> [[String: Any]] {
                 let notices = try #require(try await seller.get("/api/v1/notifications").object["data"] as? [[String: Any]])
-                return notices.filter { $0["type"] as? String == "new_review" }
+                return notices.filter { $0["type"] as? String == "review.created" }
             }
             #expect(try await reviewNotices().count == 1)
             #expect(try await reviewNotices().first?["body"] as? String == "Test rated it 2 out of 5: “Thin”")

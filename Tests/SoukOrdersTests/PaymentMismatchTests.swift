@@ -52,7 +52,7 @@ struct PaymentMismatchTests {
         let refunds = try await f.jobs(kind: OrderJobKind.mismatchRefund)
         #expect(try refunds.map { try $0.decodePayload(MismatchRefundPayload.self) } == [MismatchRefundPayload(mismatchID: mismatchID)])
         let told = try await f.database.notifications(userID: admin.id)
-        #expect(told.count == 1 && told.first?.type == "payment_mismatch", "\(name): \(told)")
+        #expect(told.count == 1 && told.first?.type == "payment.mismatch", "\(name): \(told)")
         #expect(told.first?.body.contains(reason) == true)
         #expect(try await f.count("SELECT COUNT(*) FROM payment_events WHERE outcome = 'mismatched' AND detail = ?", [reason]) == 1)
 

@@ -228,5 +228,5 @@ def test_a_new_file_version_mails_each_owner_once_and_the_library_offers_it(make
         assert (file["version"], file["size"]) == (2, len(b"version two, bigger"))
         assert requests.get(file["download_url"]).content == b"version two, bigger"
         notices = owner.session.get(souk.url("/api/v1/notifications")).json()["data"]
-        assert [n["type"] for n in notices].count("file_update") == 1
+        assert [n["type"] for n in notices].count("file.updated") == 1
     assert outsider.session.get(souk.url("/api/v1/notifications")).json()["data"] == []

@@ -254,11 +254,11 @@ def test_payments_that_do_not_match_their_order_grant_nothing_and_are_refunded(m
     assert log.count("payment does not match its order") >= 3
     # The admin is told, in the notifications API.
     notes = shop.admin.session.get(souk.url("/api/v1/notifications")).json()["data"]
-    told = [n for n in notes if n["type"] == "payment_mismatch"]
+    told = [n for n in notes if n["type"] == "payment.mismatch"]
     assert len(told) == 3 and all(any(a[0] in n["title"] for a in attacks) for n in told), told
     for buyer in shop.buyers.values():
         notes = buyer.session.get(souk.url("/api/v1/notifications")).json()["data"]
-        assert all(n["type"] != "payment_mismatch" for n in notes), notes
+        assert all(n["type"] != "payment.mismatch" for n in notes), notes
 
     # The refused payment intent never pays later, whatever a later event says of it.
     again = fake_stripe.session_for_order(cheap["id"])

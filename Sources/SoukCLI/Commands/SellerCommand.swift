@@ -33,20 +33,22 @@ struct SellerCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Reject a seller's application.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "E-mail of the seller.") var email: String
-        func run() async throws { try await SellerCommand.set(email, .rejected, global) }
+        @Option(help: "Why, in a sentence the seller sees.") var reason: String?
+        func run() async throws { try await SellerCommand.set(email, .rejected, reason: reason, global) }
     }
 
     struct Suspend: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Suspend a verified seller: they may no longer sell.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "E-mail of the seller.") var email: String
-        func run() async throws { try await SellerCommand.set(email, .suspended, global) }
+        @Option(help: "Why, in a sentence the seller sees.") var reason: String?
+        func run() async throws { try await SellerCommand.set(email, .suspended, reason: reason, global) }
     }
 
-    static func set(_ email: String, _ status: SellerStatus, _ global: GlobalOptions) async throws {
+    static func set(_ email: String, _ status: SellerStatus, reason: String? = nil, _ global: GlobalOptions) async throws {
         let (settings, _, database) = try global.open()
         let admin = await AccountAdmin(database: database, bcryptCost: settings.auth.bcryptCost)
-        let user = try await reportingErrors { try await admin.setSellerStatus(email: email, status) }
+        let user = try await reportingErrors { try await admin.setSellerStatus(email: email, status, reason: reason) }
         print("seller \(user.email) is now \(status.rawValue)")
     }
 }

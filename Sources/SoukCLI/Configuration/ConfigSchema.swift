@@ -168,6 +168,13 @@ enum ConfigSchema {
             "jobs.retry_base_seconds", \.jobs.retryBaseSeconds, 1...3600,
             "Delay before a failed job's first retry; it doubles with each attempt, up to an hour."),
 
+        .int(
+            "notifications.heartbeat_seconds", \.notifications.heartbeatSeconds, 1...3600,
+            "Seconds between keep-alive comments on the live notification stream (keep it below your proxy's idle timeout)."),
+        .int(
+            "notifications.streams_per_user", \.notifications.streamsPerUser, 1...100,
+            "Live notification streams one user may hold open at once; one more gets 429."),
+
         .string("log.level", \.log.level, "Log level.", validate: oneOf(["trace", "debug", "info", "notice", "warning", "error", "critical"])),
     ]
 

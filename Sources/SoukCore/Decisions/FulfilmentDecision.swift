@@ -44,20 +44,14 @@ public enum FulfilmentDecision {
                 PlannedLicenseKey(grantID: grantID, productID: item.productID, unit: $0, seats: seats)
             }
         }
-        var notices = [
+        // The sellers heard of the sale when it was paid (`PaidOrderNotices`); the buyer now
+        // hears that everything is delivered.
+        let notices = [
             Notice(
-                userID: order.buyerID, type: "order_paid", title: "Your order is ready",
+                userID: order.buyerID, type: .orderFulfilled, title: "Your order is ready",
                 body: "Order \(order.id): \(order.items.map(\.title).joined(separator: ", ")). Find it in your library.",
                 url: "/library", dedupeKey: "order_paid:\(order.id)")
         ]
-        for sellerID in order.sellerIDs.sorted() {
-            let lines = order.items.filter { $0.sellerID == sellerID }
-            notices.append(
-                Notice(
-                    userID: sellerID, type: "new_sale", title: order.isTest ? "New TEST sale (no money moved)" : "New sale",
-                    body: lines.map { "\($0.quantity) × \($0.title)" }.joined(separator: ", "), url: "/dashboard/sales",
-                    dedupeKey: "new_sale:\(order.id):\(sellerID)"))
-        }
         return .deliver(keys: keys, markFulfilled: markFulfilled, notices: notices, followUps: followUps)
     }
 }

@@ -57,10 +57,13 @@ public enum OrderChange: Sendable, Equatable {
 public struct PaymentEventPlan: Sendable, Equatable {
     public var change: OrderChange
     public var jobs: [JobRequest]
+    /// Who hears of it, in the same transaction (so the stream has it as soon as it is true).
+    public var notices: [Notice]
 
-    public init(_ change: OrderChange, jobs: [JobRequest] = []) {
+    public init(_ change: OrderChange, jobs: [JobRequest] = [], notices: [Notice] = []) {
         self.change = change
         self.jobs = jobs
+        self.notices = notices
     }
 
     /// What recording the event did, once applied (`mismatchID`: the refused payment's record).
@@ -113,7 +116,8 @@ public enum PaymentEventDecision {
             guard OrderLifecycle.allows(order.status, .paid) else { return refused }
             return PaymentEventPlan(
                 .pay(paymentID: payment.id, holdStockAgain: late, countsAsSale: !order.isTest),
-                jobs: [try JobRequest(kind: OrderJobKind.fulfil, payload: payload, dedupeKey: "\(OrderJobKind.fulfil):\(order.id)")])
+                jobs: [try JobRequest(kind: OrderJobKind.fulfil, payload: payload, dedupeKey: "\(OrderJobKind.fulfil):\(order.id)")],
+                notices: PaidOrderNotices.notices(for: order))
 
         case .failed:
             return move(.paymentFailed, releaseStock: true)

@@ -19,7 +19,7 @@ public enum PaymentMismatchNotices {
                 payment.currency.map { "\(Currency.decimalString(amount, currency: $0)) \($0)" } ?? "\(amount)"
             } ?? "an unknown amount"
         return Notice(
-            userID: adminID, type: "payment_mismatch", title: "A payment did not match order \(orderID)",
+            userID: adminID, type: .paymentMismatch, title: "A payment did not match order \(orderID)",
             body: "\(provider) payment \(payment.id) (\(paid)) was not granted anything: \(reason). It is being refunded automatically; see `souk order show \(orderID)`.",
             url: nil, dedupeKey: "payment_mismatch:\(mismatchID):\(adminID)")
     }
@@ -27,7 +27,7 @@ public enum PaymentMismatchNotices {
     /// Tells admin `adminID` that the automatic refund failed and must be made by hand.
     public static func refundFailed(_ mismatch: PaymentMismatch, error: String, adminID: String) -> Notice {
         Notice(
-            userID: adminID, type: "payment_mismatch",
+            userID: adminID, type: .paymentMismatch,
             title: "Refund it by hand: payment \(mismatch.payment.id) for order \(mismatch.orderID)",
             body: "The automatic refund of a payment that did not match its order failed: \(error). Refund it in \(mismatch.provider)'s dashboard.",
             url: nil, dedupeKey: "payment_mismatch_failed:\(mismatch.id):\(adminID)")

@@ -37,7 +37,7 @@ public enum RefundDecision {
         let status: OrderStatus = refunded == order.total ? .refunded : .partiallyRefunded
         try OrderLifecycle.check(orderID: order.id, from: order.status, to: status)
         let notice = Notice(
-            userID: order.buyerID, type: "refund", title: "Refund for order \(order.id)",
+            userID: order.buyerID, type: .orderRefunded, title: "Refund for order \(order.id)",
             body: "\(Currency.decimalString(amount, currency: order.currency)) \(order.currency) refunded"
                 + (status == .refunded ? "; access to this order's products has ended." : "."),
             url: "/orders/\(order.id)", dedupeKey: "refund:\(refundID)")

@@ -92,7 +92,7 @@ public enum ReviewDecision {
     /// What the product's seller hears of a first review (a replaced one is not news again).
     public static func sellerNotice(for review: Review, of product: Product) -> Notice {
         Notice(
-            userID: product.sellerID, type: "new_review", title: "New review of \(product.title)",
+            userID: product.sellerID, type: .reviewCreated, title: "New review of \(product.title)",
             body: "\(review.authorName) rated it \(review.rating) out of 5" + (review.title.map { ": “\($0)”" } ?? "."),
             url: "/products/\(product.slug)", dedupeKey: "review:\(review.id)")
     }

@@ -5,6 +5,8 @@ import SoukCore
 /// A row of `notifications`: an in-app notice. A repeated `dedupeKey` adds nothing.
 struct NotificationRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     static let databaseTableName = "notifications"
+    /// Assigned by SQLite on insert (the stream's event id).
+    var seq: Int64?
     var id: String
     var userID: String
     var type: String
@@ -16,7 +18,7 @@ struct NotificationRecord: Codable, Sendable, FetchableRecord, PersistableRecord
     var readAt: Date?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case id, type, title, body, url
+        case seq, id, type, title, body, url
         case userID = "user_id"
         case dedupeKey = "dedupe_key"
         case createdAt = "created_at"
@@ -24,6 +26,7 @@ struct NotificationRecord: Codable, Sendable, FetchableRecord, PersistableRecord
     }
 
     enum Columns {
+        static let seq = Column(CodingKeys.seq)
         static let id = Column(CodingKeys.id)
         static let userID = Column(CodingKeys.userID)
         static let createdAt = Column(CodingKeys.createdAt)
@@ -32,6 +35,6 @@ struct NotificationRecord: Codable, Sendable, FetchableRecord, PersistableRecord
 
     var notification: UserNotification {
         UserNotification(
-            id: id, userID: userID, type: type, title: title, body: body, url: url, createdAt: createdAt, readAt: readAt)
+            seq: seq ?? 0, id: id, userID: userID, type: type, title: title, body: body, url: url, createdAt: createdAt, readAt: readAt)
     }
 }

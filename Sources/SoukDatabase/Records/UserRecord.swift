@@ -11,6 +11,7 @@ struct UserRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     var passwordHash: String
     var role: String
     var sellerStatus: String?
+    var sellerStatusReason: String?
     var disabled: Bool
     var createdAt: Date
     var updatedAt: Date
@@ -19,6 +20,7 @@ struct UserRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
         case id, email, name, role, disabled
         case passwordHash = "password_hash"
         case sellerStatus = "seller_status"
+        case sellerStatusReason = "seller_status_reason"
         case createdAt = "created_at"
         case updatedAt = "updated_at"
     }
@@ -35,6 +37,6 @@ struct UserRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
         User(
             id: id, email: email, name: name, role: Role(rawValue: role) ?? .buyer,
             sellerStatus: sellerStatus.flatMap(SellerStatus.init(rawValue:)), disabled: disabled,
-            createdAt: createdAt)
+            createdAt: createdAt, sellerStatusReason: sellerStatusReason)
     }
 }

@@ -42,6 +42,10 @@ struct AuthenticationMiddleware: RouterMiddleware {
         // Cookie-authenticated API POSTs are checked for CSRF by `CSRFMiddleware`, which runs next.
         context.identity = Identity(user: user, credential: .session(token: token, origin: origin))
         context.logger[metadataKey: "user"] = "\(user.id)"
+        // The bell on every page shows the unread count, without JavaScript (one indexed count).
+        if request.method == .get && !request.uri.path.hasPrefix("/api/") && !request.uri.path.hasPrefix("/assets/") {
+            context.unreadNotifications = try await accounts.database.unreadNotificationCount(userID: user.id)
+        }
         return try await next(request, context)
     }
 }

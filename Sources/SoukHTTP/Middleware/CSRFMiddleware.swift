@@ -37,7 +37,9 @@ struct CSRFMiddleware: RouterMiddleware {
         let path = request.uri.path
         if request.method == .post && path.hasPrefix("/api/") {
             try checkAPIUpload(request, context: context)
-        } else if !request.method.isSafe && !path.hasPrefix("/api/") && !path.hasPrefix("/webhooks/") {
+        } else if !request.method.isSafe && !path.hasPrefix("/api/") && !path.hasPrefix("/webhooks/")
+            && path != "/unsubscribe"  // RFC 8058 one-click: a mail client's POST, authenticated by the link's signature
+        {
             let contentType = request.headers[.contentType]?.lowercased() ?? ""
             if contentType.hasPrefix("multipart/form-data") && Self.streamsFiles(path) {
                 // A file upload form: too large to read here. `MultipartUpload` checks the token

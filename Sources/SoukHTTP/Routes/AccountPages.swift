@@ -127,7 +127,8 @@ struct AccountPages: Sendable {
 
     @Sendable func account(_ request: Request, context: SoukRequestContext) async throws -> Response {
         guard context.identity != nil else { return Pages.redirect(to: "/signin") }
-        return try await accountPage(context: context, extra: [:])
+        return try await accountPage(
+            context: context, extra: ["email_saved": request.uri.queryParameters.get("email") == "saved"])
     }
 
     private func accountPage(context: SoukRequestContext, status: HTTPResponse.Status = .ok, extra: [String: Any])
@@ -148,6 +149,8 @@ struct AccountPages: Sendable {
                 "standing_notice": (user.role == .seller ? SellerStanding(of: user).refusal : nil) as Any,
             ],
             "tokens": tokens,
+            "email_choices": EmailPreferencePages.choices(
+                for: user, preferences: try await services.database.emailPreferences(userID: user.id)),
         ]
         values.merge(extra) { $1 }
         return pages.render("account", title: "Your account", status: status, context: context, values)

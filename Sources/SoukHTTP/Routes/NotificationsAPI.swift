@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import SoukCore
 import SoukDatabase
+import SoukDelivery
 
 /// In-app notifications: `GET /api/v1/notifications[?unread=true]`,
 /// `POST /api/v1/notifications/{id}/read`, and the `/notifications` page.
@@ -10,6 +11,7 @@ struct NotificationsAPI: Sendable {
 
     func register(on router: Router<SoukRequestContext>) {
         router.get("api/v1/notifications", use: list)
+        router.get("api/v1/notifications/stream", use: stream)
         router.post("api/v1/notifications/:id/read", use: markRead)
         router.get("notifications", use: page)
         router.post("notifications/:id/read", use: markReadForm)
@@ -45,6 +47,89 @@ struct NotificationsAPI: Sendable {
         }
         let items = try await services.database.notifications(userID: user.id, unreadOnly: unread, limit: 100)
         return try JSONResponse(body: ListBody(data: items.map(Body.init), nextCursor: nil)).response(from: request, context: context)
+    }
+
+    /// Server-Sent Events: each new notification as `id: <seq>`, `event: notification`, `data: <JSON>`.
+    /// With `Last-Event-ID` (sent by EventSource on reconnect) what was missed is replayed first;
+    /// the hub subscription starts before the replay is read, and event ids already sent are
+    /// skipped, so nothing is lost or repeated in between.
+    @Sendable func stream(_ request: Request, context: SoukRequestContext) async throws -> Response {
+        let user = try context.require(.signedIn)
+        let resumeAfter: Int64?
+        if let raw = request.headers[.init("Last-Event-ID")!] {
+            guard let seq = Int64(raw.trimmingCharacters(in: .whitespaces)), seq >= 0 else {
+                throw SoukError.validation("Last-Event-ID", "Last-Event-ID must be an event id this stream sent, not \(raw).")
+            }
+            resumeAfter = seq
+        } else {
+            resumeAfter = nil
+        }
+        let subscription: NotificationHub.Subscription
+        do {
+            subscription = try await services.notificationHub.subscribe(userID: user.id)
+        } catch let error as NotificationHub.TooManyStreams {
+            throw SoukError(
+                .rateLimited,
+                "You already have \(error.limit) live notification streams open; close a tab or device and try again.",
+                retryAfterSeconds: 30)
+        }
+        let database = services.database
+        let hub = services.notificationHub
+        var headers = HTTPFields()
+        headers[.contentType] = "text/event-stream; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        // Tells nginx not to buffer the stream.
+        headers[.init("X-Accel-Buffering")!] = "no"
+        let body = ResponseBody { writer in
+            // However the stream ends (the client left: a write fails at the latest on the next
+            // heartbeat), its place is given back.
+            do {
+                try await Self.pump(subscription, resumeAfter: resumeAfter, userID: user.id, database: database, to: &writer)
+            } catch {
+                await hub.end(subscription.id)
+                throw error
+            }
+            await hub.end(subscription.id)
+        }
+        return Response(status: .ok, headers: headers, body: body)
+    }
+
+    /// Writes the replay, then the live events, until the hub ends the subscription.
+    static func pump(
+        _ subscription: NotificationHub.Subscription, resumeAfter: Int64?, userID: String, database: AppDatabase,
+        to writer: inout any ResponseBodyWriter
+    ) async throws {
+        var sent = resumeAfter ?? 0
+        // The retry hint, and a first comment so proxies and clients see the stream is open.
+        try await writer.write(ByteBuffer(string: "retry: 2000\n: connected\n\n"))
+        if let resumeAfter {
+            var after = resumeAfter
+            while true {
+                let missed = try await database.notifications(userID: userID, after: after, limit: 500)
+                for notification in missed { try await writer.write(ByteBuffer(string: Self.event(notification))) }
+                guard let last = missed.last else { break }
+                after = last.seq
+                sent = max(sent, last.seq)
+                if missed.count < 500 { break }
+            }
+        }
+        for await event in subscription.events {
+            switch event {
+            case .heartbeat:
+                try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
+            case .notification(let notification):
+                guard notification.seq > sent else { continue }
+                sent = notification.seq
+                try await writer.write(ByteBuffer(string: Self.event(notification)))
+            }
+        }
+        try await writer.finish(nil)
+    }
+
+    /// One SSE event; the JSON is on one line, so no `data:` continuation is needed.
+    static func event(_ notification: UserNotification) -> String {
+        let json = (try? APIJSON.encode(Body(notification))).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        return "id: \(notification.seq)\nevent: notification\ndata: \(json)\n\n"
     }
 
     @Sendable func markRead(_ request: Request, context: SoukRequestContext) async throws -> Response {

@@ -28,7 +28,21 @@ struct OrderPages: Sendable {
         context.allowAnyone()
         let id = try context.decodedParameter("id")
         let (order, viewer) = try await OrderPages.visibleOrder(id, key: request.uri.queryParameters.get("key"), services, context)
-        return render(order, viewer: viewer, heading: "Order \(order.id)", context: context)
+        // The thread, for the order's parties (an admin opens it on purpose, through the API).
+        var thread: [String: Any] = [:]
+        if let user = context.identity?.user, let role = OrderMessageRules.role(of: user, in: order) {
+            let messages = try await OrderMessagesRoutes.thread(of: order, for: user, role: role, services, context)
+            thread = [
+                "messages_open": true, "has_messages": !messages.isEmpty,
+                "messages": messages.map { message -> [String: Any] in
+                    [
+                        "author": message.authorName, "role": message.authorRole.rawValue, "body": message.body,
+                        "created_at": Timestamp.rfc3339(message.createdAt), "mine": message.authorID == user.id,
+                    ]
+                },
+            ]
+        }
+        return render(order, viewer: viewer, heading: "Order \(order.id)", context: context, extra: thread)
     }
 
     /// The order if the caller may see it: signed in as its buyer, seller or an admin, or with
@@ -41,10 +55,12 @@ struct OrderPages: Sendable {
         return try OrderViewer.require(order, id: id, user: context.identity?.user)
     }
 
-    func render(_ order: Order, viewer: OrderViewer, heading: String, context: SoukRequestContext, thanks: Bool = false)
-        -> Response
-    {
+    func render(
+        _ order: Order, viewer: OrderViewer, heading: String, context: SoukRequestContext, thanks: Bool = false,
+        extra: [String: Any] = [:]
+    ) -> Response {
         var values = OrderViews.summary(order, viewer: viewer, pageURL: "/orders/\(order.id)")
+        values.merge(extra) { $1 }
         values["heading"] = heading
         values["thanks"] = thanks
         // The success page waits for the provider's webhook: reload until the order moves.

@@ -21,6 +21,12 @@ struct SystemRoutes: Sendable {
             response.headers[.cacheControl] = "public, max-age=3600"
             return response
         }
+        router.get("assets/bell.js") { _, context in
+            context.allowAnyone()
+            var response = try asset("bell.js", type: "text/javascript; charset=utf-8")
+            response.headers[.cacheControl] = "public, max-age=3600"
+            return response
+        }
         router.get("assets/upload.js") { _, context in
             context.allowAnyone()
             var response = try asset("upload.js", type: "text/javascript; charset=utf-8")

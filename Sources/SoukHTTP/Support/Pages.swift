@@ -20,7 +20,11 @@ struct Pages: Sendable {
         all["test_mode"] = settings.offersTestPayments
         all["marketplace"] = settings.store.marketplace
         if let user = context.identity?.user {
-            all["current_user"] = ["name": user.name, "email": user.email, "is_seller": user.role != .buyer]
+            let unread = context.unreadNotifications ?? 0
+            all["current_user"] = [
+                "name": user.name, "email": user.email, "is_seller": user.role != .buyer, "unread": unread,
+                "has_unread": unread > 0,
+            ]
         }
         let html = templates.render(template, Self.withoutNils(all) as? [String: Any] ?? all)
         return Response(

@@ -16,7 +16,7 @@ struct FulfilmentDecisionTests {
             order: order, fulfilledBefore: before, activeGrants: grants, activationLimits: limits, followUps: [Self.receipt])
     }
 
-    @Test("A paid order: one key per unit of each license line, fulfilled, buyer and each seller told, receipt queued")
+    @Test("A paid order: one key per unit of each license line, fulfilled, the buyer told (in the app), receipt queued")
     func deliver() {
         let order = F.order(
             .paid,
@@ -33,11 +33,30 @@ struct FulfilmentDecisionTests {
         #expect(keys.map { "\($0.grantID)#\($0.unit)" } == ["gr_1#0", "gr_1#1", "gr_1#2", "gr_2#0"])
         #expect(keys.map(\.seats) == [2, 2, 2, nil], "0 is unlimited")
         #expect(markFulfilled)
-        #expect(notices.map(\.userID) == ["usr_buyer", "usr_other", "usr_seller"])
-        #expect(notices.map(\.dedupeKey) == ["order_paid:ord_1", "new_sale:ord_1:usr_other", "new_sale:ord_1:usr_seller"])
-        #expect(notices[2].body == "3 × Title of prod_app, 1 × Title of prod_book")
-        #expect(notices[1].title == "New sale")
+        #expect(notices.map(\.userID) == ["usr_buyer"])
+        #expect(notices.map(\.type) == [.orderFulfilled] && notices.map(\.email) == [false], "the receipt is the e-mail")
+        #expect(notices.map(\.dedupeKey) == ["order_paid:ord_1"])
         #expect(followUps == [Self.receipt])
+    }
+
+    @Test("A payment tells the buyer (in the app) and each seller of their own lines (by e-mail too)")
+    func paidNotices() {
+        let order = F.order(
+            .created,
+            items: [
+                F.item("oi_1", product: "prod_app", kind: .license, quantity: 3),
+                F.item("oi_2", product: "prod_font", seller: "usr_other", kind: .license),
+                F.item("oi_3", product: "prod_book"),
+            ])
+        let notices = PaidOrderNotices.notices(for: order)
+        #expect(notices.map(\.userID) == ["usr_buyer", "usr_other", "usr_seller"])
+        #expect(notices.allSatisfy { $0.type == .orderPaid })
+        #expect(notices.map(\.email) == [false, true, true])
+        #expect(notices.map(\.dedupeKey) == ["order.paid:ord_1:usr_buyer", "new_sale:ord_1:usr_other", "new_sale:ord_1:usr_seller"])
+        #expect(notices[2].body.hasPrefix("3 × Title of prod_app, 1 × Title of prod_book — your share "))
+        #expect(notices[1].title == "New sale")
+        let test = F.order(.created, provider: "test", items: [F.item("oi_1", kind: .license, quantity: 2)])
+        #expect(PaidOrderNotices.notices(for: test).last?.title == "New TEST sale (no money moved)")
     }
 
     struct Case: Sendable, CustomTestStringConvertible {
@@ -68,11 +87,10 @@ struct FulfilmentDecisionTests {
         }
     }
 
-    @Test("A revoked grant gets no key; a test order's sellers hear it is a test")
-    func revokedAndTest() {
+    @Test("A revoked grant gets no key")
+    func revoked() {
         let order = F.order(.paid, provider: "test", items: [F.item("oi_1", kind: .license, quantity: 2)])
-        guard case .deliver(let keys, _, let notices, _) = plan(order, grants: [:]) else { Issue.record("expected a delivery"); return }
+        guard case .deliver(let keys, _, _, _) = plan(order, grants: [:]) else { Issue.record("expected a delivery"); return }
         #expect(keys.isEmpty)
-        #expect(notices.last?.title == "New TEST sale (no money moved)")
     }
 }

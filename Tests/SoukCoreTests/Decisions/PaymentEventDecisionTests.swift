@@ -118,6 +118,12 @@ struct PaymentEventDecisionTests {
         let plan = try PaymentEventDecision.decide(c.effect, facts: c.facts)
         #expect(plan.change == c.change)
         #expect(plan.jobs.map(\.kind) == c.jobs)
+        // Only a payment is news in itself (refunds carry their notice in the refund entry).
+        if case .pay = c.change {
+            #expect(plan.notices == PaidOrderNotices.notices(for: c.facts.order))
+        } else {
+            #expect(plan.notices.isEmpty)
+        }
     }
 
     @Test("A lost dispute refunds what is left, revoking access; the buyer is told")

@@ -174,7 +174,7 @@ struct ReviewDecisionTests {
             productID: product.id, user: Self.buyer, now: F.now
         ).review
         let notice = ReviewDecision.sellerNotice(for: review, of: product)
-        #expect(notice.userID == "usr_seller" && notice.type == "new_review" && notice.dedupeKey == "review:rev_1")
+        #expect(notice.userID == "usr_seller" && notice.type == .reviewCreated && notice.dedupeKey == "review:rev_1")
         #expect(notice.body == "Bea rated it 4 out of 5: “Solid”")
         #expect(notice.url == "/products/prod_book")
     }

@@ -1,0 +1,49 @@
+import Foundation
+import GRDB
+import SoukCore
+
+/// Which notification e-mails each user turned off.
+extension AppDatabase {
+    static func isMuted(userID: String, type: String, in db: Database) throws -> Bool {
+        try EmailPreferenceRecord.filter(Column("user_id") == userID && Column("type") == type).fetchCount(db) > 0
+    }
+
+    public func emailPreferences(userID: String) async throws -> EmailPreferences {
+        try await writer.read { db in
+            let types = try String.fetchAll(db, sql: "SELECT type FROM email_preferences WHERE user_id = ?", arguments: [userID])
+            return EmailPreferences(muted: Set(types.compactMap(NotificationType.init(rawValue:))))
+        }
+    }
+
+    /// Turns one type's e-mails off or on again. Idempotent.
+    public func setEmailMuted(userID: String, type: NotificationType, muted: Bool) async throws {
+        let now = clock.now()
+        try await writer.write { db in
+            if muted {
+                try db.execute(
+                    sql: "INSERT INTO email_preferences (user_id, type, muted_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                    arguments: [userID, type.rawValue, now])
+            } else {
+                try db.execute(
+                    sql: "DELETE FROM email_preferences WHERE user_id = ? AND type = ?", arguments: [userID, type.rawValue])
+            }
+        }
+    }
+
+    /// Replaces the user's choices: every type of `choices` not in `wanted` is muted.
+    public func setEmailPreferences(userID: String, choices: [NotificationType], wanted: Set<NotificationType>) async throws {
+        let now = clock.now()
+        try await writer.write { db in
+            for type in choices {
+                if wanted.contains(type) {
+                    try db.execute(
+                        sql: "DELETE FROM email_preferences WHERE user_id = ? AND type = ?", arguments: [userID, type.rawValue])
+                } else {
+                    try db.execute(
+                        sql: "INSERT INTO email_preferences (user_id, type, muted_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                        arguments: [userID, type.rawValue, now])
+                }
+            }
+        }
+    }
+}

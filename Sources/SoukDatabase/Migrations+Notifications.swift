@@ -1,0 +1,50 @@
+import GRDB
+
+extension Migrations {
+    static func registerNotifications(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v14-notifications") { db in
+            // Rebuilt with `seq`, the live stream's event id: it only grows (AUTOINCREMENT), and an
+            // INTEGER PRIMARY KEY is never renumbered by VACUUM or a restore, so a client's
+            // Last-Event-ID still means the same place after either. The kinds become the dotted
+            // names the API and the stream publish.
+            try db.create(table: "notifications_v14") { t in
+                t.autoIncrementedPrimaryKey("seq")
+                t.column("id", .text).notNull().unique()
+                t.column("user_id", .text).notNull().references("users", onDelete: .cascade)
+                t.column("type", .text).notNull()
+                t.column("title", .text).notNull()
+                t.column("body", .text).notNull()
+                t.column("url", .text)
+                t.column("dedupe_key", .text).unique()
+                t.column("created_at", .datetime).notNull()
+                t.column("read_at", .datetime)
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO notifications_v14 (id, user_id, type, title, body, url, dedupe_key, created_at, read_at)
+                    SELECT id, user_id,
+                           CASE type WHEN 'order_paid' THEN 'order.fulfilled' WHEN 'new_sale' THEN 'order.paid'
+                                     WHEN 'refund' THEN 'order.refunded' WHEN 'new_review' THEN 'review.created'
+                                     WHEN 'file_update' THEN 'file.updated' WHEN 'payment_mismatch' THEN 'payment.mismatch'
+                                     ELSE type END,
+                           title, body, url, dedupe_key, created_at, read_at
+                    FROM notifications ORDER BY created_at, rowid
+                    """)
+            try db.drop(table: "notifications")
+            try db.rename(table: "notifications_v14", to: "notifications")
+            try db.create(index: "notifications_user", on: "notifications", columns: ["user_id", "seq"])
+
+            // The e-mails a user turned off, one row per notification type (the rest follow
+            // their defaults, so a new type needs no row).
+            try db.create(table: "email_preferences") { t in
+                t.column("user_id", .text).notNull().references("users", onDelete: .cascade)
+                t.column("type", .text).notNull()
+                t.column("muted_at", .datetime).notNull()
+                t.primaryKey(["user_id", "type"])
+            }
+
+            // Why a seller was rejected or suspended, shown to them.
+            try db.alter(table: "users") { t in t.add(column: "seller_status_reason", .text) }
+        }
+    }
+}

@@ -1,0 +1,129 @@
+"""The live notification stream (`GET /api/v1/notifications/stream`, Server-Sent Events): a notice
+caused by another process (`souk announce`) reaches a connected client within a second;
+reconnecting with Last-Event-ID replays what was missed, without repeats; heartbeats flow; one
+user may hold only so many streams (429 problem+json past the cap)."""
+import json
+import queue
+import threading
+import time
+
+import requests
+
+from conftest import assert_problem
+from test_catalog_api import api_account
+
+
+class Stream:
+    """Reads one SSE connection on a thread; events and comments land in a queue."""
+
+    def __init__(self, souk, account, last_event_id: str | None = None):
+        headers = {"Accept": "text/event-stream"}
+        if last_event_id is not None:
+            headers["Last-Event-ID"] = last_event_id
+        self.response = account.session.get(souk.url("/api/v1/notifications/stream"), headers=headers, stream=True,
+                                             timeout=30)
+        self.items: queue.Queue = queue.Queue()
+        if self.response.status_code == 200:
+            threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        event: dict = {}
+        try:
+            for line in self.response.iter_lines(decode_unicode=True):
+                if line == "":
+                    if event:
+                        self.items.put(event)
+                    event = {}
+                elif line.startswith(":"):
+                    self.items.put({"comment": line[1:].strip()})
+                else:
+                    name, _, value = line.partition(":")
+                    event[name] = value.lstrip(" ")
+        except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError, AttributeError):
+            pass
+
+    def next_event(self, timeout: float) -> dict:
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            assert remaining > 0, "no event in time"
+            item = self.items.get(timeout=remaining)
+            if "data" in item:
+                return item
+
+    def comments(self, timeout: float) -> list[str]:
+        found, deadline = [], time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                item = self.items.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if "comment" in item:
+                found.append(item["comment"])
+        return found
+
+    def close(self):
+        self.response.close()
+
+
+def test_a_notice_from_another_process_arrives_within_a_second_and_a_reconnect_replays(make_souk):
+    souk = make_souk(env={"SOUK_NOTIFICATIONS_HEARTBEAT_SECONDS": "1"})
+    buyer = api_account(souk, "buyer", "listener@example.com")
+    stream = Stream(souk, buyer)
+    assert stream.response.status_code == 200
+    assert stream.response.headers["Content-Type"].startswith("text/event-stream")
+    assert "connected" in stream.comments(0.5)
+
+    started = time.monotonic()
+    souk.cli("announce", "--title", "Flash sale", "--body", "Everything half price today.")
+    event = stream.next_event(timeout=2)
+    assert time.monotonic() - started < 1.0 + 0.5, "the CLI's process start is inside the budget's margin"
+    assert event["event"] == "notification"
+    first = json.loads(event["data"])
+    assert first["type"] == "announcement" and first["title"] == "Flash sale" and first["read"] is False
+    first_id = event["id"]
+    assert "heartbeat" in stream.comments(2.5)
+    stream.close()
+
+    # Missed while away: two more notices; a reconnect from the first id replays both, in order, once.
+    souk.cli("announce", "--title", "Second", "--body", "b")
+    souk.cli("announce", "--title", "Third", "--body", "c")
+    again = Stream(souk, buyer, last_event_id=first_id)
+    titles = [json.loads(again.next_event(timeout=2)["data"])["title"] for _ in range(2)]
+    assert titles == ["Second", "Third"]
+    souk.cli("announce", "--title", "Fourth", "--body", "d")
+    assert json.loads(again.next_event(timeout=2)["data"])["title"] == "Fourth"
+    assert all("data" not in item for item in list(again.items.queue)), "nothing repeated"
+    again.close()
+
+    # Someone else's notices never reach this stream.
+    other = api_account(souk, "buyer", "other@example.com")
+    theirs = Stream(souk, other)
+    souk.cli("announce", "--title", "Buyers only", "--body", "x", "--role", "buyer")
+    assert json.loads(theirs.next_event(timeout=2)["data"])["title"] == "Buyers only"
+    theirs.close()
+
+
+def test_streams_per_user_are_capped_and_bad_resume_ids_refused(make_souk):
+    souk = make_souk(env={"SOUK_NOTIFICATIONS_STREAMS_PER_USER": "2", "SOUK_NOTIFICATIONS_HEARTBEAT_SECONDS": "1"})
+    buyer = api_account(souk, "buyer", "tabs@example.com")
+    open_streams = [Stream(souk, buyer), Stream(souk, buyer)]
+    assert all(s.response.status_code == 200 for s in open_streams)
+    third = buyer.session.get(souk.url("/api/v1/notifications/stream"), timeout=10)
+    problem = assert_problem(third, 429, "rate_limited")
+    assert "2 live notification streams" in problem["detail"]
+    assert third.headers.get("Retry-After")
+    open_streams[0].close()
+    # The closed one frees its place (the server notices within a heartbeat at the latest).
+    deadline = time.monotonic() + 20
+    while True:
+        retry = Stream(souk, buyer)
+        if retry.response.status_code == 200:
+            retry.close()
+            break
+        assert time.monotonic() < deadline, "a closed stream kept its place"
+        time.sleep(0.5)
+    bad = buyer.session.get(souk.url("/api/v1/notifications/stream"), headers={"Last-Event-ID": "yesterday"}, timeout=10)
+    assert_problem(bad, 422)
+    anonymous = requests.get(souk.url("/api/v1/notifications/stream"), timeout=10)
+    assert anonymous.status_code == 401
