@@ -94,6 +94,9 @@ public struct Settings: Sendable, Equatable {
         public var heartbeatSeconds = 15
         /// Live streams one user may hold open at once (tabs, devices).
         public var streamsPerUser = 5
+        /// How long one stream lives before the server ends it; the client reconnects by itself
+        /// with Last-Event-ID and misses nothing. Bounds what a forgotten tab or a stuck client holds.
+        public var streamMaxSeconds = 1800
     }
     public struct Log: Sendable, Equatable {
         public var level = "info"

@@ -31,12 +31,15 @@ public actor NotificationHub: Service {
     private struct Subscriber {
         let userID: String
         let continuation: AsyncStream<Event>.Continuation
+        /// When the stream is ended however lively it is (`maxLifetime`).
+        let endsAt: ContinuousClock.Instant
     }
 
     let database: AppDatabase
     let pollInterval: Duration
     let heartbeatInterval: Duration
     let streamsPerUser: Int
+    let maxLifetime: Duration
     let bufferLimit: Int
     let logger: Logger
     private var subscribers: [UUID: Subscriber] = [:]
@@ -45,12 +48,14 @@ public actor NotificationHub: Service {
     private var stopped = false
 
     public init(
-        database: AppDatabase, heartbeatInterval: Duration, streamsPerUser: Int, pollInterval: Duration = .milliseconds(200),
-        bufferLimit: Int = 256, logger: Logger = Logger(label: "souk.notifications")
+        database: AppDatabase, heartbeatInterval: Duration, streamsPerUser: Int, maxLifetime: Duration = .seconds(1800),
+        pollInterval: Duration = .milliseconds(200), bufferLimit: Int = 256,
+        logger: Logger = Logger(label: "souk.notifications")
     ) {
         self.database = database
         self.heartbeatInterval = heartbeatInterval
         self.streamsPerUser = streamsPerUser
+        self.maxLifetime = maxLifetime
         self.pollInterval = pollInterval
         self.bufferLimit = bufferLimit
         self.logger = logger
@@ -73,7 +78,8 @@ public actor NotificationHub: Service {
         if stopped {
             continuation.finish()
         } else {
-            subscribers[id] = Subscriber(userID: userID, continuation: continuation)
+            subscribers[id] = Subscriber(
+                userID: userID, continuation: continuation, endsAt: ContinuousClock.now.advanced(by: maxLifetime))
             startPolling()
         }
         return Subscription(id: id, events: events, startedAfter: lastSeq)
@@ -104,6 +110,7 @@ public actor NotificationHub: Service {
             var nextHeartbeat = clock.now.advanced(by: heartbeatInterval)
             while !Task.isCancelled {
                 await self.poll()
+                await self.endExpired(now: clock.now)
                 if clock.now >= nextHeartbeat {
                     self.broadcast(.heartbeat)
                     nextHeartbeat = clock.now.advanced(by: heartbeatInterval)
@@ -129,6 +136,14 @@ public actor NotificationHub: Service {
             logger.warning(
                 "could not read new notifications for the live streams; trying again",
                 metadata: ["after_seq": "\(lastSeq)", "error": "\(error)"])
+        }
+    }
+
+    /// Ends the streams that reached their lifetime; their clients reconnect and resume.
+    private func endExpired(now: ContinuousClock.Instant) {
+        for (id, subscriber) in subscribers where subscriber.endsAt <= now {
+            subscribers[id] = nil
+            subscriber.continuation.finish()
         }
     }
 

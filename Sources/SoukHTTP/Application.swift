@@ -35,7 +35,8 @@ public func buildApplication(
     let accounts = runtime.accounts
     let notificationHub = NotificationHub(
         database: runtime.database, heartbeatInterval: .seconds(settings.notifications.heartbeatSeconds),
-        streamsPerUser: settings.notifications.streamsPerUser, logger: runtime.logger)
+        streamsPerUser: settings.notifications.streamsPerUser,
+        maxLifetime: .seconds(settings.notifications.streamMaxSeconds), logger: runtime.logger)
     let services = AppServices(
         settings: settings, database: runtime.database, accounts: accounts, catalog: runtime.catalog,
         reviews: runtime.reviews,

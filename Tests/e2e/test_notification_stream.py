@@ -174,3 +174,26 @@ def test_a_signed_payment_webhook_reaches_the_sellers_stream_within_a_second(mak
     finally:
         for stream in (seller_stream, buyer_stream, stranger_stream):
             stream.close()
+
+
+def test_a_stream_ends_at_its_lifetime_and_the_reconnect_misses_nothing(make_souk):
+    """`notifications.stream_max_seconds`: the server ends a stream however lively it is, so a
+    forgotten tab holds nothing for long; the client resumes with Last-Event-ID."""
+    souk = make_souk(env={"SOUK_NOTIFICATIONS_STREAM_MAX_SECONDS": "1", "SOUK_NOTIFICATIONS_HEARTBEAT_SECONDS": "60"})
+    buyer = api_account(souk, "buyer", "tab@example.com")
+    started = time.monotonic()
+    stream = buyer.session.get(souk.url("/api/v1/notifications/stream"), stream=True, timeout=10)
+    assert stream.status_code == 200
+    souk.cli("announce", "--title", "Before the end", "--body", "x")
+    text = stream.content.decode()  # the whole answer: the server ended the stream
+    assert time.monotonic() - started < 5, "the stream outlived its lifetime"
+    assert text.startswith("retry: 2000\n: connected\n\n")
+    events = [block for block in text.split("\n\n") if block.startswith("id: ")]
+    assert len(events) == 1 and "Before the end" in events[0]
+    last_id = events[0].split("\n")[0].removeprefix("id: ")
+
+    souk.cli("announce", "--title", "While away", "--body", "y")
+    resumed = buyer.session.get(souk.url("/api/v1/notifications/stream"), headers={"Last-Event-ID": last_id},
+                                stream=True, timeout=10)
+    replay = resumed.content.decode()
+    assert "While away" in replay and "Before the end" not in replay

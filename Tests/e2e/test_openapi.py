@@ -24,6 +24,9 @@ UNTHROTTLED = {
     "SOUK_LIMITS_LOGIN_PER_IP_PER_MINUTE": "100000",
     "SOUK_LIMITS_REQUESTS_PER_IP_PER_MINUTE": "0",
     "SOUK_LIMITS_LOGIN_FAILURES_PER_ACCOUNT": "0",
+    # The live notification stream ends after a second, so a case that opens it gets its whole
+    # answer (a client would reconnect).
+    "SOUK_NOTIFICATIONS_STREAM_MAX_SECONDS": "1",
 }
 
 # Examples per operation and generation phase; keeps the whole run well under two minutes.

@@ -174,6 +174,9 @@ enum ConfigSchema {
         .int(
             "notifications.streams_per_user", \.notifications.streamsPerUser, 1...100,
             "Live notification streams one user may hold open at once; one more gets 429."),
+        .int(
+            "notifications.stream_max_seconds", \.notifications.streamMaxSeconds, 1...86_400,
+            "Seconds a live notification stream lasts before the server ends it (clients reconnect with Last-Event-ID and miss nothing)."),
 
         .string("log.level", \.log.level, "Log level.", validate: oneOf(["trace", "debug", "info", "notice", "warning", "error", "critical"])),
     ]
