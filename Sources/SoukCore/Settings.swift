@@ -95,6 +95,14 @@ public struct Settings: Sendable, Equatable {
         /// Live streams one user may hold open at once (tabs, devices).
         public var streamsPerUser = 5
     }
+    public struct Webhooks: Sendable, Equatable {
+        /// Let seller webhooks reach loopback and private addresses (a test rig, or a store whose
+        /// sellers' systems live on its own network). Off: such URLs are refused, at creation and
+        /// at every delivery.
+        public var allowPrivate = false
+        /// The most one delivery attempt may take, connection included.
+        public var timeoutSeconds = 10
+    }
     public struct Log: Sendable, Equatable {
         public var level = "info"
     }
@@ -110,6 +118,7 @@ public struct Settings: Sendable, Equatable {
     public var search = Search()
     public var jobs = Jobs()
     public var notifications = Notifications()
+    public var webhooks = Webhooks()
     public var log = Log()
 
     public init() {}

@@ -60,6 +60,9 @@ private let mappedTables: [MappedTable] = [
     MappedTable(EmailPreferenceRecord.self, EmailPreferenceRecord.CodingKeys.self),
     MappedTable(OrderMessageRecord.self, OrderMessageRecord.CodingKeys.self),
     MappedTable(AdminAuditRecord.self, AdminAuditRecord.CodingKeys.self),
+    MappedTable(WebhookEndpointRecord.self, WebhookEndpointRecord.CodingKeys.self),
+    MappedTable(WebhookMessageRecord.self, WebhookMessageRecord.CodingKeys.self),
+    MappedTable(WebhookDeliveryRecord.self, WebhookDeliveryRecord.CodingKeys.self),
 ]
 
 @Suite("Record types")

@@ -1,0 +1,139 @@
+import CSoukCurl
+import Crypto
+import Foundation
+import SoukCore
+
+/// Standard Webhooks signatures: `v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`, keyed
+/// with the bytes of the `whsec_` secret.
+public enum WebhookSigner {
+    public static func signature(secret: String, messageID: String, timestamp: Int, body: String) -> String? {
+        guard let key = WebhookSecret.key(secret) else { return nil }
+        let signed = Data("\(messageID).\(timestamp).".utf8) + Data(body.utf8)
+        let mac = HMAC<SHA256>.authenticationCode(for: signed, using: SymmetricKey(data: key))
+        return "v1," + Data(mac).base64EncodedString()
+    }
+
+    /// The three headers of one attempt; one signature per secret, space-separated.
+    public static func headers(messageID: String, timestamp: Int, body: String, secrets: [String]) -> [(String, String)] {
+        let signatures = secrets.compactMap { signature(secret: $0, messageID: messageID, timestamp: timestamp, body: body) }
+        return [
+            ("webhook-id", messageID),
+            ("webhook-timestamp", String(timestamp)),
+            ("webhook-signature", signatures.joined(separator: " ")),
+        ]
+    }
+}
+
+/// One outgoing webhook request.
+public struct WebhookRequest: Sendable {
+    public var url: String
+    public var headers: [(String, String)]
+    public var body: String
+
+    public init(url: String, headers: [(String, String)], body: String) {
+        self.url = url
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// Sends a webhook and says what came of it; never throws (a failure is a result to log).
+public protocol WebhookTransport: Sendable {
+    func send(_ request: WebhookRequest) async -> WebhookAttemptResult
+}
+
+/// The production sender: libcurl, with the address policy applied to what the host resolves to
+/// at the moment of sending, and the connection pinned to the address checked.
+public struct CurlWebhookTransport: WebhookTransport {
+    public static let excerptBytes = 1024
+
+    public var allowPrivate: Bool
+    public var timeoutSeconds: Int
+
+    public init(allowPrivate: Bool, timeoutSeconds: Int) {
+        self.allowPrivate = allowPrivate
+        self.timeoutSeconds = timeoutSeconds
+    }
+
+    /// Blocking libcurl calls run here, off the cooperative pool (as the SMTP mailer's do).
+    static let queue = DispatchQueue(label: "souk.webhooks.http", qos: .utility, attributes: .concurrent)
+
+    public func send(_ request: WebhookRequest) async -> WebhookAttemptResult {
+        let (allowPrivate, timeout) = (allowPrivate, timeoutSeconds)
+        return await withCheckedContinuation { continuation in
+            Self.queue.async {
+                continuation.resume(returning: Self.perform(request, allowPrivate: allowPrivate, timeoutSeconds: timeout))
+            }
+        }
+    }
+
+    static func failure(_ error: String, started: Date) -> WebhookAttemptResult {
+        WebhookAttemptResult(
+            statusCode: nil, durationMilliseconds: Int(Date().timeIntervalSince(started) * 1000), responseExcerpt: "",
+            error: error)
+    }
+
+    static func perform(_ request: WebhookRequest, allowPrivate: Bool, timeoutSeconds: Int) -> WebhookAttemptResult {
+        let started = Date()
+        let target: WebhookTarget
+        do {
+            // Checked again: the operator may have turned allow_private off since it was stored.
+            target = try WebhookURLRules.target(request.url, allowPrivate: allowPrivate)
+        } catch let error as SoukError {
+            return failure(error.detail, started: started)
+        } catch {
+            return failure("\(error)", started: started)
+        }
+        let address: IPAddress
+        do {
+            let resolved = try target.literal.map { [$0] } ?? resolve(target.host)
+            address = try WebhookURLRules.pinnedAddress(resolved: resolved, host: target.host, allowPrivate: allowPrivate)
+        } catch let error as SoukError {
+            return failure(error.detail, started: started)
+        } catch {
+            return failure("\(error)", started: started)
+        }
+        var lines = request.headers.map { "\($0.0): \($0.1)" }
+        lines += ["Content-Type: application/json", "User-Agent: Souk-Webhooks/1", "Expect:"]
+        var status = 0
+        var excerpt = [CChar](repeating: 0, count: excerptBytes)
+        var excerptLength = 0
+        var elapsed = 0
+        var error = [CChar](repeating: 0, count: 512)
+        let body = Array(request.body.utf8)
+        let code = withCStrings(lines) { headerPointers in
+            body.withUnsafeBufferPointer { bodyBuffer in
+                bodyBuffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: max(1, bodyBuffer.count)) { bodyPointer in
+                    souk_http_post(
+                        request.url, address.description, target.port, headerPointers, headerPointers.count, bodyPointer,
+                        bodyBuffer.count, timeoutSeconds, &status, &excerpt, excerpt.count, &excerptLength, &elapsed,
+                        &error, error.count)
+                }
+            }
+        }
+        let text = String(decoding: excerpt[0..<excerptLength].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        if code != 0 {
+            let reason = error.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+            var detail = reason.isEmpty ? "libcurl error \(code)" : reason
+            if code == 28 { detail += " (timeout \(timeoutSeconds) s)" }
+            return WebhookAttemptResult(
+                statusCode: status > 0 ? status : nil, durationMilliseconds: elapsed, responseExcerpt: text, error: detail)
+        }
+        return WebhookAttemptResult(statusCode: status, durationMilliseconds: elapsed, responseExcerpt: text, error: nil)
+    }
+
+    /// The addresses `host` resolves to now (getaddrinfo), or `badRequest` with the resolver's reason.
+    static func resolve(_ host: String) throws -> [IPAddress] {
+        var out = [CChar](repeating: 0, count: 2048)
+        let code = souk_resolve(host, &out, out.count)
+        let text = out.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        guard code == 0 else { throw SoukError(.badRequest, "\(host) could not be resolved: \(text).") }
+        return text.split(separator: ",").compactMap { IPAddress(String($0)) }
+    }
+
+    private static func withCStrings<R>(_ strings: [String], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+        let copies = strings.map { strdup($0) }
+        defer { copies.forEach { free($0) } }
+        return body(copies.map { UnsafePointer($0) })
+    }
+}
