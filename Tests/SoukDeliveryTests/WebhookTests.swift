@@ -13,10 +13,6 @@ final class ScriptedWebhookTransport: WebhookTransport, @unchecked Sendable {
 
     init(_ answers: [WebhookAttemptResult]) { self.answers = answers }
 
-    static func status(_ code: Int) -> WebhookAttemptResult {
-        WebhookAttemptResult(statusCode: code, durationMilliseconds: 3, responseExcerpt: "answer \(code)", error: nil)
-    }
-
     func send(_ request: WebhookRequest) async -> WebhookAttemptResult {
         lock.withLock {
             requests.append(request)
@@ -25,6 +21,12 @@ final class ScriptedWebhookTransport: WebhookTransport, @unchecked Sendable {
     }
 
     var sent: [WebhookRequest] { lock.withLock { requests } }
+}
+
+extension WebhookAttemptResult {
+    static func status(_ code: Int) -> WebhookAttemptResult {
+        WebhookAttemptResult(statusCode: code, durationMilliseconds: 3, responseExcerpt: "answer \(code)", error: nil)
+    }
 }
 
 private func webhookDatabase(clock: any WallClock) throws -> AppDatabase {

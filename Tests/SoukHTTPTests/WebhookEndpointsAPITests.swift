@@ -205,8 +205,8 @@ struct WebhookEndpointsAPITests {
                 csrfFrom: "/dashboard/webhooks")
             #expect(created.status == .created)
             let secret = try #require(created.text.firstMatch(of: /id="webhook-secret">(whsec_[^<]+)</)?.1)
-            let endpoint = try #require(try await store.database.webhookEndpoints(sellerID: try #require(
-                try await store.database.user(email: "alice@example.com")?.id)).first)
+            let aliceID = try #require(try await store.database.user(email: "alice@example.com")?.id)
+            let endpoint = try #require(try await store.database.webhookEndpoints(sellerID: aliceID).first)
             #expect(endpoint.events == [.reviewCreated] && endpoint.secret == String(secret))
             let again = try await alice.get("/dashboard/webhooks", headers: [.accept: "text/html"])
             #expect(again.text.contains("https://hooks.example.com/in") && !again.text.contains(String(secret)))

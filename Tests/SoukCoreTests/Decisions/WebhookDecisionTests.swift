@@ -6,9 +6,7 @@ import Testing
 struct WebhookDecisionTests {
     // MARK: Address policy
 
-    @Test(
-        "Internal, special and mapped addresses are refused; public ones pass",
-        arguments: [
+    static let addressCases: [(String, Bool)] = [
             ("127.0.0.1", false), ("127.255.255.254", false), ("10.1.2.3", false), ("172.16.0.1", false),
             ("172.31.255.255", false), ("172.32.0.1", true), ("172.15.255.255", true), ("192.168.1.1", false),
             ("192.169.0.1", true), ("169.254.169.254", false), ("0.0.0.0", false), ("0.1.2.3", false),
@@ -18,7 +16,9 @@ struct WebhookDecisionTests {
             ("febf::1", false), ("ff02::1", false), ("::ffff:127.0.0.1", false), ("::ffff:7f00:1", false),
             ("::ffff:10.0.0.1", false), ("::ffff:8.8.8.8", true), ("::127.0.0.1", false), ("64:ff9b::10.0.0.1", false),
             ("2001:4860:4860::8888", true), ("2606:4700::1111", true),
-        ])
+        ]
+
+    @Test("Internal, special and mapped addresses are refused; public ones pass", arguments: addressCases)
     func addressPolicy(text: String, allowed: Bool) throws {
         let address = try #require(IPAddress(text), "\(text) parses")
         #expect((WebhookAddressPolicy.refusal(address) == nil) == allowed, "\(text)")
@@ -41,9 +41,7 @@ struct WebhookDecisionTests {
 
     // MARK: URL rules
 
-    @Test(
-        "Webhook URLs: http(s) to a public place only, unless private addresses are allowed",
-        arguments: [
+    static let urlCases: [(String, Bool, Bool)] = [
             ("https://hooks.example.com/souk", true, true),
             ("http://93.184.216.34:8080/in", true, true),
             ("http://127.0.0.1:9000/hook", false, true),
@@ -62,10 +60,14 @@ struct WebhookDecisionTests {
             ("https://example.com/#frag", false, false),
             ("", false, false),
             ("not a url", false, false),
-        ])
+        ]
+
+    @Test("Webhook URLs: http(s) to a public place only, unless private addresses are allowed", arguments: urlCases)
     func urlRules(url: String, allowed: Bool, allowedWithPrivate: Bool) {
-        #expect((try? WebhookURLRules.target(url, allowPrivate: false)) != nil == allowed, "\(url)")
-        #expect((try? WebhookURLRules.target(url, allowPrivate: true)) != nil == allowedWithPrivate, "\(url) (private allowed)")
+        let strict = (try? WebhookURLRules.target(url, allowPrivate: false)) != nil
+        let lenient = (try? WebhookURLRules.target(url, allowPrivate: true)) != nil
+        #expect(strict == allowed, "\(url)")
+        #expect(lenient == allowedWithPrivate, "\(url) (private allowed)")
     }
 
     @Test("A refused URL names the reason, in field url")
@@ -157,25 +159,33 @@ struct WebhookDecisionTests {
 
     // MARK: Health and retries
 
-    @Test(
-        "An endpoint failing for 3 days without a success is disabled; one success clears the count",
-        arguments: [
-            // (succeeded, failing for seconds before this attempt (nil: not failing), disabled?, failing after?)
-            (false, nil as Double?, false, true),
-            (false, 3600.0, false, true),
-            (false, 3 * 86400.0 - 1, false, true),
-            (false, 3 * 86400.0, true, true),
-            (false, 5 * 86400.0, true, true),
-            (true, 5 * 86400.0, false, false),
-            (true, nil, false, false),
-        ])
-    func threeDayRule(succeeded: Bool, failingFor: Double?, disables: Bool, stillFailing: Bool) {
+    struct HealthCase: Sendable, CustomStringConvertible {
+        var succeeded: Bool
+        /// Failing for this long before the attempt; nil: not failing.
+        var failingFor: Double?
+        var disables: Bool
+        var stillFailing: Bool
+        var description: String { "succeeded \(succeeded), failing for \(failingFor.map { "\($0) s" } ?? "-")" }
+    }
+
+    static let healthCases: [HealthCase] = [
+        HealthCase(succeeded: false, failingFor: nil, disables: false, stillFailing: true),
+        HealthCase(succeeded: false, failingFor: 3600, disables: false, stillFailing: true),
+        HealthCase(succeeded: false, failingFor: 3 * 86400 - 1, disables: false, stillFailing: true),
+        HealthCase(succeeded: false, failingFor: 3 * 86400, disables: true, stillFailing: true),
+        HealthCase(succeeded: false, failingFor: 5 * 86400, disables: true, stillFailing: true),
+        HealthCase(succeeded: true, failingFor: 5 * 86400, disables: false, stillFailing: false),
+        HealthCase(succeeded: true, failingFor: nil, disables: false, stillFailing: false),
+    ]
+
+    @Test("An endpoint failing for 3 days without a success is disabled; one success clears the count", arguments: healthCases)
+    func threeDayRule(_ test: HealthCase) {
         let now = Date(timeIntervalSince1970: 1_700_000_000)
-        let since = failingFor.map { now.addingTimeInterval(-$0) }
-        let change = WebhookHealth.after(succeeded: succeeded, failingSince: since, now: now)
-        #expect(change.disable == disables)
-        #expect((change.failingSince != nil) == stillFailing)
-        if !succeeded { #expect(change.failingSince == (since ?? now), "the first failure is kept") }
+        let since = test.failingFor.map { now.addingTimeInterval(-$0) }
+        let change = WebhookHealth.after(succeeded: test.succeeded, failingSince: since, now: now)
+        #expect(change.disable == test.disables)
+        #expect((change.failingSince != nil) == test.stillFailing)
+        if !test.succeeded { #expect(change.failingSince == (since ?? now), "the first failure is kept") }
     }
 
     @Test("Retries outlast the 3-day rule for any retry base the configuration allows")
