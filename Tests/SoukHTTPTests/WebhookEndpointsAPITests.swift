@@ -187,6 +187,54 @@ struct WebhookEndpointsAPITests {
         }
     }
 
+    @Test("Every fact emits its event in its own transaction: license keys, a review, a product change, a refund")
+    func everyEvent() async throws {
+        let store = try webhookStore()
+        try await store.run { browser in
+            let (alice, productID, _) = try await store.sellerWithProduct(
+                browser, email: "alice@example.com", title: "Pixel Editor", kind: "license", extra: ["activation_limit": 2],
+                files: [])
+            let all = #"{"url":"https://hooks.example.com/all","events":["order.paid","order.refunded","order.disputed","license.activated","license.deactivated","review.created","product.updated"]}"#
+            let endpointID = try #require(try await alice.createEndpoint(all)["id"] as? String)
+            let (buyer, orderID) = try await store.paidBuyer(browser, buying: [productID])
+            _ = try await store.database.fulfil(orderID: orderID, followUps: [])
+            let key = try #require(try await store.database.licenseKeys(productID: productID).first?.key)
+
+            let activated = try await Browser(client: browser.client).json(
+                .post, "/api/v1/licenses/activate", #"{"license_key":"\#(key)","instance_name":"laptop"}"#)
+            #expect(activated.status == .ok, "\(activated.text)")
+            let instanceID = try #require((activated.object["instance"] as? [String: Any])?["id"] as? String)
+            let refused = try await Browser(client: browser.client).json(
+                .post, "/api/v1/licenses/deactivate", #"{"license_key":"\#(key)","instance_id":"act_nope"}"#)
+            #expect(refused.object["deactivated"] as? Bool != true)
+            let freed = try await Browser(client: browser.client).json(
+                .post, "/api/v1/licenses/deactivate", #"{"license_key":"\#(key)","instance_id":"\#(instanceID)"}"#)
+            #expect(freed.status == .ok, "\(freed.text)")
+            #expect(try await buyer.review(productID, #"{"rating":5,"body":"Sharp tool."}"#).status == .created)
+            #expect(try await buyer.review(productID, #"{"rating":4,"body":"Still sharp."}"#).status == .ok)
+            #expect(try await alice.json(.patch, "/api/v1/products/\(productID)", #"{"title":"Pixel Editor 2"}"#).status == .ok)
+            let refund = try await alice.json(.post, "/api/v1/orders/\(orderID)/refund", #"{"amount":100,"reason":"late"}"#)
+            #expect(refund.status == .ok, "\(refund.text)")
+
+            let messages = try await queuedMessages(store.database)
+            #expect(messages.allSatisfy { $0.1.id == endpointID })
+            // A second review replaces the first (no event); a refused deactivation changes nothing.
+            #expect(messages.map(\.0.type) == [
+                "order.paid", "license.activated", "license.deactivated", "review.created", "product.updated",
+                "order.refunded",
+            ], "each fact once, in order")
+            let byType = Dictionary(messages.map { ($0.0.type, payload($0.0)["data"] as? [String: Any] ?? [:]) }) { $1 }
+            #expect(byType["license.activated"]?["key"] as? String == key)
+            #expect((byType["license.activated"]?["instance"] as? [String: Any])?["name"] as? String == "laptop")
+            #expect(byType["license.deactivated"]?["activations_count"] as? Int == 0)
+            #expect(byType["review.created"]?["rating"] as? Int == 5)
+            #expect(byType["product.updated"]?["title"] as? String == "Pixel Editor 2")
+            let refunded = try #require(byType["order.refunded"])
+            #expect((refunded["refund"] as? [String: Any])?["amount"] as? Int == 100)
+            #expect(refunded["status"] as? String == "partially_refunded")
+        }
+    }
+
     @Test("Dashboard: list with a create form, the secret once on the result page, and the delivery log")
     func dashboard() async throws {
         let store = try webhookStore()
