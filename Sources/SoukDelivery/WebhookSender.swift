@@ -100,15 +100,14 @@ public struct CurlWebhookTransport: WebhookTransport {
         var excerptLength = 0
         var elapsed = 0
         var error = [CChar](repeating: 0, count: 512)
-        let body = Array(request.body.utf8)
+        // JSON has no NUL bytes (it escapes them), so the C string is the whole body.
+        let bodyLength = request.body.utf8.count
         let code = withCStrings(lines) { headerPointers in
-            body.withUnsafeBufferPointer { bodyBuffer in
-                bodyBuffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: max(1, bodyBuffer.count)) { bodyPointer in
-                    souk_http_post(
-                        request.url, address.description, target.port, headerPointers, headerPointers.count, bodyPointer,
-                        bodyBuffer.count, timeoutSeconds, &status, &excerpt, excerpt.count, &excerptLength, &elapsed,
-                        &error, error.count)
-                }
+            request.body.withCString { bodyPointer in
+                souk_http_post(
+                    request.url, address.description, target.port, headerPointers, headerPointers.count, bodyPointer,
+                    bodyLength, timeoutSeconds, &status, &excerpt, excerpt.count, &excerptLength, &elapsed, &error,
+                    error.count)
             }
         }
         let text = String(decoding: excerpt[0..<excerptLength].map { UInt8(bitPattern: $0) }, as: UTF8.self)
