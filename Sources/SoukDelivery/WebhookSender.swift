@@ -49,20 +49,27 @@ public struct CurlWebhookTransport: WebhookTransport {
 
     public var allowPrivate: Bool
     public var timeoutSeconds: Int
+    /// Name → addresses; getaddrinfo by default (tests answer for names of their own).
+    public var resolver: @Sendable (String) throws -> [IPAddress]
 
-    public init(allowPrivate: Bool, timeoutSeconds: Int) {
+    public init(
+        allowPrivate: Bool, timeoutSeconds: Int,
+        resolver: @escaping @Sendable (String) throws -> [IPAddress] = CurlWebhookTransport.resolve
+    ) {
         self.allowPrivate = allowPrivate
         self.timeoutSeconds = timeoutSeconds
+        self.resolver = resolver
     }
 
     /// Blocking libcurl calls run here, off the cooperative pool (as the SMTP mailer's do).
     static let queue = DispatchQueue(label: "souk.webhooks.http", qos: .utility, attributes: .concurrent)
 
     public func send(_ request: WebhookRequest) async -> WebhookAttemptResult {
-        let (allowPrivate, timeout) = (allowPrivate, timeoutSeconds)
+        let (allowPrivate, timeout, resolver) = (allowPrivate, timeoutSeconds, resolver)
         return await withCheckedContinuation { continuation in
             Self.queue.async {
-                continuation.resume(returning: Self.perform(request, allowPrivate: allowPrivate, timeoutSeconds: timeout))
+                continuation.resume(
+                    returning: Self.perform(request, allowPrivate: allowPrivate, timeoutSeconds: timeout, resolver: resolver))
             }
         }
     }
@@ -73,7 +80,9 @@ public struct CurlWebhookTransport: WebhookTransport {
             error: error)
     }
 
-    static func perform(_ request: WebhookRequest, allowPrivate: Bool, timeoutSeconds: Int) -> WebhookAttemptResult {
+    static func perform(
+        _ request: WebhookRequest, allowPrivate: Bool, timeoutSeconds: Int, resolver: (String) throws -> [IPAddress]
+    ) -> WebhookAttemptResult {
         let started = Date()
         let target: WebhookTarget
         do {
@@ -86,7 +95,7 @@ public struct CurlWebhookTransport: WebhookTransport {
         }
         let address: IPAddress
         do {
-            let resolved = try target.literal.map { [$0] } ?? resolve(target.host)
+            let resolved = try target.literal.map { [$0] } ?? resolver(target.host)
             address = try WebhookURLRules.pinnedAddress(resolved: resolved, host: target.host, allowPrivate: allowPrivate)
         } catch let error as SoukError {
             return failure(error.detail, started: started)
@@ -122,7 +131,7 @@ public struct CurlWebhookTransport: WebhookTransport {
     }
 
     /// The addresses `host` resolves to now (getaddrinfo), or `badRequest` with the resolver's reason.
-    static func resolve(_ host: String) throws -> [IPAddress] {
+    public static func resolve(_ host: String) throws -> [IPAddress] {
         var out = [CChar](repeating: 0, count: 2048)
         let code = souk_resolve(host, &out, out.count)
         let text = out.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }

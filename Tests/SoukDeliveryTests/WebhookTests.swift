@@ -83,6 +83,43 @@ struct WebhookTests {
         #expect(allowed.statusCode == nil && allowed.error != nil && allowed.error?.contains("public addresses") == false)
     }
 
+    @Test("localhost resolves to loopback, which the delivery-time check refuses")
+    func resolvedLoopbackIsRefused() throws {
+        let resolved = try CurlWebhookTransport.resolve("localhost")
+        #expect(!resolved.isEmpty && resolved.allSatisfy { WebhookAddressPolicy.refusal($0) != nil }, "\(resolved)")
+        #expect(throws: SoukError.self) {
+            try WebhookURLRules.pinnedAddress(resolved: resolved, host: "localhost", allowPrivate: false)
+        }
+    }
+
+    @Test("The connection goes to the address checked, whatever the name; redirects are not followed; 1 KiB of the answer kept")
+    func pinnedConnection() async throws {
+        let receiver = try FakeHTTPReceiver(
+            status: 302, headers: ["Location: http://127.0.0.1:9/elsewhere"], body: String(repeating: "x", count: 5000))
+        defer { receiver.stop() }
+        let loopback = try #require(IPAddress("127.0.0.1"))
+        // A name nobody can resolve, answered by the test's resolver: if libcurl resolved it
+        // itself, the request could not arrive.
+        let url = "http://hooks.invalid:\(receiver.port)/in"
+        let pinned = CurlWebhookTransport(allowPrivate: true, timeoutSeconds: 5) { _ in [loopback] }
+        let result = await pinned.send(
+            WebhookRequest(url: url, headers: [("webhook-id", "msg_pin")], body: #"{"type":"webhook.test"}"#))
+        #expect(result.statusCode == 302 && !result.succeeded && result.error == nil, "\(result)")
+        #expect(result.responseExcerpt.utf8.count == 1024)
+        let request = try #require(receiver.requests.first)
+        #expect(request.hasPrefix("POST /in HTTP/1.1\r\n"))
+        #expect(request.lowercased().contains("host: hooks.invalid:\(receiver.port)"))
+        #expect(request.lowercased().contains("webhook-id: msg_pin") && request.hasSuffix(#"{"type":"webhook.test"}"#))
+        #expect(receiver.requests.count == 1, "the redirect was not followed")
+
+        // The same name resolving to loopback, with private addresses not allowed (DNS
+        // rebinding after the URL was accepted): refused, nothing sent.
+        let strict = CurlWebhookTransport(allowPrivate: false, timeoutSeconds: 5) { _ in [loopback] }
+        let refused = await strict.send(WebhookRequest(url: url, headers: [], body: "{}"))
+        #expect(refused.statusCode == nil && refused.error?.contains("resolves to 127.0.0.1") == true, "\(refused)")
+        #expect(receiver.requests.count == 1)
+    }
+
     /// A verified seller with one endpoint, in a fresh database on `clock`.
     func sellerWithEndpoint(clock: any WallClock, events: [String] = ["product.updated"]) async throws
         -> (AppDatabase, WebhookEndpointService, User, WebhookEndpointWithSecret)
