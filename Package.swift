@@ -60,16 +60,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // libcurl (apt: libcurl4-openssl-dev) behind a few C functions Swift can call (curl's
-        // setopt is variadic): SMTP with STARTTLS and auth.
+        // setopt is variadic): SMTP with STARTTLS and auth; webhook POSTs pinned to a checked address.
         .target(name: "CSoukCurl", linkerSettings: [.linkedLibrary("curl")]),
         // Mail: RFC 5322 messages, SMTP through libcurl, or `.eml` files in the outbox.
         .target(name: "SoukMail", dependencies: ["SoukCore", "CSoukCurl"], swiftSettings: swiftSettings),
         // Delivery: the job runner (a ServiceLifecycle service), fulfilment, receipts, signed
-        // download links, file update notices.
+        // download links, file update notices, seller webhooks (sent through libcurl).
         .target(
             name: "SoukDelivery",
             dependencies: [
-                "SoukCore", "SoukDatabase", "SoukMail",
+                "SoukCore", "SoukDatabase", "SoukMail", "CSoukCurl",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

@@ -23,6 +23,8 @@ public enum IDPrefix: String, Sendable {
     case review = "rev"
     case message = "msg"
     case adminAudit = "aud"
+    case webhookEndpoint = "wh"
+    case webhookDelivery = "whd"
 }
 
 public protocol IDGenerator: Sendable {

@@ -10,12 +10,17 @@ public struct JobRequest: Sendable, Equatable {
     public var dedupeKey: String?
     /// Nil: now.
     public var runAt: Date?
+    /// Nil: the queue's default. A job whose retries must span longer (a webhook delivery) says so.
+    public var maxAttempts: Int?
 
-    public init(kind: String, payload: some Encodable, dedupeKey: String? = nil, runAt: Date? = nil) throws {
+    public init(
+        kind: String, payload: some Encodable, dedupeKey: String? = nil, runAt: Date? = nil, maxAttempts: Int? = nil
+    ) throws {
         self.kind = kind
         self.payloadJSON = try Self.encode(payload)
         self.dedupeKey = dedupeKey
         self.runAt = runAt
+        self.maxAttempts = maxAttempts
     }
 
     public static func encode(_ payload: some Encodable) throws -> String {

@@ -98,6 +98,14 @@ public struct Settings: Sendable, Equatable {
         /// with Last-Event-ID and misses nothing. Bounds what a forgotten tab or a stuck client holds.
         public var streamMaxSeconds = 1800
     }
+    public struct Webhooks: Sendable, Equatable {
+        /// Let seller webhooks reach loopback and private addresses (a test rig, or a store whose
+        /// sellers' systems live on its own network). Off: such URLs are refused, at creation and
+        /// at every delivery.
+        public var allowPrivate = false
+        /// The most one delivery attempt may take, connection included.
+        public var timeoutSeconds = 10
+    }
     public struct Log: Sendable, Equatable {
         public var level = "info"
     }
@@ -113,6 +121,7 @@ public struct Settings: Sendable, Equatable {
     public var search = Search()
     public var jobs = Jobs()
     public var notifications = Notifications()
+    public var webhooks = Webhooks()
     public var log = Log()
 
     public init() {}

@@ -22,6 +22,7 @@ extension AppDatabase {
         -> Product
     {
         let now = clock.now()
+        let ids = self.ids
         return try await writer.write { db in
             guard let before = try Self.product(id: id, in: db) else { throw SoukError.notFound("The product \(id)") }
             var product = before
@@ -38,6 +39,7 @@ extension AppDatabase {
             try ProductRecord(product).update(db)
             try SearchIndex.sync(productID: id, in: db)
             try SearchIndex.pruneChanges(in: db)
+            try Self.emitWebhook(.productUpdated, sellerID: product.sellerID, data: WebhookProductData(product), now: now, ids: ids, in: db)
             return product
         }
     }

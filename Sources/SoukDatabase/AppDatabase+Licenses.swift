@@ -23,6 +23,7 @@ extension AppDatabase {
     public func activateLicense(key: String, instanceName: String) async throws -> (LicenseKey, LicenseActivation) {
         let now = clock.now()
         let id = ids.make(.activation)
+        let ids = self.ids
         return try await writer.write { db in
             guard let license = try Self.licenseKey(sql: "key = ?", key, in: db) else {
                 throw SoukError.notFound("The license key")
@@ -32,13 +33,19 @@ extension AppDatabase {
                 id: id, licenseID: license.id, instanceName: instanceName, createdAt: now, deactivatedAt: nil)
             try record.insert(db)
             let activation = record.activation
-            return (try Self.licenseKey(sql: "id = ?", license.id, in: db)!, activation)
+            let updated = try Self.licenseKey(sql: "id = ?", license.id, in: db)!
+            try Self.emitProductWebhook(
+                .licenseActivated, productID: updated.productID,
+                data: WebhookLicenseData(license: updated, instanceID: activation.id, instanceName: activation.instanceName, at: now),
+                now: now, ids: ids, in: db)
+            return (updated, activation)
         }
     }
 
     /// Frees a seat. Throws `notFound` for an unknown key or an instance not active on it.
     public func deactivateLicense(key: String, instanceID: String) async throws -> LicenseKey {
         let now = clock.now()
+        let ids = self.ids
         return try await writer.write { db in
             guard let license = try Self.licenseKey(sql: "key = ?", key, in: db) else {
                 throw SoukError.notFound("The license key")
@@ -47,7 +54,14 @@ extension AppDatabase {
                 sql: "UPDATE license_activations SET deactivated_at = ? WHERE id = ? AND license_id = ? AND deactivated_at IS NULL",
                 arguments: [now, instanceID, license.id])
             guard db.changesCount == 1 else { throw SoukError.notFound("The instance \(instanceID) of this license key") }
-            return try Self.licenseKey(sql: "id = ?", license.id, in: db)!
+            let name = try String.fetchOne(
+                db, sql: "SELECT instance_name FROM license_activations WHERE id = ?", arguments: [instanceID]) ?? ""
+            let updated = try Self.licenseKey(sql: "id = ?", license.id, in: db)!
+            try Self.emitProductWebhook(
+                .licenseDeactivated, productID: updated.productID,
+                data: WebhookLicenseData(license: updated, instanceID: instanceID, instanceName: name, at: now),
+                now: now, ids: ids, in: db)
+            return updated
         }
     }
 

@@ -109,6 +109,7 @@ extension AppDatabase {
             try db.execute(
                 sql: "UPDATE orders SET provider_payment_id = ?, paid_at = ? WHERE id = ?", arguments: [paymentID, now, order.id])
             try grantAccess(order, countsAsSale: countsAsSale, now: now, ids: ids, in: db)
+            try emitOrderWebhook(.orderPaid, orderID: order.id, now: now, ids: ids, in: db)
         case .move(let status, let releaseStock):
             try setStatus(order.id, from: order.status, to: status, now: now, in: db)
             if releaseStock { try Self.releaseStock(orderID: order.id, in: db) }
@@ -118,6 +119,7 @@ extension AppDatabase {
             try setStatus(order.id, from: order.status, to: .disputed, now: now, in: db)
             try db.execute(
                 sql: "UPDATE orders SET status_before_dispute = ? WHERE id = ?", arguments: [previous.rawValue, order.id])
+            try emitOrderWebhook(.orderDisputed, orderID: order.id, now: now, ids: ids, in: db)
         case .closeDispute(let status):
             try setStatus(order.id, from: order.status, to: status, now: now, in: db)
         }

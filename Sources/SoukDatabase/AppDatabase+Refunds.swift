@@ -91,5 +91,7 @@ extension AppDatabase {
             // The buyer's rating of what they no longer own stops counting (AppDatabase+Reviews).
             try withdrawReviews(of: order, now: now, in: db)
         }
+        // Every refund (partial or full, by the seller, an admin or the provider) is one event.
+        try emitOrderWebhook(.orderRefunded, orderID: order.id, refund: entry, now: now, ids: ids, in: db)
     }
 }

@@ -33,6 +33,8 @@ extension AppDatabase {
             if created {
                 try ReviewRecord(review).insert(db)
                 try Self.notify(ReviewDecision.sellerNotice(for: review, of: product), now: now, ids: self.ids, in: db)
+                try Self.emitWebhook(
+                    .reviewCreated, sellerID: product.sellerID, data: WebhookReviewData(review), now: now, ids: self.ids, in: db)
             } else {
                 try ReviewRecord(review).update(db)
             }

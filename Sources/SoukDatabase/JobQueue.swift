@@ -91,10 +91,13 @@ public struct JobQueue: Sendable {
 
     public let database: AppDatabase
     public let backoff: JobBackoff
+    /// Kinds that wait differently between attempts (webhook deliveries back off to hours).
+    public let backoffByKind: [String: JobBackoff]
 
-    public init(database: AppDatabase, backoff: JobBackoff = JobBackoff()) {
+    public init(database: AppDatabase, backoff: JobBackoff = JobBackoff(), backoffByKind: [String: JobBackoff] = [:]) {
         self.database = database
         self.backoff = backoff
+        self.backoffByKind = backoffByKind
     }
 
     // MARK: Enqueueing
@@ -132,7 +135,7 @@ public struct JobQueue: Sendable {
     func enqueue(_ request: JobRequest, in db: Database) throws -> String {
         try Self.enqueue(
             kind: request.kind, payloadJSON: request.payloadJSON, dedupeKey: request.dedupeKey, runAt: request.runAt,
-            maxAttempts: JobQueue.defaultMaxAttempts, clock: database.clock, ids: database.ids, in: db)
+            maxAttempts: request.maxAttempts ?? JobQueue.defaultMaxAttempts, clock: database.clock, ids: database.ids, in: db)
     }
 
     private static func encode(_ payload: some Encodable) throws -> String { try JobRequest.encode(payload) }
@@ -146,7 +149,7 @@ public struct JobQueue: Sendable {
     static func enqueue(_ request: JobRequest, now: Date, ids: any IDGenerator, in db: Database) throws {
         _ = try enqueue(
             kind: request.kind, payloadJSON: request.payloadJSON, dedupeKey: request.dedupeKey, runAt: request.runAt,
-            maxAttempts: JobQueue.defaultMaxAttempts, clock: Instant(date: now), ids: ids, in: db)
+            maxAttempts: request.maxAttempts ?? JobQueue.defaultMaxAttempts, clock: Instant(date: now), ids: ids, in: db)
     }
 
     private static func enqueue(
@@ -247,7 +250,7 @@ public struct JobQueue: Sendable {
     /// the lease.
     @discardableResult
     public func fail(id: String, owner: String, error: String) async throws -> JobFailureOutcome {
-        let (clock, backoff) = (database.clock, backoff)
+        let (clock, backoff, backoffByKind) = (database.clock, backoff, backoffByKind)
         return try await database.writer.write { db in
             let now = clock.now()
             guard
@@ -263,7 +266,8 @@ public struct JobQueue: Sendable {
                 outcome = .dead
             } else {
                 record.state = JobState.queued.rawValue
-                record.runAt = now.addingTimeInterval(backoff.delay(afterAttempt: record.attempts))
+                let delay = (backoffByKind[record.kind] ?? backoff).delay(afterAttempt: record.attempts)
+                record.runAt = now.addingTimeInterval(delay)
                 outcome = .retry(at: record.runAt)
             }
             record.leaseOwner = nil

@@ -164,6 +164,7 @@ enum Migrations {
         registerReviews(&migrator)
         registerNotifications(&migrator)
         registerMessages(&migrator)
+        registerWebhooks(&migrator)
         return migrator
     }()
 }

@@ -34,6 +34,7 @@ struct AppServices: Sendable {
     let library: LibraryService
     let notificationHub: NotificationHub
     let unsubscribeLinks: UnsubscribeLinks
+    let webhooks: WebhookEndpointService
 
     /// The largest JSON or form body a route reads.
     var maxBodyBytes: Int { settings.limits.maxJSONBodyKB * 1024 }

@@ -49,7 +49,8 @@ public func buildApplication(
         providers: runtime.providers, checkout: runtime.checkout, paymentEvents: runtime.paymentEvents,
         refunds: runtime.refunds, orderMessages: runtime.orderMessages, orderLinks: runtime.orderLinks, downloadLinks: runtime.downloadLinks,
         licenses: runtime.licenses, library: runtime.library, notificationHub: notificationHub,
-        unsubscribeLinks: UnsubscribeLinks(serverSecret: runtime.secretKey, baseURL: settings.publicBaseURL))
+        unsubscribeLinks: UnsubscribeLinks(serverSecret: runtime.secretKey, baseURL: settings.publicBaseURL),
+        webhooks: runtime.webhooks)
     let metrics = MetricsBackend.registry
 
     let router = Router(context: SoukRequestContext.self)
@@ -99,6 +100,8 @@ public func buildApplication(
     NotificationsAPI(services: services).register(on: router)
     EmailPreferencePages(services: services).register(on: router)
     OrderMessagesRoutes(services: services).register(on: router)
+    WebhookEndpointsAPI(services: services).register(on: router)
+    DashboardWebhooks(services: services).register(on: router)
     routeTable.set(RouteTable(router.routes))
 
     return Application(

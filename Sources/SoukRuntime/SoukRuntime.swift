@@ -41,6 +41,7 @@ public final class SoukRuntime: Sendable {
     public let orderMessages: OrderMessageService
     public let licenses: LicenseService
     public let library: LibraryService
+    public let webhooks: WebhookEndpointService
     public let jobQueue: JobQueue
     /// The handler of every job kind.
     public let jobs: JobRegistry
@@ -51,10 +52,11 @@ public final class SoukRuntime: Sendable {
     /// - Parameters:
     ///   - paymentTransport: how Souk calls the providers' APIs (tests pass a fake).
     ///   - mailer: where mail goes; by default SMTP when `[mail] smtp_url` is set, else the outbox.
+    ///   - webhookTransport: how seller webhooks are sent; by default libcurl under `[webhooks]`.
     public init(
         settings: Settings, database: AppDatabase, secretKey: [UInt8], logger: Logger = Logger(label: "souk"),
         themeDirectory: String? = nil, paymentTransport: any HTTPTransport = URLSessionTransport(),
-        mailer: (any Mailer)? = nil
+        mailer: (any Mailer)? = nil, webhookTransport: (any WebhookTransport)? = nil
     ) async {
         self.settings = settings
         self.database = database
@@ -89,7 +91,11 @@ public final class SoukRuntime: Sendable {
         orderMessages = OrderMessageService(database: database, logger: Self.child(logger, "orders"))
         licenses = LicenseService(database: database)
         library = LibraryService(database: database, defaultDownloadLimit: settings.delivery.downloadLimit)
-        jobQueue = JobQueue(database: database, backoff: JobBackoff(base: TimeInterval(settings.jobs.retryBaseSeconds)))
+        webhooks = WebhookEndpointService(database: database, allowPrivate: settings.webhooks.allowPrivate)
+        let retryBase = TimeInterval(settings.jobs.retryBaseSeconds)
+        jobQueue = JobQueue(
+            database: database, backoff: JobBackoff(base: retryBase),
+            backoffByKind: [WebhookJobKind.deliver: JobBackoff(base: retryBase, cap: WebhookRetry.cap)])
 
         var registry = JobRegistry.builtIn
         OrderJobs(
@@ -98,6 +104,13 @@ public final class SoukRuntime: Sendable {
         DeliveryJobs(
             database: database, mailer: mailer, composer: MailComposer(database: database, settings: settings, serverSecret: secretKey),
             logger: Self.child(logger, "delivery")
+        ).register(in: &registry)
+        WebhookJobs(
+            database: database,
+            transport: webhookTransport
+                ?? CurlWebhookTransport(
+                    allowPrivate: settings.webhooks.allowPrivate, timeoutSeconds: settings.webhooks.timeoutSeconds),
+            logger: Self.child(logger, "webhooks")
         ).register(in: &registry)
         jobs = registry
     }

@@ -40,6 +40,12 @@ struct ConfigLoaderTests {
         #expect(ConfigLoader.warnings(both).count == 1)
         #expect(ConfigLoader.warnings(both).first?.contains("without paying") == true)
 
+        // Webhooks to private addresses: off by default; on (from the environment), a warning.
+        #expect(!bare.webhooks.allowPrivate && bare.webhooks.timeoutSeconds == 10)
+        let privateHooks = try ConfigLoader.load(file: nil, environment: ["SOUK_WEBHOOKS_ALLOW_PRIVATE": "true"])
+        #expect(privateHooks.webhooks.allowPrivate)
+        #expect(ConfigLoader.warnings(privateHooks).map { $0.hasPrefix("webhooks.allow_private") } == [true])
+
         let production = try ConfigLoader.load(
             file: nil, environment: stripe.merging(["SOUK_SERVER_PRODUCTION": "true", "SOUK_PAYMENTS_TEST_ENABLED": "yes"]) { $1 })
         #expect(!production.offersTestPayments, "production refuses test payments unless allowed")

@@ -62,6 +62,7 @@ struct JobsCommandTests {
         #expect(json.first?["last_error"] == .string("connection refused"))
         #expect(
             await SoukRuntime(settings: Settings(), database: queue.database, secretKey: Array(repeating: 7, count: 32)).jobs.kinds
-                == ["auto_refund", "confirm_payment", "email", "file_update_notice", "fulfil", "mismatch_refund", "noop", "order_expiry", "test_webhook"])
+                == ["auto_refund", "confirm_payment", "email", "file_update_notice", "fulfil", "mismatch_refund", "noop", "order_expiry", "seller_webhook", "test_webhook",
+                ])
     }
 }

@@ -60,6 +60,9 @@ private let mappedTables: [MappedTable] = [
     MappedTable(EmailPreferenceRecord.self, EmailPreferenceRecord.CodingKeys.self),
     MappedTable(OrderMessageRecord.self, OrderMessageRecord.CodingKeys.self),
     MappedTable(AdminAuditRecord.self, AdminAuditRecord.CodingKeys.self),
+    MappedTable(WebhookEndpointRecord.self, WebhookEndpointRecord.CodingKeys.self),
+    MappedTable(WebhookMessageRecord.self, WebhookMessageRecord.CodingKeys.self),
+    MappedTable(WebhookDeliveryRecord.self, WebhookDeliveryRecord.CodingKeys.self),
 ]
 
 @Suite("Record types")
@@ -80,7 +83,7 @@ struct RecordsTests {
         let database = try AppDatabase(path: try temporaryDatabasePath())
         let tables = try await database.writer.read { db in try Self.schemaTables(db) }
         let mapped = mappedTables.map(\.table)
-        #expect(tables.count == 27)
+        #expect(tables.count == 30)
         #expect(tables.subtracting(mapped).sorted() == [], "tables without a record type")
         #expect(Set(mapped).subtracting(tables).sorted() == [], "record types of tables the schema does not have")
         #expect(Set(mapped).count == mapped.count, "two record types for one table")

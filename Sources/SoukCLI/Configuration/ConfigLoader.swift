@@ -172,6 +172,10 @@ public enum ConfigLoader {
             warnings.append(
                 "payments.test_enabled: test payments are offered beside \(real): any buyer can pick the test provider and get products without paying. Set payments.test_enabled = false (or remove it) before taking real orders.")
         }
+        if settings.webhooks.allowPrivate {
+            warnings.append(
+                "webhooks.allow_private: seller webhooks may reach loopback and private addresses, so any verified seller can make this server send requests into its own network. Leave it off unless every seller is trusted.")
+        }
         return warnings
     }
 

@@ -178,6 +178,13 @@ enum ConfigSchema {
             "notifications.stream_max_seconds", \.notifications.streamMaxSeconds, 1...86_400,
             "Seconds a live notification stream lasts before the server ends it (clients reconnect with Last-Event-ID and miss nothing)."),
 
+        .bool(
+            "webhooks.allow_private", \.webhooks.allowPrivate,
+            "Let seller webhooks reach loopback and private addresses (127/8, 10/8, 192.168/16, ::1, fc00::/7…); off, such URLs are refused when registered and at every delivery."),
+        .int(
+            "webhooks.timeout_seconds", \.webhooks.timeoutSeconds, 1...60,
+            "The most one webhook delivery attempt may take, connection included."),
+
         .string("log.level", \.log.level, "Log level.", validate: oneOf(["trace", "debug", "info", "notice", "warning", "error", "critical"])),
     ]
 
