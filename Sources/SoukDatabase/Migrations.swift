@@ -164,6 +164,7 @@ enum Migrations {
         registerReviews(&migrator)
         registerNotifications(&migrator)
         registerMessages(&migrator)
+        registerAdminListIndexes(&migrator)
         return migrator
     }()
 }

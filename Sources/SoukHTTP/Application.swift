@@ -94,6 +94,7 @@ public func buildApplication(
     NotificationsAPI(services: services).register(on: router)
     EmailPreferencePages(services: services).register(on: router)
     OrderMessagesRoutes(services: services).register(on: router)
+    AdminPages(services: services).register(on: router)
 
     return Application(
         router: router,
