@@ -15,16 +15,4 @@ public enum Secrets {
     public static func storageHash(_ secret: String) -> String {
         SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
     }
-
-    /// Compares two byte strings in time that depends only on their lengths.
-    public static func constantTimeEqual(_ a: some Collection<UInt8>, _ b: some Collection<UInt8>) -> Bool {
-        guard a.count == b.count else { return false }
-        var difference: UInt8 = 0
-        for (x, y) in zip(a, b) { difference |= x ^ y }
-        return difference == 0
-    }
-
-    public static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        constantTimeEqual(Array(a.utf8), Array(b.utf8))
-    }
 }

@@ -34,10 +34,12 @@ public struct ReviewService: Sendable {
         return try await database.putReview(input, bodyHTML: Markdown.html(input.body), product: product, user: user)
     }
 
-    /// The seller's reply to a review of their product, once. Throws `notFound` (no such product,
-    /// or review of it), `forbidden` (not its seller, or a seller not in good standing),
-    /// `conflict` (already replied), `validationFailed` (field `body`).
-    public func reply(productID: String, reviewID: String, _ text: String, by user: User) async throws -> Review {
+    /// The seller's reply to a review of their product: the first one (`created`), or an edit of
+    /// it. Throws `notFound` (no such product, or review of it), `forbidden` (not its seller, or a
+    /// seller not in good standing), `validationFailed` (field `body`).
+    public func reply(productID: String, reviewID: String, _ text: String, by user: User) async throws
+        -> (review: Review, created: Bool)
+    {
         let product = try await catalog.visibleProduct(id: productID, to: user)
         if product.sellerID == user.id { try SellerStanding.require(user) }
         let text = try ReviewRules.reply(text)

@@ -173,18 +173,22 @@ extension AppDatabase {
 extension AppDatabase {
     /// Inserts many products (and their search rows) in one transaction: the demo seeder's and
     /// the benchmark's bulk path. Slugs must already be unique.
-    public func insertProducts(_ products: [Product]) async throws {
+    /// Inserts a batch of products (the demo catalog, imports) with their reviews, in one
+    /// transaction. The products' rating figures must be those the reviews make
+    /// (`ReviewDecision.summary`): later review writes recompute them from the rows.
+    public func insertProducts(_ products: [Product], reviews: [Review] = []) async throws {
         try await writer.write { db in
             for product in products {
                 try ProductRecord(product).insert(db)
                 try SearchIndex.sync(productID: product.id, in: db)
             }
+            for review in reviews { try ReviewRecord(review).insert(db) }
             try SearchIndex.pruneChanges(in: db)
         }
     }
 
-    /// Sets the rating figures directly (demo data without reviews). A review's write recomputes them
-    /// from the product's visible reviews (AppDatabase+Reviews).
+    /// Sets the rating figures directly, without reviews (test set-ups of rating filters). A
+    /// review's write recomputes them from the product's visible reviews (AppDatabase+Reviews).
     public func setRating(productID: String, average: Double, count: Int) async throws {
         try await writer.write { db in
             try db.execute(

@@ -18,16 +18,7 @@ extension AppDatabase {
     /// Turns one type's e-mails off or on again. Idempotent.
     public func setEmailMuted(userID: String, type: NotificationType, muted: Bool) async throws {
         let now = clock.now()
-        try await writer.write { db in
-            if muted {
-                try db.execute(
-                    sql: "INSERT INTO email_preferences (user_id, type, muted_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                    arguments: [userID, type.rawValue, now])
-            } else {
-                try db.execute(
-                    sql: "DELETE FROM email_preferences WHERE user_id = ? AND type = ?", arguments: [userID, type.rawValue])
-            }
-        }
+        try await writer.write { db in try Self.setMuted(muted, userID: userID, type: type, now: now, in: db) }
     }
 
     /// Replaces the user's choices: every type of `choices` not in `wanted` is muted.
@@ -35,15 +26,19 @@ extension AppDatabase {
         let now = clock.now()
         try await writer.write { db in
             for type in choices {
-                if wanted.contains(type) {
-                    try db.execute(
-                        sql: "DELETE FROM email_preferences WHERE user_id = ? AND type = ?", arguments: [userID, type.rawValue])
-                } else {
-                    try db.execute(
-                        sql: "INSERT INTO email_preferences (user_id, type, muted_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                        arguments: [userID, type.rawValue, now])
-                }
+                try Self.setMuted(!wanted.contains(type), userID: userID, type: type, now: now, in: db)
             }
+        }
+    }
+
+    private static func setMuted(_ muted: Bool, userID: String, type: NotificationType, now: Date, in db: Database) throws {
+        if muted {
+            try db.execute(
+                sql: "INSERT INTO email_preferences (user_id, type, muted_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                arguments: [userID, type.rawValue, now])
+        } else {
+            try db.execute(
+                sql: "DELETE FROM email_preferences WHERE user_id = ? AND type = ?", arguments: [userID, type.rawValue])
         }
     }
 }

@@ -41,10 +41,13 @@ extension AppDatabase {
         }
     }
 
-    /// Stores the seller's reply to a visible review of `product`, once (`ReviewRules`, checked in
-    /// the transaction). `text` must be validated. Throws `notFound` (no such visible review of
-    /// this product), `forbidden`, `conflict`.
-    public func replyToReview(id: String, product: Product, text: String, by user: User) async throws -> Review {
+    /// Stores the seller's reply to a visible review of `product`, or their edit of it
+    /// (`ReviewRules`, checked in the transaction); a first reply tells the review's author, in the
+    /// same transaction. `text` must be validated. Returns the review and whether the reply is
+    /// new. Throws `notFound` (no such visible review of this product), `forbidden`.
+    public func replyToReview(id: String, product: Product, text: String, by user: User) async throws
+        -> (review: Review, created: Bool)
+    {
         let now = clock.now()
         return try await writer.write { db in
             guard
@@ -57,9 +60,10 @@ extension AppDatabase {
             else { throw SoukError.notFound("The review \(id)") }
             let existing = try ReviewRecord(row: row).review(authorName: row["author_name"])
             try ReviewRules.requireMayReply(user, to: existing, of: product)
-            let review = ReviewDecision.reply(text, to: existing, now: now)
+            let (review, created) = ReviewDecision.reply(text, to: existing, now: now)
             try ReviewRecord(review).update(db)
-            return review
+            if created { try Self.notify(ReviewDecision.replyNotice(for: review, of: product), now: now, ids: self.ids, in: db) }
+            return (review, created)
         }
     }
 
@@ -153,6 +157,16 @@ extension AppDatabase {
     }
 
     /// A user's review of a product, visible or not.
+    /// The stars `userID` gave, by product id (withdrawn reviews left out): the library's "Rate this".
+    public func ratings(byUser userID: String) async throws -> [String: Int] {
+        try await writer.read { db in
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT product_id, rating FROM reviews WHERE user_id = ? AND withdrawn_at IS NULL",
+                arguments: [userID])
+            return Dictionary(rows.map { ($0["product_id"], $0["rating"]) }, uniquingKeysWith: { first, _ in first })
+        }
+    }
+
     public func review(productID: String, userID: String) async throws -> Review? {
         try await writer.read { db in
             guard

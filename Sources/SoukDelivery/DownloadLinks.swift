@@ -44,19 +44,12 @@ public struct DownloadLinks: Sendable {
     public func verify(method: String, path: String, expires: String?, sig: String?) throws(Refusal) {
         guard let expires, let expiry = Int(expires), let sig, !sig.isEmpty else { throw .malformed }
         let expected = signature(method: method == "HEAD" ? "GET" : method, path: path, expires: expiry)
-        guard Self.constantTimeEqual(Array(sig.utf8), Array(expected.utf8)) else { throw .badSignature }
+        guard ConstantTime.equal(sig, expected) else { throw .badSignature }
         guard TimeInterval(expiry) > clock.now().timeIntervalSince1970 else { throw .expired }
     }
 
     func signature(method: String, path: String, expires: Int) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Data("\(method)\n\(path)\n\(expires)".utf8), using: key)
         return Base64URL.encode(Data(mac))
-    }
-
-    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        var difference: UInt8 = 0
-        for (x, y) in zip(a, b) { difference |= x ^ y }
-        return difference == 0
     }
 }

@@ -30,7 +30,7 @@ public struct UnsubscribeLinks: Sendable {
     public func verify(user: String?, type: String?, sig: String?) -> (userID: String, type: NotificationType)? {
         guard let user, let type, let kind = NotificationType(rawValue: type), let sig else { return nil }
         let expected = signature(userID: user, type: kind)
-        guard DownloadLinks.constantTimeEqual(Array(sig.utf8), Array(expected.utf8)) else { return nil }
+        guard ConstantTime.equal(sig, expected) else { return nil }
         return (user, kind)
     }
 

@@ -27,6 +27,7 @@ struct AppServices: Sendable {
     let checkout: CheckoutService
     let paymentEvents: PaymentEventsService
     let refunds: RefundService
+    let orderMessages: OrderMessageService
     let orderLinks: OrderLinks
     let downloadLinks: DownloadLinks
     let licenses: LicenseService

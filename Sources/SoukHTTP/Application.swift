@@ -46,7 +46,7 @@ public func buildApplication(
         cookies: SessionCookies(secure: settings.isHTTPS, maxAge: settings.auth.sessionTTLHours * 3600),
         secretKey: SymmetricKey(data: runtime.secretKey), startedAt: runtime.clock.now(),
         providers: runtime.providers, checkout: runtime.checkout, paymentEvents: runtime.paymentEvents,
-        refunds: runtime.refunds, orderLinks: runtime.orderLinks, downloadLinks: runtime.downloadLinks,
+        refunds: runtime.refunds, orderMessages: runtime.orderMessages, orderLinks: runtime.orderLinks, downloadLinks: runtime.downloadLinks,
         licenses: runtime.licenses, library: runtime.library, notificationHub: notificationHub,
         unsubscribeLinks: UnsubscribeLinks(serverSecret: runtime.secretKey, baseURL: settings.publicBaseURL))
     let metrics = MetricsBackend.registry

@@ -40,7 +40,7 @@ public enum StripeSignature {
         let expected = signature(body: body, timestamp: timestamp, secret: secret)
         // Compare every candidate fully, so timing reveals nothing about which one came close.
         var matched = false
-        for candidate in signatures where constantTimeEqual(Array(candidate.utf8), Array(expected.utf8)) { matched = true }
+        for candidate in signatures where ConstantTime.equal(candidate, expected) { matched = true }
         guard matched else { throw .mismatch }
     }
 
@@ -55,13 +55,6 @@ public enum StripeSignature {
     /// A complete header value, as Stripe sends it.
     public static func header(body: Data, timestamp: Int, secret: String) -> String {
         "t=\(timestamp),v1=\(signature(body: body, timestamp: timestamp, secret: secret))"
-    }
-
-    private static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        var difference: UInt8 = 0
-        for (x, y) in zip(a, b) { difference |= x ^ y }
-        return difference == 0
     }
 }
 

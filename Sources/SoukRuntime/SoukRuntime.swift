@@ -38,6 +38,7 @@ public final class SoukRuntime: Sendable {
     public let checkout: CheckoutService
     public let paymentEvents: PaymentEventsService
     public let refunds: RefundService
+    public let orderMessages: OrderMessageService
     public let licenses: LicenseService
     public let library: LibraryService
     public let jobQueue: JobQueue
@@ -85,6 +86,7 @@ public final class SoukRuntime: Sendable {
         let refunds = RefundService(database: database, providers: providers, logger: Self.child(logger, "payments"))
         paymentEvents = events
         self.refunds = refunds
+        orderMessages = OrderMessageService(database: database, logger: Self.child(logger, "orders"))
         licenses = LicenseService(database: database)
         library = LibraryService(database: database, defaultDownloadLimit: settings.delivery.downloadLimit)
         jobQueue = JobQueue(database: database, backoff: JobBackoff(base: TimeInterval(settings.jobs.retryBaseSeconds)))

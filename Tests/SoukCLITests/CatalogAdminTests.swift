@@ -38,6 +38,24 @@ struct CatalogAdminTests {
         #expect(!results.hits.isEmpty)
         #expect(results.hits.allSatisfy { $0.product.title.lowercased().contains("handbook") || $0.snippet != nil })
 
+        // Ratings are real reviews by demo buyers: each product's figures are its reviews' own,
+        // and rating search finds what the reviews make.
+        let rated = published.filter { $0.ratingCount > 0 }
+        #expect(rated.count > 500, "most products that sold have reviews")
+        #expect(published.allSatisfy { $0.ratingCount <= DemoCatalog.maxReviews })
+        for product in rated.prefix(200) {
+            let summary = try await database.ratingSummary(productID: product.id)
+            #expect(summary.count == product.ratingCount && summary.average == product.ratingAverage, "\(product.title)")
+            let reviews = try await database.reviews(productID: product.id, limit: 10)
+            #expect(reviews.count == product.ratingCount)
+            #expect(reviews.allSatisfy { $0.authorName != "" && !$0.body.isEmpty })
+        }
+        #expect(try await database.users(role: .buyer).count == DemoSeeder.buyerNames.count)
+        var topRated = ProductQuery()
+        topRated.minRating = 4.5
+        let top = try await database.search(topRated).hits
+        #expect(!top.isEmpty && top.allSatisfy { $0.product.ratingAverage >= 4.5 })
+
         // Determinism: the benchmark and the tantivy comparison rely on reproducible corpora.
         var a = DemoCatalog(seed: 99)
         var b = DemoCatalog(seed: 99)
@@ -50,6 +68,7 @@ struct CatalogAdminTests {
         _ = try await DemoSeeder(database: database, currency: "USD").seed(products: 10, sellers: 2, seed: 1) { _ in }
         _ = try await DemoSeeder(database: database, currency: "USD").seed(products: 10, sellers: 2, seed: 2) { _ in }
         #expect(try await database.users(role: .seller).count == 2)
+        #expect(try await database.users(role: .buyer).count == DemoSeeder.buyerNames.count, "the demo buyers too")
         #expect(try await database.products(limit: 100).count == 20)
     }
 

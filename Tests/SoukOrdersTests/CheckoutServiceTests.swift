@@ -57,14 +57,19 @@ struct CheckoutServiceTests {
         #expect(try await f.database.grants(orderID: order.id).count == 1)
         #expect(try await f.database.cart(of: .user(buyer.id))?.lines.isEmpty ?? true)
 
+        // Fulfilment, and the e-mail of the seller's sale notice (queued with the payment).
         let second = try await money.runJobsOnce()
-        #expect(second.succeeded == 1)
+        #expect(second.succeeded == 2)
         #expect(try await f.status(order.id) == .fulfilled)
         // The receipt goes out (to the outbox here); the mail server's acceptance completes the order.
         #expect(try await money.runJobsOnce().succeeded == 1)
         #expect(try await f.status(order.id) == .completed)
-        let receipts = try FileManager.default.contentsOfDirectory(atPath: money.outbox)
-        #expect(receipts.count == 1)
+        let mails = try FileManager.default.contentsOfDirectory(atPath: money.outbox).map {
+            try String(contentsOfFile: (money.outbox as NSString).appendingPathComponent($0), encoding: .utf8)
+        }
+        #expect(mails.count == 2)
+        #expect(mails.filter { $0.contains("To: b@example.com") }.count == 1, "one receipt to the buyer")
+        #expect(mails.filter { $0.contains("To: s@example.com") }.count == 1, "one sale notice to the seller")
         #expect(try await money.runJobsOnce().claimed == 0)
         #expect(try await f.count("SELECT COUNT(*) FROM payment_events WHERE order_id = ? AND outcome = 'applied'", [order.id]) == 1)
 
@@ -215,9 +220,11 @@ struct CheckoutServiceTests {
         let session = try #require(try await f.database.testSession(id: order.providerSessionID!))
         #expect(session.refundedAmount == 1000)
         // The charge.refunded webhook the provider sends changes nothing more.
+        // (The other job that runs is the e-mail of the buyer's refund notice.)
         let run = try await money.runJobs()
-        #expect(run.succeeded == 1 && run.failed == 0)
+        #expect(run.succeeded == 2 && run.failed == 0)
         #expect(try await f.database.order(id: order.id)?.refundedAmount == 1000)
+        #expect(try await f.database.notifications(userID: buyer.id).filter { $0.type == "order.refunded" }.count == 1)
         var records = try await f.database.refunds(orderID: order.id)
         #expect(records.count == 1)
         #expect(records.first?.requestedBy == seller.id && records.first?.reason == "one broken")

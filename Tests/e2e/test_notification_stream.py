@@ -7,9 +7,11 @@ import queue
 import threading
 import time
 
+import pytest
 import requests
 
 from conftest import assert_problem
+from fake_stripe import fake_stripe  # noqa: F401  (a fixture)
 from test_catalog_api import api_account
 
 
@@ -127,3 +129,48 @@ def test_streams_per_user_are_capped_and_bad_resume_ids_refused(make_souk):
     assert_problem(bad, 422)
     anonymous = requests.get(souk.url("/api/v1/notifications/stream"), timeout=10)
     assert anonymous.status_code == 401
+
+
+def test_a_signed_payment_webhook_reaches_the_sellers_stream_within_a_second(make_souk, fake_stripe):
+    """Acceptance 2: Stripe's `checkout.session.completed` (signed with the official library) pays
+    the order; the seller's open stream hears `order.paid`, with their share, within a second of
+    the webhook's answer. The buyer's stream hears theirs; a stranger's stream hears nothing."""
+    import uuid
+
+    from fake_stripe import deliver, event, start_store
+    from shop_helpers import add_to_cart, checkout, outcome, placed
+    from test_catalog_api import cli_account
+
+    souk = start_store(make_souk, fake_stripe)
+    seller = cli_account(souk, "seller", "maker@example.com")
+    product = seller.create("Field Guide to Ferns", publish=True, price=1999)
+    buyer = api_account(souk, "buyer", "reader@example.com")
+    stranger = api_account(souk, "buyer", "stranger@example.com")
+    add_to_cart(souk, buyer.session, product["id"])
+    order = placed(checkout(souk, buyer.session, key=str(uuid.uuid4())))
+
+    seller_stream, buyer_stream, stranger_stream = Stream(souk, seller), Stream(souk, buyer), Stream(souk, stranger)
+    try:
+        for stream in (seller_stream, buyer_stream, stranger_stream):
+            assert stream.response.status_code == 200
+            assert "connected" in stream.comments(0.5)
+        session = fake_stripe.session_for_order(order["id"])
+        body = event("checkout.session.completed", fake_stripe.mark_paid(session["id"]))
+        response = deliver(souk, body)
+        answered_at = time.monotonic()
+        assert outcome(response) == "applied"
+
+        told = seller_stream.next_event(timeout=1.0)
+        assert time.monotonic() - answered_at < 1.0
+        notice = json.loads(told["data"])
+        assert told["event"] == "notification" and notice["type"] == "order.paid", told
+        assert order["id"] in notice["title"] + notice["body"] + (notice.get("url") or "")
+        assert "Field Guide to Ferns" in notice["body"] and "your share" in notice["body"], notice
+
+        mine = json.loads(buyer_stream.next_event(timeout=1.0)["data"])
+        assert mine["type"] == "order.paid"
+        with pytest.raises((AssertionError, queue.Empty)):
+            stranger_stream.next_event(timeout=1.0)
+    finally:
+        for stream in (seller_stream, buyer_stream, stranger_stream):
+            stream.close()

@@ -115,13 +115,17 @@ def test_buyers_review_replace_and_lose_their_rating_on_a_full_refund(make_souk,
     assert product(souk, atlas["id"])["rating_count"] == 2
     assert titles(souk, min_rating=4.5) == []
 
-    # The seller replies once; the reply is part of the review.
+    # The seller replies; a second reply edits the one reply; the reply is part of the review and
+    # its author hears of it once.
     reply_path = f"/api/v1/products/{atlas['id']}/reviews/{first['id']}/reply"
     replied = seller.session.post(souk.url(reply_path), json={"body": "Thank you!"})
     assert replied.status_code == 201, replied.text
     assert replied.json()["seller_reply"] == "Thank you!"
     conforms(document, "POST", "/api/v1/products/{id}/reviews/{review_id}/reply", replied)
-    assert_problem(seller.session.post(souk.url(reply_path), json={"body": "Again"}), 409, "conflict")
+    edited = seller.session.post(souk.url(reply_path), json={"body": "Thank you! Fixed in 1.1."})
+    assert edited.status_code == 200, edited.text
+    assert edited.json()["seller_reply"] == "Thank you! Fixed in 1.1."
+    conforms(document, "POST", "/api/v1/products/{id}/reviews/{review_id}/reply", edited)
     assert_problem(other.session.post(souk.url(reply_path), json={"body": "Me?"}), 403, "forbidden")
 
     # An admin hides the second buyer's review: it stops counting at once, then counts again.

@@ -11,7 +11,7 @@ struct DemoCommand: AsyncParsableCommand {
 
     struct Seed: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Add a realistic published catalog: verified sellers, products, prices, ratings and sales.")
+            abstract: "Add a realistic published catalog: verified sellers, products, prices, sales, and reviews by demo buyers.")
         @OptionGroup var global: GlobalOptions
         @Option(help: "Number of products.") var products = 200
         @Option(help: "Number of sellers.") var sellers = 8
@@ -55,6 +55,7 @@ public struct DemoSeeder: Sendable {
         // One hash for every demo seller: bcrypt is the slow part of creating accounts.
         let hash = await PasswordHasher(cost: 10).hash(Self.password)
         let run = RandomText.base32(byteCount: 3)
+        let buyers = try await demoBuyers(hash: hash)
         var sellers: [User] = []
         for index in 0..<sellerCount {
             let email = "demo-seller-\(index + 1)@example.com"
@@ -69,27 +70,62 @@ public struct DemoSeeder: Sendable {
         var written = 0
         let now = database.clock.now()
         while written < count {
+            var reviews: [Review] = []
             let batch = (written..<min(count, written + 2000)).map { index -> Product in
                 let item = generator.next()
                 let seller = sellers[index % sellers.count]
                 // Spread publication over the last year so "newest" has something to sort.
                 let published = now.addingTimeInterval(-Double(count - index) * 31_536_000 / Double(count))
+                let productID = database.ids.make(.product)
+                let productReviews = item.reviewRatings.enumerated().map { position, stars in
+                    // Different buyers for each product, one review each (the table's rule).
+                    let buyer = buyers[(index + position) % buyers.count]
+                    let text = DemoCatalog.reviewText(stars: stars, variant: index + position)
+                    let at = published.addingTimeInterval(Double(position + 1) * 86_400)
+                    return Review(
+                        id: database.ids.make(.review), productID: productID, userID: buyer.id, authorName: buyer.name,
+                        rating: stars, title: text.title, body: text.body, bodyHTML: "<p>\(text.body)</p>\n",
+                        sellerReply: nil, sellerReplyAt: nil, hiddenAt: nil, withdrawnAt: nil, createdAt: at, updatedAt: at)
+                }
+                reviews += productReviews
+                var counts: [Int: Int] = [:]
+                for review in productReviews { counts[review.rating, default: 0] += 1 }
+                let rating = ReviewDecision.summary(countsByRating: counts)
                 return Product(
-                    id: database.ids.make(.product), sellerID: seller.id, sellerName: seller.name, title: item.title,
+                    id: productID, sellerID: seller.id, sellerName: seller.name, title: item.title,
                     slug: "\(CatalogRules.slug(from: item.title))-\(run)\(index)", summary: item.summary,
                     description: item.description, descriptionHTML: Markdown.html(item.description),
                     category: item.category, tags: item.tags, kind: item.kind,
                     price: Price(amount: item.price, currency: currency, minimum: item.minPrice), stock: nil,
                     status: .published, attributesJSON: item.attributes.jsonText, downloadLimit: nil,
-                    activationLimit: item.kind == .license ? 3 : nil, ratingAverage: item.rating,
-                    ratingCount: item.ratingCount, salesCount: item.sales, createdAt: published, updatedAt: published,
+                    activationLimit: item.kind == .license ? 3 : nil, ratingAverage: rating.average,
+                    ratingCount: rating.count, salesCount: item.sales, createdAt: published, updatedAt: published,
                     publishedAt: published)
             }
-            try await database.insertProducts(batch)
+            try await database.insertProducts(batch, reviews: reviews)
             written += batch.count
             progress(written)
         }
         return (written, sellers.count, Date().timeIntervalSince(start))
+    }
+
+    static let buyerNames = [
+        "Ada Park", "Bruno Silva", "Chiara Rossi", "Dev Patel", "Elif Kaya", "Femi Adeyemi", "Greta Lund", "Hiro Tanaka",
+        "Ines Moreau", "Jonas Berg", "Kemi Okafor", "Lena Novak",
+    ]
+
+    /// The demo buyers who write the demo reviews (created once; a second seed reuses them).
+    private func demoBuyers(hash: String) async throws -> [User] {
+        var buyers: [User] = []
+        for (index, name) in Self.buyerNames.enumerated() {
+            let email = "demo-buyer-\(index + 1)@example.com"
+            if let existing = try await database.user(email: email) {
+                buyers.append(existing)
+            } else {
+                buyers.append(try await database.insertUser(email: email, name: name, passwordHash: hash, role: .buyer))
+            }
+        }
+        return buyers
     }
 }
 

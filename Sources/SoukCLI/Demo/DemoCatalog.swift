@@ -14,8 +14,9 @@ public struct DemoCatalog {
         public var kind: ProductKind
         public var price: Int
         public var minPrice: Int?
-        public var rating: Double
-        public var ratingCount: Int
+        /// The stars each demo buyer gives it (at most `maxReviews`, averaging near the product's
+        /// intended rating); the seeder stores them as reviews, and they make its rating.
+        public var reviewRatings: [Int]
         public var sales: Int
         public var attributes: JSONValue
     }
@@ -54,6 +55,20 @@ public struct DemoCatalog {
         "quasar", "madder", "gouache", "embroidery", "patina", "monotype", "ikebana", "shibori",
     ]
 
+    /// Reviews per product at most: enough for ratings, sorting and the distribution to mean
+    /// something, few enough that a million-product catalog seeds in minutes.
+    public static let maxReviews = 5
+    static let reviewTexts: [Int: [(title: String, body: String)]] = [
+        5: [("Exactly what I needed", "Clear, complete and worth every cent. I keep coming back to it."),
+            ("Superb", "The best I have bought in this category; the updates keep it fresh.")],
+        4: [("Very good", "Solid and well made; a couple of rough edges, nothing that gets in the way."),
+            ("Recommended", "Does what it promises. I would have liked a few more examples.")],
+        3: [("Decent", "Useful in parts. The basics are good, the advanced material is thin."),
+            ("Okay", "Fine for the price, though I expected a little more depth.")],
+        2: [("Not for me", "Too basic for what I needed, and some parts felt rushed.")],
+        1: [("Disappointing", "It did not match the description; I asked the seller for help.")],
+    ]
+
     private var random: SplitMix64
 
     public init(seed: UInt64) { random = SplitMix64(seed: seed) }
@@ -83,16 +98,30 @@ public struct DemoCatalog {
         let price = [0, 0, 300, 500, 900, 1200, 1500, 1900, 2400, 2900, 3900, 4900, 7900, 9900, 14900][random.below(15)]
         let payWhatYouWant = price > 0 && random.chance(0.1)
         let sales = Int(pow(random.unit(), 6) * 5000)  // most products sell little
-        let ratingCount = sales == 0 ? 0 : random.below(min(sales, 400) + 1)
-        let rating = ratingCount == 0 ? 0 : (30 + Double(random.below(21))) / 10
+        let reviewCount = sales == 0 ? 0 : random.below(min(sales, Self.maxReviews) + 1)
+        let reviewRatings = Self.ratings(count: reviewCount, averaging: (30 + Double(random.below(21))) / 10)
         return Item(
             title: title, summary: "\(adjective) \(topic.lowercased()) \(format.lowercased()) for \(word()) \(word()).",
             description: description, category: category.name, tags: tags, kind: category.kind, price: price,
-            minPrice: payWhatYouWant ? price / 2 : nil, rating: rating, ratingCount: ratingCount, sales: sales,
+            minPrice: payWhatYouWant ? price / 2 : nil, reviewRatings: reviewRatings, sales: sales,
             attributes: .object([
                 "format": .string(format.lowercased()), "version": .string("1.\(random.below(10))"),
                 "pages": .number(Double(20 + random.below(400))),
             ]))
+    }
+
+    /// `count` whole-star ratings whose mean is as near `average` as whole stars allow.
+    static func ratings(count: Int, averaging average: Double) -> [Int] {
+        guard count > 0 else { return [] }
+        let total = min(5 * count, max(count, Int((average * Double(count)).rounded())))
+        let (base, extra) = (total / count, total % count)
+        return (0..<count).map { $0 < extra ? base + 1 : base }
+    }
+
+    /// A review's title and text for a number of stars.
+    public static func reviewText(stars: Int, variant: Int) -> (title: String, body: String) {
+        let texts = reviewTexts[stars] ?? reviewTexts[3]!
+        return texts[variant % texts.count]
     }
 
     /// A word from the shared vocabulary, common words far more often than rare ones.

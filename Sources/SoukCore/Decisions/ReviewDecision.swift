@@ -50,14 +50,11 @@ extension ReviewRules {
         return reply
     }
 
-    /// Throws unless `user` may reply to `review` of `product`: `forbidden` for anyone but the
-    /// product's seller, `conflict` when they already replied (a seller replies once).
+    /// Throws `forbidden` unless `user` is the seller of `product`: only they reply to its
+    /// reviews. A review has one reply; writing again edits it.
     public static func requireMayReply(_ user: User, to review: Review, of product: Product) throws {
         guard product.sellerID == user.id else {
             throw SoukError(.forbidden, "Only the product's seller may reply to its reviews.")
-        }
-        guard review.sellerReply == nil else {
-            throw SoukError(.conflict, "You have already replied to this review; a seller replies once.")
         }
     }
 }
@@ -97,12 +94,21 @@ public enum ReviewDecision {
             url: "/products/\(product.slug)", dedupeKey: "review:\(review.id)")
     }
 
-    /// The review with the seller's reply (validated by `ReviewRules.reply`).
-    public static func reply(_ text: String, to review: Review, now: Date) -> Review {
-        var review = review
-        review.sellerReply = text
-        review.sellerReplyAt = now
-        return review
+    /// The review with the seller's reply (validated by `ReviewRules.reply`): the one reply, or
+    /// an edit of it (`created` false). The reply's date is the latest edit's.
+    public static func reply(_ text: String, to review: Review, now: Date) -> (review: Review, created: Bool) {
+        var replied = review
+        replied.sellerReply = text
+        replied.sellerReplyAt = now
+        return (replied, review.sellerReply == nil)
+    }
+
+    /// What the review's author hears of the seller's first reply (an edit is not news again).
+    public static func replyNotice(for review: Review, of product: Product) -> Notice {
+        Notice(
+            userID: review.userID, type: .reviewReplied, title: "\(product.sellerName) replied to your review",
+            body: "Your review of \(product.title) has a reply from its seller.",
+            url: "/products/\(product.slug)#review-\(review.id)", dedupeKey: "review_reply:\(review.id)")
     }
 
     /// The rating of a product from how many visible reviews gave each number of stars

@@ -53,7 +53,7 @@ struct CSRFMiddleware: RouterMiddleware {
             }
             let body = try await request.body.collect(upTo: maxBodyBytes)
             let submitted = Self.field(Self.fieldName, in: String(buffer: body))
-            guard existing != nil, let submitted, Secrets.constantTimeEqual(submitted, context.csrfToken) else {
+            guard existing != nil, let submitted, ConstantTime.equal(submitted, context.csrfToken) else {
                 throw Self.refused
             }
             request.body = .init(buffer: body)
@@ -87,7 +87,7 @@ struct CSRFMiddleware: RouterMiddleware {
         else { return }
         let header = request.headers[.init("X-CSRF-Token")!] ?? ""
         guard !header.isEmpty, request.cookies[names.csrf] != nil,
-            Secrets.constantTimeEqual(header, context.csrfToken)
+            ConstantTime.equal(header, context.csrfToken)
         else {
             throw SoukError(
                 .unsupportedMediaType,

@@ -16,19 +16,20 @@ struct LibraryPages: Sendable {
         guard context.identity != nil else { return Pages.redirect(to: "/signin?next=/library") }
         let user = try context.require(.signedIn)
         let entries = try await services.library.entries(for: user)
+        let ratings = try await services.database.ratings(byUser: user.id)
         let now = services.database.clock.now()
         let links = LibraryLinks(services: services)
         let minutes = max(1, services.downloadLinks.lifetime / 60)
         return services.pages.render(
             "library", title: "Your library", context: context,
             [
-                "products": entries.map { Self.values($0, links: links, now: now) },
+                "products": entries.map { Self.values($0, links: links, now: now, rating: ratings[$0.product.id]) },
                 "has_products": !entries.isEmpty,
                 "link_minutes": Int(minutes.rounded()),
             ])
     }
 
-    static func values(_ entry: LibraryEntry, links: LibraryLinks, now: Date) -> [String: Any] {
+    static func values(_ entry: LibraryEntry, links: LibraryLinks, now: Date, rating: Int? = nil) -> [String: Any] {
         let product = entry.product
         let files = entry.files.map { item -> [String: Any] in
             [
@@ -62,6 +63,9 @@ struct LibraryPages: Sendable {
         return [
             "product_id": product.id, "title": product.title, "kind": product.kind.rawValue,
             "product_url": "/products/\(LibraryLinks.pathSegment(product.slug))",
+            "review_url": "/products/\(LibraryLinks.pathSegment(product.slug))#write-review",
+            "review_label": rating.map { "Your rating: " + String(repeating: "★", count: $0) + String(repeating: "☆", count: 5 - $0) + " · Edit" }
+                ?? "Rate this",
             "order_id": entry.orderID, "order_url": "/orders/\(LibraryLinks.pathSegment(entry.orderID))",
             "purchased_at": Timestamp.rfc3339(entry.purchasedAt),
             "files": files, "has_files": !files.isEmpty,

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import SoukCore
 import SoukDatabase
+import SoukOrders
 
 /// `/orders` (the buyer's purchase history) and `/orders/{id}` (one order: for its buyer, its
 /// sellers, admins, or anyone holding the order's view key from the checkout links).
@@ -30,8 +31,8 @@ struct OrderPages: Sendable {
         let (order, viewer) = try await OrderPages.visibleOrder(id, key: request.uri.queryParameters.get("key"), services, context)
         // The thread, for the order's parties (an admin opens it on purpose, through the API).
         var thread: [String: Any] = [:]
-        if let user = context.identity?.user, let role = OrderMessageRules.role(of: user, in: order) {
-            let messages = try await OrderMessagesRoutes.thread(of: order, for: user, role: role, services, context)
+        if let user = context.identity?.user, OrderMessageRules.role(of: user, in: order) != nil {
+            let messages = try await services.orderMessages.thread(of: order, reader: user)
             thread = [
                 "messages_open": true, "has_messages": !messages.isEmpty,
                 "messages": messages.map { message -> [String: Any] in

@@ -39,14 +39,14 @@ struct ReviewsAPI: Sendable {
         var body: String
     }
 
-    /// The product's seller replies to a review, once (201; 409 after).
+    /// The product's seller replies to a review (201); writing again edits the one reply (200).
     @Sendable func reply(_ request: Request, context: SoukRequestContext) async throws -> JSONResponse<ReviewBody> {
         let user = try context.require(.sellerAction)
         let body = try await request.decodeJSON(ReplyBody.self, limit: services.maxBodyBytes)
-        let review = try await reviews.reply(
+        let (review, created) = try await reviews.reply(
             productID: try context.parameters.require("id"), reviewID: try context.parameters.require("review_id"),
             body.body, by: user)
-        return JSONResponse(status: .created, body: ReviewBody(review))
+        return JSONResponse(status: created ? .created : .ok, body: ReviewBody(review))
     }
 
     struct ModerateBody: Decodable {

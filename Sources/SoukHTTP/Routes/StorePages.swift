@@ -18,6 +18,7 @@ struct StorePages: Sendable {
         router.get("categories/:name", use: category)
         router.get("sellers/:id", use: seller)
         router.get("products/:slug", use: product)
+        router.post("products/:slug/review", use: writeReview)
     }
 
     // MARK: Home
@@ -142,11 +143,64 @@ struct StorePages: Sendable {
     @Sendable func product(_ request: Request, context: SoukRequestContext) async throws -> Response {
         let user = context.allowAnyone()
         let product = try await services.catalog.visibleProduct(slug: try context.decodedParameter("slug"), to: user)
+        // A stale or hand-edited cursor shows the newest reviews rather than an error page.
+        let cursor = request.uri.queryParameters.get("reviews_after")
+        let reviews: ReviewService.Page
+        do {
+            reviews = try await services.reviews.list(productID: product.id, viewer: user, limit: 10, cursor: cursor)
+        } catch let error as SoukError where error.code == .badRequest {
+            reviews = try await services.reviews.list(productID: product.id, viewer: user, limit: 10)
+        }
+        return try await render(product, reviews: reviews, form: nil, context: context)
+    }
+
+    struct ReviewForm: Decodable {
+        var rating: String?
+        var title: String?
+        var body: String?
+    }
+
+    /// The review form on the product page (a buyer holding the product): writes their review, or
+    /// replaces it, and returns to it. A refused review shows the page again with the message
+    /// beside the form and what was typed kept.
+    @Sendable func writeReview(_ request: Request, context: SoukRequestContext) async throws -> Response {
+        let slug = try context.decodedParameter("slug")
+        guard let user = context.identity?.user else {
+            return Pages.redirect(to: "/signin?next=" + StoreViews.pathComponent("/products/\(slug)"))
+        }
+        let product = try await services.catalog.visibleProduct(slug: slug, to: user)
+        let form = try await request.decodeForm(ReviewForm.self, limit: services.maxBodyBytes)
+        do {
+            guard let rating = form.rating.flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }) else {
+                throw SoukError.validation("rating", "Choose a rating from 1 to 5 stars.")
+            }
+            let title = form.title?.trimmingCharacters(in: .whitespacesAndNewlines)
+            let (review, created) = try await services.reviews.put(
+                productID: product.id, ReviewInput(rating: rating, title: title?.isEmpty == false ? title : nil, body: form.body ?? ""),
+                by: user)
+            context.logger.info(
+                "review \(created ? "created" : "replaced")", metadata: ["product": "\(product.id)", "review": "\(review.id)"])
+            return Pages.redirect(to: "/products/\(StoreViews.pathComponent(product.slug))#review-\(review.id)")
+        } catch let error as SoukError where error.code == .validationFailed {
+            let reviews = try await services.reviews.list(productID: product.id, viewer: user, limit: 10)
+            let typed = ReviewInput(rating: form.rating.flatMap { Int($0) } ?? 0, title: form.title, body: form.body ?? "")
+            var response = try await render(
+                product, reviews: reviews, form: (typed, error), context: context)
+            response.status = .unprocessableContent
+            return response
+        }
+    }
+
+    private func render(
+        _ product: Product, reviews: ReviewService.Page, form: (typed: ReviewInput, error: SoukError)?,
+        context: SoukRequestContext
+    ) async throws -> Response {
+        let user = context.identity?.user
         let files = try await database.currentFiles(productID: product.id)
         let privatePages = product.kind == .content ? try await database.pages(productID: product.id) : []
-        let reviews = try await services.reviews.list(productID: product.id, viewer: user, limit: 10)
         var values: [String: Any] = [
             "reviews": StoreViews.section(reviews.reviews.map(StoreViews.review)),
+            "rating_distribution": StoreViews.section(StoreViews.distribution(reviews.summary)),
             "product": StoreViews.card(product),
             "description_html": product.descriptionHTML,
             "attributes": StoreViews.section(StoreViews.attributes(product.attributesJSON)),
@@ -156,6 +210,19 @@ struct StorePages: Sendable {
             "rating": product.ratingCount > 0 ? StoreViews.rating(product) : "No ratings yet",
             "is_owner": user?.id == product.sellerID,
         ]
+        if let next = reviews.nextCursor {
+            values["older_reviews_url"] =
+                "/products/\(StoreViews.pathComponent(product.slug))?" + StoreViews.queryString([("reviews_after", next)])
+                + "#product-reviews"
+        }
+        if let user, user.id != product.sellerID,
+            try await database.hasActiveGrant(userID: user.id, productID: product.id)
+        {
+            let mine = try await database.review(productID: product.id, userID: user.id)
+            values["review_form"] = StoreViews.reviewForm(
+                action: "/products/\(StoreViews.pathComponent(product.slug))/review", existing: mine, typed: form?.typed,
+                error: form?.error)
+        }
         if let stock = product.stock { values["stock"] = stock == 0 ? "Sold out" : "\(stock) left" }
         if product.status != .published { values["unlisted_status"] = product.status.rawValue }
         if user?.id == product.sellerID { values["edit_url"] = "/dashboard/products/\(product.id)" }

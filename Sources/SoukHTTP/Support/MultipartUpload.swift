@@ -142,7 +142,7 @@ struct MultipartUpload {
         func complete(_ form: MultipartUpload, _ name: (String) throws -> String) throws {
             switch field {
             case MultipartUpload.tokenField:
-                guard Secrets.constantTimeEqual(String(decoding: token, as: UTF8.self), form.csrfToken) else {
+                guard ConstantTime.equal(String(decoding: token, as: UTF8.self), form.csrfToken) else {
                     throw MultipartUpload.csrfFailed
                 }
                 tokenChecked = true

@@ -40,6 +40,38 @@ enum StoreViews {
         ]
     }
 
+    /// The bars of the rating distribution, five stars first; none without reviews.
+    static func distribution(_ summary: RatingSummary) -> [[String: Any]] {
+        guard summary.count > 0 else { return [] }
+        return (1...5).reversed().map { stars in
+            let count = summary.distribution[stars - 1]
+            return [
+                "stars": stars, "count": count,
+                "percent": Int((Double(count) * 100 / Double(summary.count)).rounded()),
+                "label": "\(stars) star\(stars == 1 ? "" : "s")",
+            ]
+        }
+    }
+
+    /// The buyer's review form: empty, their review to edit, or what they typed with the error.
+    static func reviewForm(action: String, existing: Review?, typed: ReviewInput?, error: SoukError?) -> [String: Any] {
+        let rating = typed?.rating ?? existing?.rating ?? 0
+        var form: [String: Any] = [
+            "action": action, "is_edit": existing != nil,
+            "heading": existing == nil ? "Rate this" : "Your review",
+            "title_value": typed?.title ?? existing?.title ?? "",
+            "body_value": typed?.body ?? existing?.body ?? "",
+            "stars": (1...5).reversed().map { stars -> [String: Any] in
+                ["value": stars, "checked": stars == rating, "label": "\(stars) star\(stars == 1 ? "" : "s")"]
+            },
+        ]
+        if let error {
+            form["error"] = error.detail
+            form["error_field"] = error.field ?? ""
+        }
+        return form
+    }
+
     static func file(_ file: ProductFile) -> [String: Any] {
         [
             "id": file.id, "name": file.name, "version": file.version, "size_label": MoneyFormat.size(file.size),

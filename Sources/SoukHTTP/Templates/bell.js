@@ -8,6 +8,13 @@
   var count = bell.querySelector(".count");
   var unread = parseInt(bell.getAttribute("data-unread"), 10) || 0;
   var source = new EventSource("/api/v1/notifications/stream");
+  // Marks the bell live once the stream is open (and again after each reconnect).
+  source.addEventListener("open", function () {
+    bell.setAttribute("data-live", "true");
+  });
+  source.addEventListener("error", function () {
+    bell.removeAttribute("data-live");
+  });
   source.addEventListener("notification", function (event) {
     try {
       if (JSON.parse(event.data).read) return;

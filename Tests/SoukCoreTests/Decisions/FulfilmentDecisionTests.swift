@@ -7,6 +7,13 @@ import Testing
 struct FulfilmentDecisionTests {
     typealias F = Fixtures
 
+    /// Three license units and a book from one seller, a font from another.
+    static let twoSellersLines = [
+        F.item("oi_1", product: "prod_app", kind: .license, quantity: 3),
+        F.item("oi_2", product: "prod_font", seller: "usr_other", kind: .license),
+        F.item("oi_3", product: "prod_book"),
+    ]
+
     static let receipt = try! JobRequest(kind: "email", payload: ["order_id": "ord_1"], dedupeKey: "receipt:ord_1")
 
     func plan(_ order: Order, before: Bool = false, grants: [String: String] = [:], limits: [String: Int] = [:])
@@ -18,13 +25,7 @@ struct FulfilmentDecisionTests {
 
     @Test("A paid order: one key per unit of each license line, fulfilled, the buyer told (in the app), receipt queued")
     func deliver() {
-        let order = F.order(
-            .paid,
-            items: [
-                F.item("oi_1", product: "prod_app", kind: .license, quantity: 3),
-                F.item("oi_2", product: "prod_font", seller: "usr_other", kind: .license),
-                F.item("oi_3", product: "prod_book"),
-            ])
+        let order = F.order(.paid, items: Self.twoSellersLines)
         let planned = plan(order, grants: ["oi_1": "gr_1", "oi_2": "gr_2", "oi_3": "gr_3"], limits: ["prod_app": 2, "prod_font": 0])
         guard case .deliver(let keys, let markFulfilled, let notices, let followUps) = planned else {
             Issue.record("expected a delivery, got \(planned)")
@@ -41,13 +42,7 @@ struct FulfilmentDecisionTests {
 
     @Test("A payment tells the buyer (in the app) and each seller of their own lines (by e-mail too)")
     func paidNotices() {
-        let order = F.order(
-            .created,
-            items: [
-                F.item("oi_1", product: "prod_app", kind: .license, quantity: 3),
-                F.item("oi_2", product: "prod_font", seller: "usr_other", kind: .license),
-                F.item("oi_3", product: "prod_book"),
-            ])
+        let order = F.order(.created, items: Self.twoSellersLines)
         let notices = PaidOrderNotices.notices(for: order)
         #expect(notices.map(\.userID) == ["usr_buyer", "usr_other", "usr_seller"])
         #expect(notices.allSatisfy { $0.type == .orderPaid })

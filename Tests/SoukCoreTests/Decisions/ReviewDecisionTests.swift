@@ -144,7 +144,7 @@ struct ReviewDecisionTests {
         #expect(ReviewDecision.withdrawals(orderProductIDs: [], stillGranted: ["prod_a"]).isEmpty)
     }
 
-    @Test("The product's seller replies once; nobody else may; the reply has 1 to 5,000 characters")
+    @Test("The product's seller replies, then edits the one reply; nobody else may; the reply has 1 to 5,000 characters")
     func reply() throws {
         let product = F.product("prod_book", seller: "usr_seller")
         let review = ReviewDecision.write(
@@ -159,11 +159,16 @@ struct ReviewDecisionTests {
             #expect(failure { _ = try ReviewRules.reply(bad) }?.field == "body")
         }
         let later = F.now.addingTimeInterval(60)
-        let replied = ReviewDecision.reply("Thanks!", to: review, now: later)
+        let (replied, created) = ReviewDecision.reply("Thanks!", to: review, now: later)
+        #expect(created)
         #expect(replied.sellerReply == "Thanks!" && replied.sellerReplyAt == later)
         #expect(replied.rating == 4 && replied.updatedAt == review.updatedAt)
-        let twice = failure { try ReviewRules.requireMayReply(Self.seller, to: replied, of: product) }
-        #expect(twice?.code == .conflict)
+        try ReviewRules.requireMayReply(Self.seller, to: replied, of: product)
+        let edited = ReviewDecision.reply("Thanks, fixed in 1.1!", to: replied, now: later.addingTimeInterval(60))
+        #expect(!edited.created, "a second reply edits the first")
+        #expect(edited.review.sellerReply == "Thanks, fixed in 1.1!" && edited.review.sellerReplyAt == later.addingTimeInterval(60))
+        let notice = ReviewDecision.replyNotice(for: edited.review, of: product)
+        #expect(notice.userID == Self.buyer.id && notice.type == .reviewReplied && notice.dedupeKey == "review_reply:rev_1")
     }
 
     @Test("The seller hears of a first review")
