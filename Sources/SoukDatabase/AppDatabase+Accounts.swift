@@ -187,7 +187,7 @@ extension AppDatabase {
             case .email(let email): found = try UserRecord.filter(UserRecord.Columns.email == email).fetchOne(db)
             case .id(let id): found = try UserRecord.fetchOne(db, key: id)
             }
-            guard var record = found else { throw SoukError.notFound("No account \(key)") }
+            guard var record = found else { throw SoukError(.notFound, "There is no account \(key).") }
             try change(&record, db, now)
             record.updatedAt = now
             try record.update(db)

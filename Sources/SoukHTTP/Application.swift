@@ -56,7 +56,11 @@ public func buildApplication(
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: SecurityHeadersMiddleware(https: settings.isHTTPS))
-    router.add(middleware: ErrorMiddleware(pages: services.pages))
+    let errors = ErrorMiddleware(pages: services.pages)
+    router.add(middleware: errors)
+    // Known paths asked with the wrong method: 405 before limits, sessions or CSRF look at them.
+    let routeTable = RouteTableReference()
+    router.add(middleware: MethodNotAllowedMiddleware(routes: routeTable, errors: errors))
     router.add(
         middleware: LimitsMiddleware(
             maxBodyBytes: services.maxBodyBytes, requestsPerIP: services.limits.requestsPerIP,
@@ -95,6 +99,7 @@ public func buildApplication(
     EmailPreferencePages(services: services).register(on: router)
     OrderMessagesRoutes(services: services).register(on: router)
     AdminPages(services: services).register(on: router)
+    routeTable.set(RouteTable(router.routes))
 
     return Application(
         router: router,

@@ -69,6 +69,36 @@ struct ErrorHandlingTests {
         }
     }
 
+    @Test(
+        "A known address asked with a method it does not take → 405 with Allow, before CSRF or sign-in answer",
+        arguments: [
+            ("TRACE", "/api/v1/me", "GET"), ("DELETE", "/healthz", "GET"), ("PUT", "/api/v1/products", "GET, POST"),
+            ("PUT", "/api/v1/products/prod_x", "DELETE, GET, PATCH"), ("TRACE", "/api/v1/products/prod_x/reviews", "GET, POST"),
+            ("DELETE", "/products/some-slug", "GET"), ("GET", "/products/some-slug/review", "POST"),
+        ])
+    func methodNotAllowed(method: String, path: String, allow: String) async throws {
+        try await TestStore().run { browser in
+            let response = try await browser.request(HTTPRequest.Method(method)!, path)
+            #expect(response.status == .methodNotAllowed, "\(method) \(path): \(response.text)")
+            #expect(response.headers[.allow] == allow)
+            #expect(response.isProblem)
+            #expect(response.object["code"] as? String == "method_not_allowed")
+            #expect((response.object["detail"] as? String)?.contains(allow) == true)
+        }
+    }
+
+    @Test("A browser's wrong method gets the 405 page; unknown addresses stay 404")
+    func methodNotAllowedPage() async throws {
+        try await TestStore().run { browser in
+            let page = try await browser.request(.delete, "/search", headers: [.accept: "text/html"])
+            #expect(page.status == .methodNotAllowed)
+            #expect(page.headers[.allow] == "GET")
+            #expect(page.headers[.contentType]?.hasPrefix("text/html") == true)
+            #expect(try await browser.request(.delete, "/api/v1/nothing-here").status == .notFound)
+            #expect(try await browser.request(.get, "/products/a/b/c").status == .notFound)
+        }
+    }
+
     @Test("Every response carries the security headers and a request id")
     func securityHeaders() async throws {
         try await TestStore().run { browser in

@@ -288,9 +288,9 @@ def test_receipts_mark_test_orders_and_never_carry_an_admin_sign_in_link(make_so
         pay_on_test_page(souk, account.session, response.json()["redirect_url"])
         wait_status(souk, account.session, placed(response)["id"], {"completed"}, timeout=20)
 
-    [to_buyer] = wait_for(lambda: mails_to(souk, "buyer@example.com"), "the buyer's receipt", timeout=20)
+    [to_buyer] = wait_for(lambda: mails_to(souk, "buyer@example.com", "receipt"), "the buyer's receipt", timeout=20)
     assert "TEST ORDER" in to_buyer and "/magic/" in to_buyer
-    [to_admin] = wait_for(lambda: mails_to(souk, "admin@example.com"), "the admin's receipt", timeout=20)
+    [to_admin] = wait_for(lambda: mails_to(souk, "admin@example.com", "receipt"), "the admin's receipt", timeout=20)
     assert "TEST ORDER" in to_admin
     assert "/magic/" not in to_admin and "Sign in with your password" in to_admin, to_admin
     import email

@@ -79,11 +79,16 @@ def kill_9(souk: Souk, debugger=None):
     assert souk.process.returncode == -signal.SIGKILL
 
 
-def pay_over_http(souk: Souk):
-    """A buyer pays a published product with the test provider, over plain HTTP. The Pay redirect
-    is not followed: the success page would ask the provider itself, and this test wants the
-    payment to arrive only as the queued webhook. Returns (buyer account, order id)."""
-    product = cli_account(souk, "seller").create("Crash Course", publish=True, price=700)
+def product_for_sale(souk: Souk) -> dict:
+    return cli_account(souk, "seller").create("Crash Course", publish=True, price=700)
+
+
+def pay_over_http(souk: Souk, product: dict | None = None):
+    """A buyer pays a published product (by default a new one) with the test provider, over plain
+    HTTP. The Pay redirect is not followed: the success page would ask the provider itself, and
+    this test wants the payment to arrive only as the queued webhook. Returns (buyer account,
+    order id)."""
+    product = product or product_for_sale(souk)
     buyer = api_account(souk)
     web = buyer.session
     added = web.post(souk.url("/api/v1/cart/items"), json={"product_id": product["id"]})
@@ -236,6 +241,10 @@ class Debugger:
 def test_job_running_at_kill_9_is_taken_over_after_its_lease(make_souk, restart, stop_at):
     souk = make_souk(env={**FAST_JOBS, **SHORT_LEASE})
     killed_pid = souk.process.pid
+    # The seller's verification e-mail is a job too: let it finish first, so the breakpoint (on
+    # any job's completion, for after_work) stops the webhook's job and no other.
+    product = product_for_sale(souk)
+    wait_for(lambda: all(job["state"] == "done" for job in jobs(souk)), 15, "the jobs of the set-up to finish")
     debugger = Debugger(souk, STOP_AT_SQL[stop_at])
     try:
         try:
@@ -245,7 +254,7 @@ def test_job_running_at_kill_9_is_taken_over_after_its_lease(make_souk, restart,
             if "ptrace" in debugger.text():
                 pytest.skip(f"gdb cannot attach here: {error}")
             raise
-        buyer, order_id = pay_over_http(souk)
+        buyer, order_id = pay_over_http(souk, product)
         # The runner claims the webhook within a poll and stops at the breakpoint inside it.
         debugger.wait_for(r"Breakpoint [12], ", 15)
         kill_9(souk, debugger)

@@ -85,7 +85,7 @@ struct OrderAdmin: Sendable {
 
     func userID(email: String) async throws -> String {
         guard let record = try await database.user(email: email.lowercased()) else {
-            throw SoukError.notFound("No account with the e-mail address \(email)")
+            throw SoukError(.notFound, "There is no account with the e-mail address \(email).")
         }
         return record.id
     }

@@ -23,7 +23,7 @@ struct ProductCommand: AsyncParsableCommand {
                 var sellerID: String?
                 if let seller {
                     guard let record = try await database.user(email: seller.lowercased()) else {
-                        throw SoukError.notFound("No account with the e-mail address \(seller)")
+                        throw SoukError(.notFound, "There is no account with the e-mail address \(seller).")
                     }
                     sellerID = record.id
                 }
@@ -56,7 +56,7 @@ public struct CatalogAdmin: Sendable {
     /// Sets a product back to draft. Throws `notFound` for an unknown id or slug.
     public func unpublish(_ idOrSlug: String) async throws -> Product {
         let found = try await idOrSlug.hasPrefix("prod_") ? database.product(id: idOrSlug) : database.product(slug: idOrSlug)
-        guard let product = found else { throw SoukError.notFound("No product with the id or slug \(idOrSlug)") }
+        guard let product = found else { throw SoukError(.notFound, "There is no product with the id or slug \(idOrSlug).") }
         return try await database.updateProduct(id: product.id) { $0.status = .draft }
     }
 

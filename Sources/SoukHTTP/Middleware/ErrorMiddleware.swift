@@ -17,12 +17,17 @@ struct ErrorMiddleware: RouterMiddleware {
             let soukError = Self.translate(
                 error, request: request, logger: context.logger,
                 path: LoggedPath.loggable(request.uri.path, route: context.endpointPath))
-            if Self.wantsHTML(request) {
-                return pages.error(soukError, context: context)
-            }
-            return Problem(soukError, path: request.uri.path, requestID: context.id)
-                .response(retryAfter: soukError.retryAfterSeconds)
+            return respond(soukError, to: request, context: context)
         }
+    }
+
+    /// The error as the client wants it: an HTML page for a browser, problem+json otherwise.
+    func respond(_ soukError: SoukError, to request: Request, context: Context) -> Response {
+        if Self.wantsHTML(request) {
+            return pages.error(soukError, context: context)
+        }
+        return Problem(soukError, path: request.uri.path, requestID: context.id)
+            .response(retryAfter: soukError.retryAfterSeconds)
     }
 
     /// `path` is the request's path as it may be logged (`LoggedPath`).
