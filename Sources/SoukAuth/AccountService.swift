@@ -135,15 +135,47 @@ public struct AccountService: Sendable {
     // MARK: The operator's actions (the CLI and the admin pages share them)
 
     /// Verifies, rejects or suspends a seller; the seller is notified, with the reason (at most
-    /// 500 characters; kept and shown to them unless verified). Throws `validationFailed`, `notFound`.
-    public func setSellerStatus(_ key: UserKey, _ status: SellerStatus, reason: String? = nil) async throws -> User {
+    /// 500 characters; kept and shown to them unless verified). With `requireReason` (the admin
+    /// pages, where the form asks for one) a rejection or suspension without a reason is refused
+    /// before anything changes; the CLI leaves it to the operator. Throws `validationFailed`
+    /// (field `reason`, or `email` for an account that is not a seller), `notFound`.
+    public func setSellerStatus(_ key: UserKey, _ status: SellerStatus, reason: String? = nil, requireReason: Bool = false)
+        async throws -> User
+    {
         let reason = try AccountRules.sellerStatusReason(reason)
+        if requireReason && status != .verified && reason == nil {
+            throw SoukError.validation(
+                "reason", "Give a reason: the seller sees it on their account page and in their notification.")
+        }
         return try await database.setSellerStatus(try Self.normalized(key), status, reason: reason)
     }
 
-    /// Disables an account (ending every credential it holds) or enables it again.
-    public func setDisabled(_ key: UserKey, _ disabled: Bool) async throws -> User {
-        try await database.setDisabled(try Self.normalized(key), disabled)
+    /// Disables an account (ending every credential it holds) or enables it again. `actor` is the
+    /// admin doing it from the pages (nil for the operator's CLI): an admin may not disable their
+    /// own account, which would sign them out with no admin left to undo it. Throws `forbidden`,
+    /// `notFound`.
+    public func setDisabled(_ key: UserKey, _ disabled: Bool, by actor: User? = nil) async throws -> User {
+        let key = try Self.normalized(key)
+        if disabled, let actor {
+            let isSelf: Bool
+            switch key {
+            case .id(let id): isSelf = id == actor.id
+            case .email(let email): isSelf = email == actor.email
+            }
+            if isSelf { throw SoukError(.forbidden, "You cannot disable your own account.") }
+        }
+        return try await database.setDisabled(key, disabled)
+    }
+
+    /// One page of accounts for the admin pages, newest first (see `AppDatabase.users(emailContains:…)`).
+    public func users(emailContains: String?, role: Role?, limit: Int, offset: Int) async throws -> [User] {
+        try await database.users(
+            emailContains: emailContains?.trimmingCharacters(in: .whitespaces), role: role, limit: limit, offset: offset)
+    }
+
+    /// One page of sellers in one status, waiting longest first.
+    public func sellers(status: SellerStatus, limit: Int, offset: Int) async throws -> [User] {
+        try await database.sellers(status: status, limit: limit, offset: offset)
     }
 
     private static func normalized(_ key: UserKey) throws -> UserKey {

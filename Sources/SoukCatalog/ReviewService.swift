@@ -62,6 +62,13 @@ public struct ReviewService: Sendable {
         return try await database.setReviewHidden(id: reviewID, productID: review.productID, hidden: hidden)
     }
 
+    /// Reviews to moderate, hidden and withdrawn ones too, newest first: `limit` from `offset`
+    /// (the admin's reviews page). Throws `forbidden` for anyone but an admin.
+    public func moderationQueue(limit: Int, offset: Int, by user: User) async throws -> [Review] {
+        guard user.role == .admin else { throw SoukError(.forbidden, "Only an admin may moderate reviews.") }
+        return try await database.allReviews(limit: limit, offset: offset)
+    }
+
     /// A page of the product's visible reviews with its rating. Throws `notFound`, `badRequest`
     /// (a cursor this list did not return).
     public func list(productID: String, viewer: User?, limit: Int = 20, cursor: String? = nil) async throws -> Page {

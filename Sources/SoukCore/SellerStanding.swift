@@ -45,6 +45,12 @@ public enum SellerStanding: Equatable, Sendable {
 extension User {
     /// May this user act as a seller? See `SellerStanding`.
     public var canSell: Bool { SellerStanding(of: self).mayAct }
+
+    /// The admin's reason for rejecting or suspending this seller, shown to them beside their
+    /// standing; nil when they may sell (verifying clears it) or none was given.
+    public var sellerRefusalReason: String? {
+        role == .seller && !canSell ? sellerStatusReason : nil
+    }
 }
 
 /// The one rule for seller actions on a seller's things (a product, its keys, its download log,

@@ -61,6 +61,47 @@ extension AppDatabase {
         }
     }
 
+    /// One page of accounts for the admin pages, newest first: `limit` rows from `offset`, only
+    /// those whose e-mail contains `emailContains` (case-insensitive) and/or with `role`. The
+    /// store may hold many accounts, so a page never reads more than it shows (plus the offset).
+    public func users(emailContains: String?, role: Role?, limit: Int, offset: Int) async throws -> [User] {
+        try await writer.read { db in
+            var request = UserRecord.order(UserRecord.Columns.createdAt.desc, UserRecord.Columns.id.desc)
+            if let role { request = request.filter(UserRecord.Columns.role == role.rawValue) }
+            if let text = emailContains, !text.isEmpty {
+                // instr() rather than LIKE: `%` and `_` in what the admin typed are plain characters.
+                request = request.filter(sql: "instr(lower(email), lower(?)) > 0", arguments: [text])
+            }
+            return try request.limit(max(0, limit), offset: max(0, offset)).fetchAll(db).map(\.user)
+        }
+    }
+
+    /// One page of seller accounts in one status, those waiting longest first (for the admin's
+    /// sellers page, which starts with the pending ones).
+    public func sellers(status: SellerStatus, limit: Int, offset: Int) async throws -> [User] {
+        try await writer.read { db in
+            try UserRecord.filter(UserRecord.Columns.role == Role.seller.rawValue)
+                .filter(UserRecord.Columns.sellerStatus == status.rawValue)
+                .order(UserRecord.Columns.createdAt, UserRecord.Columns.id)
+                .limit(max(0, limit), offset: max(0, offset)).fetchAll(db).map(\.user)
+        }
+    }
+
+    /// How many seller accounts are in each status (every status present, zero included).
+    public func sellerCounts() async throws -> [SellerStatus: Int] {
+        try await writer.read { db in
+            var counts = Dictionary(uniqueKeysWithValues: SellerStatus.allCases.map { ($0, 0) })
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT seller_status, COUNT(*) AS n FROM users WHERE role = 'seller' GROUP BY seller_status")
+            for row in rows {
+                if let status = (row["seller_status"] as String?).flatMap(SellerStatus.init(rawValue:)) {
+                    counts[status] = row["n"]
+                }
+            }
+            return counts
+        }
+    }
+
     /// Sets a seller's status. Throws `notFound` for an unknown e-mail and `validationFailed` if
     /// the account is not a seller.
     /// Sets a seller's status and why (shown to them; cleared when verified), and tells them, in

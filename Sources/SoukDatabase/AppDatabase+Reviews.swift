@@ -120,16 +120,28 @@ extension AppDatabase {
 
     /// Every review, hidden and withdrawn ones too (for the operator), newest first: only the
     /// product's when `productID` is given, only hidden ones when `hiddenOnly`.
-    public func allReviews(productID: String? = nil, hiddenOnly: Bool = false, limit: Int = 100) async throws -> [Review] {
+    /// `offset` pages through them (the admin's reviews page).
+    public func allReviews(productID: String? = nil, hiddenOnly: Bool = false, limit: Int = 100, offset: Int = 0)
+        async throws -> [Review]
+    {
         try await writer.read { db in
             let rows = try Row.fetchAll(
                 db,
                 sql: """
                     SELECT r.*, u.name AS author_name FROM reviews r JOIN users u ON u.id = r.user_id
                     WHERE (?1 IS NULL OR r.product_id = ?1) AND (?2 = 0 OR r.hidden_at IS NOT NULL)
-                    ORDER BY r.created_at DESC, r.id DESC LIMIT ?3
-                    """, arguments: [productID, hiddenOnly, limit])
+                    ORDER BY r.created_at DESC, r.id DESC LIMIT ?3 OFFSET ?4
+                    """, arguments: [productID, hiddenOnly, max(0, limit), max(0, offset)])
             return try rows.map { row in try ReviewRecord(row: row).review(authorName: row["author_name"]) }
+        }
+    }
+
+    /// How many reviews there are, and how many of them are hidden (the admin's overview).
+    public func reviewCounts() async throws -> (total: Int, hidden: Int) {
+        try await writer.read { db in
+            let row = try Row.fetchOne(
+                db, sql: "SELECT COUNT(*) AS total, COUNT(hidden_at) AS hidden FROM reviews")
+            return (row?["total"] ?? 0, row?["hidden"] ?? 0)
         }
     }
 

@@ -292,12 +292,12 @@ public struct JobQueue: Sendable {
         try await database.writer.read { db in try JobRecord.fetchOne(db, key: id)?.job }
     }
 
-    /// Jobs, most recently changed first, optionally only one state.
-    public func jobs(state: JobState? = nil, limit: Int = 100) async throws -> [Job] {
+    /// Jobs, most recently changed first, optionally only one state; `offset` pages through them.
+    public func jobs(state: JobState? = nil, limit: Int = 100, offset: Int = 0) async throws -> [Job] {
         try await database.writer.read { db in
             var request = JobRecord.order(JobRecord.Columns.updatedAt.desc, JobRecord.Columns.id)
             if let state { request = request.filter(JobRecord.Columns.state == state.rawValue) }
-            return try request.limit(max(0, limit)).fetchAll(db).map(\.job)
+            return try request.limit(max(0, limit), offset: max(0, offset)).fetchAll(db).map(\.job)
         }
     }
 

@@ -165,6 +165,7 @@ enum Migrations {
         registerNotifications(&migrator)
         registerMessages(&migrator)
         registerWebhooks(&migrator)
+        registerAdminListIndexes(&migrator)
         return migrator
     }()
 }

@@ -102,6 +102,7 @@ public func buildApplication(
     OrderMessagesRoutes(services: services).register(on: router)
     WebhookEndpointsAPI(services: services).register(on: router)
     DashboardWebhooks(services: services).register(on: router)
+    AdminPages(services: services).register(on: router)
     routeTable.set(RouteTable(router.routes))
 
     return Application(

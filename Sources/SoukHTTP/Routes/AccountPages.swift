@@ -147,6 +147,7 @@ struct AccountPages: Sendable {
                 "id": user.id, "name": user.name, "email": user.email, "role": user.role.rawValue,
                 "seller_status": user.sellerStatus?.rawValue ?? "",
                 "standing_notice": (user.role == .seller ? SellerStanding(of: user).refusal : nil) as Any,
+                "standing_reason": user.sellerRefusalReason as Any,
             ],
             "tokens": tokens,
             "email_choices": EmailPreferencePages.choices(

@@ -34,7 +34,7 @@ struct DashboardPages: Sendable {
         if case .refused = standing {
             return pages.render(
                 "dashboard", title: "Dashboard", status: .forbidden, context: context,
-                ["standing_notice": standing.refusal ?? ""])
+                ["standing_notice": standing.refusal ?? "", "standing_reason": user.sellerRefusalReason as Any])
         }
         let seller = try context.require(.verifiedSeller)
         let products = try await services.database.products(sellerID: seller.id)

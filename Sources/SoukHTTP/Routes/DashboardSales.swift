@@ -53,10 +53,21 @@ struct DashboardSales: Sendable {
             ])
     }
 
+    /// The refund form, here and on `/admin/orders`.
     struct RefundForm: Decodable {
         /// Major units as typed ("5", "5.50"); empty: everything left.
         var amount: String?
         var reason: String?
+
+        /// The amount in the order's minor units; nil (refund all that is left) when left empty.
+        /// Throws `validationFailed` (field `amount`) for text that is not an amount.
+        func minorAmount(currency: String) throws -> Int? {
+            guard let typed = amount?.trimmingCharacters(in: .whitespaces), !typed.isEmpty else { return nil }
+            guard let minor = MoneyFormat.minorUnits(typed, currency: currency) else {
+                throw SoukError.validation("amount", "Enter an amount like 5 or 5.50.")
+            }
+            return minor
+        }
     }
 
     @Sendable func refund(_ request: Request, context: SoukRequestContext) async throws -> Response {
@@ -67,13 +78,7 @@ struct DashboardSales: Sendable {
             throw SoukError.notFound("The order \(id)")
         }
         do {
-            var amount: Int?
-            if let typed = form.amount?.trimmingCharacters(in: .whitespaces), !typed.isEmpty {
-                guard let minor = MoneyFormat.minorUnits(typed, currency: order.currency) else {
-                    throw SoukError.validation("amount", "Enter an amount like 5 or 5.50.")
-                }
-                amount = minor
-            }
+            let amount = try form.minorAmount(currency: order.currency)
             _ = try await services.refunds.refund(orderID: id, amount: amount, reason: form.reason, by: .user(seller))
             return Pages.redirect(to: "/dashboard/sales?refunded=\(id)")
         } catch let error as SoukError where error.code != .internalError && error.code != .notFound {

@@ -22,7 +22,8 @@ struct Pages: Sendable {
         if let user = context.identity?.user {
             let unread = context.unreadNotifications ?? 0
             all["current_user"] = [
-                "name": user.name, "email": user.email, "is_seller": user.role != .buyer, "unread": unread,
+                "name": user.name, "email": user.email, "is_seller": user.role != .buyer,
+                "is_admin": user.role == .admin, "unread": unread,
                 "has_unread": unread > 0,
             ]
         }
