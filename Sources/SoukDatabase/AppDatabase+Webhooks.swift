@@ -97,6 +97,31 @@ extension AppDatabase {
         }
     }
 
+    /// Endpoints failing now or turned off by Souk for failing, longest failing first, with their
+    /// seller's e-mail and newest attempt (the admins' page). A page of `limit` from `offset`.
+    public func failingWebhookEndpoints(limit: Int, offset: Int) async throws -> [FailingWebhookEndpoint] {
+        try await writer.read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT e.*, u.email AS seller_email,
+                        d.status_code AS last_status_code, d.error AS last_error, d.created_at AS last_attempt_at
+                    FROM webhook_endpoints e
+                    JOIN users u ON u.id = e.seller_id
+                    LEFT JOIN webhook_deliveries d ON d.id = (
+                        SELECT id FROM webhook_deliveries WHERE endpoint_id = e.id ORDER BY created_at DESC, id DESC LIMIT 1)
+                    WHERE e.failing_since IS NOT NULL OR e.disabled_reason IS NOT NULL
+                    ORDER BY e.failing_since IS NULL, e.failing_since, e.updated_at DESC, e.id
+                    LIMIT ? OFFSET ?
+                    """, arguments: [max(0, limit), max(0, offset)])
+            return try rows.map { row in
+                FailingWebhookEndpoint(
+                    endpoint: try WebhookEndpointRecord(row: row).endpoint, sellerEmail: row["seller_email"],
+                    lastStatusCode: row["last_status_code"], lastError: row["last_error"], lastAttemptAt: row["last_attempt_at"])
+            }
+        }
+    }
+
     public func webhookEndpoint(id: String) async throws -> WebhookEndpoint? {
         try await writer.read { db in try WebhookEndpointRecord.fetchOne(db, key: id)?.endpoint }
     }

@@ -54,6 +54,12 @@ public struct WebhookEndpointService: Sendable {
         return WebhookEndpointWithSecret(endpoint: stored, secret: secret)
     }
 
+    /// Every seller's endpoints that are failing or were turned off for failing (admins only).
+    public func failing(for user: User, limit: Int, offset: Int) async throws -> [FailingWebhookEndpoint] {
+        guard user.role == .admin else { throw SoukError(.forbidden, "Only admins see every seller's failing webhooks.") }
+        return try await database.failingWebhookEndpoints(limit: limit, offset: offset)
+    }
+
     /// The caller's endpoints (an admin's own, like any seller's).
     public func list(for user: User) async throws -> [WebhookEndpoint] {
         if user.role == .seller { try SellerStanding.require(user) }

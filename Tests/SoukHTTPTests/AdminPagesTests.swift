@@ -22,7 +22,9 @@ extension Browser {
 
 @Suite("Admin pages under /admin")
 struct AdminPagesTests {
-    static let pages = ["/admin", "/admin/users", "/admin/sellers", "/admin/reviews", "/admin/orders", "/admin/jobs"]
+    static let pages = [
+        "/admin", "/admin/users", "/admin/sellers", "/admin/reviews", "/admin/orders", "/admin/jobs", "/admin/webhooks",
+    ]
 
     @Test("Signed out: sent to sign in and back; a buyer or seller gets the 403 page; an admin sees the nav link")
     func access() async throws {
@@ -348,6 +350,39 @@ struct AdminPagesTests {
             #expect(order.refundedAmount == 250)
             #expect(order.status == .partiallyRefunded)
             #expect(try await store.database.refunds(orderID: orderID).count == 1)
+        }
+    }
+
+    @Test("Failing webhooks: an endpoint whose delivery failed is listed with its seller and last answer; a healthy one is not")
+    func failingWebhooks() async throws {
+        let store = try adminStore()
+        try await store.run { browser in
+            let seller = try await store.verifiedSeller(browser, "hooks@example.com")
+            for url in ["https://hooks.example.com/broken", "https://hooks.example.com/fine"] {
+                let created = try await seller.json(
+                    .post, "/api/v1/webhook-endpoints", #"{"url":"\#(url)","events":["order.paid"]}"#)
+                #expect(created.status == .created, "\(created.text)")
+            }
+            let sellerID = try #require(try await store.database.user(email: "hooks@example.com")?.id)
+            let endpoints = try await store.database.webhookEndpoints(sellerID: sellerID)
+            let broken = try #require(endpoints.first { $0.url.hasSuffix("/broken") })
+            let fine = try #require(endpoints.first { $0.url.hasSuffix("/fine") })
+            let failed = try await store.database.queueTestWebhook(endpointID: broken.id)
+            _ = try await store.database.recordWebhookAttempt(
+                messageID: failed.id,
+                result: WebhookAttemptResult(statusCode: 503, durationMilliseconds: 12, responseExcerpt: "busy", error: nil))
+            let answered = try await store.database.queueTestWebhook(endpointID: fine.id)
+            _ = try await store.database.recordWebhookAttempt(
+                messageID: answered.id,
+                result: WebhookAttemptResult(statusCode: 200, durationMilliseconds: 5, responseExcerpt: "ok", error: nil))
+
+            let admin = try await store.admin(browser)
+            let page = try await admin.adminPage("/admin/webhooks")
+            #expect(page.status == .ok)
+            #expect(page.text.contains("https://hooks.example.com/broken") && page.text.contains("hooks@example.com"))
+            #expect(page.text.contains("HTTP 503") && page.text.contains("failing"))
+            #expect(!page.text.contains("https://hooks.example.com/fine"), "a healthy endpoint is not listed")
+            #expect(try await seller.adminPage("/admin/webhooks").status == .forbidden)
         }
     }
 }

@@ -128,3 +128,23 @@ public struct WebhookAttemptResult: Sendable, Equatable {
     /// not followed) is a failure to retry.
     public var succeeded: Bool { error == nil && (statusCode.map { (200..<300).contains($0) } ?? false) }
 }
+
+/// An endpoint that is failing, or that Souk turned off for failing, as the admins' page lists it.
+public struct FailingWebhookEndpoint: Sendable, Equatable {
+    public var endpoint: WebhookEndpoint
+    public var sellerEmail: String
+    /// The newest attempt: its status code (nil when no answer came), error and time.
+    public var lastStatusCode: Int?
+    public var lastError: String?
+    public var lastAttemptAt: Date?
+
+    public init(
+        endpoint: WebhookEndpoint, sellerEmail: String, lastStatusCode: Int?, lastError: String?, lastAttemptAt: Date?
+    ) {
+        self.endpoint = endpoint
+        self.sellerEmail = sellerEmail
+        self.lastStatusCode = lastStatusCode
+        self.lastError = lastError
+        self.lastAttemptAt = lastAttemptAt
+    }
+}

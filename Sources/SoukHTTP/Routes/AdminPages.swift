@@ -11,9 +11,8 @@ import SoukDatabase
 /// (`AccountService.setSellerStatus` / `setDisabled`, `ReviewService.setHidden`,
 /// `RefundService.refund`, `JobQueue.retry`): a POST form with the CSRF token, then a redirect
 /// back to the list with a notice, or the list again with the error and nothing changed.
-///
-/// Failing seller webhooks get their page (`/admin/webhooks`) with the webhooks work, which is
-/// built on its own branch; nothing here reads webhook tables.
+/// `/admin/webhooks` lists the sellers' endpoints that are failing or were turned off for
+/// failing (`WebhookEndpointService.failing`), so the operator can tell a seller before they notice.
 struct AdminPages: Sendable {
     let services: AppServices
     var pages: Pages { services.pages }
@@ -33,6 +32,7 @@ struct AdminPages: Sendable {
         router.post("admin/orders/:id/refund", use: refund)
         router.get("admin/jobs", use: jobs)
         router.post("admin/jobs/:id/retry", use: retryJob)
+        router.get("admin/webhooks", use: webhooks)
     }
 
     /// For a page (GET): a signed-out visitor is sent to sign in and brought back; a signed-in
@@ -360,6 +360,34 @@ struct AdminPages: Sendable {
                 "has_jobs": !dead.isEmpty,
                 "paging": Self.paging("/admin/jobs", [], page: page, hasMore: dead.count > Self.pageSize),
                 "notice": notice as Any, "error": error as Any,
+            ])
+    }
+
+    // MARK: Webhooks
+
+    @Sendable func webhooks(_ request: Request, context: SoukRequestContext) async throws -> Response {
+        guard let admin = try requireAdminPage(request, context) else { return signIn(request) }
+        let page = Self.page(request.formQuery)
+        let failing = try await services.webhooks.failing(
+            for: admin, limit: Self.pageSize + 1, offset: (page - 1) * Self.pageSize)
+        return pages.render(
+            "admin_webhooks", title: "Failing webhooks", context: context,
+            [
+                "admin_section": ["webhooks": true],
+                "endpoints": failing.prefix(Self.pageSize).map { item -> [String: Any] in
+                    let endpoint = item.endpoint
+                    return [
+                        "id": endpoint.id, "url": endpoint.url, "seller_email": item.sellerEmail,
+                        "state": endpoint.enabled ? "failing" : "turned off",
+                        "failing_since": endpoint.failingSince.map { Timestamp.rfc3339($0) } ?? "",
+                        "disabled_reason": endpoint.disabledReason ?? "",
+                        "last_status": item.lastStatusCode.map { "HTTP \($0)" } ?? "no answer",
+                        "last_error": item.lastError ?? "",
+                        "last_attempt_at": item.lastAttemptAt.map { Timestamp.rfc3339($0) } ?? "",
+                    ]
+                },
+                "has_endpoints": !failing.isEmpty,
+                "paging": Self.paging("/admin/webhooks", [], page: page, hasMore: failing.count > Self.pageSize),
             ])
     }
 
