@@ -6,6 +6,7 @@ import re
 
 import requests
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from test_catalog_api import api_account
 from test_dashboard_browser import wait_loaded
@@ -20,6 +21,8 @@ def sign_in(souk, browser, email):
     form.find_element(By.NAME, "email").send_keys(email)
     form.find_element(By.NAME, "password").send_keys(PASSWORD)
     form.find_element(By.CSS_SELECTOR, 'button[type="submit"]').click()
+    # Signed in once the sign-in page has been left (readyState alone may still be the old page's).
+    WebDriverWait(browser, 10).until(lambda d: "/signin" not in d.current_url)
     wait_loaded(browser)
 
 
