@@ -15,6 +15,15 @@ def wait_loaded(browser):
     WebDriverWait(browser, 10).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
+def click_to_next_page(browser, element):
+    """Clicks a link or submit button and waits for the page it leads to: the old page's document
+    must be gone first, or its own "complete" state would be mistaken for the new page's."""
+    old_page = browser.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(browser, 10).until(EC.staleness_of(old_page))
+    wait_loaded(browser)
+
+
 def sign_in(souk, browser, email, password):
     browser.get(souk.url("/signin"))
     form = browser.find_element(By.CSS_SELECTOR, 'form[action="/signin"]')

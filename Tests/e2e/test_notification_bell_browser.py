@@ -4,7 +4,7 @@ with JavaScript the count goes up live, through the stream, while the page stays
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from test_dashboard_browser import sign_in, wait_loaded
+from test_dashboard_browser import click_to_next_page, sign_in, wait_loaded
 
 EMAIL, PASSWORD = "reader@example.com", "reader password 1"
 
@@ -32,14 +32,12 @@ def test_without_javascript_the_bell_counts_unread_notices_and_leads_to_them(sou
     assert bell_count(browser) == "2"
     assert browser.find_element(By.CSS_SELECTOR, "a.bell").get_attribute("aria-label") == "Notifications, 2 unread"
 
-    browser.find_element(By.CSS_SELECTOR, "a.bell").click()
-    wait_loaded(browser)
+    click_to_next_page(browser, browser.find_element(By.CSS_SELECTOR, "a.bell"))
     assert browser.current_url.endswith("/notifications")
     items = browser.find_elements(By.CSS_SELECTOR, "#notifications li.unread")
     assert {item.find_element(By.TAG_NAME, "strong").text for item in items} == {"Spring sale", "New books"}
 
-    items[0].find_element(By.CSS_SELECTOR, "form button").click()
-    wait_loaded(browser)
+    click_to_next_page(browser, items[0].find_element(By.CSS_SELECTOR, "form button"))
     assert bell_count(browser) == "1"
     assert len(browser.find_elements(By.CSS_SELECTOR, "#notifications li.unread")) == 1
 

@@ -9,7 +9,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from test_catalog_api import api_account
-from test_dashboard_browser import wait_loaded
+from test_dashboard_browser import click_to_next_page, wait_loaded
 from test_reviews import STORE, buy, review
 
 PASSWORD = "correct horse"
@@ -40,8 +40,7 @@ def test_rate_this_from_the_library_without_javascript(make_souk, browser_withou
     browser.get(souk.url("/library"))
     rate = browser.find_element(By.CSS_SELECTOR, f'#product-{atlas["id"]} a.rate')
     assert rate.text == "Rate this"
-    rate.click()
-    wait_loaded(browser)
+    click_to_next_page(browser, rate)
     assert browser.current_url.endswith(f"/products/{atlas['slug']}#write-review")
     form = browser.find_element(By.ID, "write-review")
     assert form.find_element(By.TAG_NAME, "h3").text == "Rate this"
@@ -50,8 +49,7 @@ def test_rate_this_from_the_library_without_javascript(make_souk, browser_withou
     form.find_element(By.CSS_SELECTOR, 'input[name="rating"][value="4"]').click()
     form.find_element(By.NAME, "title").send_keys("Lovely plates")
     browser.execute_script("document.querySelector('#write-review textarea').removeAttribute('required')")
-    form.find_element(By.CSS_SELECTOR, 'button[type="submit"]').click()
-    wait_loaded(browser)
+    click_to_next_page(browser, form.find_element(By.CSS_SELECTOR, 'button[type="submit"]'))
     error = browser.find_element(By.ID, "review-error").text
     assert "review" in error.lower() or "write" in error.lower(), error
     form = browser.find_element(By.ID, "write-review")
@@ -60,8 +58,7 @@ def test_rate_this_from_the_library_without_javascript(make_souk, browser_withou
     assert requests.get(souk.url(f"/api/v1/products/{atlas['id']}")).json()["rating_count"] == 0
 
     form.find_element(By.NAME, "body").send_keys("Every moth of the region, beautifully drawn.")
-    form.find_element(By.CSS_SELECTOR, 'button[type="submit"]').click()
-    wait_loaded(browser)
+    click_to_next_page(browser, form.find_element(By.CSS_SELECTOR, 'button[type="submit"]'))
     posted = browser.find_element(By.CSS_SELECTOR, "#product-reviews li.review")
     assert posted.find_element(By.CSS_SELECTOR, ".review-rating").text == "★★★★☆"
     assert "Every moth of the region" in posted.text
