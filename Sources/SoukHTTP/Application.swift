@@ -31,6 +31,31 @@ public func buildApplication(
     _ runtime: SoukRuntime, services extraServices: [any Service] = []
 ) async throws -> some ApplicationProtocol {
     let settings = runtime.settings
+    let (router, notificationHub) = try buildRouter(runtime)
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(settings.server.host, port: settings.server.port), serverName: "souk"),
+        services: extraServices + [notificationHub],
+        logger: runtime.logger)
+}
+
+/// One registered route: a method and a path pattern (`/api/v1/products/{id}`).
+public struct RegisteredRoute: Sendable, Hashable, Codable {
+    public var method: String
+    public var path: String
+}
+
+/// Every route the store answers, as the router holds them (`souk routes`): what the OpenAPI
+/// document and the access matrix are checked against.
+public func registeredRoutes(_ runtime: SoukRuntime) throws -> [RegisteredRoute] {
+    let (router, _) = try buildRouter(runtime)
+    return router.routes
+        .map { RegisteredRoute(method: $0.method.rawValue, path: $0.path.description) }
+        .sorted { ($0.path, $0.method) < ($1.path, $1.method) }
+}
+
+private func buildRouter(_ runtime: SoukRuntime) throws -> (Router<SoukRequestContext>, NotificationHub) {
+    let settings = runtime.settings
     let templates = try Templates(themeDirectory: runtime.themeDirectory)
     let accounts = runtime.accounts
     let notificationHub = NotificationHub(
@@ -105,9 +130,5 @@ public func buildApplication(
     AdminPages(services: services).register(on: router)
     routeTable.set(RouteTable(router.routes))
 
-    return Application(
-        router: router,
-        configuration: .init(address: .hostname(settings.server.host, port: settings.server.port), serverName: "souk"),
-        services: extraServices + [notificationHub],
-        logger: runtime.logger)
+    return (router, notificationHub)
 }

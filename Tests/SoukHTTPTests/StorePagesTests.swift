@@ -167,7 +167,7 @@ struct StorePagesTests {
 
             let visitor = try await Browser(client: browser.client).page("/dashboard")
             #expect(visitor.status == .seeOther)
-            #expect(visitor.headers[.location] == "/signin")
+            #expect(visitor.headers[.location] == "/signin?next=%2Fdashboard")
         }
     }
 

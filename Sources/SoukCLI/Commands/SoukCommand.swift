@@ -10,6 +10,7 @@ public struct SoukCommand: AsyncParsableCommand {
             ServeCommand.self, MigrateCommand.self, ConfigCommand.self, UserCommand.self, SellerCommand.self,
             ProductCommand.self, OrderCommand.self, PayoutsCommand.self, DemoCommand.self, BenchCommand.self,
             JobsCommand.self, BackupCommand.self, AnnounceCommand.self, ExportCommand.self, ReviewCommand.self,
+            RoutesCommand.self,
         ],
         defaultSubcommand: nil
     )

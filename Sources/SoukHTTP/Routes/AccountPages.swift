@@ -126,7 +126,7 @@ struct AccountPages: Sendable {
     // MARK: Account and tokens
 
     @Sendable func account(_ request: Request, context: SoukRequestContext) async throws -> Response {
-        guard context.identity != nil else { return Pages.redirect(to: "/signin") }
+        guard context.identity != nil else { return Pages.signInFirst(returningTo: request.uri.path) }
         return try await accountPage(
             context: context, extra: ["email_saved": request.uri.queryParameters.get("email") == "saved"])
     }

@@ -28,7 +28,7 @@ struct DashboardPages: Sendable {
     // MARK: Product list
 
     @Sendable func index(_ request: Request, context: SoukRequestContext) async throws -> Response {
-        guard let user = context.identity?.user else { return Pages.redirect(to: "/signin") }
+        guard let user = context.identity?.user else { return Pages.signInFirst(returningTo: request.uri.path) }
         // A seller not (or no longer) verified sees why, and nothing to act on.
         let standing = SellerStanding(of: user)
         if case .refused = standing {
@@ -53,7 +53,7 @@ struct DashboardPages: Sendable {
     // MARK: Create
 
     @Sendable func newProduct(_ request: Request, context: SoukRequestContext) async throws -> Response {
-        guard context.identity != nil else { return Pages.redirect(to: "/signin") }
+        guard context.identity != nil else { return Pages.signInFirst(returningTo: request.uri.path) }
         try context.require(.verifiedSeller)
         return pages.render(
             "dashboard_new", title: "New product", context: context,
@@ -78,7 +78,7 @@ struct DashboardPages: Sendable {
     // MARK: Edit
 
     @Sendable func edit(_ request: Request, context: SoukRequestContext) async throws -> Response {
-        guard context.identity != nil else { return Pages.redirect(to: "/signin") }
+        guard context.identity != nil else { return Pages.signInFirst(returningTo: request.uri.path) }
         let (_, product) = try await ownProduct(context)
         let query = request.formQuery
         var extra: [String: Any] = [:]

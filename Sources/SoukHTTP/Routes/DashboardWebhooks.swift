@@ -109,7 +109,7 @@ struct DashboardWebhooks: Sendable {
     // MARK: One endpoint
 
     @Sendable func show(_ request: Request, context: SoukRequestContext) async throws -> Response {
-        guard context.identity != nil else { return Pages.redirect(to: "/signin") }
+        guard context.identity != nil else { return Pages.signInFirst(returningTo: request.uri.path) }
         let user = try context.require(.sellerAction)
         let id = try context.decodedParameter("id")
         let endpoint = try await services.webhooks.endpoint(id, for: user)

@@ -65,4 +65,9 @@ struct Pages: Sendable {
     static func redirect(to location: String) -> Response {
         Response(status: .seeOther, headers: [.location: location])
     }
+
+    /// To the sign-in page, which comes back to `path` once signed in.
+    static func signInFirst(returningTo path: String) -> Response {
+        redirect(to: "/signin?next=" + StoreViews.pathComponent(path))
+    }
 }
