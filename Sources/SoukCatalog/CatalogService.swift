@@ -87,7 +87,22 @@ public struct CatalogService: Sendable {
     /// else's product: product IDs are unguessable, so saying so leaks nothing; or a seller who is
     /// not verified), `validationFailed`.
     public func update(id: String, _ patch: ProductPatch, by user: User) async throws -> Product {
-        guard let existing = try await database.product(id: id) else { throw SoukError.notFound("The product \(id)") }
+        try await change(id: id, patch, by: user, deleting: false)
+    }
+
+    /// DELETE: archives the product and removes it from the API, the store and the dashboard for
+    /// good. Who may: as for archiving (its seller in good standing, or an admin). Its buyers keep
+    /// it in their library. Throws `notFound` (also when already deleted), `forbidden`.
+    public func delete(id: String, by user: User) async throws -> Product {
+        var patch = ProductPatch()
+        patch.status = .archived
+        return try await change(id: id, patch, by: user, deleting: true)
+    }
+
+    private func change(id: String, _ patch: ProductPatch, by user: User, deleting: Bool) async throws -> Product {
+        guard let existing = try await database.product(id: id), existing.deletedAt == nil else {
+            throw SoukError.notFound("The product \(id)")
+        }
         let isOwner = existing.sellerID == user.id
         if isOwner { try SellerStanding.require(user) }
         if !isOwner {
@@ -101,7 +116,7 @@ public struct CatalogService: Sendable {
             // someone's product is refused.
             guard isOwner else { throw SoukError(.forbidden, "Only the product's seller may publish it.") }
         }
-        return try await database.updateProduct(id: id) { product in try Self.apply(patch, to: &product) }
+        return try await database.updateProduct(id: id, deleting: deleting) { product in try Self.apply(patch, to: &product) }
     }
 
     /// The product if `user` may see it (drafts only to their seller and admins). Throws `notFound`.
@@ -122,7 +137,9 @@ public struct CatalogService: Sendable {
     /// Checks the caller may upload to the product: its seller only, in good standing. Throws
     /// `notFound`, `forbidden`.
     public func productForUpload(id: String, by user: User) async throws -> Product {
-        guard let product = try await database.product(id: id) else { throw SoukError.notFound("The product \(id)") }
+        guard let product = try await database.product(id: id), product.deletedAt == nil else {
+            throw SoukError.notFound("The product \(id)")
+        }
         guard product.sellerID == user.id else { throw SoukError(.forbidden, "Only the product's seller may upload files.") }
         try SellerStanding.require(user)
         return product
@@ -137,7 +154,7 @@ public struct CatalogService: Sendable {
     public func putPage(productID: String, slug: String, title: String, body: String, by user: User) async throws
         -> ProductPage
     {
-        guard let product = try await database.product(id: productID) else {
+        guard let product = try await database.product(id: productID), product.deletedAt == nil else {
             throw SoukError.notFound("The product \(productID)")
         }
         guard product.sellerID == user.id else { throw SoukError(.forbidden, "Only the product's seller may edit its pages.") }

@@ -66,6 +66,9 @@ public struct Product: Sendable, Equatable {
     /// Whether the seller may currently sell (enabled, verified): a suspended seller's products
     /// leave the store, not only its listings.
     public var sellerListed: Bool
+    /// Set by DELETE: the product is archived and gone from the API, the store and the dashboard
+    /// for good (its buyers keep it in their library, its orders keep referring to it).
+    public var deletedAt: Date? = nil
 
     public init(
         id: String, sellerID: String, sellerName: String, title: String, slug: String, summary: String,
@@ -101,9 +104,10 @@ public struct Product: Sendable, Equatable {
     }
 
     /// May `user` see this product? Published ones are public; drafts and archived ones only to
-    /// their seller and admins.
+    /// their seller and admins; deleted ones to nobody.
     public func isVisible(to user: User?) -> Bool {
-        (status == .published && sellerListed) || user?.id == sellerID || user?.role == .admin
+        guard deletedAt == nil else { return false }
+        return (status == .published && sellerListed) || user?.id == sellerID || user?.role == .admin
     }
 }
 

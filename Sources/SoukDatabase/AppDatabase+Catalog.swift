@@ -18,13 +18,15 @@ extension AppDatabase {
 
     /// Loads a product, applies `change` and saves it, all in one transaction. `change` sees the
     /// current row (no lost updates) and may throw to abort. Throws `notFound`.
-    public func updateProduct(id: String, _ change: @escaping @Sendable (inout Product) throws -> Void) async throws
-        -> Product
-    {
+    public func updateProduct(
+        id: String, deleting: Bool = false, _ change: @escaping @Sendable (inout Product) throws -> Void
+    ) async throws -> Product {
         let now = clock.now()
         let ids = self.ids
         return try await writer.write { db in
-            guard let before = try Self.product(id: id, in: db) else { throw SoukError.notFound("The product \(id)") }
+            guard let before = try Self.product(id: id, in: db), before.deletedAt == nil else {
+                throw SoukError.notFound("The product \(id)")
+            }
             var product = before
             try change(&product)
             product.id = before.id
@@ -37,6 +39,10 @@ extension AppDatabase {
             }
             product.updatedAt = now
             try ProductRecord(product).update(db)
+            if deleting {
+                try db.execute(sql: "UPDATE products SET deleted_at = ? WHERE id = ?", arguments: [now, id])
+                product.deletedAt = now
+            }
             try SearchIndex.sync(productID: id, in: db)
             try SearchIndex.pruneChanges(in: db)
             try Self.emitWebhook(.productUpdated, sellerID: product.sellerID, data: WebhookProductData(product), now: now, ids: ids, in: db)
@@ -56,12 +62,13 @@ extension AppDatabase {
         }
     }
 
-    /// Products of one seller (every status), or of everyone, newest first.
-    public func products(sellerID: String? = nil, status: ProductStatus? = nil, limit: Int = 1000) async throws
-        -> [Product]
-    {
+    /// Products of one seller (every status), or of everyone, newest first; deleted ones only
+    /// when asked for.
+    public func products(
+        sellerID: String? = nil, status: ProductStatus? = nil, includingDeleted: Bool = false, limit: Int = 1000
+    ) async throws -> [Product] {
         try await writer.read { db in
-            var conditions: [String] = []
+            var conditions: [String] = includingDeleted ? [] : ["p.deleted_at IS NULL"]
             var arguments: StatementArguments = []
             if let sellerID {
                 conditions.append("p.seller_id = ?")
@@ -143,7 +150,8 @@ extension AppDatabase {
     // MARK: Helpers shared with Search
 
     static let productSelect = """
-        SELECT \(ProductRecord.selectColumns), u.name AS seller_name, \(ProductSearchQuery.sellerListed) AS seller_listed
+        SELECT \(ProductRecord.selectColumns), u.name AS seller_name, \(ProductSearchQuery.sellerListed) AS seller_listed,
+               p.deleted_at AS deleted_at
         FROM products p JOIN users u ON u.id = p.seller_id
         """
 
@@ -155,6 +163,7 @@ extension AppDatabase {
         try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
             var product = ProductRecord(row: row).product(sellerName: row["seller_name"])
             product.sellerListed = row["seller_listed"]
+            product.deletedAt = row["deleted_at"]
             return product
         }
     }

@@ -166,6 +166,7 @@ enum Migrations {
         registerMessages(&migrator)
         registerWebhooks(&migrator)
         registerAdminListIndexes(&migrator)
+        registerProductDeletion(&migrator)
         return migrator
     }()
 }

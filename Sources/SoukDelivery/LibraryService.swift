@@ -56,11 +56,12 @@ public struct LibraryService: Sendable {
     }
 
     /// A product's download log (buyers' e-mails, addresses, user agents): for its seller in good
-    /// standing or an admin (`SellerAccess`); anyone else is told the product does not exist.
+    /// standing or an admin (`SellerAccess`); anyone else is told the product does not exist, as
+    /// everyone is once it is deleted.
     public func downloadLog(productID: String, by user: User) async throws -> (Product, [DownloadRecord]) {
         let product = try await database.product(id: productID)
         try SellerAccess.require(sellerID: product?.sellerID ?? "", user: user, notFound: "The product \(productID)")
-        guard let product else { throw SoukError.notFound("The product \(productID)") }
+        guard let product, product.deletedAt == nil else { throw SoukError.notFound("The product \(productID)") }
         return (product, try await database.downloadLog(productID: product.id))
     }
 

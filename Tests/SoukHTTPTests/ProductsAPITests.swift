@@ -240,14 +240,28 @@ struct ProductsAPITests {
             #expect(try await anonymous.get("/api/v1/products/\(id)").status == .ok)
             #expect(try await anonymous.search("q=zebra").titles == ["Secret Draft Zebra"])
 
-            // Archived with DELETE: gone from search and from anonymous reads again.
-            let archived = try await owner.request(.delete, "/api/v1/products/\(id)")
-            #expect(archived.status == .ok)
+            // Archived with PATCH: off sale, gone from search and anonymous reads; its seller
+            // still has it and may publish it again.
+            let archived = try await owner.json(.patch, "/api/v1/products/\(id)", #"{"status":"archived"}"#)
             #expect(archived.object["status"] as? String == "archived")
             #expect(try await anonymous.get("/api/v1/products/\(id)").status == .notFound)
             #expect(try await anonymous.search("q=zebra").titles.isEmpty)
             #expect(try await owner.get("/api/v1/products/\(id)").object["status"] as? String == "archived")
-            #expect(try await store.database.product(id: id) != nil, "DELETE archives, it does not delete")
+            _ = try await owner.json(.patch, "/api/v1/products/\(id)", #"{"status":"published"}"#)
+            #expect(try await anonymous.search("q=zebra").titles == ["Secret Draft Zebra"])
+
+            // DELETE: archived and gone from the API for everyone, its seller included, for good;
+            // the row stays for the orders that refer to it.
+            let deleted = try await owner.request(.delete, "/api/v1/products/\(id)")
+            #expect(deleted.status == .ok)
+            #expect(deleted.object["status"] as? String == "archived")
+            #expect(try await anonymous.search("q=zebra").titles.isEmpty)
+            for path in ["", "/files", "/pages", "/reviews", "/downloads"] {
+                #expect(try await owner.get("/api/v1/products/\(id)\(path)").status == .notFound, "\(path)")
+            }
+            #expect(try await owner.json(.patch, "/api/v1/products/\(id)", #"{"status":"published"}"#).status == .notFound)
+            #expect(try await owner.request(.delete, "/api/v1/products/\(id)").status == .notFound)
+            #expect(try await store.database.product(id: id)?.deletedAt != nil, "the row stays")
         }
     }
 

@@ -221,6 +221,38 @@ def test_a_draft_is_invisible_to_everyone_but_its_seller_and_admins(make_souk):
 
 # --- acceptance 2: uploads ----------------------------------------------------------------------------
 
+def test_a_deleted_product_is_gone_from_the_api_but_its_buyers_keep_it(make_souk):
+    """DELETE takes the product out of the API, search and the dashboard for everyone, its seller
+    included, for good; a buyer who paid keeps it in the library and still downloads its file."""
+    from shop_helpers import wait_status
+    from test_hardening_access import pay_with_test_provider
+    souk = make_souk(env={**STORE, "SOUK_JOBS_POLL_MILLISECONDS": "50"})
+    seller = cli_account(souk, "seller", "maker@example.com")
+    product = seller.create("Heron Sketchbook", publish=True)
+    upload = requests.post(souk.url(f"/api/v1/products/{product['id']}/files"), params={"filename": "herons.pdf"},
+                           data=b"%PDF herons", headers={**seller.bearer, "Content-Type": "application/octet-stream"})
+    assert upload.status_code == 201, upload.text
+    buyer = api_account(souk, "buyer", "reader@example.com")
+    order = pay_with_test_provider(souk, buyer.session, product["id"])
+    wait_status(souk, buyer.session, order, {"fulfilled", "completed"})
+
+    deleted = seller.session.delete(souk.url(f"/api/v1/products/{product['id']}"))
+    assert deleted.status_code == 200 and deleted.json()["status"] == "archived"
+    for path in ("", "/files", "/reviews", "/downloads"):
+        assert_problem(seller.session.get(souk.url(f"/api/v1/products/{product['id']}{path}")), 404, "not_found")
+    assert_problem(seller.session.patch(souk.url(f"/api/v1/products/{product['id']}"), json={"status": "published"}),
+                   404, "not_found")
+    assert titles(souk, {"q": "heron"}) == []
+    assert "Heron Sketchbook" not in seller.session.get(souk.url("/dashboard")).text
+    assert seller.session.get(souk.url(f"/dashboard/products/{product['id']}")).status_code == 404
+
+    library = buyer.session.get(souk.url("/api/v1/library")).json()["data"]
+    entry = next(item for item in library if item["product_id"] == product["id"])
+    assert entry["title"] == "Heron Sketchbook"
+    assert requests.get(entry["files"][0]["download_url"]).content == b"%PDF herons"
+    assert requests.get(souk.url(f"/api/v1/orders/{order}"), headers=buyer.bearer).status_code == 200
+
+
 def test_one_gib_upload_streams_with_bounded_memory(make_souk):
     souk = make_souk(env=STORE)
     seller = cli_account(souk, "seller")

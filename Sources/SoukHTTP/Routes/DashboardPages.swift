@@ -194,7 +194,9 @@ struct DashboardPages: Sendable {
     private func ownProduct(_ context: SoukRequestContext) async throws -> (User, Product) {
         let user = try context.require(.verifiedSeller)
         let id = try context.decodedParameter("id")
-        guard let product = try await services.database.product(id: id), product.sellerID == user.id else {
+        guard let product = try await services.database.product(id: id), product.sellerID == user.id,
+            product.deletedAt == nil
+        else {
             throw SoukError.notFound("The product \(id)")
         }
         return (user, product)

@@ -125,12 +125,12 @@ struct ProductsAPI: Sendable {
         return JSONResponse(body: ProductBody(product))
     }
 
-    /// DELETE archives: orders and owners keep referring to the product.
+    /// DELETE archives the product and takes it out of the API for good (404 afterwards, to its
+    /// seller too); orders, licenses and buyers' libraries keep referring to it. To take a product
+    /// off sale and bring it back later, PATCH its status to `archived` instead.
     @Sendable func archive(_ request: Request, context: SoukRequestContext) async throws -> JSONResponse<ProductBody> {
         let user = try context.require(.sellerAction)
-        var patch = ProductPatch()
-        patch.status = .archived
-        let product = try await catalog.update(id: try context.parameters.require("id"), patch, by: user)
+        let product = try await catalog.delete(id: try context.parameters.require("id"), by: user)
         return JSONResponse(body: ProductBody(product))
     }
 
