@@ -103,9 +103,19 @@ extension AppDatabase {
     }
 
     public func unreadNotificationCount(userID: String) async throws -> Int {
+        try await notificationBell(userID: userID).unread
+    }
+
+    /// What the bell on a page shows: the unread count, and the newest event id it includes, so
+    /// the page's live stream starts after it and counts nothing twice (two indexed reads).
+    public func notificationBell(userID: String) async throws -> (unread: Int, lastSeq: Int64) {
         try await writer.read { db in
-            try NotificationRecord.filter(NotificationRecord.Columns.userID == userID && NotificationRecord.Columns.readAt == nil)
+            let unread = try NotificationRecord
+                .filter(NotificationRecord.Columns.userID == userID && NotificationRecord.Columns.readAt == nil)
                 .fetchCount(db)
+            let lastSeq = try Int64.fetchOne(
+                db, sql: "SELECT MAX(seq) FROM notifications WHERE user_id = ?", arguments: [userID]) ?? 0
+            return (unread, lastSeq)
         }
     }
 

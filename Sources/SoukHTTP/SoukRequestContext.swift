@@ -32,6 +32,8 @@ public struct SoukRequestContext: RequestContext {
     public var csrfToken: String = ""
     /// The signed-in user's unread notifications, for the bell (set for page requests only).
     public var unreadNotifications: Int?
+    /// The newest notification event id the bell's count includes: its live stream starts after it.
+    public var bellSeq: Int64 = 0
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)

@@ -189,3 +189,62 @@ def chromium(javascript: bool):
     driver.implicitly_wait(5)
     yield driver
     driver.quit()
+
+
+# --- browser artifacts of failed tests -----------------------------------------------------------
+
+BROWSER_FIXTURES = ("browser", "browser_without_javascript")
+
+
+def artifacts_dir() -> Path:
+    """Where failed browser tests leave their screenshot and page source: $SOUK_SCREENSHOT_DIR,
+    else `test-artifacts/` at the repository root (ignored by git)."""
+    return Path(os.environ.get("SOUK_SCREENSHOT_DIR") or ROOT / "test-artifacts")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """When a test that uses a selenium browser fails, saves a PNG screenshot and the page source of
+    each of its browsers (they are still open: fixtures are torn down after this report) and names
+    the files in the failure report."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when not in ("setup", "call") or not report.failed:
+        return
+    funcargs = getattr(item, "funcargs", None) or {}
+    browsers = [(name, funcargs[name]) for name in BROWSER_FIXTURES if funcargs.get(name) is not None]
+    if not browsers:
+        return
+    directory = artifacts_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", item.nodeid).strip("_")[:150]
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    lines = []
+    for name, driver in browsers:
+        screenshot = directory / f"{stem}.{name}.{stamp}.png"
+        source = directory / f"{stem}.{name}.{stamp}.html"
+        try:
+            url = driver.current_url
+            saved = driver.save_screenshot(str(screenshot))
+            source.write_text(f"<!-- {url} -->\n" + driver.page_source, encoding="utf-8")
+        # A crashed browser (or a full disk) must not hide the test's own failure.
+        except Exception as error:  # noqa: BLE001
+            lines.append(f"{name}: could not save artifacts: {error!r}")
+            continue
+        lines.append(f"{name} at {url}")
+        lines.append(f"  screenshot:  {screenshot}" + ("" if saved else " (failed)"))
+        lines.append(f"  page source: {source}")
+    text = "\n".join(lines)
+    report.sections.append(("browser artifacts", text))
+    terminal = item.config.pluginmanager.get_plugin("terminalreporter")
+    if terminal is not None:
+        terminal.write_line("")
+        terminal.write_line(f"browser artifacts of {item.nodeid}:\n{text}")
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Figures a test wants in the CI log whatever the outcome (schemathesis case counts)."""
+    import sys
+    module = sys.modules.get("test_openapi")
+    for line in getattr(module, "RUN_SUMMARIES", []):
+        terminalreporter.write_line(line)

@@ -18,12 +18,13 @@ from test_catalog_api import api_account
 class Stream:
     """Reads one SSE connection on a thread; events and comments land in a queue."""
 
-    def __init__(self, souk, account, last_event_id: str | None = None):
+    def __init__(self, souk, account, last_event_id: str | None = None, after: int | None = None):
         headers = {"Accept": "text/event-stream"}
         if last_event_id is not None:
             headers["Last-Event-ID"] = last_event_id
-        self.response = account.session.get(souk.url("/api/v1/notifications/stream"), headers=headers, stream=True,
-                                             timeout=30)
+        params = {"after": after} if after is not None else None
+        self.response = account.session.get(souk.url("/api/v1/notifications/stream"), headers=headers, params=params,
+                                             stream=True, timeout=30)
         self.items: queue.Queue = queue.Queue()
         if self.response.status_code == 200:
             threading.Thread(target=self._read, daemon=True).start()
@@ -197,3 +198,46 @@ def test_a_stream_ends_at_its_lifetime_and_the_reconnect_misses_nothing(make_sou
                                 stream=True, timeout=10)
     replay = resumed.content.decode()
     assert "While away" in replay and "Before the end" not in replay
+
+
+def test_a_pages_bell_and_its_stream_never_count_a_notice_twice_nor_miss_one(make_souk):
+    """The page renders the unread count and the newest event id it includes (`data-after`); the
+    stream opened with `after` replays only what came later: a notice made before the page was
+    rendered is not sent again (while another stream keeps the hub polling), one made between the
+    page and the stream is not lost."""
+    import re
+    souk = make_souk(env={"SOUK_NOTIFICATIONS_HEARTBEAT_SECONDS": "1"})
+    reader = api_account(souk, "buyer", "reader@example.com")
+    elsewhere = Stream(souk, reader)  # another tab: the hub is already polling
+    assert elsewhere.response.status_code == 200
+    souk.cli("announce", "--title", "Before the page", "--body", "Counted by the page.")
+    elsewhere.next_event(timeout=3)
+    page = reader.session.get(souk.url("/search")).text
+    bell = re.search(r'<a class="bell"[^>]*data-unread="(\d+)" data-after="(\d+)"', page)
+    assert bell and bell.group(1) == "1", page[:2000]
+    souk.cli("announce", "--title", "Between page and stream", "--body", "Must not be lost.")
+
+    stream = Stream(souk, reader, after=int(bell.group(2)))
+    assert stream.response.status_code == 200
+    first = stream.next_event(timeout=3)
+    assert json.loads(first["data"])["title"] == "Between page and stream"
+    souk.cli("announce", "--title", "After the stream", "--body", "Live.")
+    assert json.loads(stream.next_event(timeout=3)["data"])["title"] == "After the stream"
+    stream.response.close()
+    elsewhere.response.close()
+    bad = reader.session.get(souk.url("/api/v1/notifications/stream"), params={"after": "yesterday"})
+    assert_problem(bad, 422, "validation_failed")
+
+
+def test_sigterm_ends_open_streams_and_the_server_stops_promptly(make_souk):
+    """An open stream does not hold shutdown up: the server ends it and exits within seconds."""
+    souk = make_souk(env={"SOUK_NOTIFICATIONS_HEARTBEAT_SECONDS": "60"})
+    reader = api_account(souk, "buyer", "reader@example.com")
+    stream = Stream(souk, reader)
+    assert stream.response.status_code == 200
+    assert stream.comments(timeout=0.5) == ["connected"]
+    started = time.monotonic()
+    souk.process.terminate()
+    souk.process.wait(timeout=10)
+    assert time.monotonic() - started < 5, "shutdown waited for the open stream"
+    assert souk.process.returncode == 0

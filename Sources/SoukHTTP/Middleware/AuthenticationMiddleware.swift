@@ -44,7 +44,9 @@ struct AuthenticationMiddleware: RouterMiddleware {
         context.logger[metadataKey: "user"] = "\(user.id)"
         // The bell on every page shows the unread count, without JavaScript (one indexed count).
         if request.method == .get && !request.uri.path.hasPrefix("/api/") && !request.uri.path.hasPrefix("/assets/") {
-            context.unreadNotifications = try await accounts.database.unreadNotificationCount(userID: user.id)
+            let bell = try await accounts.database.notificationBell(userID: user.id)
+            context.unreadNotifications = bell.unread
+            context.bellSeq = bell.lastSeq
         }
         return try await next(request, context)
     }

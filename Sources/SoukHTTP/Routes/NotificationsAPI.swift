@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import ServiceLifecycle
 import SoukCore
 import SoukDatabase
 import SoukDelivery
@@ -55,10 +56,16 @@ struct NotificationsAPI: Sendable {
     /// skipped, so nothing is lost or repeated in between.
     @Sendable func stream(_ request: Request, context: SoukRequestContext) async throws -> Response {
         let user = try context.require(.signedIn)
+        // Last-Event-ID (a reconnect) wins over `after` (where the page's bell count stopped).
         let resumeAfter: Int64?
         if let raw = request.headers[.init("Last-Event-ID")!] {
             guard let seq = Int64(raw.trimmingCharacters(in: .whitespaces)), seq >= 0 else {
                 throw SoukError.validation("Last-Event-ID", "Last-Event-ID must be an event id this stream sent, not \(raw).")
+            }
+            resumeAfter = seq
+        } else if let raw = request.uri.queryParameters.get("after") {
+            guard let seq = Int64(raw), seq >= 0 else {
+                throw SoukError.validation("after", "after must be an event id (a whole number of 0 or more), not \(raw).")
             }
             resumeAfter = seq
         } else {
@@ -113,7 +120,10 @@ struct NotificationsAPI: Sendable {
                 if missed.count < 500 { break }
             }
         }
-        for await event in subscription.events {
+        // On SIGTERM the stream ends at once (the client reconnects to whichever server is up):
+        // the server's graceful shutdown waits for open responses, so a stream must not wait for
+        // the hub, which is told to stop only once the server is done.
+        for await event in subscription.events.cancelOnGracefulShutdown() {
             switch event {
             case .heartbeat:
                 try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))

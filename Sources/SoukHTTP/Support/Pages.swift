@@ -24,7 +24,7 @@ struct Pages: Sendable {
             all["current_user"] = [
                 "name": user.name, "email": user.email, "is_seller": user.role != .buyer,
                 "is_admin": user.role == .admin, "unread": unread,
-                "has_unread": unread > 0,
+                "has_unread": unread > 0, "bell_seq": context.bellSeq,
             ]
         }
         let html = templates.render(template, Self.withoutNils(all) as? [String: Any] ?? all)
