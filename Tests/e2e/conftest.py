@@ -6,6 +6,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -64,6 +65,12 @@ class Souk:
         raise RuntimeError(f"souk did not become healthy:\n{self.log_path.read_text()}")
 
     def stop(self):
+        if self.process and self.process.poll() not in (None, 0):
+            # It ended by itself (a crash, unless the test killed it): keep the evidence in the
+            # test's report. Swift prints a fatal error's backtrace into this log.
+            lines = self.log_path.read_text(errors="replace").splitlines()
+            sys.stderr.write(f"souk exited by itself with status {self.process.returncode}; the end of "
+                             f"{self.log_path}:\n" + "\n".join(lines[-60:]) + "\n")
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:

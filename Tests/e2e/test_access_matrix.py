@@ -28,15 +28,10 @@ import requests
 
 from shop_helpers import wait_status
 from test_catalog_api import Account, api_account, cli_account
-from test_hardening_access import pay_with_test_provider
+from test_hardening_access import STORE as HARDENING_STORE, pay_with_test_provider
 
 STORE = {
-    "SOUK_STORE_MARKETPLACE": "true",
-    "SOUK_JOBS_POLL_MILLISECONDS": "50",
-    "SOUK_LIMITS_SIGNUP_PER_IP_PER_HOUR": "0",
-    "SOUK_LIMITS_LOGIN_PER_IP_PER_MINUTE": "0",
-    "SOUK_LIMITS_REQUESTS_PER_IP_PER_MINUTE": "0",
-    "SOUK_LIMITS_LICENSE_PER_IP_PER_MINUTE": "0",
+    **HARDENING_STORE,
     "SOUK_WEBHOOKS_ALLOW_PRIVATE": "true",
     "SOUK_NOTIFICATIONS_STREAM_MAX_SECONDS": "1",
 }

@@ -266,7 +266,7 @@ def test_a_creators_script_and_a_buyers_script_through_the_generated_client(make
 
             result = ok(api.orders.checkout.sync_detailed(
                 client=buyer, idempotency_key=str(uuid.uuid4()),
-                body=models.CheckoutRequest(provider=models.CheckoutRequestProvider.TEST)), 201)
+                body=models.CheckoutRequest(provider=models.PaymentProvider.TEST)), 201)
             order = result.order
             assert order.status == models.OrderStatus.CREATED
             assert order.provider == models.OrderProvider.TEST and order.test is True

@@ -198,6 +198,8 @@ def test_catalog_answers_match_the_document(make_souk):
     assert created.status_code == 201
     conforms(document_schema, "POST", "/api/v1/products", created)
     product_id = created.json()["id"]
+    assert created.headers["Location"] == f"/api/v1/products/{product_id}"
+    assert seller.get(souk.url(created.headers["Location"])).json()["id"] == product_id
     published = seller.patch(souk.url(f"/api/v1/products/{product_id}"), json={"status": "published", "stock": None})
     assert published.status_code == 200
     conforms(document_schema, "PATCH", "/api/v1/products/{id}", published)

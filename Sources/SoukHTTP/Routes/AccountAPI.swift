@@ -34,7 +34,8 @@ struct AccountAPI: Sendable {
         let (user, token) = try await flow.signUp(
             email: body.email, password: body.password, name: body.name, role: role, request: request,
             context: context)
-        var response = try JSONResponse(status: .created, body: UserBody(user)).response(from: request, context: context)
+        var response = try JSONResponse(status: .created, body: UserBody(user), location: "/api/v1/me")
+            .response(from: request, context: context)
         response.setCookie(services.cookies.session(token))
         return response
     }

@@ -29,7 +29,8 @@ struct CheckoutAPI: Sendable {
             request, context, provider: body.provider, guestEmail: body.email, idempotencyKey: key)
         var response = try JSONResponse(
             status: .created,
-            body: CheckoutBody(order: OrderBody(result.order, viewer: .full), redirectURL: result.redirectURL)
+            body: CheckoutBody(order: OrderBody(result.order, viewer: .full), redirectURL: result.redirectURL),
+            location: "/api/v1/orders/\(result.order.id)"
         ).response(from: request, context: context)
         if let cookie = result.cartCookie { response.setCookie(cookie) }
         return response

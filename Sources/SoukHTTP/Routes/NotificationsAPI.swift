@@ -56,21 +56,23 @@ struct NotificationsAPI: Sendable {
     /// skipped, so nothing is lost or repeated in between.
     @Sendable func stream(_ request: Request, context: SoukRequestContext) async throws -> Response {
         let user = try context.require(.signedIn)
-        // Last-Event-ID (a reconnect) wins over `after` (where the page's bell count stopped).
-        let resumeAfter: Int64?
+        // Last-Event-ID (a reconnect) wins over `after` (where the page's bell count stopped);
+        // both are checked whenever sent.
+        var lastEventID: Int64?
         if let raw = request.headers[.init("Last-Event-ID")!] {
             guard let seq = Int64(raw.trimmingCharacters(in: .whitespaces)), seq >= 0 else {
                 throw SoukError.validation("Last-Event-ID", "Last-Event-ID must be an event id this stream sent, not \(raw).")
             }
-            resumeAfter = seq
-        } else if let raw = request.uri.queryParameters.get("after") {
+            lastEventID = seq
+        }
+        var after: Int64?
+        if let raw = request.uri.queryParameters.get("after") {
             guard let seq = Int64(raw), seq >= 0 else {
                 throw SoukError.validation("after", "after must be an event id (a whole number of 0 or more), not \(raw).")
             }
-            resumeAfter = seq
-        } else {
-            resumeAfter = nil
+            after = seq
         }
+        let resumeAfter = lastEventID ?? after
         let subscription: NotificationHub.Subscription
         do {
             subscription = try await services.notificationHub.subscribe(userID: user.id)

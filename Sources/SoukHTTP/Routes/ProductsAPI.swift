@@ -114,7 +114,7 @@ struct ProductsAPI: Sendable {
         input.activationLimit = body.activationLimit
         let product = try await catalog.create(input, by: seller)
         context.logger.info("product created", metadata: ["product": "\(product.id)", "seller": "\(seller.id)"])
-        return JSONResponse(status: .created, body: ProductBody(product))
+        return JSONResponse(status: .created, body: ProductBody(product), location: "/api/v1/products/\(product.id)")
     }
 
     @Sendable func update(_ request: Request, context: SoukRequestContext) async throws -> JSONResponse<ProductBody> {

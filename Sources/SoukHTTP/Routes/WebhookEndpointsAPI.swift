@@ -105,7 +105,9 @@ struct WebhookEndpointsAPI: Sendable {
             url: input.url, events: input.events, description: input.description, by: seller)
         context.logger.info(
             "webhook endpoint created", metadata: ["endpoint": "\(created.endpoint.id)", "seller": "\(seller.id)"])
-        return try JSONResponse(status: .created, body: EndpointBody(created.endpoint, secret: created.secret))
+        return try JSONResponse(
+            status: .created, body: EndpointBody(created.endpoint, secret: created.secret),
+            location: "/api/v1/webhook-endpoints/\(created.endpoint.id)")
             .response(from: request, context: context)
     }
 

@@ -33,12 +33,14 @@ struct Nullable<Value: Encodable & Sendable>: Encodable, Sendable {
 struct JSONResponse<Body: Encodable & Sendable>: ResponseGenerator {
     var status: HTTPResponse.Status = .ok
     var body: Body
+    /// Where a created resource can be read (`201 Created` answers).
+    var location: String? = nil
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
         let data = try APIJSON.encode(body)
-        return Response(
-            status: status, headers: [.contentType: "application/json; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(data: data)))
+        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
+        if let location { headers[.location] = location }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(data: data)))
     }
 }
 
