@@ -69,14 +69,17 @@ public enum CartRules {
         guard price.isPayWhatYouWant else {
             if let offered, offered != price.amount {
                 throw SoukError.validation(
-                    "amount", "\(product.title) has a fixed price of \(price.amount) (minor units); leave `amount` out.")
+                    "amount",
+                    "\(product.title) has a fixed price of \(Currency.display(price.amount, currency: price.currency)); leave `amount` out.")
             }
             return price.amount
         }
         let amount = offered ?? price.amount
         guard amount >= price.floor, amount <= CatalogRules.maxPrice else {
             throw SoukError.validation(
-                "amount", "Pay at least \(price.floor) (minor units) for \(product.title), at most \(CatalogRules.maxPrice).")
+                "amount",
+                "Pay at least \(Currency.display(price.floor, currency: price.currency)) for \(product.title) "
+                    + "(and at most \(Currency.display(CatalogRules.maxPrice, currency: price.currency))).")
         }
         return amount
     }

@@ -8,6 +8,28 @@ public enum Currency {
 
     public static func decimals(_ currency: String) -> Int { zeroDecimal.contains(currency.uppercased()) ? 0 : 2 }
 
+    /// Symbols written before the amount; other currencies are written "19.00 CHF".
+    public static let symbols: [String: String] = ["USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹"]
+
+    /// An amount as people read it, in pages, errors, e-mails and CLI tables: `101999, "USD"` →
+    /// "$1,019.99"; `-500, "EUR"` → "-€5.00"; `1900, "CHF"` → "19.00 CHF". (`--json` and the API keep
+    /// minor units.)
+    public static func display(_ minor: Int, currency: String) -> String {
+        let code = currency.uppercased()
+        let decimal = decimalString(abs(minor), currency: code)
+        let parts = decimal.split(separator: ".", maxSplits: 1)
+        var whole = String(parts[0])
+        var grouped = ""
+        while whole.count > 3 {
+            grouped = "," + whole.suffix(3) + grouped
+            whole.removeLast(3)
+        }
+        let number = whole + grouped + (parts.count == 2 ? "." + parts[1] : "")
+        let sign = minor < 0 ? "-" : ""
+        if let symbol = symbols[code] { return sign + symbol + number }
+        return "\(sign)\(number) \(code)"
+    }
+
     /// `1900, "USD"` → "19.00"; `500, "JPY"` → "500".
     public static func decimalString(_ minor: Int, currency: String) -> String {
         let places = decimals(currency)

@@ -64,7 +64,7 @@ public enum PaymentMatch {
             return "paid in \(currency), but the order is in \(order.currency.uppercased())"
         }
         guard amount == order.total else {
-            return "paid \(amount) (minor units of \(currency)), but the order's total is \(order.total)"
+            return "paid \(Currency.display(amount, currency: currency)), but the order's total is \(Currency.display(order.total, currency: currency))"
         }
         return nil
     }

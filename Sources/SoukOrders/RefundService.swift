@@ -60,12 +60,15 @@ public struct RefundService: Sendable {
             }
             let amount = amount ?? left
             guard amount > 0, amount <= left else {
-                throw SoukError.validation("amount", "Refund between 1 and \(left) (minor units) of order \(orderID).")
+                throw SoukError.validation(
+                    "amount",
+                    "Refund between \(Currency.display(1, currency: order.currency)) and \(Currency.display(left, currency: order.currency)) of order \(orderID).")
             }
             // A late payment without stock goes back whole (the order never gave anything).
             guard !automatic || amount == left else {
                 throw SoukError.validation(
-                    "amount", "Order \(orderID) was paid after it lapsed and cannot be delivered: refund all \(left) of it.")
+                    "amount",
+                    "Order \(orderID) was paid after it lapsed and cannot be delivered: refund all \(Currency.display(left, currency: order.currency)) of it.")
             }
             let provider = try providers.provider(of: order)
             let key = try await database.refundAttemptKey(orderID: orderID, amount: amount)

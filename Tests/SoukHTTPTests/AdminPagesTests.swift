@@ -336,7 +336,7 @@ struct AdminPagesTests {
             let tooMuch = try await admin.submitForm(
                 "/admin/orders/\(orderID)/refund", fields: ["amount": "100", "reason": "x"], csrfFrom: "/admin/orders")
             #expect(tooMuch.status == .unprocessableContent)
-            #expect(tooMuch.text.contains(#"id="admin-error">Order \#(orderID): Refund between 1 and 900"#))
+            #expect(tooMuch.text.contains(#"id="admin-error">Order \#(orderID): Refund between $0.01 and $9.00"#))
             let notAmount = try await admin.submitForm(
                 "/admin/orders/\(orderID)/refund", fields: ["amount": "lots"], csrfFrom: "/admin/orders")
             #expect(notAmount.status == .unprocessableContent)

@@ -44,8 +44,16 @@ struct CartPagesTests {
             #expect(page.text.contains("at least $5.00"))
             let low = try await buyer.submitForm(
                 "/cart/items", fields: ["product_id": id, "amount": "4.99"], csrfFrom: "/products/\(slug)")
+            // The product page again: the message beside the form, in money, and the amount kept.
             #expect(low.status == .unprocessableContent)
-            #expect(low.text.contains("Pay at least 500"))
+            #expect(low.text.contains(#"<p class="error" role="alert" id="cart-error">Pay at least $5.00 for Zine"#))
+            #expect(low.text.contains(#"name="amount" value="4.99""#))
+            #expect(low.text.contains(#"aria-invalid="true""#))
+            #expect(low.text.contains("<h1>Zine</h1>") || low.text.contains(">Zine<"))
+            let unreadable = try await buyer.submitForm(
+                "/cart/items", fields: ["product_id": id, "amount": "five"], csrfFrom: "/products/\(slug)")
+            #expect(unreadable.status == .unprocessableContent)
+            #expect(unreadable.text.contains("Enter an amount like 5.00") && unreadable.text.contains(#"value="five""#))
             let fine = try await buyer.submitForm(
                 "/cart/items", fields: ["product_id": id, "amount": "7.50"], csrfFrom: "/products/\(slug)")
             #expect(fine.status == .seeOther)

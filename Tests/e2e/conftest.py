@@ -129,8 +129,11 @@ def souk(make_souk) -> Souk:
 
 @pytest.fixture
 def cli_env(tmp_path):
-    """Environment for running CLI commands without a server."""
-    return {**os.environ, "SOUK_STORAGE_DATA_DIR": str(tmp_path / "souk-data"), "SOUK_AUTH_BCRYPT_COST": "4"}
+    """Environment for running CLI commands without a server, on a store `souk migrate` created
+    (no other command creates one)."""
+    env = {**os.environ, "SOUK_STORAGE_DATA_DIR": str(tmp_path / "souk-data"), "SOUK_AUTH_BCRYPT_COST": "4"}
+    subprocess.run([SOUK_BIN, "migrate"], env=env, check=True, capture_output=True)
+    return env
 
 
 # --- helpers shared by the test files -------------------------------------------------------------

@@ -125,3 +125,23 @@ def test_cli_works_without_a_running_server(tmp_path, cli_env):
     assert (tmp_path / "souk-data" / "souk.db").exists()
     migrate = run("migrate")
     assert migrate.returncode == 0, migrate.stderr
+
+
+def test_commands_other_than_serve_and_migrate_never_create_a_store(tmp_path):
+    """Run from the wrong folder, a command says where it looked and leaves nothing behind."""
+    import os
+    import subprocess
+
+    from conftest import SOUK_BIN
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOUK_")}
+    for args in (["user", "list"], ["demo", "seed", "--products", "3"], ["jobs", "list"], ["payouts"]):
+        run = subprocess.run([SOUK_BIN, *args], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        assert run.returncode == 1, (args, run.stdout, run.stderr)
+        assert f"there is no store at {tmp_path.resolve()}/souk-data" in run.stderr, run.stderr
+        assert "souk migrate" in run.stderr
+        assert list(tmp_path.iterdir()) == [], f"{args} left {list(tmp_path.iterdir())}"
+    created = subprocess.run([SOUK_BIN, "migrate"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert created.returncode == 0 and (tmp_path / "souk-data" / "souk.db").exists(), created.stderr
+    listed = subprocess.run([SOUK_BIN, "user", "list", "--json"], env=env, cwd=tmp_path, capture_output=True, text=True)
+    assert listed.returncode == 0 and json.loads(listed.stdout) == []

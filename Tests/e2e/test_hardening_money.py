@@ -218,7 +218,7 @@ def test_payments_that_do_not_match_their_order_grant_nothing_and_are_refunded(m
     cheap = shop.order()
     session = fake_stripe.mark_paid(fake_stripe.session_for_order(cheap["id"])["id"])
     session["amount_total"] = 1
-    attacks.append((cheap["id"], session, "1", "paid 1 (minor units of USD), but the order's total is 19999"))
+    attacks.append((cheap["id"], session, "1", "paid $0.01, but the order's total is $199.99"))
     # (b) The right number in another currency.
     euro = shop.order()
     session = fake_stripe.mark_paid(fake_stripe.session_for_order(euro["id"])["id"])

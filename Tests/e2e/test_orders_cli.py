@@ -68,6 +68,9 @@ def test_operator_lists_shows_refunds_and_reports_payouts(make_souk):
     assert shown["provider_payment_id"].startswith("pi_test_")
     text = souk.cli("order", "show", both["id"]).stdout
     assert "2 active grant(s)" in text
+    # Tables speak money ("$70.00"); --json keeps minor units (above).
+    assert "total     $70.00" in text and "$45.00" in text, text
+    assert "$70.00" in table, table
     missing = souk.cli("order", "show", "ord_nope", check=False)
     assert missing.returncode != 0 and "ord_nope" in missing.stderr
 
@@ -80,7 +83,7 @@ def test_operator_lists_shows_refunds_and_reports_payouts(make_souk):
     partial = souk.cli("order", "refund", only_alice["id"], "--amount", "500", "--reason", "goodwill")
     assert "500 of 2000" in partial.stdout and "partially_refunded" in partial.stdout
     too_much = souk.cli("order", "refund", only_alice["id"], "--amount", "5000", check=False)
-    assert too_much.returncode != 0 and "1500" in too_much.stderr
+    assert too_much.returncode != 0 and "$15.00" in too_much.stderr
     souk.cli("order", "refund", only_alice["id"])
     refunded = wait_for(souk, buyer, only_alice["id"], {"refunded"})
     assert refunded["refunded_amount"] == 2000

@@ -127,11 +127,12 @@ struct OrderAdmin: Sendable {
                 })
             return TableOutput.json(object: object)
         }
+        func money(_ minor: Int) -> String { Currency.display(minor, currency: order.currency) }
         var lines = [
             "order     \(order.id)",
             "status    \(order.status.rawValue)" + (order.isTest ? "  TEST ORDER (test provider: no money moved, not in payouts)" : ""),
             "buyer     \(order.buyerEmail) (\(order.buyerID))",
-            "total     \(order.total) \(order.currency)" + (order.refundedAmount > 0 ? ", refunded \(order.refundedAmount)" : ""),
+            "total     \(money(order.total))" + (order.refundedAmount > 0 ? ", refunded \(money(order.refundedAmount))" : ""),
             "provider  \(order.provider)" + (order.providerSessionID.map { " session \($0)" } ?? "")
                 + (order.providerPaymentID.map { " payment \($0)" } ?? ""),
             "created   \(Timestamp.rfc3339(order.createdAt))" + (order.paidAt.map { ", paid \(Timestamp.rfc3339($0))" } ?? ""),
@@ -142,8 +143,8 @@ struct OrderAdmin: Sendable {
                 headers: ["LINE", "PRODUCT", "TITLE", "QTY", "AMOUNT", "FEE", "SELLER SHARE", "SELLER"],
                 rows: order.items.map {
                     [
-                        $0.id, $0.productID, String($0.title.prefix(40)), "\($0.quantity)", "\($0.amount)", "\($0.feeAmount)",
-                        "\($0.sellerAmount)", $0.sellerID,
+                        $0.id, $0.productID, String($0.title.prefix(40)), "\($0.quantity)", money($0.amount), money($0.feeAmount),
+                        money($0.sellerAmount), $0.sellerID,
                     ]
                 }))
         if !refunds.isEmpty {
@@ -151,7 +152,7 @@ struct OrderAdmin: Sendable {
             lines.append(
                 TableOutput.text(
                     headers: ["REFUND", "AMOUNT", "BY", "PROVIDER REFUND", "REASON"],
-                    rows: refunds.map { [$0.id, "\($0.amount)", $0.requestedBy, $0.providerRefundID ?? "", $0.reason ?? ""] }))
+                    rows: refunds.map { [$0.id, money($0.amount), $0.requestedBy, $0.providerRefundID ?? "", $0.reason ?? ""] }))
         }
         if !mismatches.isEmpty {
             lines.append("")
@@ -159,12 +160,14 @@ struct OrderAdmin: Sendable {
             lines.append(
                 TableOutput.text(
                     headers: ["MISMATCH", "PROVIDER", "PAYMENT", "AMOUNT", "REFUND", "REASON"],
-                    rows: mismatches.map {
+                    rows: mismatches.map { mismatch in
                         [
-                            $0.id, $0.provider, $0.payment.id,
-                            $0.payment.amount.map { "\($0)" } ?? "?", $0.refundState.rawValue + ($0.refundID.map { " \($0)" } ?? "")
-                                + ($0.lastError.map { ": \($0)" } ?? ""),
-                            $0.reason,
+                            mismatch.id, mismatch.provider, mismatch.payment.id,
+                            mismatch.payment.amount.map { Currency.display($0, currency: mismatch.payment.currency ?? order.currency) }
+                                ?? "?",
+                            mismatch.refundState.rawValue + (mismatch.refundID.map { " \($0)" } ?? "")
+                                + (mismatch.lastError.map { ": \($0)" } ?? ""),
+                            mismatch.reason,
                         ]
                     }))
         }
@@ -201,7 +204,7 @@ struct OrderAdmin: Sendable {
             headers: ["ID", "STATUS", "BUYER", "TOTAL", "PROVIDER", "CREATED", "ITEMS"],
             rows: orders.map { order in
                 [
-                    order.id, order.status.rawValue, order.buyerEmail, "\(order.total) \(order.currency)",
+                    order.id, order.status.rawValue, order.buyerEmail, Currency.display(order.total, currency: order.currency),
                     order.isTest ? "test (TEST ORDER)" : order.provider,
                     Timestamp.rfc3339(order.createdAt), String(order.items.map(\.title).joined(separator: ", ").prefix(50)),
                 ]
@@ -226,8 +229,9 @@ struct OrderAdmin: Sendable {
             headers: ["SELLER", "E-MAIL", "CURRENCY", "GROSS", "FEES", "REFUNDS", "OWED", "ON HOLD (DISPUTES)"],
             rows: balances.map {
                 [
-                    $0.sellerName, $0.sellerEmail, $0.currency, "\($0.gross)", "\($0.fees)", "\($0.refunds)", "\($0.owed)",
-                    "\($0.onHold)",
+                    $0.sellerName, $0.sellerEmail, $0.currency, Currency.display($0.gross, currency: $0.currency),
+                    Currency.display($0.fees, currency: $0.currency), Currency.display($0.refunds, currency: $0.currency),
+                    Currency.display($0.owed, currency: $0.currency), Currency.display($0.onHold, currency: $0.currency),
                 ]
             }) + "\ntest orders (test provider) moved no money and are not counted"
     }

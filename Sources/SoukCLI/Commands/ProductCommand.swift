@@ -78,7 +78,7 @@ public struct CatalogAdmin: Sendable {
             rows: products.map { product in
                 [
                     product.id, String(product.title.prefix(40)), product.sellerName, product.status.rawValue,
-                    "\(product.price.amount) \(product.price.currency)", product.category,
+                    Currency.display(product.price.amount, currency: product.price.currency), product.category,
                     Timestamp.rfc3339(product.createdAt),
                 ]
             })

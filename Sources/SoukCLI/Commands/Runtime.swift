@@ -22,10 +22,19 @@ struct GlobalOptions: ParsableArguments {
     }
 
     /// Opens the data folder and database the settings point at. Problems become exit status 1
-    /// with a sentence for the operator, never a stack trace.
-    func open() throws -> (Settings, DataDirectory, AppDatabase) {
+    /// with a sentence for the operator, never a stack trace. Only `serve` and `migrate` create a
+    /// store (`creating`): any other command run from the wrong folder says where it looked
+    /// instead of leaving an empty `./souk-data` behind.
+    func open(creating: Bool = false) throws -> (Settings, DataDirectory, AppDatabase) {
         let settings = try settings()
         let data = DataDirectory(settings.storage.dataDir)
+        guard creating || FileManager.default.fileExists(atPath: data.databasePath) else {
+            let absolute = URL(fileURLWithPath: data.path).standardizedFileURL.path
+            printError(
+                "there is no store at \(absolute) (no souk.db there). Run this where `souk serve` keeps its data, "
+                    + "point to it with --config or SOUK_STORAGE_DATA_DIR, or create a store with `souk migrate`.")
+            throw ExitCode.failure
+        }
         do {
             _ = try data.prepare()
             return (
@@ -42,8 +51,10 @@ struct GlobalOptions: ParsableArguments {
 extension GlobalOptions {
     /// Opens the store and builds its one runtime (providers, mailer, services, job registry),
     /// as `souk serve` does, for the commands that act like the store: `jobs run`, `order refund`.
-    func runtime(logger: Logger = Logger(label: "souk")) async throws -> (SoukRuntime, DataDirectory) {
-        let (settings, data, database) = try open()
+    func runtime(logger: Logger = Logger(label: "souk"), creating: Bool = false) async throws
+        -> (SoukRuntime, DataDirectory)
+    {
+        let (settings, data, database) = try open(creating: creating)
         let secretKey: [UInt8]
         do { secretKey = try data.prepare() } catch {
             printError("\(error)")

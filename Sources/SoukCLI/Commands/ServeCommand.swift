@@ -23,7 +23,7 @@ struct ServeCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "souk")
-        let (runtime, data) = try await global.runtime(logger: logger)
+        let (runtime, data) = try await global.runtime(logger: logger, creating: true)
         let database = runtime.database
         // Background jobs run beside the HTTP server, on the same runtime, and stop gracefully with it.
         let app = try await reportingErrors { try await buildApplication(runtime, services: [runtime.jobRunner()]) }
@@ -52,7 +52,7 @@ struct MigrateCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let (_, data, database) = try global.open()
+        let (_, data, database) = try global.open(creating: true)
         print("database \(data.databasePath) is up to date; applied migrations:")
         for migration in try database.appliedMigrations() { print("  \(migration)") }
     }

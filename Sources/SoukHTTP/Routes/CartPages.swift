@@ -38,7 +38,7 @@ struct CartPages: Sendable {
 
     struct AddForm: Decodable {
         var productID: String
-        var quantity: Int?
+        var quantity: String?
         /// Pay what you want, in major units as typed ("5", "5.50").
         var amount: String?
 
@@ -51,20 +51,32 @@ struct CartPages: Sendable {
     @Sendable func add(_ request: Request, context: SoukRequestContext) async throws -> Response {
         context.allowAnyone()
         let form = try await request.decodeForm(AddForm.self, limit: services.maxBodyBytes)
-        var amount: Int?
-        if let typed = form.amount?.trimmingCharacters(in: .whitespaces), !typed.isEmpty {
-            let product = try await services.catalog.visibleProduct(id: form.productID, to: context.identity?.user)
-            guard let minor = MoneyFormat.minorUnits(typed, currency: product.price.currency) else {
-                throw SoukError.validation("amount", "Enter an amount like 5 or 5.50.")
+        let product = try await services.catalog.visibleProduct(id: form.productID, to: context.identity?.user)
+        do {
+            var amount: Int?
+            if let typed = form.amount?.trimmingCharacters(in: .whitespaces), !typed.isEmpty {
+                guard let minor = MoneyFormat.minorUnits(typed, currency: product.price.currency) else {
+                    throw SoukError.validation(
+                        "amount", "Enter an amount like \(MoneyFormat.major(500, currency: product.price.currency)).")
+                }
+                amount = minor
             }
-            amount = minor
+            var quantity: Int?
+            if let typed = form.quantity?.trimmingCharacters(in: .whitespaces), !typed.isEmpty {
+                guard let number = Int(typed) else { throw SoukError.validation("quantity", "Enter a whole number of copies.") }
+                quantity = number
+            }
+            let resolution = try await cookies.resolve(request, context, creating: true)
+            _ = try await services.carts.add(
+                productID: form.productID, quantity: quantity, amount: amount, owner: resolution.owner!)
+            var response = Pages.redirect(to: "/cart")
+            if let cookie = resolution.cookie { response.setCookie(cookie) }
+            return response
+        } catch let error as SoukError where error.code == .validationFailed {
+            // The product page again, the message beside the form and what was typed kept.
+            return try await StorePages(services: services).productPage(
+                product, refusedCart: .init(amount: form.amount, quantity: form.quantity, error: error), context: context)
         }
-        let resolution = try await cookies.resolve(request, context, creating: true)
-        _ = try await services.carts.add(
-            productID: form.productID, quantity: form.quantity, amount: amount, owner: resolution.owner!)
-        var response = Pages.redirect(to: "/cart")
-        if let cookie = resolution.cookie { response.setCookie(cookie) }
-        return response
     }
 
     @Sendable func remove(_ request: Request, context: SoukRequestContext) async throws -> Response {

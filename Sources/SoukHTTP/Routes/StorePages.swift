@@ -154,6 +154,22 @@ struct StorePages: Sendable {
         return try await render(product, reviews: reviews, form: nil, context: context)
     }
 
+    /// What a buyer typed into "Add to cart" and why it was refused: the product page shows it
+    /// again with the message beside the form and the amount kept.
+    struct RefusedCartForm {
+        var amount: String?
+        var quantity: String?
+        var error: SoukError
+    }
+
+    /// The product page answering a refused "Add to cart" (422).
+    func productPage(_ product: Product, refusedCart: RefusedCartForm, context: SoukRequestContext) async throws -> Response {
+        let reviews = try await services.reviews.list(productID: product.id, viewer: context.identity?.user, limit: 10)
+        var response = try await render(product, reviews: reviews, form: nil, refusedCart: refusedCart, context: context)
+        response.status = .unprocessableContent
+        return response
+    }
+
     struct ReviewForm: Decodable {
         var rating: String?
         var title: String?
@@ -193,7 +209,7 @@ struct StorePages: Sendable {
 
     private func render(
         _ product: Product, reviews: ReviewService.Page, form: (typed: ReviewInput, error: SoukError)?,
-        context: SoukRequestContext
+        refusedCart: RefusedCartForm? = nil, context: SoukRequestContext
     ) async throws -> Response {
         let user = context.identity?.user
         let files = try await database.currentFiles(productID: product.id)
@@ -237,7 +253,13 @@ struct StorePages: Sendable {
             if price.isPayWhatYouWant {
                 buy["pay_what_you_want"] = true
                 buy["minimum_label"] = MoneyFormat.amount(price.floor, currency: price.currency)
-                buy["suggested"] = MoneyFormat.major(price.amount, currency: price.currency)
+                buy["suggested"] = refusedCart?.amount ?? MoneyFormat.major(price.amount, currency: price.currency)
+            }
+            buy["quantity"] = refusedCart?.quantity ?? "1"
+            if let refusedCart {
+                buy["error"] = refusedCart.error.detail
+                buy["amount_invalid"] = refusedCart.error.field == "amount"
+                buy["quantity_invalid"] = refusedCart.error.field == "quantity"
             }
             values["buy"] = buy
         }

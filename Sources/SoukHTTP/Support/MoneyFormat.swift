@@ -4,15 +4,10 @@ import SoukCore
 /// How amounts are written on pages ("$19.00", "Free", "Pay what you want (from $5.00)") and read
 /// back from forms, where sellers and buyers type major units ("19.99").
 enum MoneyFormat {
-    static let symbols: [String: String] = ["USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹"]
+    static var symbols: [String: String] { Currency.symbols }
 
-    /// `1900, "USD"` → "$19.00"; currencies without a symbol here → "19.00 CHF".
-    static func amount(_ minor: Int, currency: String) -> String {
-        let code = currency.uppercased()
-        let number = major(minor, currency: code)
-        if let symbol = symbols[code] { return minor < 0 ? "-\(symbol)\(number.dropFirst())" : "\(symbol)\(number)" }
-        return "\(number) \(code)"
-    }
+    /// `1900, "USD"` → "$19.00"; currencies without a symbol → "19.00 CHF" (`Currency.display`).
+    static func amount(_ minor: Int, currency: String) -> String { Currency.display(minor, currency: currency) }
 
     /// `1900, "USD"` → "19.00" (for form fields).
     static func major(_ minor: Int, currency: String) -> String { Currency.decimalString(minor, currency: currency) }

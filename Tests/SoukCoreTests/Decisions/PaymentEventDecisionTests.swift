@@ -39,7 +39,7 @@ struct PaymentEventDecisionTests {
             name: "wrong amount: refused, never paid", effect: .paid(F.payment(amount: 999)),
             facts: .init(order: F.order(.created)),
             change: .refusePayment(
-                F.payment(amount: 999), reason: "paid 999 (minor units of USD), but the order's total is 1000")),
+                F.payment(amount: 999), reason: "paid $9.99, but the order's total is $10.00")),
         Case(
             name: "wrong currency: refused", effect: .paid(F.payment(currency: "eur")), facts: .init(order: F.order(.created)),
             change: .refusePayment(F.payment(currency: "eur"), reason: "paid in EUR, but the order is in USD")),
