@@ -50,9 +50,18 @@ public struct MailComposer: Sendable {
         self.links = MagicLinks(database: database, baseURL: settings.publicBaseURL)
         self.unsubscribe = UnsubscribeLinks(serverSecret: serverSecret, baseURL: settings.publicBaseURL)
         self.storeName = settings.store.name
-        self.from = settings.mail.from
+        self.from = Self.sender(settings.mail.from, storeName: settings.store.name)
         self.replyTo = settings.mail.replyTo.isEmpty ? nil : settings.mail.replyTo
         self.host = URL(string: settings.publicBaseURL)?.host ?? "souk.local"
+    }
+
+    /// The `From` mailbox: the configured one, named after the store when it carries no name of
+    /// its own or the default "Souk" ("Moth Press <store@example.com>").
+    static func sender(_ configured: String, storeName: String) -> String {
+        let parts = MailAddress.split(configured)
+        guard let address = parts?.address else { return configured }
+        if let name = parts?.name, !name.isEmpty, name != "Souk" { return configured }
+        return "\(storeName) <\(address)>"
     }
 
     /// The message for a job, or nil when there is nothing to send any more (the order or the
@@ -74,28 +83,37 @@ public struct MailComposer: Sendable {
     func receipt(orderID: String) async throws -> MailMessage? {
         guard let order = try await database.order(id: orderID), order.status.isPaidUp else { return nil }
         let keys = try await database.licenseKeys(orderID: order.id)
-        let money = { (minor: Int) in "\(Currency.decimalString(minor, currency: order.currency)) \(order.currency)" }
+        let money = { (minor: Int) in Currency.display(minor, currency: order.currency) }
+        let paidOn = (order.paidAt ?? order.createdAt).formatted(Self.humanDate)
+        let titles = Dictionary(order.items.map { ($0.productID, $0.title) }, uniquingKeysWith: { first, _ in first })
+        let buyer = try await database.user(id: order.buyerID)
+        var link: String?
+        if let buyer { link = try await links.issue(for: buyer, redirect: "/library") }
+
+        // Plain text: amounts right-aligned in one column.
+        let labels = order.items.map { "\($0.quantity) × \($0.title)" } + ["Total"]
+        let amounts = order.items.map { money($0.amount) } + [money(order.total)]
+        let labelWidth = max(20, labels.map(\.count).max() ?? 20)
+        let amountWidth = amounts.map(\.count).max() ?? 0
         var lines = [
             "Thank you for your purchase from \(storeName)!", "",
-            "Order \(order.id)" + (order.paidAt.map { ", paid \(Timestamp.rfc3339($0))" } ?? ""), "",
+            "Order \(order.id), paid on \(paidOn)", "",
         ]
         if order.isTest { lines += ["TEST ORDER: paid with the store's test provider; no money moved.", ""] }
-        let width = max(20, order.items.map { "\($0.quantity) × \($0.title)".count }.max() ?? 20)
-        for item in order.items {
-            let label = "\(item.quantity) × \(item.title)"
-            lines.append("  " + label.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + money(item.amount))
+        for (label, amount) in zip(labels, amounts) {
+            if label == "Total" { lines.append("  " + String(repeating: "─", count: labelWidth + 2 + amountWidth)) }
+            lines.append(
+                "  " + label.padding(toLength: labelWidth, withPad: " ", startingAt: 0) + "  "
+                    + String(repeating: " ", count: amountWidth - amount.count) + amount)
         }
-        lines.append("  " + "Total".padding(toLength: width, withPad: " ", startingAt: 0) + "  " + money(order.total))
         if !keys.isEmpty {
             lines += ["", "Your license keys:"]
-            let titles = Dictionary(order.items.map { ($0.productID, $0.title) }, uniquingKeysWith: { first, _ in first })
             for key in keys {
                 let limit = key.activationLimit.map { " (up to \($0) activations)" } ?? ""
                 lines.append("  \(titles[key.productID] ?? key.productID): \(key.key)\(limit)")
             }
         }
-        let buyer = try await database.user(id: order.buyerID)
-        if let buyer, let link = try await links.issue(for: buyer, redirect: "/library") {
+        if let link {
             lines += [
                 "", "Your downloads, keys and pages are in your library:", "  \(link)",
                 "This link signs you in once and works for 7 days; after that, sign in at \(links.baseURL)/signin.",
@@ -107,10 +125,44 @@ public struct MailComposer: Sendable {
             ]
         }
         lines += ["", "— \(storeName)"]
+
+        // The same receipt as HTML: a table of lines, the keys, a button to the library.
+        let h = MailHTML.escape
+        var rows = order.items.map { item in
+            "<tr><td>\(item.quantity) × \(h(item.title))</td><td class=\"amount\">\(h(money(item.amount)))</td></tr>"
+        }
+        rows.append("<tr class=\"total\"><th>Total</th><th class=\"amount\">\(h(money(order.total)))</th></tr>")
+        var body = [
+            "<h1>Thank you for your purchase from \(h(storeName))!</h1>",
+            "<p class=\"meta\">Order \(h(order.id)), paid on \(h(paidOn))</p>",
+        ]
+        if order.isTest { body.append("<p class=\"test\">TEST ORDER: paid with the store's test provider; no money moved.</p>") }
+        body.append("<table>\(rows.joined())</table>")
+        if !keys.isEmpty {
+            body.append("<h2>Your license keys</h2><ul>")
+            for key in keys {
+                let limit = key.activationLimit.map { " (up to \($0) activations)" } ?? ""
+                body.append("<li>\(h(titles[key.productID] ?? key.productID)): <code>\(h(key.key))</code>\(h(limit))</li>")
+            }
+            body.append("</ul>")
+        }
+        if let link {
+            body.append("<p><a class=\"button\" href=\"\(h(link))\">Open your library</a></p>")
+            body.append("<p class=\"meta\">This link signs you in once and works for 7 days; after that, sign in at \(h(links.baseURL))/signin.</p>")
+        } else {
+            body.append("<p><a class=\"button\" href=\"\(h(links.baseURL))/library\">Open your library</a></p>")
+            body.append("<p class=\"meta\">Sign in with your password to open it.</p>")
+        }
+        body.append("<p>— \(h(storeName))</p>")
         return MailMessage(
-            from: from, to: order.buyerEmail, replyTo: replyTo, subject: (order.isTest ? "[TEST] " : "") + "Your receipt from \(storeName) (order \(order.id))",
-            text: lines.joined(separator: "\n"), messageID: "receipt-\(order.id)@\(host)", date: database.clock.now())
+            from: from, to: order.buyerEmail, replyTo: replyTo,
+            subject: (order.isTest ? "[TEST] " : "") + "Your receipt from \(storeName) (order \(order.id))",
+            text: lines.joined(separator: "\n"), html: MailHTML.document(title: "Your receipt from \(storeName)", body: body),
+            messageID: "receipt-\(order.id)@\(host)", date: database.clock.now())
     }
+
+    /// "December 6, 2026 at 14:05 UTC": dates as people read them (the store's e-mails are in UTC).
+    static let humanDate = Date.FormatStyle(date: .long, time: .shortened, locale: Locale(identifier: "en_US"), timeZone: .gmt)
 
     func fileUpdate(userID: String, fileID: String) async throws -> MailMessage? {
         guard let user = try await database.user(id: userID), !user.disabled,

@@ -1,13 +1,16 @@
 import Foundation
 import SoukCore
 
-/// An e-mail as Souk sends it: plain text, UTF-8, one recipient.
+/// An e-mail as Souk sends it: UTF-8 text, and with `html` the same message as HTML beside it
+/// (`multipart/alternative`); one recipient.
 public struct MailMessage: Sendable, Equatable, Codable {
     public var from: String
     public var to: String
     public var replyTo: String?
     public var subject: String
     public var text: String
+    /// The HTML alternative of `text` (a complete document), or nil for a plain-text message.
+    public var html: String?
     /// Stable per logical e-mail (e.g. `receipt-ord_…@souk`), so a resend is recognisable.
     public var messageID: String
     public var date: Date
@@ -17,9 +20,10 @@ public struct MailMessage: Sendable, Equatable, Codable {
     public var listUnsubscribe: String?
 
     public init(
-        from: String, to: String, replyTo: String? = nil, subject: String, text: String, messageID: String, date: Date,
-        listUnsubscribe: String? = nil
+        from: String, to: String, replyTo: String? = nil, subject: String, text: String, html: String? = nil,
+        messageID: String, date: Date, listUnsubscribe: String? = nil
     ) {
+        self.html = html
         self.listUnsubscribe = listUnsubscribe
         self.from = from
         self.to = to
@@ -31,7 +35,7 @@ public struct MailMessage: Sendable, Equatable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case from, to, subject, text, date
+        case from, to, subject, text, html, date
         case replyTo = "reply_to"
         case messageID = "message_id"
         case listUnsubscribe = "list_unsubscribe"

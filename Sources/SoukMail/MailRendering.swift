@@ -24,9 +24,21 @@ extension MailMessage {
             lines.append("List-Unsubscribe-Post: List-Unsubscribe=One-Click")
         }
         lines.append("MIME-Version: 1.0")
-        lines.append("Content-Type: text/plain; charset=utf-8")
-        lines.append("Content-Transfer-Encoding: quoted-printable")
-        return lines.joined(separator: "\r\n") + "\r\n\r\n" + QuotedPrintable.encode(text)
+        guard let html else {
+            lines.append("Content-Type: text/plain; charset=utf-8")
+            lines.append("Content-Transfer-Encoding: quoted-printable")
+            return lines.joined(separator: "\r\n") + "\r\n\r\n" + QuotedPrintable.encode(text)
+        }
+        // `=_` cannot occur in quoted-printable output (`=` is always escaped there), so the
+        // boundary never collides with a part's content (RFC 2045 §6.7, RFC 2046 §5.1.1).
+        let boundary = "=_souk_" + String(bareMessageID.utf8.reduce(UInt64(0xcbf2_9ce4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }, radix: 16)
+        lines.append("Content-Type: multipart/alternative; boundary=\"\(boundary)\"")
+        func part(_ type: String, _ body: String) -> String {
+            "--\(boundary)\r\nContent-Type: \(type); charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+                + QuotedPrintable.encode(body)
+        }
+        return lines.joined(separator: "\r\n") + "\r\n\r\n"
+            + part("text/plain", text) + part("text/html", html) + "--\(boundary)--\r\n"
     }
 
     /// `rendered()` as UTF-8 bytes.

@@ -42,6 +42,22 @@ struct RenderingTests {
         }
     }
 
+    @Test("With HTML: multipart/alternative, the text part first, both quoted-printable, a boundary no part can hold")
+    func alternative() throws {
+        var mail = message(text: "Total: $39.00", messageID: "receipt-ord_2@souk")
+        mail.html = "<p class=\"x\">Total: <b>$39.00</b> – merci</p>"
+        let text = try mail.rendered()
+        let boundary = try #require(text.firstMatch(of: /boundary="([^"]+)"/)?.1)
+        #expect(boundary.hasPrefix("=_souk_"), "`=` never appears unescaped in quoted-printable")
+        #expect(text.contains("Content-Type: multipart/alternative; boundary=\"\(boundary)\"\r\n\r\n--\(boundary)\r\n"))
+        let parts = text.components(separatedBy: "--\(boundary)")
+        #expect(parts.count == 4 && parts[3] == "--\r\n")
+        #expect(parts[1].hasPrefix("\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nTotal: $39.00"))
+        #expect(parts[2].hasPrefix("\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n<p class=3D\"x\">"))
+        #expect(parts[2].contains("=E2=80=93 merci"))
+        #expect(try mail.rendered() == text, "the same message renders the same bytes")
+    }
+
     @Test("No Reply-To header when it is nil or blank; angle brackets around the ID are not doubled")
     func optionalHeaders() throws {
         for replyTo in [nil, "", "  "] as [String?] {

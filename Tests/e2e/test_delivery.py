@@ -76,8 +76,9 @@ def receipts_by_order(messages) -> dict[str, list]:
 def test_a_paid_order_sends_one_receipt_with_keys_and_a_library_that_downloads_the_exact_bytes(
         make_souk, smtp_sink, fake_stripe):
     fake = fake_stripe
-    souk = start_store(make_souk, fake, SOUK_MAIL_SMTP_URL=smtp_sink.url, SOUK_MAIL_FROM="Shop <shop@example.com>",
-                       **FAST)
+    # A From without a name of its own: the store's name goes there.
+    souk = start_store(make_souk, fake, SOUK_MAIL_SMTP_URL=smtp_sink.url, SOUK_MAIL_FROM="shop@example.com",
+                       SOUK_STORE_NAME="Moth Press", **FAST)
     seller = cli_account(souk, "seller", "maker@example.com")
     app = seller.create("Pixel Tool", publish=True, kind="license", price=1500, activation_limit=3)
     book = seller.create("Field Guide", publish=True, price=900)
@@ -97,10 +98,20 @@ def test_a_paid_order_sends_one_receipt_with_keys_and_a_library_that_downloads_t
     # The seller hears of the sale by e-mail too, once (with their share, not the buyer's details).
     [sale] = [m for m in smtp_sink.messages if m.envelope_to == ["maker@example.com"] and m["Subject"] == "New sale"]
     assert "your share" in sale.get_content() and order["id"] in sale.get_content()
+    assert sale["From"] == "Moth Press <shop@example.com>"
     assert receipt.envelope_to == ["reader@example.com"] and receipt.envelope_from == "shop@example.com"
-    assert order["id"] in receipt["Subject"]
-    text = receipt.get_content()
-    assert "2 × Pixel Tool" in text and "30.00 USD" in text and "1 × Field Guide" in text and "39.00 USD" in text
+    assert order["id"] in receipt["Subject"] and "Moth Press" in receipt["Subject"]
+    assert receipt["From"] == "Moth Press <shop@example.com>"
+    # Text and HTML, as people read them: money in the store's currency, amounts lined up, a date.
+    assert receipt.get_content_type() == "multipart/alternative"
+    text = receipt.get_body(preferencelist=("plain",)).get_content()
+    html = receipt.get_body(preferencelist=("html",)).get_content()
+    assert "2 × Pixel Tool" in text and "$30.00" in text and "1 × Field Guide" in text and "$39.00" in text
+    assert "minor units" not in text and " USD" not in text
+    amount_lines = [line for line in text.splitlines() if line.rstrip().endswith((".00",))]
+    assert len(amount_lines) == 3 and len({len(line.rstrip()) for line in amount_lines}) == 1, amount_lines
+    assert re.search(r"paid on [A-Z][a-z]+ \d{1,2}, \d{4}", text), text
+    assert "<table>" in html and "$39.00" in html and "Pixel Tool" in html and "Open your library" in html
 
     entries = library(souk, buyer.session)
     keys = [k["key"] for k in entries[app["id"]]["license_keys"]]
