@@ -45,10 +45,11 @@ struct ProductRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
         case publishedAt = "published_at"
     }
 
-    /// Columns of `products` the database maintains and the record never writes: `search_id`,
-    /// the stable key of the search indexes, is assigned by the `products_assign_search_id`
-    /// trigger (saving a record that carried it would overwrite it). Search reads it by name.
-    static let databaseManagedColumns: Set<String> = ["search_id"]
+    /// Columns of `products` the record never writes: `search_id`, the stable key of the search
+    /// indexes, is assigned by the `products_assign_search_id` trigger (saving a record that
+    /// carried it would overwrite it; search reads it by name); `deleted_at` is set once, by
+    /// `AppDatabase.updateProduct(deleting:)`, and read by name, so no save can undo a deletion.
+    static let databaseManagedColumns: Set<String> = ["search_id", "deleted_at"]
 
     /// The columns `init(row:)` reads, in order; select them first (then anything else).
     static let selectColumns = """
