@@ -313,7 +313,7 @@ struct ProductSearchQuery {
 
     /// Escapes the excerpt for HTML, then turns the match markers into `<mark>`.
     static func snippetHTML(_ raw: String) -> String {
-        SearchText.escape(raw).replacingOccurrences(of: markStart, with: "<mark>")
+        SearchText.escape(SearchText.withoutMarkdown(raw)).replacingOccurrences(of: markStart, with: "<mark>")
             .replacingOccurrences(of: markEnd, with: "</mark>")
     }
 }

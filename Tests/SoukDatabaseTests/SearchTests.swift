@@ -17,10 +17,15 @@ private struct Catalog {
     let database: AppDatabase
     let clock = ManualClock()
 
-    init() throws {
+    init(engine: SearchEngineKind? = nil) throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("souk-search-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        database = try AppDatabase(path: directory.appendingPathComponent("souk.db").path, clock: clock)
+        let path = directory.appendingPathComponent("souk.db").path
+        if let engine {
+            database = try AppDatabase(path: path, clock: clock, searchEngine: engine)
+        } else {
+            database = try AppDatabase(path: path, clock: clock)
+        }
     }
 
     func seller(_ email: String, name: String, role: Role = .seller, verified: Bool = true) async throws -> User {
@@ -125,6 +130,23 @@ struct SearchTests {
         #expect(!snippet.contains("<b>"))
         #expect(snippet.contains("&lt;b&gt;"))
         #expect(snippet.contains("<mark>pirate</mark>"))
+    }
+
+    @Test("Snippets are plain text: no Markdown headings, emphasis, code marks or link addresses")
+    func snippetsWithoutMarkdown() async throws {
+        for engine in [SearchEngineKind.memory, .fts5] {
+            let catalog = try Catalog(engine: engine)
+            let ada = try await catalog.seller("ada@example.com", name: "Ada")
+            try await catalog.product(
+                "Database Primer", by: ada,
+                description: "## SQL Guide\n\n> Learn **window** functions with `snake_case` names and [worked examples](https://example.com/x).")
+            let snippet = try #require(try await catalog.search { $0.text = "window" }.hits.first?.snippet)
+            #expect(snippet.contains("<mark>window</mark>"), "\(engine): \(snippet)")
+            for markup in ["##", "**", "`", "](", "https://", "&gt; Learn"] {
+                #expect(!snippet.contains(markup), "\(engine): \(markup) in \(snippet)")
+            }
+            #expect(snippet.contains("snake_case") && snippet.contains("worked examples"), "\(engine): \(snippet)")
+        }
     }
 
     @Test("Filters: category, kind, price range, minimum rating, seller, free — alone and combined")

@@ -77,7 +77,10 @@ final class MemorySearch: Sendable {
                 // rowid lookups instead of scanning the status index.)
                 guard row["listed"] as Bool else { continue }
                 let product = ProductRecord(row: row).product(sellerName: row["seller_name"])
-                found[row["rid"]] = (product, product.summary + " — " + product.description)
+                found[row["rid"]] = (
+                    product,
+                    [product.summary, SearchText.withoutMarkdown(product.description)].filter { !$0.isEmpty }
+                        .joined(separator: " — "))
             }
             return found
         }

@@ -94,6 +94,32 @@ enum SearchText {
         return html
     }
 
+    /// A description's Markdown read as plain text, for snippets: headings, emphasis, code marks,
+    /// quotes and list bullets go, a link keeps its words and loses its address. (Approximate on
+    /// purpose: a snippet is a glimpse, and the product page renders the real thing.)
+    static func withoutMarkdown(_ text: String) -> String {
+        var out = text
+        // [words](address) and ![alt](address) → words
+        out = out.replacing(/!?\[([^\]\n]*)\]\([^)\n]*\)/) { String($0.output.1) }
+        // Line starts: headings, quotes, bullets.
+        out = out.replacing(/(?m)^[ \t]{0,3}(?:#{1,6}[ \t]+|>[ \t]?|[-*+][ \t]+)/) { _ in "" }
+        // Emphasis and code marks; underscores only where they mark emphasis, not inside words.
+        out = out.replacing(/[*`~]+/) { _ in "" }
+        let characters = Array(out)
+        var plain = ""
+        plain.reserveCapacity(out.utf8.count)
+        for (index, character) in characters.enumerated() {
+            if character == "_" {
+                let before = index > 0 ? characters[index - 1] : " "
+                let after = index + 1 < characters.count ? characters[index + 1] : " "
+                let inWord = (before.isLetter || before.isNumber || before == "_") && (after.isLetter || after.isNumber || after == "_")
+                if !inWord { continue }
+            }
+            plain.append(character)
+        }
+        return plain
+    }
+
     static func escape(_ text: String) -> String {
         var html = ""
         for character in text {
