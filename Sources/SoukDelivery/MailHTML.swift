@@ -1,23 +1,10 @@
 import Foundation
+import SoukCore
 
 /// The HTML of the store's e-mails: one small inline style sheet (mail clients drop linked ones)
 /// and escaping of every value put into it.
 enum MailHTML {
-    static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.count)
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(character)
-            }
-        }
-        return out
-    }
+    static func escape(_ text: String) -> String { HTMLText.escape(text) }
 
     static func document(title: String, body: [String]) -> String {
         """

@@ -1,4 +1,5 @@
 import Foundation
+import SoukCore
 
 /// How text becomes search words, for the in-memory index and its queries alike: runs of letters
 /// and digits, lower-cased, accents removed (as FTS5's `unicode61 remove_diacritics 2`).
@@ -120,19 +121,9 @@ enum SearchText {
         return plain
     }
 
+    /// Escaped for HTML, on one line (a snippet never breaks).
     static func escape(_ text: String) -> String {
-        var html = ""
-        for character in text {
-            switch character {
-            case "&": html += "&amp;"
-            case "<": html += "&lt;"
-            case ">": html += "&gt;"
-            case "\"": html += "&quot;"
-            case "'": html += "&#39;"
-            case "\n", "\r": html += " "
-            default: html.append(character)
-            }
-        }
-        return html
+        HTMLText.escape(text.replacingOccurrences(of: "\r\n", with: " ").replacingOccurrences(of: "\n", with: " ")
+            .replacingOccurrences(of: "\r", with: " "))
     }
 }
