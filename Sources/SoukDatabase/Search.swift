@@ -4,7 +4,11 @@ import SoukCore
 
 /// Maintains the FTS5 index of listed products.
 enum SearchIndex {
-    static let stopWords: Set<String> = ["a", "an", "and", "or", "not", "the", "of", "for", "to", "in", "on", "with", "near", "by", "at"]
+    /// Small words no query requires; "s" is what an apostrophe leaves of a possessive
+    /// ("Maker's" is the words "maker" and "s").
+    static let stopWords: Set<String> = [
+        "a", "an", "and", "or", "not", "the", "of", "for", "to", "in", "on", "with", "near", "by", "at", "s",
+    ]
 
     /// Makes the index agree with the product row: indexed if published, absent otherwise.
     /// Called inside every transaction that writes a product.
@@ -65,13 +69,21 @@ enum SearchIndex {
         return (kept, lastIsPrefix && kept.last == words.last)
     }
 
-    /// What a user typed as a safe FTS5 query: each word quoted, all required, the last one as a
-    /// prefix when it is being typed.
+    /// What a user typed as a safe FTS5 query: each word quoted, all required, each in any of
+    /// its forms (singular or plural), the last one as a prefix when it is being typed.
     static func matchExpression(_ text: String) -> String? {
         guard let (words, lastIsPrefix) = queryWords(text) else { return nil }
         return words.enumerated().map { index, word in
-            index == words.count - 1 && lastIsPrefix ? "\"\(word)\"*" : "\"\(word)\""
-        }.joined(separator: " ")
+            let isPrefix = index == words.count - 1 && lastIsPrefix
+            let forms = [isPrefix ? "\"\(word)\"*" : "\"\(word)\""] + SearchText.otherForms(of: word).map { "\"\($0)\"" }
+            return forms.count == 1 ? forms[0] : "(" + forms.joined(separator: " OR ") + ")"
+        }.joined(separator: " AND ")  // FTS5 takes no implicit AND beside a parenthesis
+    }
+
+    /// The words exactly as typed, all in the title: the products that rank first.
+    static func titleExpression(_ text: String) -> String? {
+        guard let (words, _) = queryWords(text) else { return nil }
+        return "title : (" + words.map { "\"\($0)\"" }.joined(separator: " AND ") + ")"
     }
 }
 
@@ -181,24 +193,39 @@ struct ProductSearchQuery {
 
     let query: ProductQuery
     let match: String?
+    /// The products whose title holds the words as typed: ranked above every other match.
+    let titleMatch: String?
     let sort: ProductQuery.Sort
 
     init(_ query: ProductQuery) {
         self.query = query
         self.match = query.text.flatMap(SearchIndex.matchExpression)
+        self.titleMatch = match == nil ? nil : query.text.flatMap(SearchIndex.titleExpression)
         self.sort = match == nil && query.effectiveSort == .relevance ? .newest : query.effectiveSort
     }
 
     /// Sort key expression and whether it descends. Ties break on rowid in the same direction.
     var sortKey: (sql: String, descending: Bool) {
         switch sort {
-        case .relevance: (Self.rank, false)
+        case .relevance: (relevance, false)
         case .newest: ("p.published_at", true)
         case .priceAscending: ("COALESCE(p.min_price, p.price)", false)
         case .priceDescending: ("COALESCE(p.min_price, p.price)", true)
         case .rating: ("p.rating_avg", true)
         case .popular: ("p.sales_count", true)
         }
+    }
+
+    /// bm25 (lower is better), lowered further for a title that holds the words as typed or in
+    /// any form, as the in-memory index's title bonus does. The expressions are made of quoted
+    /// letters and digits only (`queryWords`), so they are safe to inline.
+    private var relevance: String {
+        guard let match, let titleMatch else { return Self.rank }
+        func inTitle(_ expression: String) -> String {
+            let literal = "'" + expression.replacingOccurrences(of: "'", with: "''") + "'"
+            return "(p.search_id IN (SELECT rowid FROM product_search WHERE product_search MATCH \(literal)))"
+        }
+        return "(\(Self.rank) - 100.0 * \(inTitle(titleMatch)) - 50.0 * \(inTitle("title : (\(match))")))"
     }
 
     func filters(includingCategory: Bool) -> (sql: [String], arguments: StatementArguments) {

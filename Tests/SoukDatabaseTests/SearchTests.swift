@@ -120,6 +120,56 @@ struct SearchTests {
         #expect(try await catalog.search { _ in }.hits.allSatisfy { $0.snippet == nil })
     }
 
+    @Test("Every query word in the title ranks first, the word as typed above its other forms; plurals match both ways")
+    func titleWordsAndPlurals() async throws {
+        for engine in [SearchEngineKind.memory, .fts5] {
+            let catalog = try Catalog(engine: engine)
+            let ada = try await catalog.seller("ada@example.com", name: "Ada")
+            // Products that say "indie makers" in every field, as the demo catalog's clubs do.
+            for (index, title) in ["Indie Makers Club", "Indie Makers Circle", "Bold Indie Makers Community"].enumerated() {
+                try await catalog.product(
+                    title, by: ada, summary: "Practical indie makers club for indie makers.",
+                    description: "## \(title)\n\nThe \(title) helps indie makers build with indie makers. Indie makers!",
+                    category: "Memberships", tags: ["indie makers", "club"], sales: index)
+            }
+            try await catalog.product("The Indie Maker's Handbook", by: ada, description: "Pricing and launches.")
+            try await catalog.product("Launch Notes", by: ada, description: "For an indie maker: notes.")
+            try await catalog.product("Notion Template", by: ada, description: "One planner.", category: "Templates")
+            try await catalog.product("Resume Templates", by: ada, description: "Three layouts.", category: "Templates")
+            try await catalog.product("Puppy Stories", by: ada, description: "A story a day.")
+
+            for text in ["indie maker", "indie maker ", "Indie Maker's", "maker indie", "maker's handbook"] {
+                let found = try await catalog.titles { $0.text = text }
+                #expect(found.first == "The Indie Maker's Handbook", "\(engine) \(text): \(found)")
+                if !text.contains("handbook") { #expect(found.count == 5, "\(engine) \(text): every indie maker product matches: \(found)") }
+            }
+            let plural = try await catalog.titles { $0.text = "indie makers" }
+            #expect(plural.count == 5 && !plural.prefix(3).contains("The Indie Maker's Handbook"), "\(engine): \(plural)")
+            #expect(plural.last == "Launch Notes", "\(engine): a title match beats a description match: \(plural)")
+            #expect(Set(try await catalog.titles { $0.text = "templates" }) == ["Notion Template", "Resume Templates"])
+            #expect(try await catalog.titles { $0.text = "templates" }.first == "Resume Templates", "\(engine)")
+            #expect(Set(try await catalog.titles { $0.text = "template " }) == ["Notion Template", "Resume Templates"])
+            #expect(try await catalog.titles { $0.text = "stories" }.isEmpty == false, "\(engine)")
+            #expect(try await catalog.titles { $0.text = "story " } == ["Puppy Stories"], "\(engine)")
+        }
+    }
+
+    @Test("Other forms of a query word: singular and plural, never the word itself")
+    func otherForms() {
+        #expect(SearchText.otherForms(of: "templates") == ["template"])
+        #expect(SearchText.otherForms(of: "template") == ["templates"])
+        #expect(SearchText.otherForms(of: "maker") == ["makers"])
+        #expect(SearchText.otherForms(of: "stories") == ["story"])
+        #expect(SearchText.otherForms(of: "story") == ["stories"])
+        #expect(SearchText.otherForms(of: "days") == ["day"])
+        #expect(SearchText.otherForms(of: "boxes") == ["box"])
+        #expect(SearchText.otherForms(of: "class") == ["classes"])
+        #expect(SearchText.otherForms(of: "courses") == ["course"])
+        #expect(SearchText.otherForms(of: "status") == ["statuses"])
+        #expect(SearchText.otherForms(of: "go").isEmpty)
+        #expect(SearchText.otherForms(of: "mp3").isEmpty)
+    }
+
     @Test("Snippets are HTML-escaped around the highlight")
     func snippetEscaping() async throws {
         let catalog = try Catalog()

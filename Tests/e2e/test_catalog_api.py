@@ -409,6 +409,37 @@ def test_thirty_hostile_queries_answer_200(make_souk):
     assert requests.get(souk.url("/healthz")).status_code == 200
 
 
+@pytest.mark.parametrize("engine", ["memory", "fts5"])
+def test_search_finds_the_obvious_in_the_demo_catalog(make_souk, engine):
+    """Issue 13, acceptance 6: in the demo catalog (where "Indie Makers Club" and friends say
+    "indie makers" in every field) plus "The Indie Maker's Handbook", `indie maker` ranks the
+    handbook first; possessives and plurals match both ways; snippets are plain text."""
+    souk = make_souk(env={**STORE, "SOUK_SEARCH_ENGINE": engine})
+    souk.cli("demo", "seed", "--products", "400")
+    seller = cli_account(souk, "seller")
+    handbook = seller.create(
+        "The Indie Maker's Handbook", publish=True, summary="Ship small products on your own terms.",
+        description="## Contents\n\nPricing, launch checklists and **audience** building.")
+    seller.create("Notion Template", publish=True, category="Templates", description="One page planner.")
+
+    demo_makers = [t for t in titles(souk, {"q": "indie makers", "limit": 100}) if t != handbook["title"]]
+    assert len(demo_makers) >= 3, "the demo catalog should hold several Indie Makers products to compete with"
+    for query in ["indie maker", "indie maker ", "Indie Maker's", "maker's handbook", "handbook indie"]:
+        found = titles(souk, {"q": query})
+        assert found and found[0] == handbook["title"], f"{engine}: q={query!r} ranked {found[:5]}"
+    # The plural as typed prefers the products that say it, and still finds the singular.
+    plural = titles(souk, {"q": "indie makers", "limit": 100})
+    assert plural[0] != handbook["title"] and handbook["title"] in plural, plural[:5]
+    # `templates` finds a product that only says "Template"; `template` finds "Templates".
+    assert "Notion Template" in titles(souk, {"q": "notion templates", "limit": 100})
+    singular = search(souk, {"q": "planner templat", "limit": 100})["data"]
+    assert any(p["title"] == "Notion Template" for p in singular)
+    # Snippets are plain text around the match.
+    hit = search(souk, {"q": "indie maker"})["data"][0]
+    snippet = hit.get("snippet") or ""
+    assert "##" not in snippet and "**" not in snippet, snippet
+
+
 def test_search_filters_sorts_facets_and_cursor_paging(make_souk):
     souk = make_souk(env=STORE)
     ada = cli_account(souk, "seller", "ada@example.com")

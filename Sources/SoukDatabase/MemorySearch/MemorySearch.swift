@@ -31,12 +31,15 @@ final class MemorySearch: Sendable {
         if let text = query.text, let (words, lastIsPrefix) = SearchIndex.queryWords(text) {
             for (position, raw) in words.enumerated() {
                 let word = SearchText.words(raw).joined()
+                // The word as typed comes first in its group: other forms count for less.
+                let forms = SearchText.otherForms(of: word)
+                exactWords.formUnion([word] + forms)
                 if position == words.count - 1 && lastIsPrefix {
                     prefix = word
-                    groups.append(index.completions(of: word))
+                    let completions = index.completions(of: word).filter { $0 != word && !forms.contains($0) }
+                    groups.append([word] + forms + completions)
                 } else {
-                    exactWords.insert(word)
-                    groups.append([word])
+                    groups.append([word] + forms)
                 }
             }
         } else if !(query.text ?? "").trimmingCharacters(in: .whitespaces).isEmpty {

@@ -64,14 +64,20 @@ extension MemorySearchIndex {
 extension MemorySearchIndex.Snapshot {
     func evaluate(_ query: IndexQuery) -> IndexResult {
         let empty = IndexResult(rows: [], hasMore: false, facets: [:])
-        let groups = query.groups.map { $0.compactMap { termIDs[$0] } }
+        // Each known word with its factor: full for the word as typed, less for its other forms.
+        let weighted = query.groups.map { group in
+            group.enumerated().compactMap { position, word in
+                termIDs[word].map { (term: $0, factor: position == 0 ? 1 : MemorySearchIndex.otherFormFactor) }
+            }
+        }
+        let groups = weighted.map { $0.map(\.term) }
         if groups.contains(where: \.isEmpty) { return empty }
         let categoryFilter: Int32?? = query.category.map { categoryIDs[$0] }
         if case .some(.none) = categoryFilter { return emptyWithFacets(query) }
 
         guard var matches = filtered(query) else { return empty }
         let documentCount = Float(max(1, liveCount))
-        let idf = groups.map { $0.map { inverseDocumentFrequency($0, documentCount) } }
+        let idf = weighted.map { $0.map { inverseDocumentFrequency($0.term, documentCount) * $0.factor } }
         // Rarest group first: the bitset shrinks soonest.
         for group in groups.sorted(by: { postings($0) < postings($1) }) {
             if group.count == 1, let bits = termBits[Int(group[0])] {

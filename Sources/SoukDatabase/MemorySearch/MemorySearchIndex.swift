@@ -22,7 +22,9 @@ struct IndexedProduct: Sendable {
 /// One search, in the index's terms.
 struct IndexQuery {
     enum Key { case relevance, published, price, rating, sales }
-    /// One entry per query word: the words it may match (several for a prefix). All required.
+    /// One entry per query word: the words it may match (its other forms, or the completions of
+    /// a prefix), the word as typed first; the others weigh `MemorySearchIndex.otherFormFactor`
+    /// as much. Every entry is required.
     var groups: [[String]]
     var category: String?
     var kind: String?
@@ -46,7 +48,8 @@ struct IndexResult {
 
 
 /// An inverted index of listed products held in memory, with BM25-weighted postings
-/// (title ×10, summary ×4, description ×1, tags ×3, category ×2, seller ×2).
+/// (title ×10, summary ×4, description ×1, tags ×3, category ×2, seller ×2) plus a bonus for
+/// words of the title.
 ///
 /// Built so that a query's cost grows far slower than the catalog (see `evaluate`): frequent
 /// words, categories, kinds and the listed products are bitsets, so matching and facet counts
@@ -59,6 +62,13 @@ struct IndexResult {
 /// changes take it exclusively.
 final class MemorySearchIndex: @unchecked Sendable {
     static let fieldWeights: [Float] = [10, 4, 1, 3, 2, 2]
+    /// Added to a word's weight in a product whose title holds it, so that products with every
+    /// query word in the title rank first ("indie maker" finds "The Indie Maker's Handbook"
+    /// before products that only mention both words often in their descriptions).
+    static let titleBonus: Float = 50
+    /// What a match on another form of a query word (plural, singular, a prefix's completion)
+    /// counts for against the word as typed.
+    static let otherFormFactor: Float = 0.6
     static let k1: Float = 1.2
     static let b: Float = 0.75
 
@@ -259,6 +269,7 @@ final class MemorySearchIndex: @unchecked Sendable {
             for (word, count) in frequencies {
                 let tf = Float(count)
                 weights[word, default: 0] += Self.fieldWeights[field] * tf * (Self.k1 + 1) / (tf + norm)
+                    + (field == 0 ? Self.titleBonus : 0)
             }
         }
         for (word, weight) in weights {

@@ -37,6 +37,32 @@ enum SearchText {
         flush()
     }
 
+    /// The other forms a query word may take in a product: its singular and plural
+    /// ("templates" finds "template", "maker" finds "makers" and, since an apostrophe splits
+    /// words, "Maker's"). A light English rule on purpose: a miss costs a little recall, a
+    /// wrong stem would cost precision, and both engines expand queries the same way.
+    static func otherForms(of word: String) -> [String] {
+        guard word.count >= 3, word.allSatisfy(\.isLetter) else { return [] }
+        let sibilant = ["s", "x", "z", "ch", "sh"]
+        var stem = word
+        if word.hasSuffix("ies") && word.count > 4 {
+            stem = String(word.dropLast(3)) + "y"
+        } else if word.hasSuffix("es"), ["ss", "x", "z", "ch", "sh"].contains(where: { word.dropLast(2).hasSuffix($0) }) {
+            stem = String(word.dropLast(2))
+        } else if word.hasSuffix("s") && !word.hasSuffix("ss") && !word.hasSuffix("us") && !word.hasSuffix("is") && word.count > 3 {
+            stem = String(word.dropLast())
+        }
+        var forms = [stem]
+        if stem.hasSuffix("y"), let before = stem.dropLast().last, !"aeiou".contains(before) {
+            forms.append(String(stem.dropLast()) + "ies")
+        } else if sibilant.contains(where: { stem.hasSuffix($0) }) {
+            forms.append(stem + "es")
+        } else {
+            forms.append(stem + "s")
+        }
+        return forms.filter { $0 != word }
+    }
+
     static func words(_ text: String) -> [String] {
         var result: [String] = []
         words(text) { result.append($0) }
