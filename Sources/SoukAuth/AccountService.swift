@@ -132,6 +132,35 @@ public struct AccountService: Sendable {
         return try await database.setPasswordHash(email: email, hash)
     }
 
+    // MARK: Getting back into an account
+
+    /// "Forgot password" or "e-mail me a sign-in link": queues the e-mail when an enabled account
+    /// has this address, and says nothing either way (the answer must not tell who has an
+    /// account). Throws `validationFailed` for an address that cannot be one.
+    public func requestAccountMail(_ request: AppDatabase.AccountMailRequest, email: String) async throws {
+        try await database.requestAccountMail(request, email: AccountRules.email(email))
+    }
+
+    /// Whether an e-mailed reset link would still set a password.
+    public func isLivePasswordReset(token: String) async throws -> Bool {
+        try await database.isLivePasswordReset(tokenHash: Secrets.storageHash(token))
+    }
+
+    /// Sets a new password through an e-mailed reset link, once, and ends every other credential
+    /// of the account. Throws `validationFailed` for a password the rules refuse (the link stays
+    /// usable), `notFound` for a link that is unknown, used, expired or of a disabled account.
+    public func resetPassword(token: String, to password: String) async throws -> User {
+        let password = try AccountRules.password(password)
+        let hash = await hasher.hash(password)
+        guard let user = try await database.resetPassword(tokenHash: Secrets.storageHash(token), passwordHash: hash) else {
+            throw Self.deadResetLink
+        }
+        return user
+    }
+
+    public static let deadResetLink = SoukError(
+        .notFound, "This password reset link is unknown, already used or more than an hour old. Ask for a new one.")
+
     // MARK: The operator's actions (the CLI and the admin pages share them)
 
     /// Verifies, rejects or suspends a seller; the seller is notified, with the reason (at most

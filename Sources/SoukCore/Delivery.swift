@@ -185,6 +185,10 @@ public struct MailJob: Codable, Sendable, Equatable {
         case fileUpdate = "file_update"
         /// A notification the user gets by e-mail too (`Notice.email`, unless muted).
         case notification
+        /// "Forgot password": a link that sets a new password once, within an hour.
+        case passwordReset = "password_reset"
+        /// "E-mail me a sign-in link": a link that signs the user in once, within an hour.
+        case signInLink = "sign_in_link"
     }
 
     public var kind: Kind

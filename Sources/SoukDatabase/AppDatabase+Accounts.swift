@@ -151,8 +151,8 @@ extension AppDatabase {
         }
     }
 
-    /// "Sign out everywhere": ends every session, personal access token and unused sign-in link
-    /// of the user, in one transaction.
+    /// "Sign out everywhere": ends every session, personal access token, unused sign-in link and
+    /// password reset link of the user, in one transaction.
     public func endAllCredentials(userID: String) async throws {
         let now = clock.now()
         try await writer.write { db in try Self.endCredentials(userID: userID, now: now, in: db) }
@@ -166,6 +166,8 @@ extension AppDatabase {
         try db.execute(
             sql: "UPDATE magic_links SET revoked_at = ? WHERE user_id = ? AND used_at IS NULL AND revoked_at IS NULL",
             arguments: [now, userID])
+        try db.execute(
+            sql: "UPDATE password_resets SET used_at = ? WHERE user_id = ? AND used_at IS NULL", arguments: [now, userID])
     }
 
     /// Whether this sign-in link was voided before use (see `endCredentials`).

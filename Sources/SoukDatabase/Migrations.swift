@@ -167,6 +167,7 @@ enum Migrations {
         registerWebhooks(&migrator)
         registerAdminListIndexes(&migrator)
         registerProductDeletion(&migrator)
+        registerPasswordResets(&migrator)
         return migrator
     }()
 }

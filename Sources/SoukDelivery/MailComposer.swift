@@ -15,20 +15,30 @@ public struct MagicLinks: Sendable {
         self.baseURL = baseURL
     }
 
-    /// A link that signs `userID` in once and goes to `redirect` (a local path).
-    /// A sign-in link for `user` into `redirect`, or nil for an account that may not sign in by
-    /// link (an admin: `SessionOrigin`), whose e-mails point to the sign-in page instead.
-    public func issue(for user: User, redirect: String) async throws -> String? {
+    /// A sign-in link for `user` into `redirect` (a local path), or nil for an account that may
+    /// not sign in by link (an admin: `SessionOrigin`), whose e-mails point to the sign-in page
+    /// instead.
+    public func issue(for user: User, redirect: String, lifetime: TimeInterval = lifetime) async throws -> String? {
         guard (try? SessionOrigin.link.requireAllowed(for: user)) != nil else { return nil }
-        return try await issue(userID: user.id, redirect: redirect)
+        return try await issue(userID: user.id, redirect: redirect, lifetime: lifetime)
     }
 
-    public func issue(userID: String, redirect: String) async throws -> String {
+    public func issue(userID: String, redirect: String, lifetime: TimeInterval = lifetime) async throws -> String {
         let token = RandomText.base62(length: 43)
         try await database.insertMagicLink(
-            tokenHash: Self.hash(token), userID: userID, redirect: redirect, lifetime: Self.lifetime)
+            tokenHash: Self.hash(token), userID: userID, redirect: redirect, lifetime: lifetime)
         return "\(baseURL)/magic/\(token)"
     }
+
+    /// A link that sets a new password for `userID` once, within `onDemandLifetime`.
+    public func issuePasswordReset(userID: String) async throws -> String {
+        let token = RandomText.base62(length: 43)
+        try await database.insertPasswordReset(tokenHash: Self.hash(token), userID: userID, lifetime: Self.onDemandLifetime)
+        return "\(baseURL)/password/reset/\(token)"
+    }
+
+    /// How long the links a user asks for by e-mail work (a reset link, a sign-in link).
+    public static let onDemandLifetime: TimeInterval = 3600
 
     public static func hash(_ token: String) -> String {
         SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
@@ -77,7 +87,48 @@ public struct MailComposer: Sendable {
         case .notification:
             guard let notificationID = job.notificationID else { return nil }
             return try await notification(id: notificationID)
+        case .passwordReset:
+            guard let userID = job.userID else { return nil }
+            return try await passwordReset(userID: userID)
+        case .signInLink:
+            guard let userID = job.userID else { return nil }
+            return try await signInLink(userID: userID)
         }
+    }
+
+    /// "Forgot password": the link is made now, when the e-mail is written, since only its hash
+    /// is kept. (A retried send makes a new one; an unsent link is known to no one.)
+    func passwordReset(userID: String) async throws -> MailMessage? {
+        guard let user = try await database.user(id: userID), !user.disabled else { return nil }
+        let link = try await links.issuePasswordReset(userID: user.id)
+        let text = [
+            "Hello \(user.name),", "",
+            "Someone, hopefully you, asked to reset the password of your \(storeName) account (\(user.email)).",
+            "Choose a new password here:", "  \(link)", "",
+            "The link works once, within an hour. Setting a new password signs you out on every other device.",
+            "If you did not ask for this, ignore this e-mail: your password stays as it is.",
+            "", "— \(storeName)",
+        ].joined(separator: "\n")
+        return MailMessage(
+            from: from, to: user.email, replyTo: replyTo, subject: "Reset your \(storeName) password",
+            text: text, messageID: "password-reset-\(UUID().uuidString.lowercased())@\(host)", date: database.clock.now())
+    }
+
+    /// "E-mail me a sign-in link": nothing for an account that may not sign in by link (an admin).
+    func signInLink(userID: String) async throws -> MailMessage? {
+        guard let user = try await database.user(id: userID), !user.disabled,
+            let link = try await links.issue(for: user, redirect: "/library", lifetime: MagicLinks.onDemandLifetime)
+        else { return nil }
+        let text = [
+            "Hello \(user.name),", "",
+            "Here is the sign-in link you asked for at \(storeName):", "  \(link)", "",
+            "It signs you in once, within an hour, and opens your library.",
+            "If you did not ask for it, ignore this e-mail: nobody can use the link without your inbox.",
+            "", "— \(storeName)",
+        ].joined(separator: "\n")
+        return MailMessage(
+            from: from, to: user.email, replyTo: replyTo, subject: "Your sign-in link for \(storeName)",
+            text: text, messageID: "sign-in-\(UUID().uuidString.lowercased())@\(host)", date: database.clock.now())
     }
 
     func receipt(orderID: String) async throws -> MailMessage? {

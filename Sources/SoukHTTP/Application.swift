@@ -122,6 +122,7 @@ private func buildRouter(_ runtime: SoukRuntime) throws -> (Router<SoukRequestCo
     LicensePages(services: services).register(on: router)
     LibraryContentRoutes(services: services).register(on: router)
     MagicLinkRoutes(services: services).register(on: router)
+    PasswordResetPages(services: services).register(on: router)
     NotificationsAPI(services: services).register(on: router)
     EmailPreferencePages(services: services).register(on: router)
     OrderMessagesRoutes(services: services).register(on: router)

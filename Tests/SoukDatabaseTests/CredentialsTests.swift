@@ -69,6 +69,46 @@ struct CredentialsTests {
         try await expectEnded(held)
     }
 
+    @Test("A password reset link works once, within its hour, and ends every credential; signing out everywhere voids it")
+    func resetLinks() async throws {
+        let clock = JobTestClock()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("souk-db-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let database = try AppDatabase(path: directory.appendingPathComponent("souk.db").path, clock: clock)
+        let ann = try await database.insertUser(email: "ann@example.com", name: "Ann", passwordHash: "old", role: .buyer)
+        _ = try await database.insertSession(userID: ann.id, tokenHash: "ann-session", lifetime: 86_400, ip: nil, userAgent: nil)
+        for name in ["first", "second", "late", "voided"] {
+            try await database.insertPasswordReset(tokenHash: name, userID: ann.id, lifetime: 3600)
+        }
+        func hash() async throws -> String? { try await database.signInCredentials(email: "ann@example.com")?.passwordHash }
+
+        clock.advance(3599)
+        #expect(try await database.isLivePasswordReset(tokenHash: "first"))
+        #expect(try await database.resetPassword(tokenHash: "first", passwordHash: "new")?.id == ann.id)
+        #expect(try await hash() == "new")
+        #expect(try await database.userForSession(tokenHash: "ann-session") == nil)
+        // Used: dead. The other unused links of the account ended with the other credentials.
+        #expect(try await database.resetPassword(tokenHash: "first", passwordHash: "again") == nil)
+        #expect(try await database.resetPassword(tokenHash: "second", passwordHash: "again") == nil)
+        #expect(try await !database.isLivePasswordReset(tokenHash: "second"))
+        #expect(try await hash() == "new")
+
+        // A link past its hour, or voided by "sign out everywhere", sets nothing.
+        try await database.insertPasswordReset(tokenHash: "expiring", userID: ann.id, lifetime: 3600)
+        try await database.insertPasswordReset(tokenHash: "revoked", userID: ann.id, lifetime: 3600)
+        try await database.endAllCredentials(userID: ann.id)
+        #expect(try await database.resetPassword(tokenHash: "revoked", passwordHash: "x") == nil)
+        try await database.insertPasswordReset(tokenHash: "old", userID: ann.id, lifetime: 3600)
+        clock.advance(3601)
+        #expect(try await !database.isLivePasswordReset(tokenHash: "old"))
+        #expect(try await database.resetPassword(tokenHash: "old", passwordHash: "x") == nil)
+        // A disabled account's link sets nothing either.
+        try await database.insertPasswordReset(tokenHash: "disabled", userID: ann.id, lifetime: 3600)
+        _ = try await database.setDisabled(email: "ann@example.com", true)
+        #expect(try await database.resetPassword(tokenHash: "disabled", passwordHash: "x") == nil)
+        #expect(try await hash() == "new")
+    }
+
     @Test("Sessions record how they were made")
     func origin() async throws {
         let held = try await holding()

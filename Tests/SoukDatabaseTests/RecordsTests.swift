@@ -54,6 +54,7 @@ private let mappedTables: [MappedTable] = [
     MappedTable(LicenseActivationRecord.self, LicenseActivationRecord.CodingKeys.self),
     MappedTable(DownloadRow.self, DownloadRow.CodingKeys.self),
     MappedTable(MagicLinkRecord.self, MagicLinkRecord.CodingKeys.self),
+    MappedTable(PasswordResetRecord.self, PasswordResetRecord.CodingKeys.self),
     MappedTable(NotificationRecord.self, NotificationRecord.CodingKeys.self),
     MappedTable(PaymentMismatchRecord.self, PaymentMismatchRecord.CodingKeys.self),
     MappedTable(ReviewRecord.self, ReviewRecord.CodingKeys.self),
@@ -83,7 +84,7 @@ struct RecordsTests {
         let database = try AppDatabase(path: try temporaryDatabasePath())
         let tables = try await database.writer.read { db in try Self.schemaTables(db) }
         let mapped = mappedTables.map(\.table)
-        #expect(tables.count == 30)
+        #expect(tables.count == 31)
         #expect(tables.subtracting(mapped).sorted() == [], "tables without a record type")
         #expect(Set(mapped).subtracting(tables).sorted() == [], "record types of tables the schema does not have")
         #expect(Set(mapped).count == mapped.count, "two record types for one table")

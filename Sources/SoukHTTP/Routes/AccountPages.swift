@@ -128,7 +128,11 @@ struct AccountPages: Sendable {
     @Sendable func account(_ request: Request, context: SoukRequestContext) async throws -> Response {
         guard context.identity != nil else { return Pages.signInFirst(returningTo: request.uri.path) }
         return try await accountPage(
-            context: context, extra: ["email_saved": request.uri.queryParameters.get("email") == "saved"])
+            context: context,
+            extra: [
+                "email_saved": request.uri.queryParameters.get("email") == "saved",
+                "password_reset": request.uri.queryParameters.get("password") == "reset",
+            ])
     }
 
     private func accountPage(context: SoukRequestContext, status: HTTPResponse.Status = .ok, extra: [String: Any])
