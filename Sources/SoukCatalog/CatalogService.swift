@@ -100,7 +100,7 @@ public struct CatalogService: Sendable {
     }
 
     private func change(id: String, _ patch: ProductPatch, by user: User, deleting: Bool) async throws -> Product {
-        guard let existing = try await database.product(id: id), existing.deletedAt == nil else {
+        guard let existing = try await database.product(id: id) else {
             throw SoukError.notFound("The product \(id)")
         }
         let isOwner = existing.sellerID == user.id
@@ -137,7 +137,7 @@ public struct CatalogService: Sendable {
     /// Checks the caller may upload to the product: its seller only, in good standing. Throws
     /// `notFound`, `forbidden`.
     public func productForUpload(id: String, by user: User) async throws -> Product {
-        guard let product = try await database.product(id: id), product.deletedAt == nil else {
+        guard let product = try await database.product(id: id) else {
             throw SoukError.notFound("The product \(id)")
         }
         guard product.sellerID == user.id else { throw SoukError(.forbidden, "Only the product's seller may upload files.") }
@@ -154,7 +154,7 @@ public struct CatalogService: Sendable {
     public func putPage(productID: String, slug: String, title: String, body: String, by user: User) async throws
         -> ProductPage
     {
-        guard let product = try await database.product(id: productID), product.deletedAt == nil else {
+        guard let product = try await database.product(id: productID) else {
             throw SoukError.notFound("The product \(productID)")
         }
         guard product.sellerID == user.id else { throw SoukError(.forbidden, "Only the product's seller may edit its pages.") }

@@ -105,7 +105,7 @@ extension AppDatabase {
     private static func putItem(
         _ productID: String, quantity: Int, unitAmount: Int, cartID: String, now: Date, in db: Database
     ) throws {
-        guard let product = try product(id: productID, in: db) else { throw SoukError.notFound("The product \(productID)") }
+        guard let product = try product(id: productID, includingDeleted: true, in: db) else { throw SoukError.notFound("The product \(productID)") }
         let others = try String.fetchAll(
             db,
             sql: """
@@ -131,7 +131,7 @@ extension AppDatabase {
         let items = try CartItemRecord.filter(CartItemRecord.Columns.cartID == cart.id)
             .order(CartItemRecord.Columns.addedAt, CartItemRecord.Columns.productID).fetchAll(db)
         let lines = try items.compactMap { item -> CartLine? in
-            guard let product = try product(id: item.productID, in: db) else { return nil }
+            guard let product = try product(id: item.productID, includingDeleted: true, in: db) else { return nil }
             // A fixed price is whatever the product costs today; a pay-what-you-want line keeps
             // the buyer's amount (unavailable if it fell below a raised minimum).
             let unitAmount = product.price.isPayWhatYouWant ? item.unitAmount : product.price.amount

@@ -24,9 +24,7 @@ extension AppDatabase {
         let now = clock.now()
         let ids = self.ids
         return try await writer.write { db in
-            guard let before = try Self.product(id: id, in: db), before.deletedAt == nil else {
-                throw SoukError.notFound("The product \(id)")
-            }
+            guard let before = try Self.product(id: id, in: db) else { throw SoukError.notFound("The product \(id)") }
             var product = before
             try change(&product)
             product.id = before.id
@@ -50,8 +48,15 @@ extension AppDatabase {
         }
     }
 
+    /// A product that is not deleted: what the catalog, carts, uploads and sellers' pages work on.
     public func product(id: String) async throws -> Product? {
         try await writer.read { db in try Self.product(id: id, in: db) }
+    }
+
+    /// A product whatever became of it: orders, grants, licenses and receipts keep referring to a
+    /// deleted one, and its buyers keep it in their library.
+    public func productIncludingDeleted(id: String) async throws -> Product? {
+        try await writer.read { db in try Self.product(id: id, includingDeleted: true, in: db) }
     }
 
     public func product(slug: String) async throws -> Product? {
@@ -155,8 +160,9 @@ extension AppDatabase {
         FROM products p JOIN users u ON u.id = p.seller_id
         """
 
-    static func product(id: String, in db: Database) throws -> Product? {
-        try fetchProducts(db, sql: "\(productSelect) WHERE p.id = ?", arguments: [id]).first
+    static func product(id: String, includingDeleted: Bool = false, in db: Database) throws -> Product? {
+        let live = includingDeleted ? "" : " AND p.deleted_at IS NULL"
+        return try fetchProducts(db, sql: "\(productSelect) WHERE p.id = ?\(live)", arguments: [id]).first
     }
 
     static func fetchProducts(_ db: Database, sql: String, arguments: StatementArguments) throws -> [Product] {

@@ -47,7 +47,7 @@ extension AppDatabase {
         return try await writer.write { db in
             if let existing = try Self.placedOrder(draft, now: now, in: db) { return (existing, false) }
             var current: [String: Product] = [:]
-            for line in draft.cart.lines { current[line.product.id] = try Self.product(id: line.product.id, in: db) }
+            for line in draft.cart.lines { current[line.product.id] = try Self.product(id: line.product.id, includingDeleted: true, in: db) }
             let plan = try CheckoutDecision.plan(cart: draft.cart, current: current, feePercent: draft.feePercent, now: now)
             let orderID = ids.make(.order)
             try OrderRecord(

@@ -36,7 +36,7 @@ extension AppDatabase {
         -> LibraryEntry?
     {
         let grantID = grant.id
-        guard let product = try product(id: grant.productID, in: db) else { return nil }
+        guard let product = try product(id: grant.productID, includingDeleted: true, in: db) else { return nil }
         let limit = product.downloadLimit ?? defaultDownloadLimit
         let files = try ProductFileRecord.fetchAll(
             db,

@@ -65,7 +65,7 @@ public struct DeliveryJobs: Sendable {
 
     /// One in-app notice and one e-mail per owner of the file's product.
     func fileUpdate(_ fileID: String) async throws {
-        guard let file = try await database.file(id: fileID), let product = try await database.product(id: file.productID)
+        guard let file = try await database.file(id: fileID), let product = try await database.productIncludingDeleted(id: file.productID)
         else { return }
         let owners = try await database.owners(productID: product.id)
         let queue = JobQueue(database: database)

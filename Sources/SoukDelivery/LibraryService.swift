@@ -32,7 +32,7 @@ public struct LibraryService: Sendable {
             throw SoukError(.forbidden, "This purchase no longer gives access to its files (it was refunded or disputed).")
         }
         guard let file = try await database.file(id: fileID), file.productID == grant.productID,
-            let product = try await database.product(id: grant.productID)
+            let product = try await database.productIncludingDeleted(id: grant.productID)
         else {
             throw SoukError.notFound("The file \(fileID)")
         }
@@ -61,7 +61,7 @@ public struct LibraryService: Sendable {
     public func downloadLog(productID: String, by user: User) async throws -> (Product, [DownloadRecord]) {
         let product = try await database.product(id: productID)
         try SellerAccess.require(sellerID: product?.sellerID ?? "", user: user, notFound: "The product \(productID)")
-        guard let product, product.deletedAt == nil else { throw SoukError.notFound("The product \(productID)") }
+        guard let product else { throw SoukError.notFound("The product \(productID)") }
         return (product, try await database.downloadLog(productID: product.id))
     }
 
@@ -74,7 +74,7 @@ public struct LibraryService: Sendable {
         -> (product: Product, page: ProductPage, siblings: [ProductPage])
     {
         let missing = SoukError.notFound("The page \(slug)")
-        guard let product = try await database.product(id: productID) else { throw missing }
+        guard let product = try await database.productIncludingDeleted(id: productID) else { throw missing }
         // Sellers preview their own pages whatever their standing: reading is not selling.
         let isStaff = product.sellerID == user.id || user.role == .admin
         if !isStaff {

@@ -81,7 +81,7 @@ public struct LicenseService: Sendable {
         -> LicenseKey
     {
         let (_, license) = try await existingKey(raw)
-        let sellerID = try await database.product(id: license.productID)?.sellerID ?? ""
+        let sellerID = try await database.productIncludingDeleted(id: license.productID)?.sellerID ?? ""
         try SellerAccess.require(sellerID: sellerID, user: user, notFound: "The license key")
         if let productID, license.productID != productID { throw SoukError.notFound("The license key") }
         guard license.storedStatus != .revoked else { throw LicenseRules.revokedStaysRevoked }

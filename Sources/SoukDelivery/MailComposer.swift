@@ -218,7 +218,7 @@ public struct MailComposer: Sendable {
     func fileUpdate(userID: String, fileID: String) async throws -> MailMessage? {
         guard let user = try await database.user(id: userID), !user.disabled,
             try await database.emailPreferences(userID: userID).wantsEmail(.fileUpdated),
-            let file = try await database.file(id: fileID), let product = try await database.product(id: file.productID),
+            let file = try await database.file(id: fileID), let product = try await database.productIncludingDeleted(id: file.productID),
             try await database.libraryEntry(userID: userID, productID: product.id, defaultDownloadLimit: 0) != nil
         else { return nil }
         let link = try await links.issue(for: user, redirect: "/library")

@@ -261,7 +261,7 @@ struct ProductsAPITests {
             }
             #expect(try await owner.json(.patch, "/api/v1/products/\(id)", #"{"status":"published"}"#).status == .notFound)
             #expect(try await owner.request(.delete, "/api/v1/products/\(id)").status == .notFound)
-            #expect(try await store.database.product(id: id)?.deletedAt != nil, "the row stays")
+            #expect(try await store.database.productIncludingDeleted(id: id)?.deletedAt != nil, "the row stays")
         }
     }
 

@@ -55,7 +55,7 @@ public struct CatalogAdmin: Sendable {
 
     /// Sets a product back to draft. Throws `notFound` for an unknown id or slug.
     public func unpublish(_ idOrSlug: String) async throws -> Product {
-        let found = try await idOrSlug.hasPrefix("prod_") ? database.product(id: idOrSlug) : database.product(slug: idOrSlug)
+        let found = try await idOrSlug.hasPrefix("prod_") ? database.productIncludingDeleted(id: idOrSlug) : database.product(slug: idOrSlug)
         guard let product = found else { throw SoukError(.notFound, "There is no product with the id or slug \(idOrSlug).") }
         return try await database.updateProduct(id: product.id) { $0.status = .draft }
     }

@@ -23,7 +23,7 @@ struct ReviewCommand: AsyncParsableCommand {
         func run() async throws {
             let (_, _, database) = try global.open()
             let reviews = try await reportingErrors {
-                if let product, try await database.product(id: product) == nil {
+                if let product, try await database.productIncludingDeleted(id: product) == nil {
                     throw SoukError(
                         .notFound, "No product has the id \(product): `souk product list` shows the products and their ids.")
                 }

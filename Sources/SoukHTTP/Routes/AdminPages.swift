@@ -230,7 +230,7 @@ struct AdminPages: Sendable {
         // At most a page of distinct products, looked up by key.
         var products: [String: Product] = [:]
         for id in Set(found.prefix(Self.pageSize).map(\.productID)) {
-            products[id] = try await services.database.product(id: id)
+            products[id] = try await services.database.productIncludingDeleted(id: id)
         }
         return pages.render(
             "admin_reviews", title: "Reviews", context: context,

@@ -73,7 +73,7 @@ struct LicensePages: Sendable {
     private func soldProduct(_ context: SoukRequestContext) async throws -> (User, Product) {
         let user = try context.require(.sellerAction)
         let id = try context.decodedParameter("id")
-        let product = try await services.database.product(id: id)
+        let product = try await services.database.productIncludingDeleted(id: id)
         try SellerAccess.require(sellerID: product?.sellerID ?? "", user: user, notFound: "The product \(id)")
         guard let product else { throw SoukError.notFound("The product \(id)") }
         return (user, product)

@@ -4,8 +4,6 @@ import SoukCore
 /// How amounts are written on pages ("$19.00", "Free", "Pay what you want (from $5.00)") and read
 /// back from forms, where sellers and buyers type major units ("19.99").
 enum MoneyFormat {
-    static var symbols: [String: String] { Currency.symbols }
-
     /// `1900, "USD"` → "$19.00"; currencies without a symbol → "19.00 CHF" (`Currency.display`).
     static func amount(_ minor: Int, currency: String) -> String { Currency.display(minor, currency: currency) }
 
@@ -27,7 +25,7 @@ enum MoneyFormat {
     static func minorUnits(_ raw: String, currency: String) -> Int? {
         var text = raw.trimmingCharacters(in: .whitespaces)
         text.removeAll { $0 == "," || $0 == " " }
-        if let symbol = symbols[currency.uppercased()], text.hasPrefix(symbol) { text.removeFirst(symbol.count) }
+        if let symbol = Currency.symbols[currency.uppercased()], text.hasPrefix(symbol) { text.removeFirst(symbol.count) }
         return Currency.minorUnits(text, currency: currency)
     }
 
