@@ -62,6 +62,11 @@ let package = Package(
         // libcurl (apt: libcurl4-openssl-dev) behind a few C functions Swift can call (curl's
         // setopt is variadic): SMTP with STARTTLS and auth; webhook POSTs pinned to a checked address.
         .target(name: "CSoukCurl", linkerSettings: [.linkedLibrary("curl")]),
+        // Images: libvips (apt: libvips-dev) behind a non-variadic C face, and the product images
+        // made with it (checked by content, resized, metadata stripped).
+        .systemLibrary(name: "CVips", pkgConfig: "vips", providers: [.apt(["libvips-dev"])]),
+        .target(name: "CSoukImage", dependencies: ["CVips"]),
+        .target(name: "SoukImages", dependencies: ["SoukCore", "SoukDatabase", "CSoukImage"], swiftSettings: swiftSettings),
         // Mail: RFC 5322 messages, SMTP through libcurl, or `.eml` files in the outbox.
         .target(name: "SoukMail", dependencies: ["SoukCore", "CSoukCurl"], swiftSettings: swiftSettings),
         // Delivery: the job runner (a ServiceLifecycle service), fulfilment, receipts, signed
@@ -114,7 +119,7 @@ let package = Package(
         .target(
             name: "SoukHTTP",
             dependencies: [
-                "SoukCore", "SoukDatabase", "SoukAuth", "SoukCatalog", "SoukPayments", "SoukOrders", "SoukDelivery",
+                "SoukCore", "SoukDatabase", "SoukAuth", "SoukCatalog", "SoukPayments", "SoukOrders", "SoukDelivery", "SoukImages",
                 "SoukRuntime",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),

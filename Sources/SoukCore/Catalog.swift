@@ -111,6 +111,62 @@ public struct Product: Sendable, Equatable {
     }
 }
 
+/// A picture of a product: the first is its cover (cards, the product page, the library), the
+/// others its gallery. Stored as WebP copies at a few widths, named by their SHA-256.
+public struct ProductImage: Sendable, Equatable {
+    public struct Variant: Sendable, Equatable, Codable {
+        public var width: Int
+        public var height: Int
+        public var sha256: String
+        public var bytes: Int
+
+        public init(width: Int, height: Int, sha256: String, bytes: Int) {
+            self.width = width
+            self.height = height
+            self.sha256 = sha256
+            self.bytes = bytes
+        }
+    }
+
+    public var id: String
+    public var productID: String
+    /// 0 for the cover, then the gallery's order.
+    public var position: Int
+    /// The uploaded original's size (the variants are never wider).
+    public var width: Int
+    public var height: Int
+    /// Words for people who cannot see it; the product's title when the seller gives none.
+    public var alt: String
+    /// Narrowest first.
+    public var variants: [Variant]
+    public var createdAt: Date
+
+    public init(
+        id: String, productID: String, position: Int, width: Int, height: Int, alt: String, variants: [Variant],
+        createdAt: Date
+    ) {
+        self.id = id
+        self.productID = productID
+        self.position = position
+        self.width = width
+        self.height = height
+        self.alt = alt
+        self.variants = variants
+        self.createdAt = createdAt
+    }
+
+    /// Where a variant is served: content-addressed, so it may be cached for ever.
+    public static func path(of variant: Variant) -> String { "/images/\(variant.sha256).webp" }
+
+    /// The widest variant at most `width` wide (the narrowest if all are wider).
+    public func variant(upTo width: Int) -> Variant? {
+        variants.last { $0.width <= width } ?? variants.first
+    }
+
+    /// `srcset` for an `<img>`: every variant with its width.
+    public var srcset: String { variants.map { "\(Self.path(of: $0)) \($0.width)w" }.joined(separator: ", ") }
+}
+
 /// A version of a file attached to a product.
 public struct ProductFile: Sendable, Equatable {
     public var id: String

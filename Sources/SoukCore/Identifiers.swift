@@ -8,6 +8,7 @@ public enum IDPrefix: String, Sendable {
     case token = "tok"
     case product = "prod"
     case file = "file"
+    case image = "img"
     case job = "job"
     case cart = "cart"
     case order = "ord"

@@ -168,6 +168,7 @@ enum Migrations {
         registerAdminListIndexes(&migrator)
         registerProductDeletion(&migrator)
         registerPasswordResets(&migrator)
+        registerProductImages(&migrator)
         return migrator
     }()
 }

@@ -6,6 +6,7 @@ import SoukCatalog
 import SoukCore
 import SoukDatabase
 import SoukDelivery
+import SoukImages
 import SoukOrders
 
 /// Everything the routes need, built once by `buildApplication`.
@@ -35,6 +36,7 @@ struct AppServices: Sendable {
     let notificationHub: NotificationHub
     let unsubscribeLinks: UnsubscribeLinks
     let webhooks: WebhookEndpointService
+    let images: ProductImageService
 
     /// The largest JSON or form body a route reads.
     var maxBodyBytes: Int { settings.limits.maxJSONBodyKB * 1024 }

@@ -10,6 +10,7 @@ import SoukCatalog
 import SoukCore
 import SoukDatabase
 import SoukDelivery
+import SoukImages
 import SoukOrders
 import SoukPayments
 import SoukRuntime
@@ -75,7 +76,10 @@ private func buildRouter(_ runtime: SoukRuntime) throws -> (Router<SoukRequestCo
         refunds: runtime.refunds, orderMessages: runtime.orderMessages, orderLinks: runtime.orderLinks, downloadLinks: runtime.downloadLinks,
         licenses: runtime.licenses, library: runtime.library, notificationHub: notificationHub,
         unsubscribeLinks: UnsubscribeLinks(serverSecret: runtime.secretKey, baseURL: settings.publicBaseURL),
-        webhooks: runtime.webhooks)
+        webhooks: runtime.webhooks,
+        images: ProductImageService(
+            database: runtime.database,
+            blobs: BlobStore(root: (settings.storage.dataDir as NSString).appendingPathComponent(ProductImageService.folder))))
     let metrics = MetricsBackend.registry
 
     let router = Router(context: SoukRequestContext.self)
@@ -123,6 +127,7 @@ private func buildRouter(_ runtime: SoukRuntime) throws -> (Router<SoukRequestCo
     LibraryContentRoutes(services: services).register(on: router)
     MagicLinkRoutes(services: services).register(on: router)
     PasswordResetPages(services: services).register(on: router)
+    ProductImageRoutes(services: services).register(on: router)
     NotificationsAPI(services: services).register(on: router)
     EmailPreferencePages(services: services).register(on: router)
     OrderMessagesRoutes(services: services).register(on: router)

@@ -55,6 +55,7 @@ private let mappedTables: [MappedTable] = [
     MappedTable(DownloadRow.self, DownloadRow.CodingKeys.self),
     MappedTable(MagicLinkRecord.self, MagicLinkRecord.CodingKeys.self),
     MappedTable(PasswordResetRecord.self, PasswordResetRecord.CodingKeys.self),
+    MappedTable(ProductImageRecord.self, ProductImageRecord.CodingKeys.self),
     MappedTable(NotificationRecord.self, NotificationRecord.CodingKeys.self),
     MappedTable(PaymentMismatchRecord.self, PaymentMismatchRecord.CodingKeys.self),
     MappedTable(ReviewRecord.self, ReviewRecord.CodingKeys.self),
@@ -84,7 +85,7 @@ struct RecordsTests {
         let database = try AppDatabase(path: try temporaryDatabasePath())
         let tables = try await database.writer.read { db in try Self.schemaTables(db) }
         let mapped = mappedTables.map(\.table)
-        #expect(tables.count == 31)
+        #expect(tables.count == 32)
         #expect(tables.subtracting(mapped).sorted() == [], "tables without a record type")
         #expect(Set(mapped).subtracting(tables).sorted() == [], "record types of tables the schema does not have")
         #expect(Set(mapped).count == mapped.count, "two record types for one table")

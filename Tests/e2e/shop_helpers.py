@@ -66,3 +66,16 @@ def outcome(response) -> str:
     body = response.json()
     assert body["received"] is True, body
     return body["outcome"]
+
+
+def tiny_png(width: int = 8, height: int = 6, rgb: tuple = (10, 108, 90)) -> bytes:
+    """A valid PNG of one colour, made without an image library (zlib and struct only)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    rows = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))

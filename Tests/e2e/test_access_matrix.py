@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from shop_helpers import wait_status
+from shop_helpers import tiny_png, wait_status
 from test_catalog_api import Account, api_account, cli_account
 from test_hardening_access import STORE as HARDENING_STORE, pay_with_test_provider
 
@@ -127,6 +127,10 @@ ROUTES: dict[str, Row] = {
     # An admin changes a product's status only (moderation); its seller edits the rest.
     "PATCH /api/v1/products/{id}": api({SELLER}, "/api/v1/products/{product}", json={"title": "Moth Atlas"}),
     "POST /api/v1/products/{id}/files": api({SELLER}, "/api/v1/products/{product}/files"),
+    "GET /api/v1/products/{id}/images": api(EVERYONE, "/api/v1/products/{product}/images"),
+    "POST /api/v1/products/{id}/images": api({SELLER}, "/api/v1/products/{product}/images"),
+    "DELETE /api/v1/products/{id}/images/{image}": api({SELLER}, "/api/v1/products/{product}/images/{image}"),
+    "GET /images/{name}": page(EVERYONE, "/images/{image_file}"),
     "PUT /api/v1/products/{id}/pages/{slug}": api({SELLER}, "/api/v1/products/{course}/pages/intro",
                                                   json={"title": "Intro", "body": "Welcome, reader."}),
     "GET /api/v1/products/{id}/downloads": api(owner_and_admin(SELLER), "/api/v1/products/{product}/downloads"),
@@ -188,6 +192,9 @@ ROUTES: dict[str, Row] = {
     "GET /dashboard/products/{id}": page({SELLER}, "/dashboard/products/{product}"),
     "POST /dashboard/products/{id}": page({SELLER}, "/dashboard/products/{product}", form={"title": ""}),
     "POST /dashboard/products/{id}/files": page({SELLER}, "/dashboard/products/{product}/files"),
+    "POST /dashboard/products/{id}/images": page({SELLER}, "/dashboard/products/{product}/images"),
+    "POST /dashboard/products/{id}/images/{image}/delete": page(
+        {SELLER}, "/dashboard/products/{product}/images/{image2}/delete"),
     "POST /dashboard/products/{id}/pages": page({SELLER}, "/dashboard/products/{course}/pages", form={"slug": ""}),
     "POST /dashboard/products/{id}/status": page({SELLER}, "/dashboard/products/{product}/status",
                                                  form={"status": "nonsense"}),
@@ -291,6 +298,12 @@ class World:
         upload = requests.post(souk.url(f"/api/v1/products/{product['id']}/files"), params={"filename": "atlas.pdf"},
                                data=b"%PDF moths", headers={**seller.bearer, "Content-Type": "application/octet-stream"})
         assert upload.status_code == 201, upload.text
+        images = []
+        for colour in ((200, 40, 40), (40, 40, 200)):
+            made = requests.post(souk.url(f"/api/v1/products/{product['id']}/images"), data=tiny_png(8, 6, colour),
+                                 headers={**seller.bearer, "Content-Type": "image/png"})
+            assert made.status_code == 201, made.text
+            images.append(made.json())
         course = seller.create("Moth Course", publish=True, kind="content", category="Courses")
         page_put = seller.session.put(souk.url(f"/api/v1/products/{course['id']}/pages/intro"),
                                       json={"title": "Intro", "body": "Welcome, reader."})
@@ -348,7 +361,8 @@ class World:
             "doomed_endpoint2": {SELLER: endpoints[3], ADMIN: endpoints[4], "*": endpoints[3]},
             "message": test_event.json()["message_id"], "spare_token": spare_tokens[0],
             "spare_token2": spare_tokens[1], "victim_id": victim.id, "pending_id": pending.id,
-            "job": jobs[0]["id"],
+            "job": jobs[0]["id"], "image": images[0]["id"], "image2": images[1]["id"],
+            "image_file": images[0]["url"].rsplit("/", 1)[1],
         }
         souk.cli("user", "disable", "disabled@example.com")
 

@@ -10,8 +10,8 @@ struct BackupCommand: AsyncParsableCommand {
         discussion: """
             The copy is one SQLite file (mode 0600), checked before it takes the name you gave. \
             Restore by stopping souk and putting it back as <data_dir>/souk.db. Product files live in \
-            <data_dir>/blobs and never change once written: copy them with `rsync -a` after the \
-            database (a backup only refers to files already there). Keep <data_dir>/secret.key with \
+            <data_dir>/blobs and product pictures in <data_dir>/images; neither changes once written: \
+            copy both with `rsync -a` after the database (a backup only refers to files already there). Keep <data_dir>/secret.key with \
             them: it signs the links souk has sent (guest order pages, downloads), which stop working \
             without it.
             """)
@@ -33,7 +33,9 @@ struct BackupCommand: AsyncParsableCommand {
             print(
                 "backed up the database to \(report.path) (\(size): \(report.users) users, \(report.products) products, "
                     + "\(report.orders) orders, \(report.files) product files) in \(String(format: "%.1f", report.seconds)) s")
-            print("product files: copy \(data.file("blobs"))/ with rsync -a; keep \(data.secretKeyPath) with the backup")
+            print(
+                "product files and pictures: copy \(data.file("blobs"))/ and \(data.file("images"))/ with rsync -a; "
+                    + "keep \(data.secretKeyPath) with the backup")
         }
     }
 }

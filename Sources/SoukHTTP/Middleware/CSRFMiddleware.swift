@@ -114,11 +114,12 @@ struct CSRFMiddleware: RouterMiddleware {
     static let refused = SoukError(
         .csrfFailed, "This form has expired or came from another site. Reload the page and try again.")
 
-    /// The forms that stream a file (`/dashboard/products/{id}/files`).
+    /// The forms that stream a file (`/dashboard/products/{id}/files` and `…/images`), which check
+    /// the token themselves (`MultipartUpload`).
     static func streamsFiles(_ path: String) -> Bool {
         let parts = path.split(separator: "/", omittingEmptySubsequences: false)
         return parts.count == 5 && parts[0].isEmpty && parts[1] == "dashboard" && parts[2] == "products"
-            && !parts[3].isEmpty && parts[4] == "files"
+            && !parts[3].isEmpty && (parts[4] == "files" || parts[4] == "images")
     }
 
     /// The token for a browser's cookie and session. The session enters as its storage hash, the

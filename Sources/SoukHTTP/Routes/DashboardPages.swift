@@ -23,6 +23,8 @@ struct DashboardPages: Sendable {
         router.post("dashboard/products/:id/status", use: changeStatus)
         router.post("dashboard/products/:id/pages", use: putPage)
         router.post("dashboard/products/:id/files", use: uploadFile)
+        router.post("dashboard/products/:id/images", use: uploadImage)
+        router.post("dashboard/products/:id/images/:image/delete", use: deleteImage)
     }
 
     // MARK: Product list
@@ -40,8 +42,9 @@ struct DashboardPages: Sendable {
         let products = try await services.database.products(sellerID: seller.id)
         var values: [String: Any] = [:]
         if !products.isEmpty {
+            let covers = try await services.database.covers(productIDs: products.map(\.id))
             values["products"] = products.map { product -> [String: Any] in
-                var card = StoreViews.card(product)
+                var card = StoreViews.card(product, cover: covers[product.id])
                 card["edit_url"] = "/dashboard/products/\(product.id)"
                 card["updated_at"] = Timestamp.rfc3339(product.updatedAt)
                 return card
@@ -191,23 +194,22 @@ struct DashboardPages: Sendable {
 
     /// The seller's own product from the `:id` parameter. Someone else's is "not found": product
     /// IDs of other sellers leak nothing, not even their existence.
-    private func ownProduct(_ context: SoukRequestContext) async throws -> (User, Product) {
+    func ownProduct(_ context: SoukRequestContext) async throws -> (User, Product) {
         let user = try context.require(.verifiedSeller)
         let id = try context.decodedParameter("id")
-        guard let product = try await services.database.product(id: id), product.sellerID == user.id,
-            product.deletedAt == nil
-        else {
+        guard let product = try await services.database.product(id: id), product.sellerID == user.id else {
             throw SoukError.notFound("The product \(id)")
         }
         return (user, product)
     }
 
-    private func editPage(
+    func editPage(
         _ product: Product, form: ProductForm, context: SoukRequestContext, status: HTTPResponse.Status = .ok,
         extra: [String: Any] = [:]
     ) async throws -> Response {
         let files = try await services.database.currentFiles(productID: product.id)
         let privatePages = product.kind == .content ? try await services.database.pages(productID: product.id) : []
+        let images = try await services.database.images(productID: product.id)
         let uploadPath = "/api/v1/products/\(product.id)/files"
         var values: [String: Any] = [
             "product": StoreViews.card(product),
@@ -218,6 +220,14 @@ struct DashboardPages: Sendable {
             "curl_command":
                 "curl -X POST -H \"Authorization: Bearer $SOUK_TOKEN\" -H \"Content-Type: application/octet-stream\" "
                 + "--data-binary @book.pdf \"\(services.settings.publicBaseURL)\(uploadPath)?filename=book.pdf\"",
+            "images": StoreViews.section(
+                images.map { image -> [String: Any] in
+                    var values = StoreViews.picture(image, sizes: "160px")
+                    values["delete_url"] = "/dashboard/products/\(product.id)/images/\(image.id)/delete"
+                    values["is_cover"] = image.position == 0
+                    return values
+                }),
+            "image_form_url": "/dashboard/products/\(product.id)/images",
             "can_publish": product.status != .published,
             "can_unpublish": product.status == .published,
             "can_archive": product.status != .archived,

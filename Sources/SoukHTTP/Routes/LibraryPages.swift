@@ -20,10 +20,17 @@ struct LibraryPages: Sendable {
         let now = services.database.clock.now()
         let links = LibraryLinks(services: services)
         let minutes = max(1, services.downloadLinks.lifetime / 60)
+        let covers = try await services.database.covers(productIDs: entries.map(\.product.id))
         return services.pages.render(
             "library", title: "Your library", context: context,
             [
-                "products": entries.map { Self.values($0, links: links, now: now, rating: ratings[$0.product.id]) },
+                "products": entries.map { entry -> [String: Any] in
+                    var values = Self.values(entry, links: links, now: now, rating: ratings[entry.product.id])
+                    if let cover = covers[entry.product.id] {
+                        values["cover"] = StoreViews.picture(cover, sizes: "96px", fallbackWidth: 320)
+                    }
+                    return values
+                },
                 "has_products": !entries.isEmpty,
                 "link_minutes": Int(minutes.rounded()),
             ])

@@ -37,8 +37,13 @@ struct StorePages: Sendable {
         var values: [String: Any] = [
             "categories": categories.map { ["name": $0.name, "count": $0.count, "url": StoreViews.categoryURL($0.name)] }
         ]
-        if !newestHits.isEmpty { values["newest"] = ["products": newestHits.map { StoreViews.card($0.product) }] }
-        if !bestSelling.isEmpty { values["best_selling"] = ["products": bestSelling.map { StoreViews.card($0.product) }] }
+        let covers = try await database.covers(productIDs: (newestHits + bestSelling).map(\.product.id))
+        if !newestHits.isEmpty {
+            values["newest"] = ["products": newestHits.map { StoreViews.card($0.product, cover: covers[$0.product.id]) }]
+        }
+        if !bestSelling.isEmpty {
+            values["best_selling"] = ["products": bestSelling.map { StoreViews.card($0.product, cover: covers[$0.product.id]) }]
+        }
         return pages.render("home", title: services.settings.store.name, context: context, values)
     }
 
@@ -96,7 +101,7 @@ struct StorePages: Sendable {
         if query.category != nil {
             values["all_categories_url"] = "/search?" + StoreViews.queryString(base.filter { $0.0 != "category" })
         }
-        addResults(results, base: base, path: "/search", to: &values)
+        try await addResults(results, base: base, path: "/search", to: &values)
         if !notices.isEmpty { values["notices"] = notices }
         let title = query.text.map { "Search: \($0)" } ?? "Search"
         return pages.render("search", title: title, context: context, values)
@@ -115,7 +120,7 @@ struct StorePages: Sendable {
             "heading": name, "lead": "Products in this category.",
             "search_url": "/search?" + StoreViews.queryString([("category", name)]),
         ]
-        addResults(results, base: linkParameters(query).filter { $0.0 == "sort" }, path: StoreViews.categoryURL(name), to: &values)
+        try await addResults(results, base: linkParameters(query).filter { $0.0 == "sort" }, path: StoreViews.categoryURL(name), to: &values)
         return pages.render("listing", title: name, context: context, values)
     }
 
@@ -132,7 +137,7 @@ struct StorePages: Sendable {
             "heading": seller.name, "lead": "Products by \(seller.name).",
             "search_url": "/search?" + StoreViews.queryString([("seller", seller.id)]),
         ]
-        addResults(
+        try await addResults(
             results, base: linkParameters(query).filter { $0.0 == "sort" }, path: "/sellers/\(StoreViews.pathComponent(id))",
             to: &values)
         return pages.render("listing", title: seller.name, context: context, values)
@@ -214,7 +219,11 @@ struct StorePages: Sendable {
         let user = context.identity?.user
         let files = try await database.currentFiles(productID: product.id)
         let privatePages = product.kind == .content ? try await database.pages(productID: product.id) : []
+        let images = try await database.images(productID: product.id)
         var values: [String: Any] = [
+            "cover": images.first.map { StoreViews.picture($0, sizes: "(max-width: 700px) 100vw, 640px") as Any } ?? false,
+            "gallery": StoreViews.section(
+                images.dropFirst().map { StoreViews.picture($0, sizes: "(max-width: 700px) 50vw, 200px", fallbackWidth: 320) }),
             "reviews": StoreViews.section(reviews.reviews.map(StoreViews.review)),
             "rating_distribution": StoreViews.section(StoreViews.distribution(reviews.summary)),
             "product": StoreViews.card(product),
@@ -302,8 +311,15 @@ struct StorePages: Sendable {
         ]
     }
 
-    private func addResults(_ results: SearchResults, base: [(String, String)], path: String, to values: inout [String: Any]) {
-        if !results.hits.isEmpty { values["products"] = results.hits.map { StoreViews.card($0.product, snippet: $0.snippet) } }
+    private func addResults(
+        _ results: SearchResults, base: [(String, String)], path: String, to values: inout [String: Any]
+    ) async throws {
+        let covers = try await database.covers(productIDs: results.hits.map(\.product.id))
+        if !results.hits.isEmpty {
+            values["products"] = results.hits.map {
+                StoreViews.card($0.product, snippet: $0.snippet, cover: covers[$0.product.id])
+            }
+        }
         if let cursor = results.nextCursor {
             values["next_url"] = path + "?" + StoreViews.queryString(base + [("cursor", cursor)])
         }

@@ -7,6 +7,24 @@ import SoukDatabase
 /// (`{{…}}`); only `description_html` and `review_body_html` (sanitised by libcmark) and `snippet` (escaped by Search,
 /// with `<mark>`) are meant for `{{{…}}}`.
 enum StoreViews {
+    /// An `<img>`'s attributes for a product picture: the variant nearest `fallbackWidth` as
+    /// `src`, every variant in `srcset`, `sizes` as the page lays it out, and the original's
+    /// proportions (so the page does not jump while it loads).
+    static func picture(_ image: ProductImage, sizes: String, fallbackWidth: Int = 640) -> [String: Any] {
+        let fallback = image.variant(upTo: fallbackWidth)
+        return [
+            "image_id": image.id, "src": fallback.map(ProductImage.path) ?? "", "srcset": image.srcset, "sizes": sizes,
+            "alt": image.alt, "width": fallback?.width ?? image.width, "height": fallback?.height ?? image.height,
+        ]
+    }
+
+    /// A product card, with its cover when it has one.
+    static func card(_ product: Product, snippet: String? = nil, cover: ProductImage?) -> [String: Any] {
+        var card = card(product, snippet: snippet)
+        if let cover { card["cover"] = picture(cover, sizes: "(max-width: 600px) 100vw, 280px", fallbackWidth: 320) }
+        return card
+    }
+
     static func card(_ product: Product, snippet: String? = nil) -> [String: Any] {
         var card: [String: Any] = [
             "id": product.id, "title": product.title, "slug": product.slug, "url": productURL(product),
