@@ -22,6 +22,10 @@ public enum OrderStatus: String, Sendable, Codable, CaseIterable {
 
     /// The buyer holds (or held) access: the money was taken and is not all given back.
     public var isPaidUp: Bool { [.paid, .fulfilled, .completed, .partiallyRefunded, .disputed].contains(self) }
+
+    /// Orders that were sales: the money was taken at some point (refunds included, shown as
+    /// such). Awaiting, failed, expired and canceled checkouts never were.
+    public static let sold: Set<OrderStatus> = [.paid, .fulfilled, .completed, .partiallyRefunded, .disputed, .refunded]
 }
 
 /// The one place that says which status changes are legal. An illegal change is an error, never

@@ -28,9 +28,11 @@ extension AppDatabase {
     }
 
     /// Newest first, `limit` per page; `before` is the last order id of the previous page.
-    public func orders(_ scope: OrderScope, status: OrderStatus? = nil, limit: Int = 50, after cursor: String? = nil)
-        async throws -> [Order]
-    {
+    /// Orders in `scope`, newest first: of one `status`, or of any in `statuses`, or all.
+    public func orders(
+        _ scope: OrderScope, status: OrderStatus? = nil, statuses: Set<OrderStatus>? = nil, limit: Int = 50,
+        after cursor: String? = nil
+    ) async throws -> [Order] {
         try await writer.read { db in
             var conditions: [String] = []
             var arguments: [any DatabaseValueConvertible] = []
@@ -47,6 +49,10 @@ extension AppDatabase {
             if let status {
                 conditions.append("o.status = ?")
                 arguments.append(status.rawValue)
+            }
+            if let statuses {
+                conditions.append("o.status IN (\(Array(repeating: "?", count: statuses.count).joined(separator: ",")))")
+                arguments += statuses.map(\.rawValue).sorted()
             }
             if let cursor, let anchor = try Row.fetchOne(db, sql: "SELECT created_at, id FROM orders WHERE id = ?", arguments: [cursor]) {
                 conditions.append("(o.created_at, o.id) < (?, ?)")

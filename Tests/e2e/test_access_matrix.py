@@ -166,6 +166,9 @@ ROUTES: dict[str, Row] = {
                                              json={"body": "Is there a print edition?"}),
     "GET /orders": page(SIGNED_IN),
     "GET /orders/{id}": page(owner_and_admin(BUYER, SELLER), "/orders/{order}"),
+    # Only the order's buyer (or a holder of its view key) tries a payment again; the paid order
+    # answers 409 to them.
+    "POST /orders/{id}/retry": page({BUYER}, "/orders/{order}/retry"),
     "POST /orders/{id}/messages": page({BUYER, SELLER}, "/orders/{order}/messages",
                                       form={"body": "Is there a print edition?"}),
     # --- library, downloads, licenses ---

@@ -23,7 +23,8 @@ struct DashboardSales: Sendable {
 
     private func page(_ seller: User, context: SoukRequestContext, notice: String? = nil, error: String? = nil,
                       status: HTTPResponse.Status = .ok) async throws -> Response {
-        let orders = try await services.database.orders(.seller(seller.id), limit: 100)
+        // Sales only: a checkout that was never paid (awaiting, failed, expired) is not one.
+        let orders = try await services.database.orders(.seller(seller.id), statuses: OrderStatus.sold, limit: 100)
         let balances = try await services.database.sellerBalances(sellerID: seller.id)
         return services.pages.render(
             "dashboard_sales", title: "Sales", status: status, context: context,

@@ -12,7 +12,54 @@ struct OrderPages: Sendable {
     func register(on router: Router<SoukRequestContext>) {
         router.get("orders", use: list)
         router.get("orders/:id", use: show)
+        router.post("orders/:id/retry", use: retry)
     }
+
+    struct RetryForm: Decodable {
+        /// The order's view key, for a guest who opened the order from the checkout links.
+        var key: String?
+    }
+
+    /// "Try again" after a declined or expired payment: the order's products go back into the
+    /// buyer's cart (a pay-what-you-want one at the amount chosen before) and the buyer checks out
+    /// anew — a new order, since the old one's payment is closed for good. For the order's buyer
+    /// or a holder of its view key; a seller or admin who can see the order may not.
+    @Sendable func retry(_ request: Request, context: SoukRequestContext) async throws -> Response {
+        context.allowAnyone()
+        let id = try context.decodedParameter("id")
+        let form = try await request.decodeForm(RetryForm.self, limit: services.maxBodyBytes)
+        let order = try await services.database.order(id: id)
+        let holdsKey = form.key.map { services.orderLinks.isValidViewKey($0, for: id) } ?? false
+        guard let order, holdsKey || context.identity?.user.id == order.buyerID else {
+            throw SoukError.notFound("The order \(id)")
+        }
+        guard Self.retryable.contains(order.status) else {
+            throw SoukError(
+                .conflict, "Order \(order.id) is \(OrderViews.statusLabel(order.status).lowercased()): there is no payment to try again.")
+        }
+        let resolution = try await CartCookie(services: services).resolve(request, context, creating: true)
+        do {
+            for item in order.items {
+                let product = try await services.catalog.visibleProduct(id: item.productID, to: context.identity?.user)
+                _ = try await services.carts.add(
+                    productID: product.id, quantity: item.quantity,
+                    amount: product.price.minimum == nil ? nil : item.unitAmount, owner: resolution.owner!)
+            }
+        } catch let error as SoukError where [.notFound, .validationFailed, .conflict].contains(error.code) {
+            var response = render(
+                order, viewer: .full, heading: "Order \(order.id)", context: context,
+                extra: ["retry_error": "\(error.detail) The rest of the order is in your cart.", "key": form.key as Any])
+            response.status = .conflict
+            if let cookie = resolution.cookie { response.setCookie(cookie) }
+            return response
+        }
+        context.logger.info("payment retried: the order's products are back in the cart", metadata: ["order": "\(order.id)"])
+        var response = Pages.redirect(to: "/cart?retry=\(order.id)")
+        if let cookie = resolution.cookie { response.setCookie(cookie) }
+        return response
+    }
+
+    static let retryable: Set<OrderStatus> = [.paymentFailed, .expired, .canceled]
 
     @Sendable func list(_ request: Request, context: SoukRequestContext) async throws -> Response {
         guard let user = context.identity?.user else { return Pages.redirect(to: "/signin?next=/orders") }
@@ -43,7 +90,14 @@ struct OrderPages: Sendable {
                 },
             ]
         }
-        return render(order, viewer: viewer, heading: "Order \(order.id)", context: context, extra: thread)
+        var extra = thread
+        let key = request.uri.queryParameters.get("key").map { String($0) }
+        let holdsKey = key.map { services.orderLinks.isValidViewKey($0, for: order.id) } ?? false
+        if Self.retryable.contains(order.status), holdsKey || context.identity?.user.id == order.buyerID {
+            extra["can_retry"] = true
+            if holdsKey { extra["key"] = key as Any }
+        }
+        return render(order, viewer: viewer, heading: "Order \(order.id)", context: context, extra: extra)
     }
 
     /// The order if the caller may see it: signed in as its buyer, seller or an admin, or with
