@@ -161,6 +161,64 @@ public struct AccountService: Sendable {
     public static let deadResetLink = SoukError(
         .notFound, "This password reset link is unknown, already used or more than an hour old. Ask for a new one.")
 
+    // MARK: Changes a user makes to their own account
+
+    public func changeName(of user: User, to name: String) async throws -> User {
+        try await database.setName(userID: user.id, AccountRules.name(name))
+    }
+
+    /// Checks the current password (as a sign-in does: `invalidCredentials`), then sets the new
+    /// one and ends every credential of the account; the caller starts a fresh session.
+    public func changePassword(of user: User, current: String, new: String) async throws -> User {
+        let new = try AccountRules.password(new)
+        _ = try await authenticate(email: user.email, password: current)
+        return try await database.setPasswordHash(userID: user.id, await hasher.hash(new))
+    }
+
+    /// Sends a confirmation link to `newEmail`, after checking the current password; the
+    /// address changes when the link is opened. Throws `validationFailed`, `invalidCredentials`,
+    /// `conflict` (another account has that address).
+    public func requestEmailChange(of user: User, to newEmail: String, password: String) async throws -> String {
+        let email = try AccountRules.email(newEmail)
+        guard email != user.email else {
+            throw SoukError.validation("email", "That is already your address.")
+        }
+        _ = try await authenticate(email: user.email, password: password)
+        try await database.requestEmailChange(userID: user.id, newEmail: email, lifetime: Self.emailChangeLifetime)
+        return email
+    }
+
+    public static let emailChangeLifetime: TimeInterval = 86_400
+
+    /// The address an e-mailed confirmation link would change to, or nil for a dead link.
+    public func pendingEmailChange(token: String) async throws -> String? {
+        try await database.pendingEmailChange(tokenHash: Secrets.storageHash(token))
+    }
+
+    /// Applies an e-mailed confirmation. Throws `notFound` for a dead link, `conflict` when the
+    /// address was taken meanwhile.
+    public func confirmEmailChange(token: String) async throws -> User {
+        guard let user = try await database.confirmEmailChange(tokenHash: Secrets.storageHash(token)) else {
+            throw Self.deadEmailLink
+        }
+        return user
+    }
+
+    public static let deadEmailLink = SoukError(
+        .notFound, "This confirmation link is unknown, already used, replaced by a newer one or more than a day old.")
+
+    /// Deletes a buyer's own account after checking the password (see `AppDatabase.deleteAccount`).
+    /// A seller's or admin's account holds the store's records: the operator closes it.
+    public func deleteAccount(_ user: User, password: String) async throws {
+        guard user.role == .buyer else {
+            throw SoukError(
+                .conflict,
+                "A \(user.role.rawValue)'s account keeps the store's records: ask the store's operator to close it (`souk user disable`).")
+        }
+        _ = try await authenticate(email: user.email, password: password)
+        try await database.deleteAccount(userID: user.id)
+    }
+
     // MARK: The operator's actions (the CLI and the admin pages share them)
 
     /// Verifies, rejects or suspends a seller; the seller is notified, with the reason (at most

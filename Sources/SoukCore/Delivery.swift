@@ -189,6 +189,8 @@ public struct MailJob: Codable, Sendable, Equatable {
         case passwordReset = "password_reset"
         /// "E-mail me a sign-in link": a link that signs the user in once, within an hour.
         case signInLink = "sign_in_link"
+        /// A new e-mail address to confirm: the link goes to that address, and works for a day.
+        case emailChange = "email_change"
     }
 
     public var kind: Kind

@@ -9,6 +9,7 @@ public enum IDPrefix: String, Sendable {
     case product = "prod"
     case file = "file"
     case image = "img"
+    case emailChange = "emc"
     case job = "job"
     case cart = "cart"
     case order = "ord"

@@ -179,7 +179,7 @@ extension AppDatabase {
         }
     }
 
-    private func updateUser(
+    func updateUser(
         _ key: UserKey, _ change: @escaping @Sendable (inout UserRecord, Database, Date) throws -> Void
     ) async throws -> User {
         let now = clock.now()

@@ -169,6 +169,7 @@ enum Migrations {
         registerProductDeletion(&migrator)
         registerPasswordResets(&migrator)
         registerProductImages(&migrator)
+        registerEmailChanges(&migrator)
         return migrator
     }()
 }

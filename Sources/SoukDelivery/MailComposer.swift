@@ -93,7 +93,30 @@ public struct MailComposer: Sendable {
         case .signInLink:
             guard let userID = job.userID else { return nil }
             return try await signInLink(userID: userID)
+        case .emailChange:
+            guard let userID = job.userID else { return nil }
+            return try await emailChange(userID: userID)
         }
+    }
+
+    /// To the new address: the link that makes it the account's. Nothing when no change is
+    /// pending any more (a newer request replaced this one, or it expired).
+    func emailChange(userID: String) async throws -> MailMessage? {
+        guard let user = try await database.user(id: userID), !user.disabled else { return nil }
+        let token = RandomText.base62(length: 43)
+        guard let newEmail = try await database.issueEmailChangeToken(userID: user.id, tokenHash: MagicLinks.hash(token))
+        else { return nil }
+        let text = [
+            "Hello \(user.name),", "",
+            "You asked to use this address (\(newEmail)) for your \(storeName) account instead of \(user.email).",
+            "Confirm it here:", "  \(links.baseURL)/account/email/confirm/\(token)", "",
+            "The link works once, within a day. Until then your account keeps its old address.",
+            "If you did not ask for this, ignore this e-mail.",
+            "", "— \(storeName)",
+        ].joined(separator: "\n")
+        return MailMessage(
+            from: from, to: newEmail, replyTo: replyTo, subject: "Confirm your new e-mail address for \(storeName)",
+            text: text, messageID: "email-change-\(UUID().uuidString.lowercased())@\(host)", date: database.clock.now())
     }
 
     /// "Forgot password": the link is made now, when the e-mail is written, since only its hash

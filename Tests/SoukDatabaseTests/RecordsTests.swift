@@ -56,6 +56,7 @@ private let mappedTables: [MappedTable] = [
     MappedTable(MagicLinkRecord.self, MagicLinkRecord.CodingKeys.self),
     MappedTable(PasswordResetRecord.self, PasswordResetRecord.CodingKeys.self),
     MappedTable(ProductImageRecord.self, ProductImageRecord.CodingKeys.self),
+    MappedTable(EmailChangeRecord.self, EmailChangeRecord.CodingKeys.self),
     MappedTable(NotificationRecord.self, NotificationRecord.CodingKeys.self),
     MappedTable(PaymentMismatchRecord.self, PaymentMismatchRecord.CodingKeys.self),
     MappedTable(ReviewRecord.self, ReviewRecord.CodingKeys.self),
@@ -85,7 +86,7 @@ struct RecordsTests {
         let database = try AppDatabase(path: try temporaryDatabasePath())
         let tables = try await database.writer.read { db in try Self.schemaTables(db) }
         let mapped = mappedTables.map(\.table)
-        #expect(tables.count == 32)
+        #expect(tables.count == 33)
         #expect(tables.subtracting(mapped).sorted() == [], "tables without a record type")
         #expect(Set(mapped).subtracting(tables).sorted() == [], "record types of tables the schema does not have")
         #expect(Set(mapped).count == mapped.count, "two record types for one table")

@@ -19,6 +19,7 @@ struct AccountPages: Sendable {
         router.get("account", use: account)
         router.post("account/tokens", use: createToken)
         router.post("account/tokens/:id/delete", use: deleteToken)
+        registerChanges(on: router)
     }
 
     // MARK: Sign up
@@ -132,10 +133,12 @@ struct AccountPages: Sendable {
             extra: [
                 "email_saved": request.uri.queryParameters.get("email") == "saved",
                 "password_reset": request.uri.queryParameters.get("password") == "reset",
+                "changed_name": request.uri.queryParameters.get("changed") == "name",
+                "changed_password": request.uri.queryParameters.get("changed") == "password",
             ])
     }
 
-    private func accountPage(context: SoukRequestContext, status: HTTPResponse.Status = .ok, extra: [String: Any])
+    func accountPage(context: SoukRequestContext, status: HTTPResponse.Status = .ok, extra: [String: Any])
         async throws -> Response
     {
         let user = try context.require(.signedIn)
@@ -149,6 +152,7 @@ struct AccountPages: Sendable {
         var values: [String: Any] = [
             "user": [
                 "id": user.id, "name": user.name, "email": user.email, "role": user.role.rawValue,
+                "is_buyer": user.role == .buyer,
                 "seller_status": user.sellerStatus?.rawValue ?? "",
                 "standing_notice": (user.role == .seller ? SellerStanding(of: user).refusal : nil) as Any,
                 "standing_reason": user.sellerRefusalReason as Any,
