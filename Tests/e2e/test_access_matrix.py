@@ -213,6 +213,7 @@ ROUTES: dict[str, Row] = {
     "GET /dashboard/products/{id}/downloads": page(owner_and_admin(SELLER), "/dashboard/products/{product}/downloads"),
     "GET /dashboard/products/{id}/licenses": page(owner_and_admin(SELLER), "/dashboard/products/{product}/licenses"),
     "GET /dashboard/sales": page(SELLERS),
+    "GET /dashboard/customers": page(SELLERS),
     "GET /dashboard/export": page(SELLERS),
     "GET /dashboard/export/{file}": page(SELLERS, "/dashboard/export/orders.csv"),
     "GET /dashboard/webhooks": page(SELLERS),

@@ -10,24 +10,76 @@ struct DashboardSales: Sendable {
 
     func register(on router: Router<SoukRequestContext>) {
         router.get("dashboard/sales", use: index)
+        router.get("dashboard/customers", use: customers)
         router.post("dashboard/sales/:id/refund", use: refund)
     }
 
     @Sendable func index(_ request: Request, context: SoukRequestContext) async throws -> Response {
         guard context.identity != nil else { return Pages.redirect(to: "/signin?next=/dashboard/sales") }
         let seller = try context.require(.verifiedSeller)
-        return try await page(seller, context: context, notice: request.uri.queryParameters.get("refunded").map {
+        let period = request.uri.queryParameters.get("by").flatMap { SalesStats.Period(rawValue: String($0)) } ?? .day
+        return try await page(seller, context: context, period: period, notice: request.uri.queryParameters.get("refunded").map {
             "Order \($0) was refunded."
         })
     }
 
-    private func page(_ seller: User, context: SoukRequestContext, notice: String? = nil, error: String? = nil,
-                      status: HTTPResponse.Status = .ok) async throws -> Response {
+    /// Everyone who bought from the seller: the export's customer table, as a page.
+    @Sendable func customers(_ request: Request, context: SoukRequestContext) async throws -> Response {
+        guard context.identity != nil else { return Pages.signInFirst(returningTo: request.uri.path) }
+        let seller = try context.require(.verifiedSeller)
+        let table = StoreExport.table(.customers, from: try await services.database.exportSnapshot(sellerID: seller.id))
+        return services.pages.render(
+            "dashboard_customers", title: "Customers", context: context,
+            [
+                "columns": table.columns.map { ["name": $0.replacingOccurrences(of: "_", with: " ")] },
+                "rows": table.rows.map { ["cells": $0.map { ["value": CSVWriter.cell($0)] }] },
+                "has_rows": !table.rows.isEmpty, "count": table.rows.count,
+            ])
+    }
+
+    /// The chart and top products for the period, per currency sold in (the store's when none).
+    private func numbers(_ seller: User, period: SalesStats.Period) async throws -> [String: Any] {
+        let now = services.database.clock.now()
+        let since = period.starts(endingAt: now).first ?? now
+        let lines = try await services.database.salesLines(sellerID: seller.id, since: since)
+        let currencies = Set(lines.map(\.currency)).sorted()
+        let charts = (currencies.isEmpty ? [services.settings.store.currency] : currencies).map { currency -> [String: Any] in
+            let buckets = SalesStats.series(lines, currency: currency, period: period, now: now)
+            return [
+                "currency": currency, "svg": SalesChart.svg(buckets, currency: currency, period: period),
+                "total_label": MoneyFormat.amount(buckets.reduce(0) { $0 + $1.revenue }, currency: currency),
+                "orders": buckets.reduce(0) { $0 + $1.orders },
+                "rows": buckets.reversed().filter { $0.orders > 0 }.map { bucket -> [String: Any] in
+                    [
+                        "label": SalesChart.label(bucket.start, period), "orders": bucket.orders,
+                        "revenue_label": MoneyFormat.amount(bucket.revenue, currency: currency),
+                    ]
+                },
+                "has_top": !SalesStats.topProducts(lines, currency: currency, since: since).isEmpty,
+                "top": SalesStats.topProducts(lines, currency: currency, since: since).map { product -> [String: Any] in
+                    [
+                        "title": product.title, "sold": product.sold,
+                        "revenue_label": MoneyFormat.amount(product.revenue, currency: currency),
+                    ]
+                },
+            ]
+        }
+        return [
+            "charts": charts,
+            "periods": SalesStats.Period.allCases.map { candidate -> [String: Any] in
+                ["name": candidate.rawValue, "url": "/dashboard/sales?by=\(candidate.rawValue)", "current": candidate == period]
+            },
+            "period_name": period.rawValue,
+        ]
+    }
+
+    private func page(_ seller: User, context: SoukRequestContext, period: SalesStats.Period = .day, notice: String? = nil,
+                      error: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
         // Sales only: a checkout that was never paid (awaiting, failed, expired) is not one.
         let orders = try await services.database.orders(.seller(seller.id), statuses: OrderStatus.sold, limit: 100)
         let balances = try await services.database.sellerBalances(sellerID: seller.id)
-        return services.pages.render(
-            "dashboard_sales", title: "Sales", status: status, context: context,
+        var values = try await numbers(seller, period: period)
+        values.merge(
             [
                 "orders": orders.map { order -> [String: Any] in
                     var values = OrderViews.summary(order, viewer: .seller(seller.id), pageURL: "/orders/\(order.id)")
@@ -51,7 +103,9 @@ struct DashboardSales: Sendable {
                     ]
                 },
                 "notice": notice as Any, "error": error as Any,
-            ])
+            ]
+        ) { $1 }
+        return services.pages.render("dashboard_sales", title: "Sales", status: status, context: context, values)
     }
 
     /// The refund form, here and on `/admin/orders`.
