@@ -89,6 +89,7 @@ ROUTES: dict[str, Row] = {
     "GET /assets/souk.css": page(EVERYONE),
     "GET /assets/bell.js": page(EVERYONE),
     "GET /assets/upload.js": page(EVERYONE),
+    "GET /assets/copy.js": page(EVERYONE),
     # --- accounts ---
     "POST /api/v1/auth/register": api(EVERYONE, json={"email": "not an address", "password": "x"}),
     "POST /api/v1/auth/login": api(EVERYONE, json={"email": "victim@example.com", "password": "correct horse"}),

@@ -299,7 +299,7 @@ def test_newcomer_signs_up_searches_buys_two_products_and_downloads_them(make_so
 
     click_to_next_page(browser, browser.find_element(By.LINK_TEXT, "Moth Counter"))
     assert browser.find_element(By.ID, "product-title").text == "Moth Counter"
-    assert browser.find_element(By.CSS_SELECTOR, ".product-head .kind").text == "license"
+    assert browser.find_element(By.CSS_SELECTOR, ".product-head .kind").text == "Software with a license key"
     assert browser.find_element(By.ID, "product-price").text == "$9.00"
     click_to_next_page(browser, browser.find_element(By.CSS_SELECTOR, '#add-to-cart button[type="submit"]'))
     assert urlparse(browser.current_url).path == "/cart"
@@ -368,6 +368,10 @@ def test_newcomer_signs_up_searches_buys_two_products_and_downloads_them(make_so
     key = counter_item.find_element(By.CSS_SELECTOR, "code.license-key").text
     assert LICENSE_KEY.match(key), key
     assert "0 of 3 activations" in counter_item.find_element(By.CSS_SELECTOR, ".license").text
+    # In words a buyer reads, with a copy button (shown by copy.js) holding the key.
+    assert counter_item.find_element(By.CSS_SELECTOR, ".license .status").text == "Ready to activate"
+    copy = counter_item.find_element(By.CSS_SELECTOR, "button.copy")
+    assert copy.is_displayed() and copy.get_attribute("data-copy") == key
     library = web.get(souk.url("/api/v1/library")).json()["data"]
     keys = [k["key"] for entry in library if entry["product_id"] == counter["id"] for k in entry["license_keys"]]
     assert keys == [key], "the page shows the buyer's one key"

@@ -36,6 +36,17 @@ struct LibraryPages: Sendable {
             ])
     }
 
+    /// A key's state in words: "inactive" reads as broken to someone who just bought it.
+    static func label(_ status: LicenseStatus) -> String {
+        switch status {
+        case .active: "In use"
+        case .inactive: "Ready to activate"
+        case .expired: "Expired"
+        case .disabled: "Turned off by the seller"
+        case .revoked: "Withdrawn (refunded)"
+        }
+    }
+
     static func values(_ entry: LibraryEntry, links: LibraryLinks, now: Date, rating: Int? = nil) -> [String: Any] {
         let product = entry.product
         let files = entry.files.map { item -> [String: Any] in
@@ -49,7 +60,7 @@ struct LibraryPages: Sendable {
         }
         let keys = entry.licenseKeys.map { key -> [String: Any] in
             var values: [String: Any] = [
-                "key": key.key, "status": key.status(at: now).rawValue,
+                "key": key.key, "status": key.status(at: now).rawValue, "status_label": Self.label(key.status(at: now)),
                 "activation_usage": key.activationUsage,
                 "activation_limit_label": key.activationLimit.map(String.init) ?? "unlimited",
                 "instances": key.activations.map { activation -> [String: Any] in

@@ -33,6 +33,12 @@ struct SystemRoutes: Sendable {
             response.headers[.cacheControl] = "public, max-age=3600"
             return response
         }
+        router.get("assets/copy.js") { _, context in
+            context.allowAnyone()
+            var response = try asset("copy.js", type: "text/javascript; charset=utf-8")
+            response.headers[.cacheControl] = "public, max-age=3600"
+            return response
+        }
     }
 
     struct HealthBody: Encodable, Sendable {

@@ -15,6 +15,8 @@ struct Pages: Sendable {
         var all = values
         all["page_title"] = title
         all["store_name"] = settings.store.name
+        // "Moth Press" on the home page, "Sign in · Moth Press" elsewhere (never "Souk · Souk").
+        all["full_title"] = title == settings.store.name ? title : "\(title) · \(settings.store.name)"
         all["csrf"] = context.csrfToken
         // Whenever a buyer could pick the test provider, every page says so.
         all["test_mode"] = settings.offersTestPayments

@@ -30,6 +30,7 @@ enum StoreViews {
             "id": product.id, "title": product.title, "slug": product.slug, "url": productURL(product),
             "seller_name": product.sellerName, "seller_url": "/sellers/\(pathComponent(product.sellerID))",
             "category": product.category, "category_url": categoryURL(product.category), "kind": product.kind.rawValue,
+            "kind_label": kindLabel(product.kind),
             "is_license": product.kind == .license,
             "price_label": MoneyFormat.price(product.price), "status": product.status.rawValue,
             "is_published": product.status == .published, "is_draft": product.status == .draft,
@@ -39,6 +40,15 @@ enum StoreViews {
         if let snippet, !snippet.isEmpty { card["snippet"] = snippet }
         if product.ratingCount > 0 { card["rating"] = rating(product) }
         return card
+    }
+
+    /// What a buyer gets, in words.
+    static func kindLabel(_ kind: ProductKind) -> String {
+        switch kind {
+        case .download: "Download"
+        case .license: "Software with a license key"
+        case .content: "Online course or content"
+        }
     }
 
     static func rating(_ product: Product) -> String {
