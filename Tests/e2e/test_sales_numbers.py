@@ -15,10 +15,9 @@ def test_the_chart_counts_paid_orders_only_and_names_the_top_products(make_souk)
     atlas = seller.create("Moth Atlas", publish=True, price=2500)
     guide = seller.create("Beetle Guide", publish=True, price=900)
     buyers = [api_account(souk, "buyer") for _ in range(2)]
-    orders = [pay_with_test_provider(souk, buyers[0].session, atlas["id"]),
-              pay_with_test_provider(souk, buyers[1].session, atlas["id"]),
-              pay_with_test_provider(souk, buyers[1].session, guide["id"])]
-    for buyer, order in zip([buyers[0], buyers[1], buyers[1]], orders):
+    # One purchase at a time: a paid order empties its cart once the payment is recorded.
+    for buyer, product in [(buyers[0], atlas), (buyers[1], atlas), (buyers[1], guide)]:
+        order = pay_with_test_provider(souk, buyer.session, product["id"])
         wait_status(souk, buyer.session, order, {"fulfilled", "completed"})
     declined, _ = check_out(souk, buyers[0].session, guide["id"], "decline")
     wait_status(souk, buyers[0].session, declined, {"payment_failed"})
@@ -46,3 +45,21 @@ def test_the_chart_counts_paid_orders_only_and_names_the_top_products(make_souk)
     rival = cli_account(souk, "seller")
     assert "Revenue per day: $0.00 from 0 orders" in rival.session.get(souk.url("/dashboard/sales")).text
     assert buyers[0].email not in rival.session.get(souk.url("/dashboard/customers")).text
+
+
+def test_a_refused_refund_keeps_what_the_seller_typed(make_souk):
+    souk = make_souk(env=FAST)
+    seller = cli_account(souk, "seller")
+    product = seller.create("Heron Notes", publish=True, price=2000)
+    buyer = api_account(souk, "buyer")
+    order = pay_with_test_provider(souk, buyer.session, product["id"])
+    wait_status(souk, buyer.session, order, {"fulfilled", "completed"})
+    csrf = csrf_from(seller.session.get(souk.url("/dashboard/sales")).text)
+    for typed, message in [("twelve", "Enter an amount like 5 or 5.50."), ("25.00", "$20.00")]:
+        refused = seller.session.post(souk.url(f"/dashboard/sales/{order}/refund"),
+                                      data={"_csrf": csrf, "amount": typed, "reason": "asked nicely"})
+        assert refused.status_code in (409, 422), refused.status_code
+        error = re.search(r'<p class="error" role="alert" id="sales-error">(.*?)</p>', refused.text).group(1)
+        assert error.startswith(f"Order {order}: ") and message in error, error
+        row = re.search(rf'<tr data-order="{order}">.*?</tr>', refused.text, re.S).group(0)
+        assert f'value="{typed}"' in row and 'value="asked nicely"' in row and 'aria-invalid="true"' in row

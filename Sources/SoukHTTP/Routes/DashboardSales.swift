@@ -73,8 +73,16 @@ struct DashboardSales: Sendable {
         ]
     }
 
+    /// What a refused refund form held, shown again on its order's row.
+    struct RefusedRefund {
+        var orderID: String
+        var form: RefundForm
+    }
+
     private func page(_ seller: User, context: SoukRequestContext, period: SalesStats.Period = .day, notice: String? = nil,
-                      error: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
+                      error: String? = nil, refused: RefusedRefund? = nil, status: HTTPResponse.Status = .ok)
+        async throws -> Response
+    {
         // Sales only: a checkout that was never paid (awaiting, failed, expired) is not one.
         let orders = try await services.database.orders(.seller(seller.id), statuses: OrderStatus.sold, limit: 100)
         let balances = try await services.database.sellerBalances(sellerID: seller.id)
@@ -86,6 +94,11 @@ struct DashboardSales: Sendable {
                     let soleSeller = order.sellerIDs == [seller.id]
                     values["can_refund"] = soleSeller && order.refundableAmount > 0
                     values["refundable_label"] = MoneyFormat.major(order.refundableAmount, currency: order.currency)
+                    if let refused, refused.orderID == order.id {
+                        values["typed_amount"] = refused.form.amount ?? ""
+                        values["typed_reason"] = refused.form.reason ?? ""
+                        values["refund_refused"] = true
+                    }
                     values["share_label"] = MoneyFormat.amount(
                         order.items.filter { $0.sellerID == seller.id }.reduce(0) { $0 + $1.sellerAmount },
                         currency: order.currency)
@@ -137,7 +150,9 @@ struct DashboardSales: Sendable {
             _ = try await services.refunds.refund(orderID: id, amount: amount, reason: form.reason, by: .user(seller))
             return Pages.redirect(to: "/dashboard/sales?refunded=\(id)")
         } catch let error as SoukError where error.code != .internalError && error.code != .notFound {
-            return try await page(seller, context: context, error: error.detail, status: ProblemMapping.status(for: error.code))
+            return try await page(
+                seller, context: context, error: "Order \(id): \(error.detail)", refused: RefusedRefund(orderID: id, form: form),
+                status: ProblemMapping.status(for: error.code))
         }
     }
 }
