@@ -167,9 +167,17 @@ extension AppDatabase {
         return try await memorySearch.replay(count: count, in: self)
     }
 
-    /// Listed products per category.
+    /// Listed products per category, most first. The in-memory index has the counts at hand (a
+    /// popcount per category); SQL would group the whole catalog on every home page.
     public func categories() async throws -> [(name: String, count: Int)] {
-        try await writer.read { db in
+        if let memorySearch {
+            var everything = ProductQuery()
+            everything.limit = 1
+            let facets = try await memorySearch.search(everything, in: self).categoryFacets
+            return facets.map { (name: $0.key, count: $0.value) }
+                .sorted { $0.count != $1.count ? $0.count > $1.count : $0.name < $1.name }
+        }
+        return try await writer.read { db in
             try Row.fetchAll(
                 db,
                 sql: """

@@ -151,6 +151,10 @@ struct SearchTests {
             #expect(Set(try await catalog.titles { $0.text = "template " }) == ["Notion Template", "Resume Templates"])
             #expect(try await catalog.titles { $0.text = "stories" }.isEmpty == false, "\(engine)")
             #expect(try await catalog.titles { $0.text = "story " } == ["Puppy Stories"], "\(engine)")
+            // Category counts, most first then by name, alike from both engines.
+            let categories = try await catalog.database.categories()
+            #expect(categories.map(\.name) == ["Books", "Memberships", "Templates"], "\(engine)")
+            #expect(categories.map(\.count) == [3, 3, 2], "\(engine)")
         }
     }
 
