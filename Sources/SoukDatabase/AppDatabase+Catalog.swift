@@ -70,7 +70,8 @@ extension AppDatabase {
     /// Products of one seller (every status), or of everyone, newest first; deleted ones only
     /// when asked for.
     public func products(
-        sellerID: String? = nil, status: ProductStatus? = nil, includingDeleted: Bool = false, limit: Int = 1000
+        sellerID: String? = nil, status: ProductStatus? = nil, includingDeleted: Bool = false, limit: Int = 1000,
+        offset: Int = 0
     ) async throws -> [Product] {
         try await writer.read { db in
             var conditions: [String] = includingDeleted ? [] : ["p.deleted_at IS NULL"]
@@ -84,9 +85,9 @@ extension AppDatabase {
                 arguments += [status.rawValue]
             }
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-            arguments += [limit]
+            arguments += [limit, offset]
             return try Self.fetchProducts(
-                db, sql: "\(Self.productSelect) \(whereClause) ORDER BY p.created_at DESC, p.rowid DESC LIMIT ?",
+                db, sql: "\(Self.productSelect) \(whereClause) ORDER BY p.created_at DESC, p.rowid DESC LIMIT ? OFFSET ?",
                 arguments: arguments)
         }
     }

@@ -15,5 +15,10 @@ extension Migrations {
                 t.column("used_at", .datetime)
             }
         }
+        migrator.registerMigration("v22-seller-product-pages") { db in
+            // The dashboard pages through a seller's products newest first: without this index
+            // SQLite sorts all of a large seller's products for every page.
+            try db.create(index: "products_by_seller_created", on: "products", columns: ["seller_id", "created_at"])
+        }
     }
 }

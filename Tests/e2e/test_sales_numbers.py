@@ -37,8 +37,9 @@ def test_the_chart_counts_paid_orders_only_and_names_the_top_products(make_souk)
 
     customers = seller.session.get(souk.url("/dashboard/customers"))
     assert customers.status_code == 200
-    for buyer in buyers:
-        assert buyer.email in customers.text
+    rows = re.findall(r"<tr><td>(.*?)</tr>", customers.text, re.S)
+    assert len(rows) == 2 and buyers[1].email in rows[0] and buyers[0].email in rows[1], "most recent first"
+    assert "<td>2</td><td>$34.00</td>" in rows[0] and "<td>1</td><td>$25.00</td>" in rows[1]
     csv = seller.session.get(souk.url("/dashboard/export/customers.csv"))
     assert csv.status_code == 200 and all(buyer.email in csv.text for buyer in buyers)
     # Another seller sees none of it.
@@ -63,3 +64,20 @@ def test_a_refused_refund_keeps_what_the_seller_typed(make_souk):
         assert error.startswith(f"Order {order}: ") and message in error, error
         row = re.search(rf'<tr data-order="{order}">.*?</tr>', refused.text, re.S).group(0)
         assert f'value="{typed}"' in row and 'value="asked nicely"' in row and 'aria-invalid="true"' in row
+
+
+def test_the_dashboard_pages_through_a_large_catalog(make_souk):
+    souk = make_souk(env=FAST)
+    seller = cli_account(souk, "seller")
+    titles = [f"Field Note {n:02d}" for n in range(55)]
+    for title in titles:
+        seller.create(title)
+    first = seller.session.get(souk.url("/dashboard")).text
+    shown = re.findall(r">(Field Note \d\d)</a>", first)
+    assert shown == titles[::-1][:50], "newest first, fifty a page"
+    assert 'id="dashboard-older"' in first and 'id="dashboard-newer"' not in first
+    second = seller.session.get(souk.url("/dashboard?page=2")).text
+    assert re.findall(r">(Field Note \d\d)</a>", second) == titles[::-1][50:]
+    assert 'href="/dashboard" id="dashboard-newer"' in second
+    assert 'id="dashboard-older"' not in second
+    assert seller.session.get(souk.url("/dashboard?page=abc")).status_code == 200

@@ -29,6 +29,8 @@ struct DashboardPages: Sendable {
 
     // MARK: Product list
 
+    static let pageSize = 50
+
     @Sendable func index(_ request: Request, context: SoukRequestContext) async throws -> Response {
         guard let user = context.identity?.user else { return Pages.signInFirst(returningTo: request.uri.path) }
         // A seller not (or no longer) verified sees why, and nothing to act on.
@@ -39,8 +41,14 @@ struct DashboardPages: Sendable {
                 ["standing_notice": standing.refusal ?? "", "standing_reason": user.sellerRefusalReason as Any])
         }
         let seller = try context.require(.verifiedSeller)
-        let products = try await services.database.products(sellerID: seller.id)
+        // A page of products at a time: a seller with thousands would otherwise wait for all.
+        let page = max(1, request.uri.queryParameters.get("page").flatMap { Int($0) } ?? 1)
+        let found = try await services.database.products(
+            sellerID: seller.id, limit: Self.pageSize + 1, offset: (min(page, 100_000) - 1) * Self.pageSize)
+        let products = Array(found.prefix(Self.pageSize))
         var values: [String: Any] = [:]
+        if found.count > Self.pageSize { values["older_url"] = "/dashboard?page=\(page + 1)" }
+        if page > 1 { values["newer_url"] = page == 2 ? "/dashboard" : "/dashboard?page=\(page - 1)" }
         if !products.isEmpty {
             let covers = try await services.database.covers(productIDs: products.map(\.id))
             values["products"] = products.map { product -> [String: Any] in

@@ -23,19 +23,30 @@ struct DashboardSales: Sendable {
         })
     }
 
-    /// Everyone who bought from the seller: the export's customer table, as a page.
+    /// The seller's most recent customers (the export's customers.csv has everyone).
     @Sendable func customers(_ request: Request, context: SoukRequestContext) async throws -> Response {
         guard context.identity != nil else { return Pages.signInFirst(returningTo: request.uri.path) }
         let seller = try context.require(.verifiedSeller)
-        let table = StoreExport.table(.customers, from: try await services.database.exportSnapshot(sellerID: seller.id))
+        let customers = try await services.database.customers(sellerID: seller.id, limit: Self.customersShown)
         return services.pages.render(
             "dashboard_customers", title: "Customers", context: context,
             [
-                "columns": table.columns.map { ["name": $0.replacingOccurrences(of: "_", with: " ")] },
-                "rows": table.rows.map { ["cells": $0.map { ["value": CSVWriter.cell($0)] }] },
-                "has_rows": !table.rows.isEmpty, "count": table.rows.count,
+                "customers": customers.map { customer -> [String: Any] in
+                    [
+                        "email": customer.email, "name": customer.name, "orders": customer.orders,
+                        "spent_label": MoneyFormat.amount(customer.spent, currency: customer.currency),
+                        "first_label": customer.firstPaidAt.formatted(Self.day),
+                        "last_label": customer.lastPaidAt.formatted(Self.day),
+                    ]
+                },
+                "has_rows": !customers.isEmpty, "count": customers.count, "limit": Self.customersShown,
+                "capped": customers.count == Self.customersShown,
             ])
     }
+
+    static let customersShown = 200
+    /// "Dec 6, 2026".
+    static let day = Date.FormatStyle(date: .abbreviated, time: .omitted, locale: Locale(identifier: "en_US"), timeZone: .gmt)
 
     /// The chart and top products for the period, per currency sold in (the store's when none).
     private func numbers(_ seller: User, period: SalesStats.Period) async throws -> [String: Any] {
