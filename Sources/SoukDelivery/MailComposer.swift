@@ -106,17 +106,14 @@ public struct MailComposer: Sendable {
         let token = RandomText.base62(length: 43)
         guard let newEmail = try await database.issueEmailChangeToken(userID: user.id, tokenHash: MagicLinks.hash(token))
         else { return nil }
-        let text = [
-            "Hello \(user.name),", "",
-            "You asked to use this address (\(newEmail)) for your \(storeName) account instead of \(user.email).",
-            "Confirm it here:", "  \(links.baseURL)/account/email/confirm/\(token)", "",
-            "The link works once, within a day. Until then your account keeps its old address.",
-            "If you did not ask for this, ignore this e-mail.",
-            "", "— \(storeName)",
-        ].joined(separator: "\n")
-        return MailMessage(
-            from: from, to: newEmail, replyTo: replyTo, subject: "Confirm your new e-mail address for \(storeName)",
-            text: text, messageID: "email-change-\(UUID().uuidString.lowercased())@\(host)", date: database.clock.now())
+        return accountMail(
+            to: newEmail, name: user.name, subject: "Confirm your new e-mail address for \(storeName)", kind: "email-change",
+            lines: [
+                "You asked to use this address (\(newEmail)) for your \(storeName) account instead of \(user.email).",
+                "Confirm it here:", "  \(links.baseURL)/account/email/confirm/\(token)", "",
+                "The link works once, within a day. Until then your account keeps its old address.",
+                "If you did not ask for this, ignore this e-mail.",
+            ])
     }
 
     /// "Forgot password": the link is made now, when the e-mail is written, since only its hash
@@ -124,17 +121,14 @@ public struct MailComposer: Sendable {
     func passwordReset(userID: String) async throws -> MailMessage? {
         guard let user = try await database.user(id: userID), !user.disabled else { return nil }
         let link = try await links.issuePasswordReset(userID: user.id)
-        let text = [
-            "Hello \(user.name),", "",
-            "Someone, hopefully you, asked to reset the password of your \(storeName) account (\(user.email)).",
-            "Choose a new password here:", "  \(link)", "",
-            "The link works once, within an hour. Setting a new password signs you out on every other device.",
-            "If you did not ask for this, ignore this e-mail: your password stays as it is.",
-            "", "— \(storeName)",
-        ].joined(separator: "\n")
-        return MailMessage(
-            from: from, to: user.email, replyTo: replyTo, subject: "Reset your \(storeName) password",
-            text: text, messageID: "password-reset-\(UUID().uuidString.lowercased())@\(host)", date: database.clock.now())
+        return accountMail(
+            to: user.email, name: user.name, subject: "Reset your \(storeName) password", kind: "password-reset",
+            lines: [
+                "Someone, hopefully you, asked to reset the password of your \(storeName) account (\(user.email)).",
+                "Choose a new password here:", "  \(link)", "",
+                "The link works once, within an hour. Setting a new password signs you out on every other device.",
+                "If you did not ask for this, ignore this e-mail: your password stays as it is.",
+            ])
     }
 
     /// "E-mail me a sign-in link": nothing for an account that may not sign in by link (an admin).
@@ -142,16 +136,22 @@ public struct MailComposer: Sendable {
         guard let user = try await database.user(id: userID), !user.disabled,
             let link = try await links.issue(for: user, redirect: "/library", lifetime: MagicLinks.onDemandLifetime)
         else { return nil }
-        let text = [
-            "Hello \(user.name),", "",
-            "Here is the sign-in link you asked for at \(storeName):", "  \(link)", "",
-            "It signs you in once, within an hour, and opens your library.",
-            "If you did not ask for it, ignore this e-mail: nobody can use the link without your inbox.",
-            "", "— \(storeName)",
-        ].joined(separator: "\n")
+        return accountMail(
+            to: user.email, name: user.name, subject: "Your sign-in link for \(storeName)", kind: "sign-in",
+            lines: [
+                "Here is the sign-in link you asked for at \(storeName):", "  \(link)", "",
+                "It signs you in once, within an hour, and opens your library.",
+                "If you did not ask for it, ignore this e-mail: nobody can use the link without your inbox.",
+            ])
+    }
+
+    /// The e-mails a user asks for about their account (links to reset, sign in, confirm): a
+    /// greeting, the lines, the store's name; a fresh Message-ID each, since each carries a new link.
+    func accountMail(to address: String, name: String, subject: String, kind: String, lines: [String]) -> MailMessage {
+        let text = (["Hello \(name),", ""] + lines + ["", "— \(storeName)"]).joined(separator: "\n")
         return MailMessage(
-            from: from, to: user.email, replyTo: replyTo, subject: "Your sign-in link for \(storeName)",
-            text: text, messageID: "sign-in-\(UUID().uuidString.lowercased())@\(host)", date: database.clock.now())
+            from: from, to: address, replyTo: replyTo, subject: subject, text: text,
+            messageID: "\(kind)-\(UUID().uuidString.lowercased())@\(host)", date: database.clock.now())
     }
 
     func receipt(orderID: String) async throws -> MailMessage? {

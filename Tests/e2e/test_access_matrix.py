@@ -425,6 +425,22 @@ class World:
         return ""
 
 
+def html_pages(world, identities, signed_in_as):
+    """Every GET route of the router (`souk routes`) that answers an identity with HTML, filled
+    from the world: yields (identity, pattern, address, answer) for each identity in turn, after
+    calling signed_in_as(session) so a browser can take that identity's cookies."""
+    routes = [f"{r['method']} {r['path']}" for r in json.loads(world.souk.cli("routes", "--json").stdout)]
+    pages = [route.split(" ", 1)[1] for route in routes if route.startswith("GET ") and is_page(route.split(" ", 1)[1])]
+    for identity in identities:
+        caller = world.callers[identity]
+        signed_in_as(caller.session)
+        for pattern in pages:
+            address = world.fill(ROUTES[f"GET {pattern}"].path or pattern, identity)
+            answer = caller.session.get(world.souk.url(address), allow_redirects=False)
+            if answer.headers.get("Content-Type", "").startswith("text/html"):
+                yield identity, pattern, address, answer
+
+
 CSRF_RE = re.compile(r'name="_csrf" value="([^"]+)"')
 
 

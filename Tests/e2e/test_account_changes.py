@@ -4,7 +4,6 @@ in); e-mail address (a link to the new inbox, once, within a day); a copy of the
 a buyer's account (personal data gone, the order kept for the seller)."""
 import json
 import re
-import time
 
 import requests
 

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlparse
 
 import requests
 
-from conftest import assert_problem, csrf_from
+from conftest import csrf_from
 from shop_helpers import wait_status
 from test_catalog_api import STORE, api_account, cli_account
 

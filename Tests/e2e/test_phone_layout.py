@@ -2,12 +2,10 @@
 headless Chromium), no page that renders HTML scrolls sideways (document width ≤ viewport), for
 every GET route in the router's table, signed out and signed in as a buyer, a seller and an admin.
 Pages are filled with the access matrix's world (products, orders, licenses, reviews, endpoints)."""
-import json
 
-import pytest
 import requests
 
-from test_access_matrix import ADMIN, ANON, BUYER, ROUTES, SELLER, STORE, World, is_page
+from test_access_matrix import ADMIN, ANON, BUYER, SELLER, STORE, World, html_pages
 
 WIDTH, HEIGHT = 375, 800
 IDENTITIES = (ANON, BUYER, SELLER, ADMIN)
@@ -29,34 +27,24 @@ def test_no_page_scrolls_sideways_on_a_phone(make_souk, browser_without_javascri
     browser = browser_without_javascript
     souk = make_souk(env=STORE)
     world = World(souk)
-    routes = [f"{r['method']} {r['path']}" for r in json.loads(souk.cli("routes", "--json").stdout)]
-    pages = [route.split(" ", 1)[1] for route in routes
-             if route.startswith("GET ") and is_page(route.split(" ", 1)[1])]
     as_phone(browser)
     checked, wide = 0, []
-    for identity in IDENTITIES:
-        caller = world.callers[identity]
-        signed_in_as(browser, souk, caller.session)
-        for pattern in pages:
-            address = world.fill(ROUTES[f"GET {pattern}"].path or pattern, identity)
-            answer = caller.session.get(souk.url(address), allow_redirects=False)
-            if not answer.headers.get("Content-Type", "").startswith("text/html"):
-                continue  # files, stylesheets, scripts, CSV exports, redirects
-            browser.get(souk.url(address))
-            width = browser.execute_script("return document.documentElement.scrollWidth")
-            viewport = browser.execute_script("return window.innerWidth")
-            assert viewport == WIDTH, f"the phone viewport is {viewport} px wide"
-            checked += 1
-            if width > viewport:
-                widest = browser.execute_script("""
-                    let widest = null;
-                    for (const element of document.querySelectorAll('body *')) {
-                        const right = element.getBoundingClientRect().right;
-                        if (right > window.innerWidth + 0.5 && (!widest || right > widest.right))
-                            widest = {right, tag: element.tagName.toLowerCase(), id: element.id, cls: element.className};
-                    }
-                    return widest;""")
-                wide.append(f"{address} as {identity}: {width} px wide (widest: {widest})")
+    for identity, pattern, address, _ in html_pages(world, IDENTITIES, lambda s: signed_in_as(browser, souk, s)):
+        browser.get(souk.url(address))
+        width = browser.execute_script("return document.documentElement.scrollWidth")
+        viewport = browser.execute_script("return window.innerWidth")
+        assert viewport == WIDTH, f"the phone viewport is {viewport} px wide"
+        checked += 1
+        if width > viewport:
+            widest = browser.execute_script("""
+                let widest = null;
+                for (const element of document.querySelectorAll('body *')) {
+                    const right = element.getBoundingClientRect().right;
+                    if (right > window.innerWidth + 0.5 && (!widest || right > widest.right))
+                        widest = {right, tag: element.tagName.toLowerCase(), id: element.id, cls: element.className};
+                }
+                return widest;""")
+            wide.append(f"{address} as {identity}: {width} px wide (widest: {widest})")
     assert checked >= 60, f"only {checked} pages were checked"
     assert not wide, f"{len(wide)} of {checked} pages scroll sideways at {WIDTH} px:\n" + "\n".join(wide)
 

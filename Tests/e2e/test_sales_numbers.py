@@ -4,7 +4,7 @@ import re
 
 from conftest import csrf_from
 from shop_helpers import wait_status
-from test_catalog_api import STORE, api_account, cli_account
+from test_catalog_api import api_account, cli_account
 from test_hardening_access import pay_with_test_provider
 from test_payment_retry import FAST, check_out
 

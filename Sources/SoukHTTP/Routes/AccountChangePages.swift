@@ -46,18 +46,14 @@ extension AccountPages {
         let user = try context.require(.signedIn)
         let form = try await request.decodeForm(ChangeForm.self, limit: services.maxBodyBytes)
         do {
-            try countPasswordCheck(user, request, context)
+            try flow.countAttempt(request, context, account: user)
             _ = try await services.accounts.changePassword(of: user, current: form.password ?? "", new: form.newPassword ?? "")
         } catch let error as SoukError where error.code != .internalError {
             return try await refused(error, field: "password_error", context: context)
         }
         context.logger.info("password changed; every other credential ended", metadata: ["user": "\(user.id)"])
         // Every session ended with the old password; this browser gets a new one.
-        let session = try await services.accounts.startSession(
-            for: user, ip: services.clientAddress.ip(request, context), userAgent: request.headers[.userAgent])
-        var response = Pages.redirect(to: "/account?changed=password")
-        response.setCookie(services.cookies.session(session))
-        return response
+        return try await flow.signedIn(user, request: request, context: context, redirectTo: "/account?changed=password")
     }
 
     @Sendable func changeEmail(_ request: Request, context: SoukRequestContext) async throws -> Response {
@@ -65,7 +61,7 @@ extension AccountPages {
         let form = try await request.decodeForm(ChangeForm.self, limit: services.maxBodyBytes)
         let address: String
         do {
-            try countPasswordCheck(user, request, context)
+            try flow.countAttempt(request, context, account: user)
             address = try await services.accounts.requestEmailChange(of: user, to: form.email ?? "", password: form.password ?? "")
         } catch let error as SoukError where error.code != .internalError {
             return try await refused(error, field: "email_error", context: context, extra: ["typed_email": form.email ?? ""])
@@ -126,7 +122,7 @@ extension AccountPages {
         let user = try context.require(.signedIn)
         let form = try await request.decodeForm(ChangeForm.self, limit: services.maxBodyBytes)
         do {
-            try countPasswordCheck(user, request, context)
+            try flow.countAttempt(request, context, account: user)
             try await services.accounts.deleteAccount(user, password: form.password ?? "")
         } catch let error as SoukError where error.code != .internalError {
             return try await refused(error, field: "delete_error", context: context)
@@ -135,14 +131,6 @@ extension AccountPages {
         var response = pages.render("account_deleted", title: "Your account is deleted", context: context, [:])
         response.setCookie(services.cookies.expired())
         return response
-    }
-
-    /// A form that checks the password is a sign-in attempt for the limits: a stolen session
-    /// cannot guess the password through it any faster than through the sign-in form.
-    private func countPasswordCheck(_ user: User, _ request: Request, _ context: SoukRequestContext) throws {
-        try services.limits.loginPerIP.hit(
-            "login:\(services.clientAddress.network(request, context))", what: "sign-in attempts from this address")
-        try services.limits.loginFailuresPerAccount.hit("account:\(user.email)", what: "failed sign-ins for this account")
     }
 
     private func refused(_ error: SoukError, field: String, context: SoukRequestContext, extra: [String: Any] = [:])

@@ -34,7 +34,7 @@ struct PasswordResetPages: Sendable {
         let form = try await request.decodeForm(EmailForm.self, limit: services.maxBodyBytes)
         let email = form.email ?? ""
         do {
-            try countAttempt(request, context)
+            try SignInFlow(services: services).countAttempt(request, context)
             try await services.accounts.requestAccountMail(.passwordReset, email: email)
         } catch let error as SoukError where error.code != .internalError {
             return refused(error, page: "password_forgot", title: "Reset your password", email: email, context: context)
@@ -71,11 +71,8 @@ struct PasswordResetPages: Sendable {
         }
         context.logger.info("password reset with an e-mailed link; every other credential ended", metadata: ["user": "\(user.id)"])
         // The link proved the inbox and the new password is set: this browser is signed in.
-        let session = try await services.accounts.startSession(
-            for: user, ip: services.clientAddress.ip(request, context), userAgent: request.headers[.userAgent])
-        var response = Pages.redirect(to: "/account?password=reset")
-        response.setCookie(services.cookies.session(session))
-        return response
+        return try await SignInFlow(services: services).signedIn(
+            user, request: request, context: context, redirectTo: "/account?password=reset")
     }
 
     @Sendable func signInLink(_ request: Request, context: SoukRequestContext) async throws -> Response {
@@ -83,7 +80,7 @@ struct PasswordResetPages: Sendable {
         let form = try await request.decodeForm(EmailForm.self, limit: services.maxBodyBytes)
         let email = form.email ?? ""
         do {
-            try countAttempt(request, context)
+            try SignInFlow(services: services).countAttempt(request, context)
             try await services.accounts.requestAccountMail(.signInLink, email: email)
         } catch let error as SoukError where error.code != .internalError {
             return refused(error, page: "signin", title: "Sign in", email: email, context: context, field: "link_error", open: true)
@@ -92,12 +89,6 @@ struct PasswordResetPages: Sendable {
         return pages.render(
             "signin", title: "Sign in", context: context,
             ["link_sent": email.trimmingCharacters(in: .whitespacesAndNewlines), "email": email, "link_open": true])
-    }
-
-    /// Each request sends mail and costs a lookup: it counts as a sign-in attempt of the address.
-    private func countAttempt(_ request: Request, _ context: SoukRequestContext) throws {
-        try services.limits.loginPerIP.hit(
-            "login:\(services.clientAddress.network(request, context))", what: "sign-in attempts from this address")
     }
 
     private func refused(

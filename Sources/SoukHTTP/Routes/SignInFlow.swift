@@ -61,4 +61,26 @@ struct SignInFlow: Sendable {
         let token = try await services.accounts.startSession(for: user, ip: ip, userAgent: request.headers[.userAgent])
         return (user, token)
     }
+
+    /// A form that mails a link or checks a password counts as a sign-in attempt of the client's
+    /// address (and, given the account, of the account): it can be no faster a way to guess or
+    /// to flood an inbox than the sign-in form.
+    func countAttempt(_ request: Request, _ context: SoukRequestContext, account: User? = nil) throws {
+        try services.limits.loginPerIP.hit(
+            "login:\(services.clientAddress.network(request, context))", what: "sign-in attempts from this address")
+        if let account {
+            try services.limits.loginFailuresPerAccount.hit("account:\(account.email)", what: "failed sign-ins for this account")
+        }
+    }
+
+    /// This browser signed in as `user` with a new session (after a password was set), sent on to `path`.
+    func signedIn(_ user: User, request: Request, context: SoukRequestContext, redirectTo path: String) async throws
+        -> Response
+    {
+        let session = try await services.accounts.startSession(
+            for: user, ip: services.clientAddress.ip(request, context), userAgent: request.headers[.userAgent])
+        var response = Pages.redirect(to: path)
+        response.setCookie(services.cookies.session(session))
+        return response
+    }
 }
