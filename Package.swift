@@ -74,13 +74,19 @@ let package = Package(
         .target(
             name: "SoukDelivery",
             dependencies: [
-                "SoukCore", "SoukDatabase", "SoukMail", "CSoukCurl",
+                "SoukCore", "SoukDatabase", "SoukMail", "CSoukCurl", "SoukTemplates",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: swiftSettings
+            exclude: ["Templates"],
+            swiftSettings: swiftSettings,
+            plugins: ["EmbedTemplates"]
         ),
+        // Templates built into the binary and overridable by the theme folder (pages and e-mails).
+        .target(
+            name: "SoukTemplates", dependencies: [.product(name: "Mustache", package: "swift-mustache")],
+            swiftSettings: swiftSettings),
         // Payment providers: Stripe, PayPal and the built-in test provider behind one protocol;
         // webhook signatures; outgoing HTTP through URLSession (libcurl on Linux).
         .target(
@@ -120,9 +126,8 @@ let package = Package(
             name: "SoukHTTP",
             dependencies: [
                 "SoukCore", "SoukDatabase", "SoukAuth", "SoukCatalog", "SoukPayments", "SoukOrders", "SoukDelivery", "SoukImages",
-                "SoukRuntime",
+                "SoukRuntime", "SoukTemplates",
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

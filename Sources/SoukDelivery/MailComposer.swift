@@ -3,6 +3,7 @@ import Foundation
 import SoukCore
 import SoukDatabase
 import SoukMail
+import SoukTemplates
 
 /// Single-use sign-in links for e-mails: a random token in the URL, only its SHA-256 stored.
 public struct MagicLinks: Sendable {
@@ -54,8 +55,19 @@ public struct MailComposer: Sendable {
     let replyTo: String?
     let host: String
     let unsubscribe: UnsubscribeLinks
+    /// The e-mails' HTML templates (`receipt`), built in or from the theme folder.
+    let templates: TemplateLibrary
 
-    public init(database: AppDatabase, settings: Settings, serverSecret: [UInt8]) {
+    /// The e-mail templates, built in, each replaced by the theme folder's file of the same name.
+    /// Throws when a theme's template does not parse (`souk serve` checks this at start-up).
+    public static func templates(themeDirectory: String?) throws -> TemplateLibrary {
+        try TemplateLibrary(embedded: EmbeddedAssets.base64, themeDirectory: themeDirectory)
+    }
+
+    public init(database: AppDatabase, settings: Settings, serverSecret: [UInt8], themeDirectory: String? = nil) {
+        // A theme that does not parse stops `souk serve` before this runs; elsewhere (the CLI)
+        // the built-in templates stand in.
+        self.templates = (try? Self.templates(themeDirectory: themeDirectory)) ?? (try! Self.templates(themeDirectory: nil))
         self.database = database
         self.links = MagicLinks(database: database, baseURL: settings.publicBaseURL)
         self.unsubscribe = UnsubscribeLinks(serverSecret: serverSecret, baseURL: settings.publicBaseURL)
@@ -156,13 +168,45 @@ public struct MailComposer: Sendable {
 
     func receipt(orderID: String) async throws -> MailMessage? {
         guard let order = try await database.order(id: orderID), order.status.isPaidUp else { return nil }
-        let keys = try await database.licenseKeys(orderID: order.id)
-        let money = { (minor: Int) in Currency.display(minor, currency: order.currency) }
-        let paidOn = (order.paidAt ?? order.createdAt).formatted(Self.humanDate)
         let titles = Dictionary(order.items.map { ($0.productID, $0.title) }, uniquingKeysWith: { first, _ in first })
+        let keys = try await database.licenseKeys(orderID: order.id).map {
+            ReceiptKey(title: titles[$0.productID] ?? $0.productID, key: $0.key, activationLimit: $0.activationLimit)
+        }
         let buyer = try await database.user(id: order.buyerID)
         var link: String?
         if let buyer { link = try await links.issue(for: buyer, redirect: "/library") }
+        return receiptMessage(order: order, keys: keys, link: link)
+    }
+
+    /// A license key as the receipt lists it.
+    public struct ReceiptKey: Sendable {
+        public var title: String
+        public var key: String
+        public var activationLimit: Int?
+    }
+
+    /// The receipt of a made-up paid order, for the dashboard's preview of the template.
+    public func sampleReceipt(now: Date) -> MailMessage {
+        let items = [
+            OrderItem(
+                id: "li_sample1", productID: "prod_sample1", sellerID: "usr_sample", title: "Moth Atlas (sample)",
+                kind: .download, quantity: 1, unitAmount: 2400, amount: 2400, feeAmount: 0, sellerAmount: 2400),
+            OrderItem(
+                id: "li_sample2", productID: "prod_sample2", sellerID: "usr_sample", title: "Field Counter App (sample)",
+                kind: .license, quantity: 1, unitAmount: 900, amount: 900, feeAmount: 0, sellerAmount: 900),
+        ]
+        let order = Order(
+            id: "ord_sample", buyerID: "usr_buyer", buyerEmail: "buyer@example.com", status: .paid, currency: "USD",
+            total: 3300, refundedAmount: 0, provider: "stripe", providerSessionID: nil, providerPaymentID: nil,
+            redirectURL: nil, items: items, createdAt: now, updatedAt: now, expiresAt: now, paidAt: now)
+        return receiptMessage(
+            order: order, keys: [ReceiptKey(title: "Field Counter App (sample)", key: "SAMPLE-KEY-0000-0000", activationLimit: 3)],
+            link: "\(links.baseURL)/magic/sample")
+    }
+
+    func receiptMessage(order: Order, keys: [ReceiptKey], link: String?) -> MailMessage {
+        let money = { (minor: Int) in Currency.display(minor, currency: order.currency) }
+        let paidOn = (order.paidAt ?? order.createdAt).formatted(Self.humanDate)
 
         // Plain text: amounts right-aligned in one column.
         let labels = order.items.map { "\($0.quantity) × \($0.title)" } + ["Total"]
@@ -184,7 +228,7 @@ public struct MailComposer: Sendable {
             lines += ["", "Your license keys:"]
             for key in keys {
                 let limit = key.activationLimit.map { " (up to \($0) activations)" } ?? ""
-                lines.append("  \(titles[key.productID] ?? key.productID): \(key.key)\(limit)")
+                lines.append("  \(key.title): \(key.key)\(limit)")
             }
         }
         if let link {
@@ -200,38 +244,25 @@ public struct MailComposer: Sendable {
         }
         lines += ["", "— \(storeName)"]
 
-        // The same receipt as HTML: a table of lines, the keys, a button to the library.
-        let h = MailHTML.escape
-        var rows = order.items.map { item in
-            "<tr><td>\(item.quantity) × \(h(item.title))</td><td class=\"amount\">\(h(money(item.amount)))</td></tr>"
-        }
-        rows.append("<tr class=\"total\"><th>Total</th><th class=\"amount\">\(h(money(order.total)))</th></tr>")
-        var body = [
-            "<h1>Thank you for your purchase from \(h(storeName))!</h1>",
-            "<p class=\"meta\">Order \(h(order.id)), paid on \(h(paidOn))</p>",
-        ]
-        if order.isTest { body.append("<p class=\"test\">TEST ORDER: paid with the store's test provider; no money moved.</p>") }
-        body.append("<table>\(rows.joined())</table>")
-        if !keys.isEmpty {
-            body.append("<h2>Your license keys</h2><ul>")
-            for key in keys {
-                let limit = key.activationLimit.map { " (up to \($0) activations)" } ?? ""
-                body.append("<li>\(h(titles[key.productID] ?? key.productID)): <code>\(h(key.key))</code>\(h(limit))</li>")
-            }
-            body.append("</ul>")
-        }
-        if let link {
-            body.append("<p><a class=\"button\" href=\"\(h(link))\">Open your library</a></p>")
-            body.append("<p class=\"meta\">This link signs you in once and works for 7 days; after that, sign in at \(h(links.baseURL))/signin.</p>")
-        } else {
-            body.append("<p><a class=\"button\" href=\"\(h(links.baseURL))/library\">Open your library</a></p>")
-            body.append("<p class=\"meta\">Sign in with your password to open it.</p>")
-        }
-        body.append("<p>— \(h(storeName))</p>")
+        // The same receipt as HTML, from the `receipt` template (the theme may replace it).
+        let html = templates.render(
+            "receipt",
+            [
+                "store_name": storeName, "order_id": order.id, "paid_on": paidOn, "is_test": order.isTest,
+                "items": order.items.map { ["quantity": $0.quantity, "title": $0.title, "amount": money($0.amount)] },
+                "total": money(order.total), "has_keys": !keys.isEmpty,
+                "keys": keys.map { key -> [String: Any] in
+                    [
+                        "title": key.title, "key": key.key,
+                        "limit": key.activationLimit.map { " (up to \($0) activations)" } ?? "",
+                    ]
+                },
+                "link": link as Any, "base_url": links.baseURL,
+            ])
         return MailMessage(
             from: from, to: order.buyerEmail, replyTo: replyTo,
             subject: (order.isTest ? "[TEST] " : "") + "Your receipt from \(storeName) (order \(order.id))",
-            text: lines.joined(separator: "\n"), html: MailHTML.document(title: "Your receipt from \(storeName)", body: body),
+            text: lines.joined(separator: "\n"), html: html,
             messageID: "receipt-\(order.id)@\(host)", date: database.clock.now())
     }
 

@@ -37,6 +37,8 @@ struct AppServices: Sendable {
     let unsubscribeLinks: UnsubscribeLinks
     let webhooks: WebhookEndpointService
     let images: ProductImageService
+    /// Writes the store's e-mails (the dashboard previews their templates with it).
+    let mail: MailComposer
 
     /// The largest JSON or form body a route reads.
     var maxBodyBytes: Int { settings.limits.maxJSONBodyKB * 1024 }

@@ -58,6 +58,8 @@ public func registeredRoutes(_ runtime: SoukRuntime) throws -> [RegisteredRoute]
 private func buildRouter(_ runtime: SoukRuntime) throws -> (Router<SoukRequestContext>, NotificationHub) {
     let settings = runtime.settings
     let templates = try Templates(themeDirectory: runtime.themeDirectory)
+    // A theme's e-mail template that does not parse stops the start too, with the file named.
+    _ = try MailComposer.templates(themeDirectory: runtime.themeDirectory)
     let accounts = runtime.accounts
     let notificationHub = NotificationHub(
         database: runtime.database, heartbeatInterval: .seconds(settings.notifications.heartbeatSeconds),
@@ -79,7 +81,10 @@ private func buildRouter(_ runtime: SoukRuntime) throws -> (Router<SoukRequestCo
         webhooks: runtime.webhooks,
         images: ProductImageService(
             database: runtime.database,
-            blobs: BlobStore(root: (settings.storage.dataDir as NSString).appendingPathComponent(ProductImageService.folder))))
+            blobs: BlobStore(root: (settings.storage.dataDir as NSString).appendingPathComponent(ProductImageService.folder))),
+        mail: MailComposer(
+            database: runtime.database, settings: settings, serverSecret: runtime.secretKey,
+            themeDirectory: runtime.themeDirectory))
     let metrics = MetricsBackend.registry
 
     let router = Router(context: SoukRequestContext.self)

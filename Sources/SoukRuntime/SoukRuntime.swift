@@ -102,7 +102,7 @@ public final class SoukRuntime: Sendable {
             database: database, providers: providers, events: events, refunds: refunds, logger: Self.child(logger, "orders")
         ).register(in: &registry)
         DeliveryJobs(
-            database: database, mailer: mailer, composer: MailComposer(database: database, settings: settings, serverSecret: secretKey),
+            database: database, mailer: mailer, composer: MailComposer(database: database, settings: settings, serverSecret: secretKey, themeDirectory: themeDirectory),
             logger: Self.child(logger, "delivery")
         ).register(in: &registry)
         WebhookJobs(

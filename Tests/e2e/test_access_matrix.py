@@ -215,6 +215,8 @@ ROUTES: dict[str, Row] = {
     "GET /dashboard/products/{id}/licenses": page(owner_and_admin(SELLER), "/dashboard/products/{product}/licenses"),
     "GET /dashboard/sales": page(SELLERS),
     "GET /dashboard/customers": page(SELLERS),
+    "GET /dashboard/mail/receipt": page(SELLERS),
+    "GET /dashboard/mail/receipt.html": page(SELLERS),
     "GET /dashboard/export": page(SELLERS),
     "GET /dashboard/export/{file}": page(SELLERS, "/dashboard/export/orders.csv"),
     "GET /dashboard/webhooks": page(SELLERS),

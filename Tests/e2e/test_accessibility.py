@@ -24,10 +24,12 @@ def test_no_serious_or_critical_accessibility_violation_on_any_page(make_souk, b
     for identity, pattern, address, answer in html_pages(world, IDENTITIES, lambda s: signed_in_as(browser, souk, s)):
         if answer.status_code >= 300:
             continue  # redirects to sign in and refusals: their pages are checked where they are reached
+        if pattern.endswith(".html"):
+            continue  # an e-mail shown in the dashboard's sandboxed frame, not a page of the store
         browser.get(souk.url(address))
         wait_loaded(browser)
         axe.inject()
-        results = axe.run()
+        results = axe.run(options="{iframes: false}")
         checked += 1
         if pattern in MAIN_PAGES:
             main_checked.add(pattern)

@@ -11,6 +11,8 @@ struct DashboardSales: Sendable {
     func register(on router: Router<SoukRequestContext>) {
         router.get("dashboard/sales", use: index)
         router.get("dashboard/customers", use: customers)
+        router.get("dashboard/mail/receipt", use: receiptPreview)
+        router.get("dashboard/mail/receipt.html", use: receiptPreviewHTML)
         router.post("dashboard/sales/:id/refund", use: refund)
     }
 
@@ -42,6 +44,35 @@ struct DashboardSales: Sendable {
                 "has_rows": !customers.isEmpty, "count": customers.count, "limit": Self.customersShown,
                 "capped": customers.count == Self.customersShown,
             ])
+    }
+
+    /// The receipt e-mail as buyers get it, for a made-up order: the HTML (from the `receipt`
+    /// template, the theme's when it has one) and the plain text beside it.
+    @Sendable func receiptPreview(_ request: Request, context: SoukRequestContext) async throws -> Response {
+        guard context.identity != nil else { return Pages.signInFirst(returningTo: request.uri.path) }
+        _ = try context.require(.verifiedSeller)
+        let message = services.mail.sampleReceipt(now: services.database.clock.now())
+        return services.pages.render(
+            "dashboard_mail", title: "Receipt e-mail", context: context,
+            [
+                "subject": message.subject, "from": message.from, "text": message.text,
+                "theme_file": "theme/receipt.mustache",
+            ])
+    }
+
+    /// The preview's HTML part alone, for the page's frame: its own policy lets the e-mail's
+    /// inline styles apply and nothing run (a sandbox with no scripts, no forms, no requests).
+    @Sendable func receiptPreviewHTML(_ request: Request, context: SoukRequestContext) async throws -> Response {
+        _ = try context.require(.verifiedSeller)
+        let message = services.mail.sampleReceipt(now: services.database.clock.now())
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "text/html; charset=utf-8",
+                .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'self'; sandbox",
+                .init("X-Frame-Options")!: "SAMEORIGIN",
+            ],
+            body: .init(byteBuffer: ByteBuffer(string: message.html ?? "")))
     }
 
     static let customersShown = 200
