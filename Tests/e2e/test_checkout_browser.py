@@ -5,6 +5,7 @@ paid, then delivered by the background job queue. Also: a guest checkout, a decl
 held stock goes back on sale), a pay-later payment that arrives a few seconds after the buyer is
 back, and production mode refusing the test provider."""
 import json
+import re
 import time
 import uuid
 from contextlib import contextmanager
@@ -17,7 +18,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-from conftest import assert_problem
+from conftest import assert_problem, csrf_from
 from test_catalog_api import cli_account
 
 FAST_JOBS = {"SOUK_JOBS_POLL_MILLISECONDS": "200"}
@@ -378,3 +379,20 @@ def test_refused_guest_checkout_makes_no_account(make_souk):
     )
     assert_problem(refused, 422, "validation_failed")
     assert "someone.else@example.com" not in souk.cli("user", "list").stdout, "a refused checkout changed nothing"
+
+
+def test_a_refused_checkout_form_keeps_the_address_and_the_provider_chosen(make_souk):
+    souk = make_souk(env=production_env(SOUK_PAYMENTS_ALLOW_TEST_IN_PRODUCTION="true", SOUK_PAYMENTS_TEST_ENABLED="true"))
+    product = published_product(souk, "Kept Goods", price=2000)
+    guest = requests.Session()
+    assert guest.post(souk.url("/api/v1/cart/items"), json={"product_id": product["id"]}).status_code in (200, 201)
+    form = guest.get(souk.url("/checkout")).text
+    providers = re.findall(r'name="provider" value="([^"]+)"', form)
+    assert len(providers) == 2, providers
+    last = providers[-1]
+    refused = guest.post(souk.url("/checkout"), data={
+        "_csrf": csrf_from(form), "idempotency_key": uuid.uuid4().hex, "email": "not an address", "provider": last})
+    assert refused.status_code == 422
+    assert 'value="not an address"' in refused.text
+    checked = re.findall(r'name="provider" value="([^"]+)" checked', refused.text)
+    assert checked == [last], checked

@@ -25,9 +25,11 @@ struct CheckoutPages: Sendable {
         return response
     }
 
-    private func page(cart: Cart, context: SoukRequestContext, error: SoukError?, email: String,
+    /// The form; after a refusal, with the e-mail typed and the provider chosen kept.
+    private func page(cart: Cart, context: SoukRequestContext, error: SoukError?, email: String, provider: String? = nil,
                       status: HTTPResponse.Status = .ok) -> Response {
         let available = services.providers.available
+        let chosen = provider.flatMap { available.firstIndex(of: $0) } ?? 0
         return services.pages.render(
             "checkout", title: "Checkout", status: status, context: context,
             [
@@ -39,7 +41,7 @@ struct CheckoutPages: Sendable {
                 },
                 "total_label": MoneyFormat.amount(cart.total, currency: cart.currency ?? services.settings.store.currency),
                 "providers": available.enumerated().map { index, name -> [String: Any] in
-                    ["name": name, "label": Self.providerLabel(name), "checked": index == 0]
+                    ["name": name, "label": Self.providerLabel(name), "checked": index == chosen]
                 },
                 "guest": context.identity == nil, "email": email,
                 "idempotency_key": RandomText.base62(length: 24),
@@ -80,7 +82,7 @@ struct CheckoutPages: Sendable {
             let (cart, _) = try await CartCookie(services: services).current(request, context)
             guard let cart, !cart.lines.isEmpty else { return Pages.redirect(to: "/cart") }
             return page(
-                cart: cart, context: context, error: error, email: form.email ?? "",
+                cart: cart, context: context, error: error, email: form.email ?? "", provider: form.provider,
                 status: ProblemMapping.status(for: error.code))
         }
     }
