@@ -5,6 +5,7 @@ headless Chromium, `srcset` and all); uploads are checked by content, not by nam
 product's seller adds or removes them, from the API or the dashboard form without JavaScript.
 """
 import io
+import os
 import struct
 import zlib
 
@@ -112,6 +113,15 @@ def test_uploads_are_checked_by_content_and_only_the_seller_changes_them(make_so
     buyer = api_account(souk, "buyer")
     product = seller.create("Moth Atlas", publish=True)
     pid = product["id"]
+
+    # A photo as cameras write it (several MiB of detail) is taken whole, up to the 20 MiB limit.
+    noisy = io.BytesIO()
+    Image.frombytes("RGB", (2400, 1800), os.urandom(2400 * 1800 * 3)).save(noisy, "JPEG", quality=92)
+    assert len(noisy.getvalue()) > 3 * 1024 * 1024
+    photo = upload(souk, seller, pid, noisy.getvalue())
+    assert photo.status_code == 201, photo.text
+    assert [v["width"] for v in photo.json()["variants"]] == [320, 640, 1280]
+    assert seller.session.delete(souk.url(f"/api/v1/products/{pid}/images/{photo.json()['id']}")).status_code == 204
 
     # Told apart by content: a PNG sent as "image/jpeg" is a PNG; text or a PDF called an image is not.
     png = upload(souk, seller, pid, tiny_png(900, 300), content_type="image/jpeg")

@@ -13,15 +13,15 @@ struct LimitsMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
-        // File uploads stream to disk under their own, larger limit.
+        // File and picture uploads have their own, larger limits (the upload limit; 20 MiB).
+        let path = request.uri.path
         let isUpload = request.method == .post
-            && ((request.uri.path.hasPrefix("/api/v1/products/") && request.uri.path.hasSuffix("/files"))
-                || CSRFMiddleware.streamsFiles(request.uri.path))
+            && ((path.hasPrefix("/api/v1/products/") && (path.hasSuffix("/files") || path.hasSuffix("/images")))
+                || CSRFMiddleware.streamsFiles(path))
         if !isUpload, let length = request.headers[.contentLength].flatMap(Int.init), length > maxBodyBytes {
             throw SoukError(
                 .payloadTooLarge, "The request body is \(length) bytes; this route accepts at most \(maxBodyBytes).")
         }
-        let path = request.uri.path
         if path != "/healthz" && path != "/metrics" {
             try requestsPerIP.hit("ip:\(clientNetwork(request, context))", what: "requests from this address")
         }
