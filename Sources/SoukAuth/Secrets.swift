@@ -1,6 +1,6 @@
-import Crypto
 import Foundation
 import SoukCore
+import SoukDatabase
 
 /// Bearer secrets (session cookies, personal access tokens) and how they are stored.
 public enum Secrets {
@@ -10,9 +10,6 @@ public enum Secrets {
     public static func newSessionToken() -> String { RandomText.base62(length: 43) }  // ≈256 bits
     public static func newAccessToken() -> String { tokenPrefix + RandomText.base62(length: 43) }
 
-    /// What the database stores instead of a secret: its SHA-256, hex. The secrets are random
-    /// and long, so a fast hash suffices (no dictionary to attack).
-    public static func storageHash(_ secret: String) -> String {
-        SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
-    }
+    /// What the database stores instead of a secret (`TokenDigest`).
+    public static func storageHash(_ secret: String) -> String { TokenDigest.hex(secret) }
 }

@@ -171,10 +171,7 @@ extension AppDatabase {
     /// popcount per category); SQL would group the whole catalog on every home page.
     public func categories() async throws -> [(name: String, count: Int)] {
         if let memorySearch {
-            var everything = ProductQuery()
-            everything.limit = 1
-            let facets = try await memorySearch.search(everything, in: self).categoryFacets
-            return facets.map { (name: $0.key, count: $0.value) }
+            return try await memorySearch.categoryCounts(in: self).map { (name: $0.key, count: $0.value) }
                 .sorted { $0.count != $1.count ? $0.count > $1.count : $0.name < $1.name }
         }
         return try await writer.read { db in

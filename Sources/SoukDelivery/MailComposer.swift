@@ -27,23 +27,19 @@ public struct MagicLinks: Sendable {
     public func issue(userID: String, redirect: String, lifetime: TimeInterval = lifetime) async throws -> String {
         let token = RandomText.base62(length: 43)
         try await database.insertMagicLink(
-            tokenHash: Self.hash(token), userID: userID, redirect: redirect, lifetime: lifetime)
+            tokenHash: TokenDigest.hex(token), userID: userID, redirect: redirect, lifetime: lifetime)
         return "\(baseURL)/magic/\(token)"
     }
 
     /// A link that sets a new password for `userID` once, within `onDemandLifetime`.
     public func issuePasswordReset(userID: String) async throws -> String {
         let token = RandomText.base62(length: 43)
-        try await database.insertPasswordReset(tokenHash: Self.hash(token), userID: userID, lifetime: Self.onDemandLifetime)
+        try await database.insertPasswordReset(tokenHash: TokenDigest.hex(token), userID: userID, lifetime: Self.onDemandLifetime)
         return "\(baseURL)/password/reset/\(token)"
     }
 
     /// How long the links a user asks for by e-mail work (a reset link, a sign-in link).
     public static let onDemandLifetime: TimeInterval = 3600
-
-    public static func hash(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
-    }
 }
 
 /// Writes the store's e-mails from the database's current state.
@@ -116,7 +112,7 @@ public struct MailComposer: Sendable {
     func emailChange(userID: String) async throws -> MailMessage? {
         guard let user = try await database.user(id: userID), !user.disabled else { return nil }
         let token = RandomText.base62(length: 43)
-        guard let newEmail = try await database.issueEmailChangeToken(userID: user.id, tokenHash: MagicLinks.hash(token))
+        guard let newEmail = try await database.issueEmailChangeToken(userID: user.id, tokenHash: TokenDigest.hex(token))
         else { return nil }
         return accountMail(
             to: newEmail, name: user.name, subject: "Confirm your new e-mail address for \(storeName)", kind: "email-change",

@@ -15,6 +15,15 @@ final class MemorySearch: Sendable {
     /// Past this many pending changes a rebuild is cheaper than replaying them.
     static let rebuildThreshold = 2000
 
+    /// Listed products per category, from the index alone (no product row is read).
+    func categoryCounts(in database: AppDatabase) async throws -> [String: Int] {
+        try await refresh(database)
+        return index.run(
+            IndexQuery(
+                groups: [], key: .published, descending: true, after: nil, limit: 0, facets: true)
+        ).facets
+    }
+
     func search(_ query: ProductQuery, in database: AppDatabase) async throws -> SearchResults {
         try await refresh(database)
         let plan = ProductSearchQuery(query)

@@ -87,6 +87,7 @@ struct DashboardSales: Sendable {
         let currencies = Set(lines.map(\.currency)).sorted()
         let charts = (currencies.isEmpty ? [services.settings.store.currency] : currencies).map { currency -> [String: Any] in
             let buckets = SalesStats.series(lines, currency: currency, period: period, now: now)
+            let top = SalesStats.topProducts(lines, currency: currency, since: since)
             return [
                 "currency": currency, "svg": SalesChart.svg(buckets, currency: currency, period: period),
                 "total_label": MoneyFormat.amount(buckets.reduce(0) { $0 + $1.revenue }, currency: currency),
@@ -97,8 +98,8 @@ struct DashboardSales: Sendable {
                         "revenue_label": MoneyFormat.amount(bucket.revenue, currency: currency),
                     ]
                 },
-                "has_top": !SalesStats.topProducts(lines, currency: currency, since: since).isEmpty,
-                "top": SalesStats.topProducts(lines, currency: currency, since: since).map { product -> [String: Any] in
+                "has_top": !top.isEmpty,
+                "top": top.map { product -> [String: Any] in
                     [
                         "title": product.title, "sold": product.sold,
                         "revenue_label": MoneyFormat.amount(product.revenue, currency: currency),

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import SoukCore
+import SoukDatabase
 import SoukDelivery
 
 /// `/magic/{token}`: the sign-in links in receipts and notices. Opening the link shows a button;
@@ -27,8 +28,8 @@ struct MagicLinkRoutes: Sendable {
         context.allowAnyone()
         let token = try context.decodedParameter("token")
         guard Self.isWellFormed(token) else { throw Self.invalid }
-        guard let (user, redirect) = try await services.database.consumeMagicLink(tokenHash: MagicLinks.hash(token)) else {
-            throw try await services.database.isRevokedMagicLink(tokenHash: MagicLinks.hash(token)) ? Self.revoked : Self.invalid
+        guard let (user, redirect) = try await services.database.consumeMagicLink(tokenHash: TokenDigest.hex(token)) else {
+            throw try await services.database.isRevokedMagicLink(tokenHash: TokenDigest.hex(token)) ? Self.revoked : Self.invalid
         }
         let session: String
         do {
