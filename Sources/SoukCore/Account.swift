@@ -21,12 +21,19 @@ public struct User: Sendable, Equatable {
     public var sellerStatusReason: String?
     public var disabled: Bool
     public var createdAt: Date
+    /// The IANA time zone the user's browser last reported (`Europe/Berlin`): their e-mails'
+    /// dates are in it. Nil until a browser said.
+    public var timeZone: String?
+    /// The address of a seller's page (`/sellers/moth-press`), when the seller chose one.
+    public var slug: String?
 
     public init(
         id: String, email: String, name: String, role: Role, sellerStatus: SellerStatus?, disabled: Bool,
-        createdAt: Date, sellerStatusReason: String? = nil
+        createdAt: Date, sellerStatusReason: String? = nil, timeZone: String? = nil, slug: String? = nil
     ) {
         self.sellerStatusReason = sellerStatusReason
+        self.timeZone = timeZone
+        self.slug = slug
         self.id = id
         self.email = email
         self.name = name
@@ -138,4 +145,26 @@ public enum TokenScope: String, Sendable, Codable, CaseIterable {
     case read
     /// Everything the owner may do.
     case write
+}
+
+/// The address a seller chooses for their page: `/sellers/<slug>`.
+public enum SellerSlug {
+    /// Lower-cased and trimmed; nil when blank (the page goes back to its id address). Throws
+    /// `validationFailed` (field `slug`) unless it is 3–40 letters a–z, digits and inner hyphens.
+    /// Ids carry an underscore (`usr_…`), so no slug is ever mistaken for one.
+    public static func normalize(_ raw: String?) throws -> String? {
+        let slug = (raw ?? "").trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        if slug.isEmpty { return nil }
+        let allowed = slug.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }
+        guard (3...40).contains(slug.count), allowed, !slug.hasPrefix("-"), !slug.hasSuffix("-") else {
+            throw SoukError.validation(
+                "slug", "Use 3 to 40 letters (a–z), digits and hyphens, starting and ending with a letter or digit, like moth-press.")
+        }
+        return slug
+    }
+
+    /// The seller's page: at the chosen address, or by id until they choose one.
+    public static func pagePath(for seller: User) -> String {
+        "/sellers/" + (seller.slug ?? seller.id)
+    }
 }

@@ -154,6 +154,8 @@ public struct LibraryEntry: Sendable, Equatable {
 
     public var grantID: String
     public var orderID: String
+    /// The order's number as people read it ("#1042").
+    public var orderNumber: String
     public var product: Product
     public var files: [File]
     public var licenseKeys: [LicenseKey]
@@ -162,10 +164,11 @@ public struct LibraryEntry: Sendable, Equatable {
 
     public init(
         grantID: String, orderID: String, product: Product, files: [File], licenseKeys: [LicenseKey], pages: [ProductPage],
-        purchasedAt: Date
+        purchasedAt: Date, orderNumber: String? = nil
     ) {
         self.grantID = grantID
         self.orderID = orderID
+        self.orderNumber = orderNumber ?? orderID
         self.product = product
         self.files = files
         self.licenseKeys = licenseKeys

@@ -94,6 +94,8 @@ public struct OrderItem: Sendable, Equatable {
 
 public struct Order: Sendable, Equatable {
     public var id: String
+    /// The store's number for the order, counted from 1001 (`#1042`): what people read and quote.
+    public var number: Int
     public var buyerID: String
     public var buyerEmail: String
     public var status: OrderStatus
@@ -117,9 +119,11 @@ public struct Order: Sendable, Equatable {
     public init(
         id: String, buyerID: String, buyerEmail: String, status: OrderStatus, currency: String, total: Int,
         refundedAmount: Int, provider: String, providerSessionID: String?, providerPaymentID: String?,
-        redirectURL: String?, items: [OrderItem], createdAt: Date, updatedAt: Date, expiresAt: Date, paidAt: Date?
+        redirectURL: String?, items: [OrderItem], createdAt: Date, updatedAt: Date, expiresAt: Date, paidAt: Date?,
+        number: Int = 0
     ) {
         self.id = id
+        self.number = number
         self.buyerID = buyerID
         self.buyerEmail = buyerEmail
         self.status = status
@@ -138,6 +142,9 @@ public struct Order: Sendable, Equatable {
     }
 
     public var sellerIDs: Set<String> { Set(items.map(\.sellerID)) }
+
+    /// "#1042", how pages, e-mails and the CLI name the order (its id where it has no number yet).
+    public var displayNumber: String { number > 0 ? "#\(number)" : id }
     /// Paid with the built-in test provider: no money moved, so it is never money owed to a seller
     /// nor a sale. (A free order needs no provider: whatever it names, it is a real one.)
     public var isTest: Bool { provider == Self.testProvider && total > 0 }

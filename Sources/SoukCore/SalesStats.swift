@@ -96,4 +96,43 @@ public enum SalesStats {
         }
         return byProduct.values.sorted { ($0.revenue, $1.title) > ($1.revenue, $0.title) }.prefix(limit).map { $0 }
     }
+
+    /// A product's page views in a period.
+    public struct ProductViews: Sendable, Equatable {
+        public var productID: String
+        public var title: String
+        public var views: Int
+
+        public init(productID: String, title: String, views: Int) {
+            self.productID = productID
+            self.title = title
+            self.views = views
+        }
+    }
+
+    /// How often a product page's view became a sale: orders that bought it over its views.
+    public struct Conversion: Sendable, Equatable {
+        public var productID: String
+        public var title: String
+        public var views: Int
+        /// Paid orders (in any currency) with the product, since the period began.
+        public var orders: Int
+        /// `orders / views`, nil with no views (a sale from a link that skipped the page).
+        public var rate: Double? { views > 0 ? Double(orders) / Double(views) : nil }
+    }
+
+    /// Views and sales per product since `since`, the most viewed first (then the most sold).
+    public static func conversion(_ lines: [Line], views: [ProductViews], since: Date, limit: Int = 10) -> [Conversion] {
+        var byProduct: [String: Conversion] = [:]
+        for view in views {
+            byProduct[view.productID] = Conversion(productID: view.productID, title: view.title, views: view.views, orders: 0)
+        }
+        var counted = Set<String>()  // order × product: an order with two lines of one product is one sale
+        for line in lines where line.paidAt >= since && counted.insert("\(line.orderID) \(line.productID)").inserted {
+            byProduct[line.productID, default: Conversion(productID: line.productID, title: line.title, views: 0, orders: 0)]
+                .orders += 1
+        }
+        return byProduct.values.sorted { ($0.views, $0.orders, $1.title) > ($1.views, $1.orders, $0.title) }
+            .prefix(limit).map { $0 }
+    }
 }

@@ -56,6 +56,9 @@ public struct Settings: Sendable, Equatable {
         public var marketplace = false
         public var currency = "USD"
         public var feePercent = 0.0
+        /// The store's logo for e-mails and the page header: an https URL, or a path on this
+        /// store (`/images/….webp`). Empty: the store's name alone.
+        public var logoURL = ""
     }
     public struct Delivery: Sendable, Equatable {
         public var linkTTLSeconds = 900

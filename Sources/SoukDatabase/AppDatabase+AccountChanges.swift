@@ -9,6 +9,30 @@ extension AppDatabase {
         try await updateUser(.id(userID)) { record, _, _ in record.name = name }
     }
 
+    /// The time zone the user's browser reports (an IANA name, checked by the caller).
+    public func setTimeZone(userID: String, _ zone: String) async throws {
+        try await writer.write { db in
+            try db.execute(sql: "UPDATE users SET time_zone = ? WHERE id = ?", arguments: [zone, userID])
+        }
+    }
+
+    /// The address of the seller's page (`SellerSlug.normalize`d), or nil to go back to the
+    /// page by id. Throws `conflict` when another seller has it.
+    public func setSlug(userID: String, _ slug: String?) async throws -> User {
+        do {
+            return try await updateUser(.id(userID)) { record, _, _ in record.slug = slug }
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
+            throw SoukError(.conflict, "Another seller's page is at /sellers/\(slug ?? ""); choose another address.", field: "slug")
+        }
+    }
+
+    /// The seller whose page is at `/sellers/<reference>`: by chosen address, or by id.
+    public func seller(pageReference reference: String) async throws -> User? {
+        try await writer.read { db in
+            try UserRecord.filter(sql: "slug = ? OR id = ?", arguments: [reference, reference]).fetchOne(db)?.user
+        }
+    }
+
     /// A new password hash; every session, token and link of the account ends with the old one.
     public func setPasswordHash(userID: String, _ passwordHash: String) async throws -> User {
         try await updateUser(.id(userID)) { record, db, now in
@@ -102,6 +126,7 @@ extension AppDatabase {
             user.email = address
             user.name = "Deleted account"
             user.passwordHash = "!"
+            user.timeZone = nil
             user.disabled = true
             user.updatedAt = now
             try user.update(db)

@@ -50,8 +50,10 @@ extension AppDatabase {
             for line in draft.cart.lines { current[line.product.id] = try Self.product(id: line.product.id, includingDeleted: true, in: db) }
             let plan = try CheckoutDecision.plan(cart: draft.cart, current: current, feePercent: draft.feePercent, now: now)
             let orderID = ids.make(.order)
+            // One writer at a time (WAL): the next number cannot be taken twice.
+            let number = try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(number), 1000) + 1 FROM orders") ?? 1001
             try OrderRecord(
-                id: orderID, buyerID: draft.buyer.id, buyerEmail: draft.buyer.email, status: OrderStatus.created.rawValue,
+                id: orderID, number: number, buyerID: draft.buyer.id, buyerEmail: draft.buyer.email, status: OrderStatus.created.rawValue,
                 currency: plan.currency, total: plan.total, refundedAmount: 0, provider: draft.provider,
                 providerSessionID: nil, providerPaymentID: nil, redirectURL: nil, idempotencyKey: draft.idempotencyKey,
                 cartDigest: draft.digest, cartID: draft.cart.id.isEmpty ? nil : draft.cart.id, statusBeforeDispute: nil,

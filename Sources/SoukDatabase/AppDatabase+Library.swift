@@ -56,7 +56,8 @@ extension AppDatabase {
         ).map(\.page)
         return LibraryEntry(
             grantID: grantID, orderID: grant.orderID, product: product, files: files, licenseKeys: keys, pages: pages,
-            purchasedAt: grant.createdAt)
+            purchasedAt: grant.createdAt,
+            orderNumber: try Int.fetchOne(db, sql: "SELECT number FROM orders WHERE id = ?", arguments: [grant.orderID]).map { "#\($0)" })
     }
 
     // MARK: Downloads

@@ -11,6 +11,19 @@ extension AppDatabase {
         try await writer.read { db in try Self.order(id: id, in: db) }
     }
 
+    /// The order a person names: its id (`ord_…`) or its number (`1042`, `#1042`).
+    public func order(reference: String) async throws -> Order? {
+        let trimmed = reference.trimmingCharacters(in: .whitespaces)
+        guard let number = Int(trimmed.hasPrefix("#") ? String(trimmed.dropFirst()) : trimmed) else {
+            return try await order(id: trimmed)
+        }
+        return try await writer.read { db in
+            guard let id = try String.fetchOne(db, sql: "SELECT id FROM orders WHERE number = ?", arguments: [number])
+            else { return nil }
+            return try Self.order(id: id, in: db)
+        }
+    }
+
     public func order(provider: String, sessionID: String) async throws -> Order? {
         try await writer.read { db in
             try String.fetchOne(

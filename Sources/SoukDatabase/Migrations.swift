@@ -170,6 +170,7 @@ enum Migrations {
         registerPasswordResets(&migrator)
         registerProductImages(&migrator)
         registerEmailChanges(&migrator)
+        registerPeopleFacing(&migrator)
         return migrator
     }()
 }

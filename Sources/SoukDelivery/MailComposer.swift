@@ -47,6 +47,8 @@ public struct MailComposer: Sendable {
     let database: AppDatabase
     let links: MagicLinks
     let storeName: String
+    /// The store's logo as an absolute URL, or nil (`store.logo_url`).
+    let logoURL: String?
     let from: String
     let replyTo: String?
     let host: String
@@ -68,6 +70,8 @@ public struct MailComposer: Sendable {
         self.links = MagicLinks(database: database, baseURL: settings.publicBaseURL)
         self.unsubscribe = UnsubscribeLinks(serverSecret: serverSecret, baseURL: settings.publicBaseURL)
         self.storeName = settings.store.name
+        let logo = settings.store.logoURL
+        self.logoURL = logo.isEmpty ? nil : (logo.hasPrefix("/") ? settings.publicBaseURL + logo : logo)
         self.from = Self.sender(settings.mail.from, storeName: settings.store.name)
         self.replyTo = settings.mail.replyTo.isEmpty ? nil : settings.mail.replyTo
         self.host = URL(string: settings.publicBaseURL)?.host ?? "souk.local"
@@ -114,11 +118,17 @@ public struct MailComposer: Sendable {
         let token = RandomText.base62(length: 43)
         guard let newEmail = try await database.issueEmailChangeToken(userID: user.id, tokenHash: TokenDigest.hex(token))
         else { return nil }
-        return accountMail(
-            to: newEmail, name: user.name, subject: "Confirm your new e-mail address for \(storeName)", kind: "email-change",
-            lines: [
-                "You asked to use this address (\(newEmail)) for your \(storeName) account instead of \(user.email).",
-                "Confirm it here:", "  \(links.baseURL)/account/email/confirm/\(token)", "",
+        return message(
+            to: newEmail, kind: "email-change",
+            emailChangeContent(name: user.name, oldEmail: user.email, newEmail: newEmail, link: "\(links.baseURL)/account/email/confirm/\(token)"))
+    }
+
+    func emailChangeContent(name: String, oldEmail: String, newEmail: String, link: String) -> MailContent {
+        MailContent(
+            subject: "Confirm your new e-mail address for \(storeName)", greeting: "Hello \(name),",
+            paragraphs: ["You asked to use this address (\(newEmail)) for your \(storeName) account instead of \(oldEmail)."],
+            action: .init(label: "Confirm this address", url: link),
+            notes: [
                 "The link works once, within a day. Until then your account keeps its old address.",
                 "If you did not ask for this, ignore this e-mail.",
             ])
@@ -129,11 +139,15 @@ public struct MailComposer: Sendable {
     func passwordReset(userID: String) async throws -> MailMessage? {
         guard let user = try await database.user(id: userID), !user.disabled else { return nil }
         let link = try await links.issuePasswordReset(userID: user.id)
-        return accountMail(
-            to: user.email, name: user.name, subject: "Reset your \(storeName) password", kind: "password-reset",
-            lines: [
-                "Someone, hopefully you, asked to reset the password of your \(storeName) account (\(user.email)).",
-                "Choose a new password here:", "  \(link)", "",
+        return message(to: user.email, kind: "password-reset", passwordResetContent(name: user.name, email: user.email, link: link))
+    }
+
+    func passwordResetContent(name: String, email: String, link: String) -> MailContent {
+        MailContent(
+            subject: "Reset your \(storeName) password", greeting: "Hello \(name),",
+            paragraphs: ["Someone, hopefully you, asked to reset the password of your \(storeName) account (\(email))."],
+            action: .init(label: "Choose a new password", url: link),
+            notes: [
                 "The link works once, within an hour. Setting a new password signs you out on every other device.",
                 "If you did not ask for this, ignore this e-mail: your password stays as it is.",
             ])
@@ -144,22 +158,39 @@ public struct MailComposer: Sendable {
         guard let user = try await database.user(id: userID), !user.disabled,
             let link = try await links.issue(for: user, redirect: "/library", lifetime: MagicLinks.onDemandLifetime)
         else { return nil }
-        return accountMail(
-            to: user.email, name: user.name, subject: "Your sign-in link for \(storeName)", kind: "sign-in",
-            lines: [
-                "Here is the sign-in link you asked for at \(storeName):", "  \(link)", "",
+        return message(to: user.email, kind: "sign-in", signInContent(name: user.name, link: link))
+    }
+
+    func signInContent(name: String, link: String) -> MailContent {
+        MailContent(
+            subject: "Your sign-in link for \(storeName)", greeting: "Hello \(name),",
+            paragraphs: ["Here is the sign-in link you asked for at \(storeName)."],
+            action: .init(label: "Sign in", url: link),
+            notes: [
                 "It signs you in once, within an hour, and opens your library.",
                 "If you did not ask for it, ignore this e-mail: nobody can use the link without your inbox.",
             ])
     }
 
-    /// The e-mails a user asks for about their account (links to reset, sign in, confirm): a
-    /// greeting, the lines, the store's name; a fresh Message-ID each, since each carries a new link.
-    func accountMail(to address: String, name: String, subject: String, kind: String, lines: [String]) -> MailMessage {
-        let text = (["Hello \(name),", ""] + lines + ["", "— \(storeName)"]).joined(separator: "\n")
+    /// An e-mail from its content: the plain text, and the HTML from the `message` template
+    /// (the theme's when it has one). `messageID` nil: a fresh one (each account e-mail carries
+    /// a new link, so none repeats another).
+    func message(to address: String, kind: String, _ content: MailContent, messageID: String? = nil) -> MailMessage {
+        var values: [String: Any] = [
+            "subject": content.subject, "store_name": storeName, "greeting": content.greeting,
+            "paragraphs": content.paragraphs, "notes": content.notes,
+        ]
+        if let heading = content.heading { values["heading"] = heading }
+        if let logoURL { values["logo_url"] = logoURL }
+        if let action = content.action { values["action"] = ["label": action.label, "url": action.url] }
+        if let footer = content.footer {
+            values["footer"] = ["why": footer.why, "unsubscribe_url": footer.unsubscribeURL, "choices_url": footer.choicesURL]
+        }
         return MailMessage(
-            from: from, to: address, replyTo: replyTo, subject: subject, text: text,
-            messageID: "\(kind)-\(UUID().uuidString.lowercased())@\(host)", date: database.clock.now())
+            from: from, to: address, replyTo: replyTo, subject: content.subject, text: content.text(storeName: storeName),
+            html: templates.render("message", values),
+            messageID: messageID ?? "\(kind)-\(UUID().uuidString.lowercased())@\(host)", date: database.clock.now(),
+            listUnsubscribe: content.footer?.unsubscribeURL)
     }
 
     func receipt(orderID: String) async throws -> MailMessage? {
@@ -171,7 +202,7 @@ public struct MailComposer: Sendable {
         let buyer = try await database.user(id: order.buyerID)
         var link: String?
         if let buyer { link = try await links.issue(for: buyer, redirect: "/library") }
-        return receiptMessage(order: order, keys: keys, link: link)
+        return receiptMessage(order: order, keys: keys, link: link, dates: HumanDate(timeZone: HumanDate.zone(named: buyer?.timeZone) ?? .gmt))
     }
 
     /// A license key as the receipt lists it.
@@ -194,15 +225,16 @@ public struct MailComposer: Sendable {
         let order = Order(
             id: "ord_sample", buyerID: "usr_buyer", buyerEmail: "buyer@example.com", status: .paid, currency: "USD",
             total: 3300, refundedAmount: 0, provider: "stripe", providerSessionID: nil, providerPaymentID: nil,
-            redirectURL: nil, items: items, createdAt: now, updatedAt: now, expiresAt: now, paidAt: now)
+            redirectURL: nil, items: items, createdAt: now, updatedAt: now, expiresAt: now, paidAt: now, number: 1042)
         return receiptMessage(
             order: order, keys: [ReceiptKey(title: "Field Counter App (sample)", key: "SAMPLE-KEY-0000-0000", activationLimit: 3)],
-            link: "\(links.baseURL)/magic/sample")
+            link: "\(links.baseURL)/magic/sample", dates: HumanDate())
     }
 
-    func receiptMessage(order: Order, keys: [ReceiptKey], link: String?) -> MailMessage {
+    /// `dates`: in the buyer's time zone where their browser told it, else UTC.
+    func receiptMessage(order: Order, keys: [ReceiptKey], link: String?, dates: HumanDate) -> MailMessage {
         let money = { (minor: Int) in Currency.display(minor, currency: order.currency) }
-        let paidOn = (order.paidAt ?? order.createdAt).formatted(Self.humanDate)
+        let paidOn = dates.long(order.paidAt ?? order.createdAt)
 
         // Plain text: amounts right-aligned in one column.
         let labels = order.items.map { "\($0.quantity) × \($0.title)" } + ["Total"]
@@ -211,7 +243,7 @@ public struct MailComposer: Sendable {
         let amountWidth = amounts.map(\.count).max() ?? 0
         var lines = [
             "Thank you for your purchase from \(storeName)!", "",
-            "Order \(order.id), paid on \(paidOn)", "",
+            "Order \(order.displayNumber), paid on \(paidOn)", "",
         ]
         if order.isTest { lines += ["TEST ORDER: paid with the store's test provider; no money moved.", ""] }
         for (label, amount) in zip(labels, amounts) {
@@ -240,11 +272,13 @@ public struct MailComposer: Sendable {
         }
         lines += ["", "— \(storeName)"]
 
+        let subject = (order.isTest ? "[TEST] " : "") + "Your receipt from \(storeName) (order \(order.displayNumber))"
         // The same receipt as HTML, from the `receipt` template (the theme may replace it).
         let html = templates.render(
             "receipt",
             [
-                "store_name": storeName, "order_id": order.id, "paid_on": paidOn, "is_test": order.isTest,
+                "subject": subject, "store_name": storeName, "order_id": order.id, "order_number": order.displayNumber,
+                "paid_on": paidOn, "is_test": order.isTest, "logo_url": logoURL as Any,
                 "items": order.items.map { ["quantity": $0.quantity, "title": $0.title, "amount": money($0.amount)] },
                 "total": money(order.total), "has_keys": !keys.isEmpty,
                 "keys": keys.map { key -> [String: Any] in
@@ -257,13 +291,10 @@ public struct MailComposer: Sendable {
             ])
         return MailMessage(
             from: from, to: order.buyerEmail, replyTo: replyTo,
-            subject: (order.isTest ? "[TEST] " : "") + "Your receipt from \(storeName) (order \(order.id))",
+            subject: subject,
             text: lines.joined(separator: "\n"), html: html,
             messageID: "receipt-\(order.id)@\(host)", date: database.clock.now())
     }
-
-    /// "December 6, 2026 at 14:05 UTC": dates as people read them (the store's e-mails are in UTC).
-    static let humanDate = Date.FormatStyle(date: .long, time: .shortened, locale: Locale(identifier: "en_US"), timeZone: .gmt)
 
     func fileUpdate(userID: String, fileID: String) async throws -> MailMessage? {
         guard let user = try await database.user(id: userID), !user.disabled,
@@ -272,17 +303,19 @@ public struct MailComposer: Sendable {
             try await database.libraryEntry(userID: userID, productID: product.id, defaultDownloadLimit: 0) != nil
         else { return nil }
         let link = try await links.issue(for: user, redirect: "/library")
-        let text = [
-            "Hello \(user.name),", "",
-            "\(product.title) has a new version of \(file.name) (version \(file.version)).",
-            "Download it from your library:", "  \(link ?? "\(links.baseURL)/library")",
-            link == nil ? "Sign in with your password to open it." : "This link signs you in once and works for 7 days.",
-            "", "— \(storeName)", "", footer(for: .fileUpdated, userID: user.id),
-        ].joined(separator: "\n")
-        return MailMessage(
-            from: from, to: user.email, replyTo: replyTo, subject: "New version of \(product.title): \(file.name)",
-            text: text, messageID: "file-\(file.id)-\(user.id)@\(host)", date: database.clock.now(),
-            listUnsubscribe: unsubscribe.link(userID: user.id, type: .fileUpdated))
+        return message(
+            to: user.email, kind: "file-update",
+            fileUpdateContent(name: user.name, userID: user.id, product: product.title, file: file.name, version: file.version, link: link),
+            messageID: "file-\(file.id)-\(user.id)@\(host)")
+    }
+
+    func fileUpdateContent(name: String, userID: String, product: String, file: String, version: Int, link: String?) -> MailContent {
+        MailContent(
+            subject: "New version of \(product): \(file)", greeting: "Hello \(name),",
+            paragraphs: ["\(product) has a new version of \(file) (version \(version))."],
+            action: .init(label: "Download it from your library", url: link ?? "\(links.baseURL)/library"),
+            notes: [link == nil ? "Sign in with your password to open it." : "This link signs you in once and works for 7 days."],
+            footer: footer(for: .fileUpdated, userID: userID))
     }
 
     /// A notification's e-mail: its title and text, a link to what it is about, and how to turn
@@ -293,21 +326,25 @@ public struct MailComposer: Sendable {
             let user = try await database.user(id: notice.userID), !user.disabled,
             try await database.emailPreferences(userID: user.id).wantsEmail(type)
         else { return nil }
-        var lines = ["Hello \(user.name),", "", notice.body]
-        if let url = notice.url { lines += ["", "Open it: \(url.hasPrefix("/") ? links.baseURL + url : url)"] }
-        lines += ["", "— \(storeName)", "", footer(for: type, userID: user.id)]
-        return MailMessage(
-            from: from, to: user.email, replyTo: replyTo, subject: notice.title, text: lines.joined(separator: "\n"),
-            messageID: "notification-\(notice.id)@\(host)", date: database.clock.now(),
-            listUnsubscribe: unsubscribe.link(userID: user.id, type: type))
+        return message(
+            to: user.email, kind: "notification",
+            noticeContent(name: user.name, userID: user.id, type: type, title: notice.title, body: notice.body, url: notice.url),
+            messageID: "notification-\(notice.id)@\(host)")
+    }
+
+    func noticeContent(name: String, userID: String, type: NotificationType, title: String, body: String, url: String?)
+        -> MailContent
+    {
+        MailContent(
+            subject: title, greeting: "Hello \(name),", heading: title, paragraphs: [body],
+            action: url.map { .init(label: "Open it", url: $0.hasPrefix("/") ? links.baseURL + $0 : $0) },
+            footer: footer(for: type, userID: userID))
     }
 
     /// Why the e-mail came, and the way out (the same link as the List-Unsubscribe header).
-    func footer(for type: NotificationType, userID: String) -> String {
-        [
-            "You get this e-mail because of your choice \"\(type.label)\" (on by default).",
-            "Turn these e-mails off: \(unsubscribe.link(userID: userID, type: type))",
-            "All your e-mail choices: \(links.baseURL)/account#email",
-        ].joined(separator: "\n")
+    func footer(for type: NotificationType, userID: String) -> MailContent.Footer {
+        MailContent.Footer(
+            why: "You get this e-mail because of your choice \"\(type.label)\" (on by default).",
+            unsubscribeURL: unsubscribe.link(userID: userID, type: type), choicesURL: "\(links.baseURL)/account#email")
     }
 }

@@ -39,6 +39,8 @@ struct AppServices: Sendable {
     let images: ProductImageService
     /// Writes the store's e-mails (the dashboard previews their templates with it).
     let mail: MailComposer
+    /// Product page views, counted in memory and written in batches.
+    let productViews: ProductViewCounter
 
     /// The largest JSON or form body a route reads.
     var maxBodyBytes: Int { settings.limits.maxJSONBodyKB * 1024 }

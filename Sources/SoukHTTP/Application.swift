@@ -32,11 +32,11 @@ public func buildApplication(
     _ runtime: SoukRuntime, services extraServices: [any Service] = []
 ) async throws -> some ApplicationProtocol {
     let settings = runtime.settings
-    let (router, notificationHub) = try buildRouter(runtime)
+    let (router, notificationHub, productViews) = try buildRouter(runtime)
     return Application(
         router: router,
         configuration: .init(address: .hostname(settings.server.host, port: settings.server.port), serverName: "souk"),
-        services: extraServices + [notificationHub],
+        services: extraServices + [notificationHub, productViews],
         logger: runtime.logger)
 }
 
@@ -49,13 +49,13 @@ public struct RegisteredRoute: Sendable, Hashable, Codable {
 /// Every route the store answers, as the router holds them (`souk routes`): what the OpenAPI
 /// document and the access matrix are checked against.
 public func registeredRoutes(_ runtime: SoukRuntime) throws -> [RegisteredRoute] {
-    let (router, _) = try buildRouter(runtime)
+    let (router, _, _) = try buildRouter(runtime)
     return router.routes
         .map { RegisteredRoute(method: $0.method.rawValue, path: $0.path.description) }
         .sorted { ($0.path, $0.method) < ($1.path, $1.method) }
 }
 
-private func buildRouter(_ runtime: SoukRuntime) throws -> (Router<SoukRequestContext>, NotificationHub) {
+private func buildRouter(_ runtime: SoukRuntime) throws -> (Router<SoukRequestContext>, NotificationHub, ProductViewCounter) {
     let settings = runtime.settings
     let templates = try Templates(themeDirectory: runtime.themeDirectory)
     // A theme's e-mail template that does not parse stops the start too, with the file named.
@@ -84,7 +84,8 @@ private func buildRouter(_ runtime: SoukRuntime) throws -> (Router<SoukRequestCo
             blobs: BlobStore(root: (settings.storage.dataDir as NSString).appendingPathComponent(ProductImageService.folder))),
         mail: MailComposer(
             database: runtime.database, settings: settings, serverSecret: runtime.secretKey,
-            themeDirectory: runtime.themeDirectory))
+            themeDirectory: runtime.themeDirectory),
+        productViews: ProductViewCounter(database: runtime.database, logger: runtime.logger))
     let metrics = MetricsBackend.registry
 
     let router = Router(context: SoukRequestContext.self)
@@ -116,6 +117,7 @@ private func buildRouter(_ runtime: SoukRuntime) throws -> (Router<SoukRequestCo
     StorePages(services: services).register(on: router)
     DashboardPages(services: services).register(on: router)
     DashboardSales(services: services).register(on: router)
+    DashboardMail(services: services).register(on: router)
     DashboardExport(services: services).register(on: router)
     CheckoutAPI(services: services).register(on: router)
     OrdersAPI(services: services).register(on: router)
@@ -141,5 +143,5 @@ private func buildRouter(_ runtime: SoukRuntime) throws -> (Router<SoukRequestCo
     AdminPages(services: services).register(on: router)
     routeTable.set(RouteTable(router.routes))
 
-    return (router, notificationHub)
+    return (router, notificationHub, services.productViews)
 }

@@ -46,4 +46,26 @@ struct SalesStatsTests {
         #expect(top.map(\.productID) == ["prod_a", "prod_b"])
         #expect(top.map(\.sold) == [2, 1] && top.first?.revenue == 1000)
     }
+
+    @Test("Conversion: orders with the product over its page views; a sale without views has no rate")
+    func conversion() {
+        let lines = [
+            line("ord_1", "2026-12-06T10:00:00Z", 900, product: "prod_a"),
+            // Two lines of one product in one order are one sale.
+            line("ord_2", "2026-12-06T11:00:00Z", 900, product: "prod_a"),
+            line("ord_2", "2026-12-06T11:00:00Z", 900, product: "prod_a"),
+            line("ord_3", "2026-12-06T12:00:00Z", 500, product: "prod_b"),
+            // Before the period: not counted.
+            line("ord_0", "2026-11-01T12:00:00Z", 500, product: "prod_a"),
+        ]
+        let views = [
+            SalesStats.ProductViews(productID: "prod_a", title: "A", views: 40),
+            SalesStats.ProductViews(productID: "prod_c", title: "C", views: 3),
+        ]
+        let rows = SalesStats.conversion(lines, views: views, since: at("2026-12-01T00:00:00Z"))
+        #expect(rows.map(\.productID) == ["prod_a", "prod_c", "prod_b"])
+        #expect(rows[0].orders == 2 && rows[0].rate == 0.05)
+        #expect(rows[1].orders == 0 && rows[1].rate == 0)
+        #expect(rows[2].views == 0 && rows[2].orders == 1 && rows[2].rate == nil)
+    }
 }

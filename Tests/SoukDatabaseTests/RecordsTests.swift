@@ -66,6 +66,7 @@ private let mappedTables: [MappedTable] = [
     MappedTable(WebhookEndpointRecord.self, WebhookEndpointRecord.CodingKeys.self),
     MappedTable(WebhookMessageRecord.self, WebhookMessageRecord.CodingKeys.self),
     MappedTable(WebhookDeliveryRecord.self, WebhookDeliveryRecord.CodingKeys.self),
+    MappedTable(ProductViewRecord.self, ProductViewRecord.CodingKeys.self),
 ]
 
 @Suite("Record types")
@@ -86,7 +87,7 @@ struct RecordsTests {
         let database = try AppDatabase(path: try temporaryDatabasePath())
         let tables = try await database.writer.read { db in try Self.schemaTables(db) }
         let mapped = mappedTables.map(\.table)
-        #expect(tables.count == 33)
+        #expect(tables.count == 34)
         #expect(tables.subtracting(mapped).sorted() == [], "tables without a record type")
         #expect(Set(mapped).subtracting(tables).sorted() == [], "record types of tables the schema does not have")
         #expect(Set(mapped).count == mapped.count, "two record types for one table")

@@ -182,7 +182,9 @@ def test_buyer_pays_with_the_test_provider_on_a_fresh_store(make_souk, browser):
     WebDriverWait(browser, 10).until(EC.url_contains("/checkout/success"))
     wait_thank_you(browser, timeout=15)
     order_id, _ = order_link(browser)
-    assert browser.find_element(By.ID, "order-id").text == order_id
+    # People read the order's number; its id stays in the page for scripts.
+    assert re.fullmatch(r"#\d{4,}", browser.find_element(By.ID, "order-number").text)
+    assert browser.find_element(By.ID, "order").get_attribute("data-order-id") == order_id
     assert browser.find_element(By.ID, "order-total").text == "$12.50"
     assert "Atlas of Lichens" in browser.find_element(By.CSS_SELECTOR, "#order table").text
 

@@ -339,7 +339,7 @@ def test_newcomer_signs_up_searches_buys_two_products_and_downloads_them(make_so
     assert "/checkout/success" in browser.current_url
     wait_thank_you(browser)
     assert browser.find_element(By.ID, "order-total").text == "$24.00"
-    order_id = browser.find_element(By.ID, "order-id").text
+    order_id = browser.find_element(By.ID, "order").get_attribute("data-order-id")
 
     # Back in the store: the library has both products.
     click_to_next_page(browser, browser.find_element(By.ID, "order-library"))

@@ -37,7 +37,7 @@ struct OrderCommand: AsyncParsableCommand {
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show one order: lines, money, payment, refunds, events.")
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "The order id (ord_…).") var id: String
+        @Argument(help: "The order: its number (1042 or #1042) or id (ord_…).") var id: String
         @Flag(help: "Print JSON instead of text.") var json = false
 
         func run() async throws {
@@ -51,16 +51,20 @@ struct OrderCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Refund an order through its payment provider (all that is left, or --amount).")
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "The order id (ord_…).") var id: String
+        @Argument(help: "The order: its number (1042 or #1042) or id (ord_…).") var id: String
         @Option(help: "Amount in minor units (cents); default: everything not yet refunded.") var amount: Int?
         @Option(help: "Why (kept with the refund).") var reason: String?
 
         func run() async throws {
             let (runtime, _) = try await global.runtime()
             let order = try await reportingErrors {
-                try await runtime.refunds.refund(orderID: id, amount: amount, reason: reason, by: .operatorCLI)
+                let named = try await OrderAdmin(database: runtime.database).order(id)
+                return try await runtime.refunds.refund(orderID: named.id, amount: amount, reason: reason, by: .operatorCLI)
             }
-            print("refunded order \(order.id): \(order.refundedAmount) of \(order.total) \(order.currency) (now \(order.status.rawValue))")
+            let money = { (minor: Int) in Currency.display(minor, currency: order.currency) }
+            print(
+                "Refunded \(money(order.refundedAmount)) of \(money(order.total)) on order \(order.displayNumber) (\(order.id)); "
+                    + "it is now \(order.status.rawValue).")
         }
     }
 }
@@ -83,6 +87,14 @@ struct PayoutsCommand: AsyncParsableCommand {
 struct OrderAdmin: Sendable {
     let database: AppDatabase
 
+    /// The order a person names (number or id), or `notFound` saying what was looked for.
+    func order(_ reference: String) async throws -> Order {
+        guard let order = try await database.order(reference: reference) else {
+            throw SoukError(.notFound, "There is no order \(reference) (give its number, like 1042, or its id, ord_…).")
+        }
+        return order
+    }
+
     func userID(email: String) async throws -> String {
         guard let record = try await database.user(email: email.lowercased()) else {
             throw SoukError(.notFound, "There is no account with the e-mail address \(email).")
@@ -90,11 +102,11 @@ struct OrderAdmin: Sendable {
         return record.id
     }
 
-    func describe(_ id: String, json: Bool) async throws -> String {
-        guard let order = try await database.order(id: id) else { throw SoukError.notFound("The order \(id)") }
-        let refunds = try await database.refunds(orderID: id)
-        let grants = try await database.grants(orderID: id)
-        let mismatches = try await database.paymentMismatches(orderID: id)
+    func describe(_ reference: String, json: Bool) async throws -> String {
+        let order = try await order(reference)
+        let refunds = try await database.refunds(orderID: order.id)
+        let grants = try await database.grants(orderID: order.id)
+        let mismatches = try await database.paymentMismatches(orderID: order.id)
         if json {
             var object = Self.object(order)
             object["refunds"] = .array(
@@ -129,7 +141,7 @@ struct OrderAdmin: Sendable {
         }
         func money(_ minor: Int) -> String { Currency.display(minor, currency: order.currency) }
         var lines = [
-            "order     \(order.id)",
+            "order     \(order.displayNumber) (\(order.id))",
             "status    \(order.status.rawValue)" + (order.isTest ? "  TEST ORDER (test provider: no money moved, not in payouts)" : ""),
             "buyer     \(order.buyerEmail) (\(order.buyerID))",
             "total     \(money(order.total))" + (order.refundedAmount > 0 ? ", refunded \(money(order.refundedAmount))" : ""),
@@ -178,7 +190,7 @@ struct OrderAdmin: Sendable {
 
     static func object(_ order: Order) -> [String: JSONValue] {
         [
-            "id": .string(order.id), "status": .string(order.status.rawValue), "buyer_id": .string(order.buyerID),
+            "id": .string(order.id), "number": .number(Double(order.number)), "status": .string(order.status.rawValue), "buyer_id": .string(order.buyerID),
             "buyer_email": .string(order.buyerEmail), "total": .number(Double(order.total)),
             "refunded_amount": .number(Double(order.refundedAmount)), "currency": .string(order.currency),
             "provider": .string(order.provider), "test": .bool(order.isTest),
@@ -201,10 +213,10 @@ struct OrderAdmin: Sendable {
     static func render(_ orders: [Order], json: Bool) -> String {
         if json { return TableOutput.json(orders.map(object)) }
         return TableOutput.text(
-            headers: ["ID", "STATUS", "BUYER", "TOTAL", "PROVIDER", "CREATED", "ITEMS"],
+            headers: ["NUMBER", "ID", "STATUS", "BUYER", "TOTAL", "PROVIDER", "CREATED", "ITEMS"],
             rows: orders.map { order in
                 [
-                    order.id, order.status.rawValue, order.buyerEmail, Currency.display(order.total, currency: order.currency),
+                    order.displayNumber, order.id, order.status.rawValue, order.buyerEmail, Currency.display(order.total, currency: order.currency),
                     order.isTest ? "test (TEST ORDER)" : order.provider,
                     Timestamp.rfc3339(order.createdAt), String(order.items.map(\.title).joined(separator: ", ").prefix(50)),
                 ]

@@ -129,6 +129,13 @@ enum ConfigSchema {
                 : "expected a three-letter upper-case ISO 4217 code such as \"USD\""
         },
         .double("store.fee_percent", \.store.feePercent, 0...100, "Platform fee taken from each sale, in percent."),
+        .string(
+            "store.logo_url", \.store.logoURL,
+            "The store's logo in e-mails and the page header: an https:// URL or a path on this store (/images/….webp). Empty: the name alone."
+        ) { value in
+            value.isEmpty || value.hasPrefix("https://") || value.hasPrefix("http://") || (value.hasPrefix("/") && !value.hasPrefix("//"))
+                ? nil : "expected an https:// URL or a path starting with /"
+        },
 
         .int("delivery.link_ttl_seconds", \.delivery.linkTTLSeconds, 10...604_800, "Lifetime of a signed download link."),
         .int(

@@ -6,8 +6,8 @@ public enum PaidOrderNotices {
     public static func notices(for order: Order) -> [Notice] {
         var notices = [
             Notice(
-                userID: order.buyerID, type: .orderPaid, title: "Payment received for order \(order.id)",
-                body: "Thank you! \(Currency.decimalString(order.total, currency: order.currency)) \(order.currency) paid; "
+                userID: order.buyerID, type: .orderPaid, title: "Payment received for order \(order.displayNumber)",
+                body: "Thank you! \(Currency.display(order.total, currency: order.currency)) paid; "
                     + "your purchase is being delivered to your library.",
                 url: "/orders/\(order.id)", dedupeKey: "order.paid:\(order.id):\(order.buyerID)", email: false)
         ]
@@ -19,8 +19,8 @@ public enum PaidOrderNotices {
                     userID: sellerID, type: .orderPaid,
                     title: order.isTest ? "New TEST sale (no money moved)" : "New sale",
                     body: lines.map { "\($0.quantity) × \($0.title)" }.joined(separator: ", ")
-                        + " — your share \(Currency.decimalString(share, currency: order.currency)) \(order.currency)"
-                        + " (order \(order.id)).",
+                        + " — your share \(Currency.display(share, currency: order.currency))"
+                        + " (order \(order.displayNumber)).",
                     url: "/dashboard/sales", dedupeKey: "new_sale:\(order.id):\(sellerID)"))
         }
         return notices

@@ -30,15 +30,17 @@ public enum RefundDecision {
         let refundable = order.isUnfulfillableLatePayment ? order.total - order.refundedAmount : order.refundableAmount
         guard amount > 0, amount <= refundable else {
             throw SoukError(
-                .conflict, "Order \(order.id) has \(refundable) (minor units) left to refund; \(amount) is too much.",
+                .conflict,
+                "Order \(order.displayNumber) has \(Currency.display(refundable, currency: order.currency)) left to refund; "
+                    + "\(Currency.display(amount, currency: order.currency)) is too much.",
                 field: "amount")
         }
         let refunded = order.refundedAmount + amount
         let status: OrderStatus = refunded == order.total ? .refunded : .partiallyRefunded
         try OrderLifecycle.check(orderID: order.id, from: order.status, to: status)
         let notice = Notice(
-            userID: order.buyerID, type: .orderRefunded, title: "Refund for order \(order.id)",
-            body: "\(Currency.decimalString(amount, currency: order.currency)) \(order.currency) refunded"
+            userID: order.buyerID, type: .orderRefunded, title: "Refund for order \(order.displayNumber)",
+            body: "\(Currency.display(amount, currency: order.currency)) refunded"
                 + (status == .refunded ? "; access to this order's products has ended." : "."),
             url: "/orders/\(order.id)", dedupeKey: "refund:\(refundID)")
         return RefundEntry(

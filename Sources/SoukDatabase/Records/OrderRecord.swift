@@ -7,6 +7,8 @@ import SoukCore
 struct OrderRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     static let databaseTableName = "orders"
     var id: String
+    /// The store's order number (`Order.number`), given when the order is placed.
+    var number: Int?
     var buyerID: String
     var buyerEmail: String
     /// An `OrderStatus` raw value.
@@ -35,7 +37,7 @@ struct OrderRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     var fulfilledAt: Date?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case id, status, currency, total, provider
+        case id, number, status, currency, total, provider
         case buyerID = "buyer_id"
         case buyerEmail = "buyer_email"
         case refundedAmount = "refunded_amount"
@@ -59,7 +61,7 @@ struct OrderRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
             id: id, buyerID: buyerID, buyerEmail: buyerEmail, status: OrderStatus(rawValue: status) ?? .created,
             currency: currency, total: total, refundedAmount: refundedAmount, provider: provider,
             providerSessionID: providerSessionID, providerPaymentID: providerPaymentID, redirectURL: redirectURL,
-            items: items.map(\.item), createdAt: createdAt, updatedAt: updatedAt, expiresAt: expiresAt, paidAt: paidAt)
+            items: items.map(\.item), createdAt: createdAt, updatedAt: updatedAt, expiresAt: expiresAt, paidAt: paidAt, number: number ?? 0)
     }
 }
 

@@ -15,9 +15,12 @@ struct UserRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     var disabled: Bool
     var createdAt: Date
     var updatedAt: Date
+    var timeZone: String?
+    var slug: String?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case id, email, name, role, disabled
+        case id, email, name, role, disabled, slug
+        case timeZone = "time_zone"
         case passwordHash = "password_hash"
         case sellerStatus = "seller_status"
         case sellerStatusReason = "seller_status_reason"
@@ -37,6 +40,6 @@ struct UserRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
         User(
             id: id, email: email, name: name, role: Role(rawValue: role) ?? .buyer,
             sellerStatus: sellerStatus.flatMap(SellerStatus.init(rawValue:)), disabled: disabled,
-            createdAt: createdAt, sellerStatusReason: sellerStatusReason)
+            createdAt: createdAt, sellerStatusReason: sellerStatusReason, timeZone: timeZone, slug: slug)
     }
 }

@@ -42,6 +42,11 @@ struct AuthenticationMiddleware: RouterMiddleware {
         // Cookie-authenticated API POSTs are checked for CSRF by `CSRFMiddleware`, which runs next.
         context.identity = Identity(user: user, credential: .session(token: token, origin: origin))
         context.logger[metadataKey: "user"] = "\(user.id)"
+        // The zone the browser reports (`local-time.js` sets the cookie): the user's e-mails
+        // give dates in it. Written only when it changes.
+        if let zone = request.cookies[CookieNames.timeZone]?.value, zone != user.timeZone, HumanDate.zone(named: zone) != nil {
+            try await accounts.database.setTimeZone(userID: user.id, zone)
+        }
         // The bell on every page shows the unread count, without JavaScript (one indexed count).
         if request.method == .get && !request.uri.path.hasPrefix("/api/") && !request.uri.path.hasPrefix("/assets/") {
             let bell = try await accounts.database.notificationBell(userID: user.id)

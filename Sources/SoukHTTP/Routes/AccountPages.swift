@@ -145,8 +145,8 @@ struct AccountPages: Sendable {
         let tokens = try await services.database.tokens(userID: user.id).map { record -> [String: Any] in
             [
                 "id": record.id, "name": record.name, "scopes": record.scopes.map(\.rawValue).joined(separator: " "),
-                "created_at": Timestamp.rfc3339(record.createdAt),
-                "last_used_at": record.lastUsedAt.map(Timestamp.rfc3339) ?? "never",
+                "created_at": DateViews.moment(record.createdAt),
+                "last_used_at": record.lastUsedAt.map(DateViews.moment) as Any,
             ]
         }
         var values: [String: Any] = [

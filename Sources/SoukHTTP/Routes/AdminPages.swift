@@ -99,7 +99,7 @@ struct AdminPages: Sendable {
                     [
                         "id": user.id, "email": user.email, "name": user.name, "role": user.role.rawValue,
                         "seller_status": user.sellerStatus?.rawValue ?? "", "disabled": user.disabled,
-                        "created_at": Timestamp.rfc3339(user.createdAt), "is_self": user.id == admin.id,
+                        "created_at": DateViews.day(user.createdAt), "is_self": user.id == admin.id,
                     ]
                 },
                 "has_users": !found.isEmpty,
@@ -168,7 +168,7 @@ struct AdminPages: Sendable {
                     let failed = seller.id == failedSellerID
                     return [
                         "id": seller.id, "email": seller.email, "name": seller.name,
-                        "created_at": Timestamp.rfc3339(seller.createdAt), "reason": seller.sellerStatusReason as Any,
+                        "created_at": DateViews.day(seller.createdAt), "reason": seller.sellerStatusReason as Any,
                         "disabled": seller.disabled,
                         "can_verify": status != .verified, "can_reject": status == .pending,
                         "can_suspend": status == .verified,
@@ -243,7 +243,7 @@ struct AdminPages: Sendable {
                         "product_title": product?.title ?? review.productID,
                         "product_url": product.map(StoreViews.productURL) as Any,
                         "author": review.authorName, "rating": review.rating, "title": review.title as Any,
-                        "body": String(review.body.prefix(300)), "created_at": Timestamp.rfc3339(review.createdAt),
+                        "body": String(review.body.prefix(300)), "created_at": DateViews.moment(review.createdAt),
                         "state": review.withdrawnAt != nil ? "withdrawn" : (review.hiddenAt != nil ? "hidden" : "visible"),
                         "is_hidden": review.hiddenAt != nil, "page": page,
                     ]
@@ -354,7 +354,7 @@ struct AdminPages: Sendable {
                 "jobs": dead.prefix(Self.pageSize).map { job -> [String: Any] in
                     [
                         "id": job.id, "kind": job.kind, "attempts": job.attempts, "max_attempts": job.maxAttempts,
-                        "last_error": job.lastError as Any, "updated_at": Timestamp.rfc3339(job.updatedAt),
+                        "last_error": job.lastError as Any, "updated_at": DateViews.moment(job.updatedAt),
                     ]
                 },
                 "has_jobs": !dead.isEmpty,
@@ -379,11 +379,11 @@ struct AdminPages: Sendable {
                     return [
                         "id": endpoint.id, "url": endpoint.url, "seller_email": item.sellerEmail,
                         "state": endpoint.enabled ? "failing" : "turned off",
-                        "failing_since": endpoint.failingSince.map { Timestamp.rfc3339($0) } ?? "",
+                        "failing_since": endpoint.failingSince.map(DateViews.moment) as Any,
                         "disabled_reason": endpoint.disabledReason ?? "",
                         "last_status": item.lastStatusCode.map { "HTTP \($0)" } ?? "no answer",
                         "last_error": item.lastError ?? "",
-                        "last_attempt_at": item.lastAttemptAt.map { Timestamp.rfc3339($0) } ?? "",
+                        "last_attempt_at": item.lastAttemptAt.map(DateViews.moment) as Any,
                     ]
                 },
                 "has_endpoints": !failing.isEmpty,

@@ -16,6 +16,7 @@ struct DashboardPages: Sendable {
 
     func register(on router: Router<SoukRequestContext>) {
         router.get("dashboard", use: index)
+        router.post("dashboard/page-address", use: setPageAddress)
         router.get("dashboard/new", use: newProduct)
         router.post("dashboard/products", use: create)
         router.get("dashboard/products/:id", use: edit)
@@ -41,12 +42,24 @@ struct DashboardPages: Sendable {
                 ["standing_notice": standing.refusal ?? "", "standing_reason": user.sellerRefusalReason as Any])
         }
         let seller = try context.require(.verifiedSeller)
-        // A page of products at a time: a seller with thousands would otherwise wait for all.
         let page = max(1, request.uri.queryParameters.get("page").flatMap { Int($0) } ?? 1)
+        var values: [String: Any] = [:]
+        if request.uri.queryParameters.get("address") == "saved" { values["address_saved"] = true }
+        return try await renderIndex(seller: seller, page: page, context: context, values)
+    }
+
+    /// The product list (a page at a time: a seller with thousands would otherwise wait for
+    /// all) and the seller's page address form.
+    func renderIndex(
+        seller: User, page: Int, status: HTTPResponse.Status = .ok, context: SoukRequestContext, _ extra: [String: Any]
+    ) async throws -> Response {
         let found = try await services.database.products(
             sellerID: seller.id, limit: Self.pageSize + 1, offset: (min(page, 100_000) - 1) * Self.pageSize)
         let products = Array(found.prefix(Self.pageSize))
-        var values: [String: Any] = [:]
+        var values: [String: Any] = [
+            "page_path": SellerSlug.pagePath(for: seller), "page_address": seller.slug ?? "",
+        ]
+        values.merge(extra) { $1 }
         if found.count > Self.pageSize { values["older_url"] = "/dashboard?page=\(page + 1)" }
         if page > 1 { values["newer_url"] = page == 2 ? "/dashboard" : "/dashboard?page=\(page - 1)" }
         if !products.isEmpty {
@@ -54,11 +67,31 @@ struct DashboardPages: Sendable {
             values["products"] = products.map { product -> [String: Any] in
                 var card = StoreViews.card(product, cover: covers[product.id])
                 card["edit_url"] = "/dashboard/products/\(product.id)"
-                card["updated_at"] = Timestamp.rfc3339(product.updatedAt)
+                card["updated_at"] = DateViews.moment(product.updatedAt)
                 return card
             }
         }
-        return pages.render("dashboard", title: "Dashboard", context: context, values)
+        return pages.render("dashboard", title: "Dashboard", status: status, context: context, values)
+    }
+
+    struct PageAddressForm: Decodable {
+        var address: String?
+    }
+
+    /// `POST /dashboard/page-address`: the address of the seller's page (`/sellers/<address>`);
+    /// blank goes back to the address by id. A refused one is shown again beside the form.
+    @Sendable func setPageAddress(_ request: Request, context: SoukRequestContext) async throws -> Response {
+        let seller = try context.require(.verifiedSeller)
+        let form = try await request.decodeForm(PageAddressForm.self, limit: services.maxBodyBytes)
+        do {
+            let slug = try SellerSlug.normalize(form.address)
+            _ = try await services.database.setSlug(userID: seller.id, slug)
+            return Pages.redirect(to: "/dashboard?address=saved")
+        } catch let error as SoukError where error.code == .validationFailed || error.code == .conflict {
+            return try await renderIndex(
+                seller: seller, page: 1, status: ProblemMapping.status(for: error.code), context: context,
+                ["page_address": form.address ?? "", "address_error": error.detail])
+        }
     }
 
     // MARK: Create

@@ -11,8 +11,6 @@ struct DashboardSales: Sendable {
     func register(on router: Router<SoukRequestContext>) {
         router.get("dashboard/sales", use: index)
         router.get("dashboard/customers", use: customers)
-        router.get("dashboard/mail/receipt", use: receiptPreview)
-        router.get("dashboard/mail/receipt.html", use: receiptPreviewHTML)
         router.post("dashboard/sales/:id/refund", use: refund)
     }
 
@@ -46,33 +44,10 @@ struct DashboardSales: Sendable {
             ])
     }
 
-    /// The receipt e-mail as buyers get it, for a made-up order: the HTML (from the `receipt`
-    /// template, the theme's when it has one) and the plain text beside it.
-    @Sendable func receiptPreview(_ request: Request, context: SoukRequestContext) async throws -> Response {
-        guard context.identity != nil else { return Pages.signInFirst(returningTo: request.uri.path) }
-        _ = try context.require(.verifiedSeller)
-        let message = services.mail.sampleReceipt(now: services.database.clock.now())
-        return services.pages.render(
-            "dashboard_mail", title: "Receipt e-mail", context: context,
-            [
-                "subject": message.subject, "from": message.from, "text": message.text,
-                "theme_file": "theme/receipt.mustache",
-            ])
-    }
-
-    /// The preview's HTML part alone, for the page's frame: its own policy lets the e-mail's
-    /// inline styles apply and nothing run (a sandbox with no scripts, no forms, no requests).
-    @Sendable func receiptPreviewHTML(_ request: Request, context: SoukRequestContext) async throws -> Response {
-        _ = try context.require(.verifiedSeller)
-        let message = services.mail.sampleReceipt(now: services.database.clock.now())
-        return Response(
-            status: .ok,
-            headers: [
-                .contentType: "text/html; charset=utf-8",
-                .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'self'; sandbox",
-                .init("X-Frame-Options")!: "SAMEORIGIN",
-            ],
-            body: .init(byteBuffer: ByteBuffer(string: message.html ?? "")))
+    /// "2.5%": one decimal under 10%, whole percents above.
+    static func percent(_ rate: Double) -> String {
+        let value = rate * 100
+        return value < 10 ? String(format: "%.1f%%", value) : "\(Int(value.rounded()))%"
     }
 
     static let customersShown = 200
@@ -84,6 +59,9 @@ struct DashboardSales: Sendable {
         let now = services.database.clock.now()
         let since = period.starts(endingAt: now).first ?? now
         let lines = try await services.database.salesLines(sellerID: seller.id, since: since)
+        await services.productViews.flush()
+        let views = try await services.database.productViews(sellerID: seller.id, sinceDay: ProductViewCounter.day(since))
+        let conversion = SalesStats.conversion(lines, views: views, since: since)
         let currencies = Set(lines.map(\.currency)).sorted()
         let charts = (currencies.isEmpty ? [services.settings.store.currency] : currencies).map { currency -> [String: Any] in
             let buckets = SalesStats.series(lines, currency: currency, period: period, now: now)
@@ -113,6 +91,13 @@ struct DashboardSales: Sendable {
                 ["name": candidate.rawValue, "url": "/dashboard/sales?by=\(candidate.rawValue)", "current": candidate == period]
             },
             "period_name": period.rawValue,
+            "has_conversion": !conversion.isEmpty,
+            "conversion": conversion.map { row -> [String: Any] in
+                [
+                    "title": row.title, "views": row.views, "orders": row.orders,
+                    "rate_label": row.rate.map { Self.percent($0) } ?? "—",
+                ]
+            },
         ]
     }
 

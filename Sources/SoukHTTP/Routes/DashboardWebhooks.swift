@@ -126,7 +126,7 @@ struct DashboardWebhooks: Sendable {
                 "message_id": attempt.messageID, "event_type": attempt.eventType, "attempt": attempt.attempt,
                 "status_code": attempt.statusCode.map(String.init) ?? "—", "duration_ms": attempt.durationMilliseconds,
                 "excerpt": attempt.responseExcerpt, "error": attempt.error as Any, "succeeded": attempt.succeeded,
-                "created_at": Timestamp.rfc3339(attempt.createdAt),
+                "created_at": DateViews.moment(attempt.createdAt),
                 "resend_action": "/dashboard/webhooks/\(endpoint.id)/messages/\(attempt.messageID)/resend",
             ]
         }
@@ -157,7 +157,7 @@ struct DashboardWebhooks: Sendable {
             extra: [
                 "new_secret": [
                     "endpoint_url": rotated.endpoint.url, "secret": rotated.secret, "rotated": true,
-                    "old_until": rotated.endpoint.previousSecretExpiresAt.map(Timestamp.rfc3339) ?? "",
+                    "old_until": rotated.endpoint.previousSecretExpiresAt.map(DateViews.moment) as Any,
                 ]
             ])
     }

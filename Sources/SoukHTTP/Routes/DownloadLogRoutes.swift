@@ -38,7 +38,7 @@ struct DownloadLogRoutes: Sendable {
                 "has_downloads": !log.isEmpty,
                 "downloads": log.map { record -> [String: Any] in
                     [
-                        "id": record.id, "created_at": Timestamp.rfc3339(record.createdAt), "user_email": record.userEmail,
+                        "id": record.id, "created_at": DateViews.moment(record.createdAt), "user_email": record.userEmail,
                         "file_name": record.fileName, "file_version": record.fileVersion, "ip": record.ip ?? "",
                         "user_agent": record.userAgent ?? "", "first_byte": record.firstByte, "bytes": record.bytes,
                     ]

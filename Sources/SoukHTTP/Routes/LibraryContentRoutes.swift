@@ -47,7 +47,7 @@ struct LibraryContentRoutes: Sendable {
                 // Sanitised by the Markdown renderer when the seller saved the page.
                 "page": [
                     "slug": page.slug, "title": page.title, "body_html": page.bodyHTML,
-                    "updated_at": Timestamp.rfc3339(page.updatedAt),
+                    "updated_at": DateViews.moment(page.updatedAt),
                 ],
                 "pages": siblings.map { sibling -> [String: Any] in
                     [

@@ -66,13 +66,13 @@ struct LibraryPages: Sendable {
                 "instances": key.activations.map { activation -> [String: Any] in
                     [
                         "id": activation.id, "name": activation.instanceName,
-                        "created_at": Timestamp.rfc3339(activation.createdAt),
+                        "created_at": DateViews.moment(activation.createdAt),
                         "deactivate_url": LibraryLinks.deactivate(key: key.key, instanceID: activation.id),
                     ]
                 },
                 "has_instances": !key.activations.isEmpty,
             ]
-            if let expiresAt = key.expiresAt { values["expires_at"] = Timestamp.rfc3339(expiresAt) }
+            if let expiresAt = key.expiresAt { values["expires_at"] = DateViews.day(expiresAt) }
             return values
         }
         let pages = entry.pages.map { page -> [String: Any] in
@@ -84,8 +84,8 @@ struct LibraryPages: Sendable {
             "review_url": "/products/\(LibraryLinks.pathSegment(product.slug))#write-review",
             "review_label": rating.map { "Your rating: " + String(repeating: "★", count: $0) + String(repeating: "☆", count: 5 - $0) + " · Edit" }
                 ?? "Rate this",
-            "order_id": entry.orderID, "order_url": "/orders/\(LibraryLinks.pathSegment(entry.orderID))",
-            "purchased_at": Timestamp.rfc3339(entry.purchasedAt),
+            "order_number": entry.orderNumber, "order_url": "/orders/\(LibraryLinks.pathSegment(entry.orderID))",
+            "purchased_at": DateViews.day(entry.purchasedAt),
             "files": files, "has_files": !files.isEmpty,
             "license_keys": keys, "has_license_keys": !keys.isEmpty,
             "pages": pages, "has_pages": !pages.isEmpty,

@@ -89,20 +89,20 @@ struct LicensePages: Sendable {
         for (license, buyerEmail) in keys {
             let keyStatus = license.status(at: now)
             var row: [String: Any] = [
-                "key": license.key, "buyer_email": buyerEmail, "order_id": license.orderID,
+                "key": license.key, "buyer_email": buyerEmail, "order_id": license.orderID, "order_label": "Order",
                 "order_url": "/orders/\(StoreViews.pathComponent(license.orderID))",
                 "status": keyStatus.rawValue, "is_usable": keyStatus.isUsable,
                 "limit_label": license.activationLimit.map(String.init) ?? "unlimited",
                 "usage": license.activationUsage,
                 "instances": license.activations.map { activation -> [String: Any] in
-                    ["id": activation.id, "name": activation.instanceName, "created_at": Timestamp.rfc3339(activation.createdAt)]
+                    ["id": activation.id, "name": activation.instanceName, "created_at": DateViews.moment(activation.createdAt)]
                 },
-                "created_at": Timestamp.rfc3339(license.createdAt),
+                "created_at": DateViews.moment(license.createdAt),
                 "can_disable": license.storedStatus == .active, "can_enable": license.storedStatus == .disabled,
                 "action_base": "/dashboard/products/\(StoreViews.pathComponent(product.id))/licenses/\(license.key)",
             ]
             // Absent, not nil: the template engine would print an Optional's "nil".
-            if let expiresAt = license.expiresAt { row["expires_at"] = Timestamp.rfc3339(expiresAt) }
+            if let expiresAt = license.expiresAt { row["expires_at"] = DateViews.day(expiresAt) }
             rows.append(row)
         }
         var values: [String: Any] = [

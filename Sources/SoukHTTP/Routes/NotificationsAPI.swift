@@ -162,7 +162,7 @@ struct NotificationsAPI: Sendable {
                 "notifications": items.map { item -> [String: Any] in
                     [
                         "id": item.id, "title": item.title, "body": item.body, "url": item.url as Any,
-                        "unread": item.readAt == nil, "created_at": Timestamp.rfc3339(item.createdAt),
+                        "unread": item.readAt == nil, "created_at": DateViews.moment(item.createdAt),
                     ]
                 },
                 "has_notifications": !items.isEmpty,

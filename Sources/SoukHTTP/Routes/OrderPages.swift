@@ -47,7 +47,7 @@ struct OrderPages: Sendable {
             }
         } catch let error as SoukError where [.notFound, .validationFailed, .conflict].contains(error.code) {
             var response = render(
-                order, viewer: .full, heading: "Order \(order.id)", context: context,
+                order, viewer: .full, heading: "Order \(order.displayNumber)", context: context,
                 extra: ["retry_error": "\(error.detail) The rest of the order is in your cart.", "key": form.key as Any])
             response.status = .conflict
             if let cookie = resolution.cookie { response.setCookie(cookie) }
@@ -85,7 +85,7 @@ struct OrderPages: Sendable {
                 "messages": messages.map { message -> [String: Any] in
                     [
                         "author": message.authorName, "role": message.authorRole.rawValue, "body": message.body,
-                        "created_at": Timestamp.rfc3339(message.createdAt), "mine": message.authorID == user.id,
+                        "created_at": DateViews.moment(message.createdAt), "mine": message.authorID == user.id,
                     ]
                 },
             ]
@@ -97,7 +97,7 @@ struct OrderPages: Sendable {
             extra["can_retry"] = true
             if holdsKey { extra["key"] = key as Any }
         }
-        return render(order, viewer: viewer, heading: "Order \(order.id)", context: context, extra: extra)
+        return render(order, viewer: viewer, heading: "Order \(order.displayNumber)", context: context, extra: extra)
     }
 
     /// The order if the caller may see it: signed in as its buyer, seller or an admin, or with

@@ -126,9 +126,15 @@ struct StorePages: Sendable {
 
     @Sendable func seller(_ request: Request, context: SoukRequestContext) async throws -> Response {
         context.allowAnyone()
-        let id = try context.decodedParameter("id")
-        guard let seller = try await database.user(id: id), seller.canSell, !seller.disabled else {
-            throw SoukError.notFound("The seller \(id)")
+        let reference = try context.decodedParameter("id")
+        guard let seller = try await database.seller(pageReference: reference), seller.canSell, !seller.disabled else {
+            throw SoukError.notFound("The seller \(reference)")
+        }
+        // Cards link by id (it never changes); a seller who chose an address is shown at it.
+        let path = SellerSlug.pagePath(for: seller)
+        if reference != seller.slug && seller.slug != nil {
+            let query = request.uri.query.map { "?" + $0 } ?? ""
+            return Response(status: .movedPermanently, headers: [.location: path + query])
         }
         var parameters = request.formQuery.filter { ["sort", "cursor"].contains($0.key) }
         parameters["seller"] = seller.id
@@ -138,7 +144,7 @@ struct StorePages: Sendable {
             "search_url": "/search?" + StoreViews.queryString([("seller", seller.id)]),
         ]
         try await addResults(
-            results, base: linkParameters(query).filter { $0.0 == "sort" }, path: "/sellers/\(StoreViews.pathComponent(id))",
+            results, base: linkParameters(query).filter { $0.0 == "sort" }, path: path,
             to: &values)
         return pages.render("listing", title: seller.name, context: context, values)
     }
@@ -155,6 +161,12 @@ struct StorePages: Sendable {
             reviews = try await services.reviews.list(productID: product.id, viewer: user, limit: 10, cursor: cursor)
         } catch let error as SoukError where error.code == .badRequest {
             reviews = try await services.reviews.list(productID: product.id, viewer: user, limit: 10)
+        }
+        // A view of a listed product by someone other than its seller or an admin, in a browser.
+        if product.status == .published, user?.id != product.sellerID, user?.role != .admin,
+            ProductViewCounter.counts(userAgent: request.headers[.userAgent])
+        {
+            await services.productViews.record(productID: product.id, at: database.clock.now())
         }
         return try await render(product, reviews: reviews, form: nil, context: context)
     }

@@ -15,29 +15,19 @@ struct SystemRoutes: Sendable {
             context.allowAnyone()
             return try asset("openapi.json", type: "application/json")
         }
-        router.get("assets/souk.css") { _, context in
-            context.allowAnyone()
-            var response = try asset("souk.css", type: "text/css; charset=utf-8")
-            response.headers[.cacheControl] = "public, max-age=3600"
-            return response
-        }
-        router.get("assets/bell.js") { _, context in
-            context.allowAnyone()
-            var response = try asset("bell.js", type: "text/javascript; charset=utf-8")
-            response.headers[.cacheControl] = "public, max-age=3600"
-            return response
-        }
-        router.get("assets/upload.js") { _, context in
-            context.allowAnyone()
-            var response = try asset("upload.js", type: "text/javascript; charset=utf-8")
-            response.headers[.cacheControl] = "public, max-age=3600"
-            return response
-        }
-        router.get("assets/copy.js") { _, context in
-            context.allowAnyone()
-            var response = try asset("copy.js", type: "text/javascript; charset=utf-8")
-            response.headers[.cacheControl] = "public, max-age=3600"
-            return response
+        // Styles and scripts the pages load: cached for an hour (the names do not change per build).
+        let assets = [
+            ("souk.css", "text/css; charset=utf-8"), ("bell.js", "text/javascript; charset=utf-8"),
+            ("upload.js", "text/javascript; charset=utf-8"), ("copy.js", "text/javascript; charset=utf-8"),
+            ("local-time.js", "text/javascript; charset=utf-8"),
+        ]
+        for (name, type) in assets {
+            router.get(RouterPath("assets/\(name)")) { _, context in
+                context.allowAnyone()
+                var response = try asset(name, type: type)
+                response.headers[.cacheControl] = "public, max-age=3600"
+                return response
+            }
         }
     }
 

@@ -10,6 +10,9 @@ struct CookieNames: Sendable, Equatable {
     /// The guest cart (a credential for the cart it names).
     let cart: String
 
+    /// The browser's IANA time zone, set by `local-time.js` (not a credential: script-readable).
+    static let timeZone = "souk_tz"
+
     init(https: Bool) {
         let prefix = https ? "__Host-" : ""
         session = prefix + "souk_session"

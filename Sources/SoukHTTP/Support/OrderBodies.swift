@@ -50,6 +50,8 @@ struct OrderBody: Encodable, Sendable {
     }
 
     var id: String
+    /// The store's number for the order (`#1042` on receipts and pages).
+    var number: Int
     var status: String
     var total: Int
     var refundedAmount: Int
@@ -68,6 +70,7 @@ struct OrderBody: Encodable, Sendable {
     init(_ order: Order, viewer: OrderViewer) {
         let items = viewer.items(of: order)
         id = order.id
+        number = order.number
         status = order.status.rawValue
         currency = order.currency
         provider = order.provider

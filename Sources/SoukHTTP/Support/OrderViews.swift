@@ -22,9 +22,9 @@ enum OrderViews {
         let items = viewer.items(of: order)
         let total: Int = if case .full = viewer { order.total } else { items.reduce(0) { $0 + $1.amount } }
         var values: [String: Any] = [
-            "id": order.id, "status": order.status.rawValue, "status_label": statusLabel(order.status),
+            "id": order.id, "number": order.displayNumber, "status": order.status.rawValue, "status_label": statusLabel(order.status),
             "total_label": MoneyFormat.amount(total, currency: order.currency),
-            "created_at": Timestamp.rfc3339(order.createdAt), "buyer_email": order.buyerEmail,
+            "created_at": DateViews.moment(order.createdAt), "buyer_email": order.buyerEmail,
             "provider": order.provider, "url": pageURL, "is_test": order.isTest,
             "item_titles": items.map(\.title).joined(separator: ", "),
             "awaiting_payment": order.status == .created,
@@ -38,7 +38,7 @@ enum OrderViews {
                 ]
             },
         ]
-        if let paidAt = order.paidAt { values["paid_at"] = Timestamp.rfc3339(paidAt) }
+        if let paidAt = order.paidAt { values["paid_at"] = DateViews.moment(paidAt) }
         if order.refundedAmount > 0 { values["refunded_label"] = MoneyFormat.amount(order.refundedAmount, currency: order.currency) }
         if case .full = viewer, order.status == .created, let url = order.redirectURL { values["payment_url"] = url }
         return values

@@ -62,8 +62,7 @@ enum StoreViews {
             "review_id": review.id, "review_rating": review.rating,
             "review_stars": String(repeating: "★", count: review.rating) + String(repeating: "☆", count: 5 - review.rating),
             "review_title": review.title.map { $0 as Any } ?? false, "review_body_html": review.bodyHTML, "review_author": review.authorName,
-            "review_date": String(Timestamp.rfc3339(review.createdAt).prefix(10)),
-            "review_datetime": Timestamp.rfc3339(review.createdAt),
+            "review_date": DateViews.day(review.createdAt),
             "review_reply": review.sellerReply.map { $0 as Any } ?? false,
         ]
     }
@@ -104,7 +103,7 @@ enum StoreViews {
         [
             "id": file.id, "name": file.name, "version": file.version, "size_label": MoneyFormat.size(file.size),
             "size": file.size, "sha256": file.sha256, "sha256_short": String(file.sha256.prefix(12)),
-            "uploaded_at": Timestamp.rfc3339(file.createdAt),
+            "uploaded_at": DateViews.moment(file.createdAt),
         ]
     }
 

@@ -134,7 +134,7 @@ struct PaymentEventDecisionTests {
         #expect(entry.amount == 700 && entry.status == .refunded && entry.refundedAmount == 1000 && entry.revokesAccess)
         #expect(entry.requestedBy == "dispute" && entry.reason == "dispute lost" && entry.id == "ref_9")
         #expect(entry.notice.userID == "usr_buyer" && entry.notice.dedupeKey == "refund:ref_9")
-        #expect(entry.notice.body == "7.00 USD refunded; access to this order's products has ended.")
+        #expect(entry.notice.body == "$7.00 refunded; access to this order's products has ended.")
         #expect(plan.outcome(orderID: "ord_1") == .applied(orderID: "ord_1", status: .refunded))
     }
 
