@@ -67,8 +67,9 @@ def order_status(souk, session, order_id: str) -> str:
 def receipts_by_order(messages) -> dict[str, list]:
     found: dict[str, list] = {}
     for message in messages:
-        match = re.search(r"order (ord_[a-z0-9]+)", message["Subject"] or "")
-        if match:
+        # The subject names the order's number; the Message-ID its id (`<receipt-ord_…@host>`).
+        match = re.search(r"<receipt-(ord_[a-z0-9]+)@", message["Message-ID"] or "")
+        if match and "receipt" in (message["Subject"] or ""):
             found.setdefault(match.group(1), []).append(message)
     return found
 
@@ -97,10 +98,12 @@ def test_a_paid_order_sends_one_receipt_with_keys_and_a_library_that_downloads_t
     [receipt] = [m for m in smtp_sink.messages if m.envelope_to == ["reader@example.com"]]
     # The seller hears of the sale by e-mail too, once (with their share, not the buyer's details).
     [sale] = [m for m in smtp_sink.messages if m.envelope_to == ["maker@example.com"] and m["Subject"] == "New sale"]
-    assert "your share" in sale.get_content() and order["id"] in sale.get_content()
+    sale_text = sale.get_body(preferencelist=("plain",)).get_content()
+    assert "your share" in sale_text and re.search(r"\(order #\d+\)", sale_text)
     assert sale["From"] == "Moth Press <shop@example.com>"
     assert receipt.envelope_to == ["reader@example.com"] and receipt.envelope_from == "shop@example.com"
-    assert order["id"] in receipt["Subject"] and "Moth Press" in receipt["Subject"]
+    assert re.search(r"\(order #\d+\)$", receipt["Subject"]) and "Moth Press" in receipt["Subject"]
+    assert f"<receipt-{order['id']}@" in receipt["Message-ID"]
     assert receipt["From"] == "Moth Press <shop@example.com>"
     # Text and HTML, as people read them: money in the store's currency, amounts lined up, a date.
     assert receipt.get_content_type() == "multipart/alternative"
@@ -248,7 +251,7 @@ def test_a_new_file_version_mails_each_owner_once_and_the_library_offers_it(make
     updates = new_versions(smtp_sink.messages)
     assert len(updates) == 2
     assert sorted(m.envelope_to[0] for m in updates) == ["owner0@example.com", "owner1@example.com"]
-    assert all("Sample Pack" in m["Subject"] and "/magic/" in m.get_content() for m in updates)
+    assert all("Sample Pack" in m["Subject"] and "/magic/" in m.get_body(preferencelist=("plain",)).get_content() for m in updates)
     for owner in owners:
         [file] = library(souk, owner.session)[product["id"]]["files"]
         assert (file["version"], file["size"]) == (2, len(b"version two, bigger"))

@@ -346,7 +346,8 @@ def test_newcomer_signs_up_searches_buys_two_products_and_downloads_them(make_so
     assert urlparse(browser.current_url).path == "/library"
     atlas_item = browser.find_element(By.ID, f"product-{atlas['id']}")
     assert atlas_item.find_element(By.TAG_NAME, "h2").text == "Moth Atlas"
-    assert order_id in atlas_item.find_element(By.CSS_SELECTOR, ".meta").text
+    order_link = atlas_item.find_element(By.CSS_SELECTOR, ".meta a")
+    assert order_link.get_attribute("href").endswith(f"/orders/{order_id}") and order_link.text.startswith("#")
     link = atlas_item.find_element(By.CSS_SELECTOR, "a.download")
     assert link.text == "moth-atlas.pdf"
     assert atlas_item.find_element(By.CSS_SELECTOR, ".downloads-left").text == "10"
@@ -492,7 +493,8 @@ def test_seller_signs_up_is_verified_sells_and_hears_of_the_sale(make_souk, brow
     assert sorted(item.find_element(By.TAG_NAME, "strong").text for item in items) == \
         ["New TEST sale (no money moved)", "Your seller account is verified"]
     sale = unread["New TEST sale (no money moved)"]
-    assert "Knitted Moth Pattern" in sale.text and order_id in sale.text
+    number = buyer.session.get(souk.url(f"/api/v1/orders/{order_id}")).json()["number"]
+    assert "Knitted Moth Pattern" in sale.text and f"(order #{number})" in sale.text
     click_to_next_page(browser, sale.find_element(By.CSS_SELECTOR, "strong a"))
     assert urlparse(browser.current_url).path == "/dashboard/sales"
 

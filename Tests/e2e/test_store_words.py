@@ -107,6 +107,14 @@ def test_the_receipt_speaks_the_buyers_time_and_shows_the_logo(make_souk):
     assert re.search(r"Order #1002, paid on [A-Z][a-z]+ \d{1,2}, \d{4} at \d\d:\d\d UTC",
                      receipt.get_body(preferencelist=("plain",)).get_content())
 
+    # A guest's browser zone goes with their checkout (when their account has none yet).
+    guest = requests.Session()
+    guest.cookies.set("souk_tz", "America/New_York")
+    pay_with_test_provider(souk, guest, product["id"], guest_email="guest-ny@example.com")
+    [receipt] = wait_for(lambda: outbox(souk, "guest-ny@example.com", "receipt"), "the guest's receipt")
+    assert re.search(r"Order #1003, paid on [A-Z][a-z]+ \d{1,2}, \d{4} at \d\d:\d\d (EST|GMT-5)",
+                     receipt.get_body(preferencelist=("plain",)).get_content())
+
 
 def test_every_email_is_previewed_and_a_theme_layout_changes_them_all(make_souk, tmp_path):
     workdir = tmp_path / "store"

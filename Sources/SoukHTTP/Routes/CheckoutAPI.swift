@@ -74,6 +74,11 @@ struct CheckoutFlow: Sendable {
                 // A guest checkout that creates an account counts as a sign-up from this address.
                 try services.limits.signupPerIP.hit("signup:\(network)", what: "new accounts from this address")
             }
+            // The guest's receipt in their browser's zone. Only where none is known: a request
+            // with no session must not change what an account's owner set.
+            if buyer.timeZone == nil, let zone = request.cookies[CookieNames.timeZone]?.value, HumanDate.zone(named: zone) != nil {
+                try await services.database.setTimeZone(userID: buyer.id, zone)
+            }
         }
         let result = try await services.checkout.checkout(
             buyer: buyer, cart: cart, providerName: provider, idempotencyKey: idempotencyKey,
