@@ -13,6 +13,8 @@ public final class AppDatabase: Sendable {
     public let ids: any IDGenerator
     /// The in-memory search index, when that engine is chosen.
     let memorySearch: MemorySearch?
+    /// When the public store pages may have changed (for their cache).
+    let storePageChanges = StorePageChanges()
 
     /// Opens (creating if needed) the database at `path` and runs pending migrations.
     /// Throws `SchemaError.newerThanBinary` if the file was migrated by a newer Souk.
@@ -26,6 +28,7 @@ public final class AppDatabase: Sendable {
         self.memorySearch = searchEngine == .memory ? MemorySearch() : nil
         try Self.checkNotSuperseded(writer)
         try Migrations.migrator.migrate(writer)
+        writer.add(transactionObserver: storePageChanges, extent: .databaseLifetime)
     }
 
     static func configuration() -> Configuration {

@@ -106,6 +106,8 @@ private func buildRouter(_ runtime: SoukRuntime) throws -> (Router<SoukRequestCo
     // CSRF after authentication: its tokens are bound to the session that middleware accepted.
     router.add(
         middleware: CSRFMiddleware(key: services.secretKey, secure: settings.isHTTPS, maxBodyBytes: services.maxBodyBytes))
+    // Inside CSRF: a cached page gets each visitor's own token and cookie.
+    router.add(middleware: PageCacheMiddleware(database: runtime.database, cache: PageCache(), productViews: services.productViews))
 
     SystemRoutes(services: services, metrics: metrics).register(on: router)
     AccountAPI(services: services).register(on: router)

@@ -284,7 +284,10 @@ struct StorePages: Sendable {
             }
             values["buy"] = buy
         }
-        return pages.render("product", title: product.title, context: context, values)
+        var response = pages.render("product", title: product.title, context: context, values)
+        // For the page cache: a cached copy still counts its views (the header never leaves).
+        response.headers[PageCacheMiddleware.productHeader] = product.id
+        return response
     }
 
     // MARK: Helpers

@@ -1,0 +1,160 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import SoukCore
+import SoukDatabase
+import Synchronization
+
+/// The public store pages (home, search, categories, sellers, products) rendered once and served
+/// from memory to every visitor who is not signed in, until the catalog changes
+/// (`AppDatabase.storePagesGeneration`). Each answer carries an `ETag`; a browser or CDN that
+/// sends it back gets `304 Not Modified` with no body.
+///
+/// A product page holds a form with the visitor's own CSRF token: the cached copy keeps a
+/// placeholder where the token was, and each answer puts the visitor's token back.
+struct PageCacheMiddleware: RouterMiddleware {
+    typealias Context = SoukRequestContext
+    let database: AppDatabase
+    let cache: PageCache
+    let productViews: ProductViewCounter
+
+    /// The response header a product page uses to name its product, so a cached answer still
+    /// counts a view; removed before the response leaves.
+    static let productHeader = HTTPField.Name("souk-product-id")!
+
+    static func isCacheable(_ path: String) -> Bool {
+        path == "/" || path == "/search" || path.hasPrefix("/categories/") || path.hasPrefix("/sellers/")
+            || (path.hasPrefix("/products/") && path.dropFirst("/products/".count).allSatisfy { $0 != "/" })
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        guard request.method == .get, context.identity == nil,
+            request.headers[.authorization] == nil, Self.isCacheable(request.uri.path)
+        else { return try await next(request, context) }
+        let key = request.uri.path + "?" + (request.uri.query ?? "")
+        let generation = try database.storePagesGeneration()
+        if let entry = cache.entry(key, generation: generation) {
+            if let productID = entry.productID, ProductViewCounter.counts(userAgent: request.headers[.userAgent]) {
+                await productViews.record(productID: productID, at: database.clock.now())
+            }
+            return entry.response(csrfToken: context.csrfToken, ifNoneMatch: request.headers[.ifNoneMatch])
+        }
+        var response = try await next(request, context)
+        let productID = response.headers[Self.productHeader]
+        response.headers[Self.productHeader] = nil
+        // Only a plain page is kept: not an error, a redirect, or an answer that sets a cookie
+        // of its own (the CSRF cookie is added outside, per visitor).
+        guard response.status == .ok, response.headers[.contentType]?.hasPrefix("text/html") == true,
+            response.headers[.setCookie] == nil
+        else { return response }
+        let collected = CollectedBody()
+        try await response.body.write(CollectingWriter(into: collected))
+        let body = collected.buffer.withLock { $0 }
+        guard body.readableBytes <= PageCache.largestPage else {
+            return Response(status: response.status, headers: response.headers, body: .init(byteBuffer: body))
+        }
+        let entry = PageCache.Entry(
+            body: body, csrfToken: context.csrfToken, generation: generation, productID: productID,
+            headers: response.headers)
+        cache.store(key, entry)
+        return entry.response(csrfToken: context.csrfToken, ifNoneMatch: request.headers[.ifNoneMatch])
+    }
+}
+
+/// Rendered store pages by address, each with the generation it was rendered at.
+final class PageCache: Sendable {
+    static let largestPage = 1 << 20
+    let capacity: Int
+    private let entries = Mutex<[String: Entry]>([:])
+
+    init(capacity: Int = 2_000) {
+        self.capacity = capacity
+    }
+
+    struct Entry: Sendable {
+        static let placeholder = "\u{1}souk-csrf\u{1}"
+        /// The page, with `placeholder` where the visitor's CSRF token goes (if the page has a form).
+        let parts: [ByteBuffer]
+        let etag: String
+        let generation: String
+        let productID: String?
+        let headers: HTTPFields
+
+        init(body: ByteBuffer, csrfToken: String, generation: String, productID: String?, headers: HTTPFields) {
+            let text = String(buffer: body)
+            let pieces = csrfToken.isEmpty ? [text] : text.components(separatedBy: csrfToken)
+            self.parts = pieces.map { ByteBuffer(string: $0) }
+            self.etag = SHA256.hash(data: Data(pieces.joined(separator: Self.placeholder).utf8)).prefix(12)
+                .map { String(format: "%02x", $0) }.joined()
+            self.generation = generation
+            self.productID = productID
+            var headers = headers
+            headers[.contentLength] = nil
+            self.headers = headers
+        }
+
+        /// The page for one visitor: their token in its forms, and an ETag that covers it.
+        func response(csrfToken: String, ifNoneMatch: String?) -> Response {
+            var headers = self.headers
+            let tag: String
+            if parts.count > 1 {
+                let token = SHA256.hash(data: Data(csrfToken.utf8)).prefix(4).map { String(format: "%02x", $0) }.joined()
+                tag = "\"\(etag)-\(token)\""
+            } else {
+                tag = "\"\(etag)\""
+            }
+            headers[.eTag] = tag
+            // Anyone may keep it, but must ask again each time (a 304 costs no rendering).
+            headers[.cacheControl] = "public, no-cache"
+            if let ifNoneMatch, ifNoneMatch.split(separator: ",").contains(where: {
+                $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "W/", with: "") == tag
+            }) {
+                return Response(status: .notModified, headers: headers)
+            }
+            var body = ByteBuffer()
+            body.reserveCapacity(parts.reduce(0) { $0 + $1.readableBytes } + (parts.count - 1) * csrfToken.utf8.count)
+            for (index, part) in parts.enumerated() {
+                if index > 0 { body.writeString(csrfToken) }
+                body.writeImmutableBuffer(part)
+            }
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
+        }
+    }
+
+    func entry(_ key: String, generation: String) -> Entry? {
+        entries.withLock { entries in
+            guard let entry = entries[key] else { return nil }
+            if entry.generation == generation { return entry }
+            entries[key] = nil
+            return nil
+        }
+    }
+
+    func store(_ key: String, _ entry: Entry) {
+        entries.withLock { entries in
+            // Full: start again (the catalog moved on, or a crawler walked every page); the
+            // pages people ask for most come back first.
+            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+            entries[key] = entry
+        }
+    }
+}
+
+/// A response body read into memory (a rendered page is one buffer already).
+final class CollectedBody: Sendable {
+    let buffer = Mutex(ByteBuffer())
+}
+
+struct CollectingWriter: ResponseBodyWriter {
+    let into: CollectedBody
+
+    mutating func write(_ buffer: ByteBuffer) async throws {
+        into.buffer.withLock { $0.writeImmutableBuffer(buffer) }
+    }
+
+    consuming func finish(_ trailingHeaders: HTTPFields?) async throws {}
+}

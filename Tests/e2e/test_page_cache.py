@@ -1,0 +1,82 @@
+"""The rendered-page cache (issue 15): public store pages are rendered once for visitors who are
+not signed in and served from memory until the catalog changes, with an ETag (304 when a browser
+or CDN sends it back). Each visitor still gets their own CSRF token in the product page's form,
+a signed-in user never gets the cached copy, views still count, and a change made anywhere
+(this server, or `souk` in another process) shows on the next request."""
+import re
+import time
+
+import requests
+
+from conftest import csrf_from
+from shop_helpers import wait_for
+from test_catalog_api import api_account, cli_account
+from test_payment_retry import FAST
+
+BROWSER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/120 Safari/537.36"}
+
+
+def title_of(html: str) -> str:
+    return re.search(r"<h1[^>]*>([^<]+)</h1>", html).group(1)
+
+
+def test_pages_are_served_from_memory_with_etags_until_the_catalog_changes(make_souk):
+    souk = make_souk(env=FAST)
+    seller = cli_account(souk, "seller")
+    product = seller.create("Moth Atlas", publish=True, price=2400)
+    path = f"/products/{product['slug']}"
+
+    first, second = requests.Session(), requests.Session()
+    a1 = first.get(souk.url(path), headers=BROWSER)
+    a2 = first.get(souk.url(path), headers=BROWSER)
+    b1 = second.get(souk.url(path), headers=BROWSER)
+    assert a1.status_code == a2.status_code == b1.status_code == 200
+    assert a1.headers["ETag"] == a2.headers["ETag"] and a1.text == a2.text
+    assert a1.headers["Cache-Control"] == "public, no-cache"
+    # Each visitor's own token in the form (the cached copy holds neither), so both can buy.
+    assert b1.headers["ETag"] != a1.headers["ETag"] and csrf_from(a1.text) != csrf_from(b1.text)
+    for visitor, page in [(first, a1), (second, b1)]:
+        added = visitor.post(souk.url("/cart/items"),
+                             data={"_csrf": csrf_from(page.text), "product_id": product["id"]}, allow_redirects=False)
+        assert added.status_code in (200, 303), added.text[:300]
+    assert "souk-product-id" not in {k.lower() for k in a1.headers}
+
+    # The ETag back: 304, no body; a stale one: the page.
+    not_modified = first.get(souk.url(path), headers={**BROWSER, "If-None-Match": a1.headers["ETag"]})
+    assert not_modified.status_code == 304 and not_modified.content == b""
+    assert first.get(souk.url(path), headers={"If-None-Match": '"stale"'}).status_code == 200
+
+    # A change by the seller through this server shows at once, with a new ETag.
+    seller.patch(product["id"], title="Moth Atlas, Second Edition")
+    changed = first.get(souk.url(path), headers={**BROWSER, "If-None-Match": a1.headers["ETag"]})
+    assert changed.status_code == 200 and title_of(changed.text) == "Moth Atlas, Second Edition"
+    assert changed.headers["ETag"] != a1.headers["ETag"]
+    home = requests.get(souk.url("/")).text
+    assert "Moth Atlas, Second Edition" in home
+
+    # A change by another process (`souk product unpublish`) shows within the feed's second.
+    assert requests.get(souk.url("/search?q=moth")).text.count("Moth Atlas, Second Edition") >= 1
+    souk.cli("product", "unpublish", product["id"])
+    wait_for(lambda: requests.get(souk.url(path)).status_code == 404, "the product page to go", timeout=3)
+    wait_for(lambda: "Moth Atlas, Second Edition" not in requests.get(souk.url("/search?q=moth")).text,
+             "the search page to drop it", timeout=3)
+
+
+def test_signed_in_pages_are_never_shared_and_cached_views_still_count(make_souk):
+    souk = make_souk(env=FAST)
+    seller = cli_account(souk, "seller")
+    product = seller.create("Heron Notes", publish=True, price=900)
+    path = f"/products/{product['slug']}"
+    buyer = api_account(souk, "buyer")
+    mine = buyer.session.get(souk.url(path), headers=BROWSER)
+    assert buyer.email in mine.text or "Sign out" in mine.text
+    assert "ETag" not in mine.headers and mine.headers["Cache-Control"] == "no-store"
+    anonymous = requests.get(souk.url(path), headers=BROWSER).text
+    assert buyer.email not in anonymous and "Sign out" not in anonymous
+    # Views served from the cache still count: the buyer's, the first anonymous one (rendered)
+    # and three more from memory.
+    for _ in range(3):
+        requests.get(souk.url(path), headers=BROWSER)
+    sales = seller.session.get(souk.url("/dashboard/sales")).text
+    table = re.search(r'<table class="cart" id="conversion">.*?</table>', sales, re.S).group(0)
+    assert "<tr><td>Heron Notes</td><td>5</td><td>0</td><td>0.0%</td></tr>" in table, table
