@@ -148,14 +148,35 @@ extension AppDatabase {
     /// Searches listed products: published, by an enabled seller who may sell.
     /// Throws `badRequest` (field `cursor`) for a cursor this query did not produce.
     public func search(_ query: ProductQuery) async throws -> SearchResults {
-        if let memorySearch { return try await memorySearch.search(query, in: self) }
+        if let memorySearch = readyMemorySearch { return try await memorySearch.search(query, in: self) }
         return try await writer.read { db in try ProductSearchQuery(query).run(db) }
     }
 
-    /// Builds the in-memory index now rather than on the first search (the server calls this
-    /// at start-up). Does nothing with the FTS5 engine.
-    public func warmSearch() async throws {
-        try await memorySearch?.refresh(self)
+    /// The in-memory engine, unless the server is still building it in the background (FTS5,
+    /// the durable index, answers meanwhile: same products, its own ranking). Elsewhere (the CLI,
+    /// tests) the first search builds it.
+    var readyMemorySearch: MemorySearch? {
+        guard let memorySearch, memorySearch.isBuilt || !memorySearch.warming.load(ordering: .acquiring) else { return nil }
+        return memorySearch
+    }
+
+    /// Starts building the in-memory index and returns at once (the server answers meanwhile);
+    /// `done` is called with how long it took, or the error.
+    public func warmSearchInBackground(done: @escaping @Sendable (Result<Duration, any Error>) -> Void) {
+        guard let memorySearch else { return }
+        memorySearch.warming.store(true, ordering: .releasing)
+        Task {
+            let start = ContinuousClock.now
+            do {
+                try await memorySearch.refresh(self)
+                memorySearch.warming.store(false, ordering: .releasing)
+                done(.success(ContinuousClock.now - start))
+            } catch {
+                // Searches keep to FTS5 until a later search builds the index.
+                memorySearch.warming.store(false, ordering: .releasing)
+                done(.failure(error))
+            }
+        }
     }
 
     /// For `souk bench search --changes N`: applies the current rows of `count` listed products
@@ -170,7 +191,7 @@ extension AppDatabase {
     /// Listed products per category, most first. The in-memory index has the counts at hand (a
     /// popcount per category); SQL would group the whole catalog on every home page.
     public func categories() async throws -> [(name: String, count: Int)] {
-        if let memorySearch {
+        if let memorySearch = readyMemorySearch {
             return try await memorySearch.categoryCounts(in: self).map { (name: $0.key, count: $0.value) }
                 .sorted { $0.count != $1.count ? $0.count > $1.count : $0.name < $1.name }
         }

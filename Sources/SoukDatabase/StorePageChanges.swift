@@ -7,20 +7,17 @@ import Synchronization
 /// sellers), so a cache of rendered pages knows when an entry is stale.
 ///
 /// Writes made by this process are seen at their commit (a transaction observer on the writer).
-/// Writes by another process (a `souk` CLI command, an operator's sqlite3) reach the change feed
-/// `search_changes` through its triggers; the feed is read at most once per `feedInterval`.
+/// Writes by another process (a `souk` CLI command, an operator's sqlite3) to products and
+/// sellers reach the change feed `search_changes` through its triggers; its last entry is read on
+/// every call (one seek to the end of an integer primary key).
 public final class StorePageChanges: TransactionObserver, Sendable {
     static let tables: Set<String> = ["products", "product_images", "product_files", "reviews", "users"]
     /// Commits by this process that touched `tables`.
     private let local = Atomic<Int>(0)
     /// Set between a change and its transaction's end (the writer's queue only).
     private let pending = Atomic<Bool>(false)
-    private let feed = Mutex<(seq: Int64, readAt: ContinuousClock.Instant?)>((0, nil))
-    let feedInterval: Duration
 
-    init(feedInterval: Duration = .seconds(1)) {
-        self.feedInterval = feedInterval
-    }
+    init() {}
 
     /// What of a seller the pages show (a buyer's time zone or password does not count).
     static let sellerColumns: Set<String> = ["name", "slug", "disabled", "seller_status", "role"]
@@ -47,13 +44,8 @@ public final class StorePageChanges: TransactionObserver, Sendable {
 
     /// The current generation ("local.feed"); equal strings mean nothing the pages show changed.
     func generation(_ readFeed: () throws -> Int64) rethrows -> String {
-        let now = ContinuousClock.now
-        let due = feed.withLock { state in state.readAt.map { now - $0 >= feedInterval } ?? true }
-        if due {
-            let seq = try readFeed()
-            feed.withLock { $0 = (seq, now) }
-        }
-        return "\(local.load(ordering: .acquiring)).\(feed.withLock { $0.seq })"
+        let local = local.load(ordering: .acquiring)
+        return "\(local).\(try readFeed())"
     }
 }
 

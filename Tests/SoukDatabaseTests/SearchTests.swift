@@ -475,4 +475,29 @@ struct SearchQueryHygieneTests {
             }
         }
     }
+
+    @Test("While the server builds the index in the background, FTS5 answers: same products, categories too")
+    func answersWhileTheIndexBuilds() async throws {
+        let catalog = try Catalog()
+        let maker = try await catalog.seller("maker@example.com", name: "Maker")
+        for n in 0..<30 { try await catalog.product("Field Guide \(n)", by: maker, category: n % 3 == 0 ? "Guides" : "Books") }
+        // As `souk serve` starts: the index is not built yet and a build is under way.
+        let memory = try #require(catalog.database.memorySearch)
+        memory.warming.store(true, ordering: .releasing)
+        #expect(catalog.database.readyMemorySearch == nil)
+        let during = Set(try await catalog.allPages(limit: 7) { $0.text = "field guide" })
+        let categoriesDuring = try await catalog.database.categories().map { "\($0.name) \($0.count)" }
+        #expect(!memory.isBuilt, "answering did not wait for (or start) the build")
+        memory.warming.store(false, ordering: .releasing)
+
+        let built = await withCheckedContinuation { continuation in
+            catalog.database.warmSearchInBackground { continuation.resume(returning: $0) }
+        }
+        #expect((try? built.get()) != nil)
+        #expect(memory.isBuilt && catalog.database.readyMemorySearch != nil)
+        let after = Set(try await catalog.allPages(limit: 7) { $0.text = "field guide" })
+        #expect(during.count == 30 && during == after)
+        #expect(categoriesDuring == (try await catalog.database.categories().map { "\($0.name) \($0.count)" }))
+        #expect(categoriesDuring == ["Books 20", "Guides 10"])
+    }
 }

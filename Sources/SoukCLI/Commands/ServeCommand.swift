@@ -27,10 +27,17 @@ struct ServeCommand: AsyncParsableCommand {
         let database = runtime.database
         // Background jobs run beside the HTTP server, on the same runtime, and stop gracefully with it.
         let app = try await reportingErrors { try await buildApplication(runtime, services: [runtime.jobRunner()]) }
-        // Build the search index before taking traffic rather than on the first search.
-        let indexing = ContinuousClock.now
-        try await reportingErrors { try await database.warmSearch() }
-        logger.info("search ready", metadata: ["engine": "\(settings.search.engine)", "seconds": "\(ContinuousClock.now - indexing)"])
+        // Build the in-memory search index while already answering (FTS5 serves searches until
+        // it is ready): a large catalog does not delay the start.
+        database.warmSearchInBackground { result in
+            switch result {
+            case .success(let took): logger.info("search ready", metadata: ["engine": "memory", "seconds": "\(took)"])
+            case .failure(let error):
+                logger.error(
+                    "building the search index failed; searches use FTS5 until the next search rebuilds it",
+                    metadata: ["error": "\(error)"])
+            }
+        }
         logger.info(
             "souk serving",
             metadata: [

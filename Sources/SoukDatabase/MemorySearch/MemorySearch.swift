@@ -12,6 +12,11 @@ final class MemorySearch: Sendable {
     let index = MemorySearchIndex()
     /// The last change applied; nil until built. Held while refreshing so changes apply in order.
     private let applied = Mutex<Int64?>(nil)
+    /// True once the index was first built.
+    private let built = Atomic<Bool>(false)
+    /// True while the server builds the index in the background: searches go to FTS5 meanwhile.
+    let warming = Atomic<Bool>(false)
+    var isBuilt: Bool { built.load(ordering: .acquiring) }
     /// Past this many pending changes a rebuild is cheaper than replaying them.
     static let rebuildThreshold = 2000
 
@@ -119,6 +124,7 @@ final class MemorySearch: Sendable {
                 guard let since = applied else {
                     self.index.rebuild(try Self.listedProducts(db, rowids: nil))
                     applied = latest
+                    self.built.store(true, ordering: .releasing)
                     return
                 }
                 guard latest > since else { return }

@@ -65,20 +65,22 @@ struct PageCacheMiddleware: RouterMiddleware {
     }
 }
 
-/// Rendered store pages by address, each with the generation it was rendered at.
+/// Rendered store pages by address, each with the generation it was rendered at; at most
+/// `capacity` bytes of them (random addresses from a crawler cannot grow it without bound).
 final class PageCache: Sendable {
     static let largestPage = 1 << 20
     let capacity: Int
-    private let entries = Mutex<[String: Entry]>([:])
+    private let state = Mutex<(entries: [String: Entry], bytes: Int)>(([:], 0))
 
-    init(capacity: Int = 2_000) {
+    init(capacity: Int = 32 << 20) {
         self.capacity = capacity
     }
 
     struct Entry: Sendable {
         static let placeholder = "\u{1}souk-csrf\u{1}"
-        /// The page, with `placeholder` where the visitor's CSRF token goes (if the page has a form).
+        /// The page, cut where the visitor's CSRF token goes (if the page has a form).
         let parts: [ByteBuffer]
+        var size: Int { parts.reduce(0) { $0 + $1.readableBytes } }
         let etag: String
         let generation: String
         let productID: String?
@@ -126,20 +128,26 @@ final class PageCache: Sendable {
     }
 
     func entry(_ key: String, generation: String) -> Entry? {
-        entries.withLock { entries in
-            guard let entry = entries[key] else { return nil }
+        state.withLock { state in
+            guard let entry = state.entries[key] else { return nil }
             if entry.generation == generation { return entry }
-            entries[key] = nil
+            state.entries[key] = nil
+            state.bytes -= entry.size
             return nil
         }
     }
 
     func store(_ key: String, _ entry: Entry) {
-        entries.withLock { entries in
+        state.withLock { state in
+            if let old = state.entries[key] { state.bytes -= old.size }
             // Full: start again (the catalog moved on, or a crawler walked every page); the
             // pages people ask for most come back first.
-            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
-            entries[key] = entry
+            if state.bytes + entry.size > capacity {
+                state.entries.removeAll(keepingCapacity: true)
+                state.bytes = 0
+            }
+            state.entries[key] = entry
+            state.bytes += entry.size
         }
     }
 }
