@@ -69,6 +69,7 @@ echo "# single: 50 sequential curl requests; load: wrk -t2 -c64 -d${SECONDS_PER_
 for n in "${SIZES[@]}"; do
   data="$WORK/data-$n"
   if [ ! -f "$data/souk.db" ]; then
+    SOUK_STORAGE_DATA_DIR="$data" "$SOUK" migrate >/dev/null
     SOUK_STORAGE_DATA_DIR="$data" "$SOUK" demo seed --products "$n" --sellers 50 --seed 42 >/dev/null
   fi
   port=$((20000 + RANDOM % 20000))

@@ -35,6 +35,8 @@ public struct SoukError: Error, Equatable, Sendable, CustomStringConvertible {
         case rateLimited = "rate_limited"
         /// A payment provider (Stripe, PayPal) refused or could not be reached; retrying may help.
         case paymentProviderError = "payment_provider_error"
+        /// The data folder's disk is full: nothing was kept; retry once the operator frees space.
+        case insufficientStorage = "insufficient_storage"
         /// A failure inside Souk; the log has the details.
         case internalError = "internal_error"
     }

@@ -77,9 +77,9 @@ public final class BlobUpload {
             let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
             if written < 0 {
                 if errno == EINTR { continue }
-                let reason = String(cString: strerror(errno))
+                let failure = errno
                 abort()
-                throw SoukError(.internalError, "Writing an upload failed: \(reason) (disk full?).")
+                throw Self.writeFailure(failure, doing: "Writing an upload")
             }
             offset += written
         }
@@ -90,9 +90,9 @@ public final class BlobUpload {
         guard descriptor >= 0 else { throw SoukError(.internalError, "The upload was already closed.") }
         let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
         guard fsync(descriptor) == 0 else {
-            let reason = String(cString: strerror(errno))
+            let failure = errno
             abort()
-            throw SoukError(.internalError, "Saving an upload failed: \(reason).")
+            throw Self.writeFailure(failure, doing: "Saving an upload")
         }
         close(descriptor)
         descriptor = -1
@@ -107,6 +107,18 @@ public final class BlobUpload {
             throw SoukError(.internalError, "Storing an upload failed: \(reason).")
         }
         return StoredBlob(sha256: digest, size: size)
+    }
+
+    /// A failed write as the uploader should see it: a full disk (or quota) is the operator's to
+    /// fix and the upload may be retried afterwards (507), anything else is an internal error.
+    static func writeFailure(_ failure: Int32, doing action: String) -> SoukError {
+        let reason = String(cString: strerror(failure))
+        if failure == ENOSPC || failure == EDQUOT {
+            return SoukError(
+                .insufficientStorage,
+                "\(action) failed: the store's disk is full (\(reason)). Nothing was kept; try again once the operator has freed space.")
+        }
+        return SoukError(.internalError, "\(action) failed: \(reason).")
     }
 
     /// Discards the upload.

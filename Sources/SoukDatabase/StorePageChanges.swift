@@ -43,17 +43,19 @@ public final class StorePageChanges: TransactionObserver, Sendable {
     }
 
     /// The current generation ("local.feed"); equal strings mean nothing the pages show changed.
-    func generation(_ readFeed: () throws -> Int64) rethrows -> String {
+    func generation(_ readFeed: () async throws -> Int64) async rethrows -> String {
         let local = local.load(ordering: .acquiring)
-        return "\(local).\(try readFeed())"
+        return "\(local).\(try await readFeed())"
     }
 }
 
 extension AppDatabase {
-    /// The store pages' generation (see `StorePageChanges`).
-    public func storePagesGeneration() throws -> String {
-        try storePageChanges.generation {
-            try writer.read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM search_changes") ?? 0 }
+    /// The store pages' generation (see `StorePageChanges`). Asynchronous on purpose: a blocking
+    /// read here, on every request, would hold the server's few cooperative threads while they
+    /// wait for pool readers that themselves need those threads (a deadlock under load).
+    public func storePagesGeneration() async throws -> String {
+        try await storePageChanges.generation {
+            try await writer.read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM search_changes") ?? 0 }
         }
     }
 }

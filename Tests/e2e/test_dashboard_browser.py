@@ -3,6 +3,7 @@ uploads a file through the upload form (upload.js → the JSON API with the page
 publishes it; a signed-out visitor then finds it with the search page and sees the file on the
 product page."""
 import requests
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -11,17 +12,28 @@ ADMIN_EMAIL = "owner@example.com"
 ADMIN_PASSWORD = "owner password 1"
 
 
+BROWSER_WAIT = 15  # seconds; the machine is small and may be busy
+
+
 def wait_loaded(browser):
-    WebDriverWait(browser, 10).until(lambda d: d.execute_script("return document.readyState") == "complete")
+    WebDriverWait(browser, BROWSER_WAIT, ignored_exceptions=(WebDriverException,)).until(
+        lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+def to_next_page(browser, action):
+    """Does `action` (a click, a key press) and waits for the page it leads to: the old document
+    must be gone first, or its own "complete" state would be mistaken for the new page's. While
+    the document is being replaced chromedriver may answer with errors other than "stale" (such as
+    "Node with given id does not belong to the document"), so those only mean "ask again"."""
+    old_page = browser.find_element(By.TAG_NAME, "html")
+    action()
+    WebDriverWait(browser, BROWSER_WAIT, ignored_exceptions=(WebDriverException,)).until(
+        EC.staleness_of(old_page))
+    wait_loaded(browser)
 
 
 def click_to_next_page(browser, element):
-    """Clicks a link or submit button and waits for the page it leads to: the old page's document
-    must be gone first, or its own "complete" state would be mistaken for the new page's."""
-    old_page = browser.find_element(By.TAG_NAME, "html")
-    element.click()
-    WebDriverWait(browser, 10).until(EC.staleness_of(old_page))
-    wait_loaded(browser)
+    to_next_page(browser, element.click)
 
 
 def sign_in(souk, browser, email, password):

@@ -25,6 +25,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 from shop_helpers import wait_status
 from test_catalog_api import api_account, cli_account
 from test_checkout_browser import absent, no_implicit_wait, text_of
+from test_dashboard_browser import click_to_next_page, to_next_page, wait_loaded
 from test_hardening_access import pay_with_test_provider
 
 NO_LIMITS = {
@@ -49,25 +50,6 @@ TAB_LIMIT = 80  # presses of Tab after which a field counts as unreachable
 
 
 # --- helpers -------------------------------------------------------------------------------------
-
-
-def wait_loaded(browser):
-    WebDriverWait(browser, WAIT, ignored_exceptions=(WebDriverException,)).until(
-        lambda d: d.execute_script("return document.readyState") == "complete")
-
-
-def to_next_page(browser, action):
-    """Does `action` (a click, a key press) and waits for the page it leads to: the old document
-    must be gone first, or its own "complete" state would be mistaken for the new page's. While
-    the document is being replaced chromedriver may answer with errors other than "stale"."""
-    old_page = browser.find_element(By.TAG_NAME, "html")
-    action()
-    WebDriverWait(browser, WAIT, ignored_exceptions=(WebDriverException,)).until(EC.staleness_of(old_page))
-    wait_loaded(browser)
-
-
-def click_to_next_page(browser, element):
-    to_next_page(browser, element.click)
 
 
 def wait_thank_you(browser):

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import requests
 
+from shop_helpers import wait_for  # noqa: F401 (the fault tests take it from here)
 from souk_e2e_conftest import Souk
 
 # --- scale ---------------------------------------------------------------------------------------
@@ -22,10 +23,10 @@ if LEVEL not in ("short", "full"):
 _SCALES = {
     # The CI variant: the whole suite in about two minutes on two cores with a debug build.
     "short": dict(duplicate_orders=60, crash_orders=60, kills=2, storm_seconds=2, outage_seconds=10,
-                  soak_seconds=20, peak_seconds=3),
+                  soak_seconds=20, peak_seconds=3, soak_threads=16),
     # The figures of issue 15.
     "full": dict(duplicate_orders=300, crash_orders=300, kills=5, storm_seconds=8, outage_seconds=120,
-                 soak_seconds=600, peak_seconds=8),
+                 soak_seconds=600, peak_seconds=8, soak_threads=16),
 }
 # Each figure can also be set alone, e.g. SOUK_FAULTS_SOAK_SECONDS=60.
 SCALE = {name: int(os.environ.get(f"SOUK_FAULTS_{name.upper()}", value)) for name, value in _SCALES[LEVEL].items()}
@@ -39,21 +40,6 @@ def report(line: str):
     """A scenario's figures: printed at once (visible with -s) and again in the run's summary."""
     REPORT.append(line)
     print("\n" + line, flush=True)
-
-
-# --- waiting -------------------------------------------------------------------------------------
-
-def wait_for(check, what: str, timeout: float, interval: float = 0.2):
-    """Polls `check()` until it returns something truthy; fails after `timeout` seconds, naming
-    the last value seen."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(interval)
 
 
 def parallel(function, items, workers: int = 8) -> list:
@@ -194,3 +180,44 @@ def fd_kinds(pid: int) -> dict[str, int]:
         kind = target.split(":", 1)[0] if ":" in target and not target.startswith("/") else target
         kinds[kind] = kinds.get(kind, 0) + 1
     return kinds
+
+
+def backtraces(pid: int, path: Path) -> str:
+    """Every thread's stack of a running (say, hung) process, by gdb, saved to `path`; returns a
+    short summary: per thread, its name and its innermost frames in Souk, GRDB or NIO code
+    (demangled when swift-demangle is there). An explanation when gdb cannot attach."""
+    import shutil
+    import subprocess
+
+    gdb = shutil.which("gdb")
+    if not gdb:
+        return "no backtraces: gdb is not installed"
+    try:
+        dumped = subprocess.run([gdb, "-p", str(pid), "-batch", "-ex", "thread apply all bt"], capture_output=True,
+                                text=True, timeout=180)
+    except subprocess.TimeoutExpired:
+        return "no backtraces: gdb did not finish within 3 minutes"
+    text = dumped.stdout
+    path.write_text(text + "\n--- gdb stderr ---\n" + dumped.stderr[-5000:])
+    demangler = shutil.which("swift-demangle")
+    lines = []
+    for block in re.split(r"\n(?=Thread \d+ )", text):
+        header = re.match(r"Thread \d+ \(.*?\"([^\"]*)\"", block)
+        if not header:
+            continue
+        frames = re.findall(r"^#\d+\s+(?:0x[0-9a-f]+ in )?(\S+)", block, re.M)
+        if not frames:
+            continue
+        # Where it waits, the database call it waits in, and the first few of Souk's own frames.
+        shown = [next((f for f in frames if re.search(r"semaphore|mutex|cond_wait|epoll_wait|sigsuspend|sem_wait", f)),
+                      frames[0])]
+        shown += ([f for f in frames if re.search(r"12DatabasePoolC|14DatabaseQueueC", f)]
+                  or [f for f in frames if re.search(r"4GRDB", f)])[:1]
+        shown += [f for f in frames if re.search(r"\d+Souk[A-Z][A-Za-z]+", f)][:3]
+        if demangler:
+            shown = subprocess.run([demangler, "--simplified"], input="\n".join(shown), capture_output=True,
+                                   text=True).stdout.splitlines() or shown
+        lines.append(f"thread {header.group(1)!r}: " + " <- ".join(frame[:120] for frame in shown))
+    counted = {line: lines.count(line) for line in lines}
+    summary = "\n  ".join(f"{n} x {line}" if n > 1 else line for line, n in counted.items())
+    return f"backtraces in {path}:\n  {summary}"

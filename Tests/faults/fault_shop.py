@@ -20,8 +20,8 @@ class Storefront:
         self.seller = cli_account(souk, "seller")
         self.app = self.seller.create("Keyed App", publish=True, kind="license", price=700, activation_limit=2)
         self.book = self.seller.create("Field Guide", publish=True, price=900)
-        uploaded = requests.post(souk.url(f"/api/v1/products/{self.book['id']}/files"), params={"filename": "guide.pdf"},
-                                 data=os.urandom(64 * 1024),
+        uploaded = requests.post(souk.url(f"/api/v1/products/{self.book['id']}/files"),
+                                 params={"filename": "guide.pdf"}, data=os.urandom(64 * 1024),
                                  headers={**self.seller.bearer, "Content-Type": "application/octet-stream"})
         assert uploaded.status_code == 201, uploaded.text
         self.product_ids = [self.app["id"], self.book["id"]]

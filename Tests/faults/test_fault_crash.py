@@ -146,6 +146,8 @@ def test_kill_9_during_a_webhook_storm_loses_no_payment_and_doubles_no_fulfilmen
                     if (j["dedupe_key"] or "").startswith("receipt:")}
     assert sorted(receipt_jobs) == sorted(order_ids) and {j["state"] for j in receipt_jobs.values()} == {"done"}
     taken_over = [j for j in after if j["attempts"] > 1]
+    twice = [key for key, n in Counter(j["dedupe_key"] for j in after if j["dedupe_key"]).items() if n > 1]
+    assert not twice, f"jobs queued twice for the same purpose: {twice[:10]}"
 
     # Fulfilled exactly once: one license key per order, none twice; both products in each library.
     licenses = export(current, tmp_path / "export")["licenses"]

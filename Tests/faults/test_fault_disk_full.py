@@ -113,11 +113,6 @@ def test_an_upload_that_fills_the_disk_leaves_nothing_behind_and_the_store_keeps
            f"(pages, API, sign-up, a small upload)")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "souk answers a full disk during an upload with 500 internal_error and the generic detail "
-    "\"Something went wrong inside Souk…\" (BlobUpload.write throws SoukError(.internalError, "
-    "\"Writing an upload failed: No space left on device (disk full?).\"), logged as \"request failed\"), "
-    "not a 507 that tells the seller the store is out of space"))
 def test_an_upload_that_fills_the_disk_is_refused_with_a_clear_507(make_souk, small_volume):
     seen = fill_the_disk(make_souk, small_volume)
     for outcome in seen["outcomes"]:
@@ -128,3 +123,5 @@ def test_an_upload_that_fills_the_disk_is_refused_with_a_clear_507(make_souk, sm
         assert problem and problem["status"] == status and problem.get("detail"), problem
         detail = problem["detail"].lower()
         assert any(word in detail for word in ("space", "storage", "disk", "full")), problem
+        if status == 507:
+            assert problem["code"] == "insufficient_storage", problem

@@ -34,6 +34,11 @@ struct ErrorMiddleware: RouterMiddleware {
     static func translate(_ error: any Error, request: Request, logger: Logger, path: String) -> SoukError {
         switch error {
         case let error as SoukError:
+            if error.code == .insufficientStorage {
+                logger.critical(
+                    "the data folder's disk is full: free space, or uploads and writes keep failing",
+                    metadata: ["error": "\(error.detail)", "path": "\(path)"])
+            }
             guard error.code == .internalError else { return error }
             // The detail may name files or OS errors: the log gets it, the client does not.
             logger.error("request failed", metadata: ["error": "\(error.detail)", "path": "\(path)"])

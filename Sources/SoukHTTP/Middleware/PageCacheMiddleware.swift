@@ -36,7 +36,7 @@ struct PageCacheMiddleware: RouterMiddleware {
             request.headers[.authorization] == nil, Self.isCacheable(request.uri.path)
         else { return try await next(request, context) }
         let key = request.uri.path + "?" + (request.uri.query ?? "")
-        let generation = try database.storePagesGeneration()
+        let generation = try await database.storePagesGeneration()
         if let entry = cache.entry(key, generation: generation) {
             if let productID = entry.productID, ProductViewCounter.counts(userAgent: request.headers[.userAgent]) {
                 await productViews.record(productID: productID, at: database.clock.now())

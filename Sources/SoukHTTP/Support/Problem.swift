@@ -17,6 +17,7 @@ enum ProblemMapping {
         case .unsupportedMediaType: .unsupportedMediaType
         case .rateLimited: .tooManyRequests
         case .paymentProviderError: .badGateway
+        case .insufficientStorage: .init(code: 507, reasonPhrase: "Insufficient Storage")
         case .internalError: .internalServerError
         }
     }
@@ -38,6 +39,7 @@ enum ProblemMapping {
         case .unsupportedMediaType: "Unsupported media type"
         case .rateLimited: "Too many requests"
         case .paymentProviderError: "Payment provider error"
+        case .insufficientStorage: "Insufficient storage"
         case .internalError: "Internal error"
         }
     }
