@@ -42,12 +42,20 @@ public struct RandomIDGenerator: IDGenerator {
 
 public enum RandomText {
     private static let base32Alphabet = Array("abcdefghijkmnpqrstuvwxyz23456789")  // no l, o, 0, 1
-    private static let base62Alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 
-    /// Random bytes from the operating system's CSPRNG.
+    private static let base62Characters = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".utf8)
+
+    /// Random bytes from the operating system's CSPRNG, taken 8 at a time (each `next()` is a
+    /// system call: one per byte made ID and token generation a visible cost per request).
     public static func bytes(_ count: Int) -> [UInt8] {
         var generator = SystemRandomNumberGenerator()
-        return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        var output = [UInt8]()
+        output.reserveCapacity(count + 7)
+        while output.count < count {
+            withUnsafeBytes(of: generator.next()) { output.append(contentsOf: $0) }
+        }
+        output.removeLast(output.count - count)
+        return output
     }
 
     /// `byteCount` random bytes as base32 text (5 bits a character).
@@ -57,8 +65,15 @@ public enum RandomText {
 
     /// A random string of `length` characters from [A-Za-z0-9] (≈5.95 bits each), without modulo bias.
     public static func base62(length: Int) -> String {
-        var generator = SystemRandomNumberGenerator()
-        return String((0..<length).map { _ in base62Alphabet[Int.random(in: 0..<62, using: &generator)] })
+        var output = [UInt8]()
+        output.reserveCapacity(length)
+        while output.count < length {
+            // 248 = 4 × 62: bytes below it map evenly onto the alphabet, the few above are dropped.
+            for byte in bytes(length - output.count + 8) where byte < 248 && output.count < length {
+                output.append(base62Characters[Int(byte % 62)])
+            }
+        }
+        return String(decoding: output, as: UTF8.self)
     }
 
     private static func encode(_ bytes: [UInt8], alphabet: [Character], bitsPerCharacter: Int) -> String {

@@ -14,7 +14,7 @@ public final class AppDatabase: Sendable {
     /// The in-memory search index, when that engine is chosen.
     let memorySearch: MemorySearch?
     /// When the public store pages may have changed (for their cache).
-    let storePageChanges = StorePageChanges()
+    let storePageChanges: StorePageChanges
 
     /// Opens (creating if needed) the database at `path` and runs pending migrations.
     /// Throws `SchemaError.newerThanBinary` if the file was migrated by a newer Souk.
@@ -23,6 +23,7 @@ public final class AppDatabase: Sendable {
         searchEngine: SearchEngineKind = .memory
     ) throws {
         self.writer = try DatabasePool(path: path, configuration: Self.configuration())
+        self.storePageChanges = StorePageChanges(databasePath: path)
         self.clock = clock
         self.ids = ids
         self.memorySearch = searchEngine == .memory ? MemorySearch() : nil

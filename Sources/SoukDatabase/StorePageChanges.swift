@@ -8,8 +8,10 @@ import Synchronization
 ///
 /// Writes made by this process are seen at their commit (a transaction observer on the writer).
 /// Writes by another process (a `souk` CLI command, an operator's sqlite3) to products and
-/// sellers reach the change feed `search_changes` through its triggers; its last entry is read on
-/// every call (one seek to the end of an integer primary key).
+/// sellers reach the change feed `search_changes` through its triggers. Its last entry is read
+/// again only when the WAL file has changed since the last reading (every commit, by any process,
+/// appends to it: a `stat` per request instead of a database read and two thread hops), and at
+/// least once a second whatever the file says.
 public final class StorePageChanges: TransactionObserver, Sendable {
     static let tables: Set<String> = ["products", "product_images", "product_files", "reviews", "users"]
     /// Commits by this process that touched `tables`.
@@ -17,7 +19,18 @@ public final class StorePageChanges: TransactionObserver, Sendable {
     /// Set between a change and its transaction's end (the writer's queue only).
     private let pending = Atomic<Bool>(false)
 
-    init() {}
+    /// The WAL file beside the database.
+    private let walPath: String
+    /// The feed's last entry as last read, and the WAL file's state just before that read.
+    private let feedSeen = Mutex<FeedReading?>(nil)
+    /// How long a reading is trusted while the WAL file looks unchanged: a commit that lands in
+    /// the same clock tick as a reading, into a WAL just restarted at the same size, would not
+    /// change its stamp.
+    static let longestTrust = Duration.seconds(1)
+
+    init(databasePath: String) {
+        walPath = databasePath + "-wal"
+    }
 
     /// What of a seller the pages show (a buyer's time zone or password does not count).
     static let sellerColumns: Set<String> = ["name", "slug", "disabled", "seller_status", "role"]
@@ -45,7 +58,38 @@ public final class StorePageChanges: TransactionObserver, Sendable {
     /// The current generation ("local.feed"); equal strings mean nothing the pages show changed.
     func generation(_ readFeed: () async throws -> Int64) async rethrows -> String {
         let local = local.load(ordering: .acquiring)
-        return "\(local).\(try await readFeed())"
+        let now = ContinuousClock.now
+        // Taken before the read: a commit after it changes the stamp, so the next call reads again.
+        let stamp = FileStamp(path: walPath)
+        if let stamp, let seen = feedSeen.withLock({ $0 }), seen.wal == stamp, now - seen.at < Self.longestTrust {
+            return "\(local).\(seen.feed)"
+        }
+        let feed = try await readFeed()
+        if let stamp { feedSeen.withLock { $0 = FeedReading(wal: stamp, feed: feed, at: now) } }
+        return "\(local).\(feed)"
+    }
+
+    struct FeedReading: Sendable {
+        let wal: FileStamp
+        let feed: Int64
+        let at: ContinuousClock.Instant
+    }
+}
+
+/// What `stat` says of a file that changes when it is written: inode, size, modification time.
+struct FileStamp: Equatable, Sendable {
+    let inode: UInt64
+    let size: Int64
+    let modifiedSeconds: Int
+    let modifiedNanoseconds: Int
+
+    init?(path: String) {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        inode = UInt64(info.st_ino)
+        size = Int64(info.st_size)
+        modifiedSeconds = info.st_mtim.tv_sec
+        modifiedNanoseconds = info.st_mtim.tv_nsec
     }
 }
 

@@ -1,3 +1,4 @@
+import Foundation
 import SoukCore
 import Testing
 
@@ -13,6 +14,32 @@ struct IdentifiersTests {
             #expect(id.dropFirst(4).count == 26)  // 128 bits in base32
             #expect(id.dropFirst(4).allSatisfy { $0.isLowercase || $0.isNumber })
         }
+    }
+
+    @Test("Random text: the asked length, the asked alphabet, every character used, no repeats")
+    func randomText() {
+        #expect(RandomText.bytes(0).isEmpty)
+        #expect(RandomText.bytes(13).count == 13)
+        let tokens = (0..<2000).map { _ in RandomText.base62(length: 32) }
+        #expect(Set(tokens).count == tokens.count)
+        #expect(tokens.allSatisfy { $0.count == 32 && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } })
+        // 64,000 draws over 62 characters: each expected ~1,032 times; a skewed mapping would starve some.
+        var counts: [Character: Int] = [:]
+        for token in tokens { for character in token { counts[character, default: 0] += 1 } }
+        #expect(counts.count == 62)
+        #expect(counts.values.allSatisfy { $0 > 800 && $0 < 1300 }, "\(counts)")
+    }
+
+    @Test("Base64URL matches Foundation's base64 with the URL alphabet and no padding, and round-trips")
+    func base64URL() {
+        for length in 0..<40 {
+            let data = Data(RandomText.bytes(length))
+            let reference = data.base64EncodedString().replacingOccurrences(of: "+", with: "-")
+                .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            #expect(Base64URL.encode(data) == reference)
+            #expect(Base64URL.decode(Base64URL.encode(data)) == data)
+        }
+        #expect(Base64URL.encode(Data([0xfb, 0xff, 0xbf])) == "-_-_")
     }
 
     @Test("E-mails are normalised, nonsense refused")

@@ -35,6 +35,21 @@ struct SignInReturnTests {
         }
         #expect(Pages.withoutNils(["a": String?.none as Any, "b": [String?.none as Any, "x"], "c": 1]) as? NSDictionary
             == ["b": ["x"], "c": 1] as NSDictionary)
+        // An optional holding a value comes out unwrapped (rendered as "x", not "Optional(\"x\")"),
+        // at any depth and whatever the type.
+        let nested = Pages.withoutNils(["s": String?.some("x") as Any, "n": Int?.some(3) as Any,
+                                        "d": [String: Any]?.some(["t": Bool?.some(true) as Any]) as Any])
+        #expect(nested as? NSDictionary == ["s": "x", "n": 3, "d": ["t": true]] as NSDictionary)
+        #expect(Pages.withoutNils(Double?.some(1.5) as Any) as? Double == 1.5)
+        #expect(Pages.withoutNils(Double?.none as Any) == nil)
+    }
+
+    @Test("Path components are percent-encoded as Foundation would, and left alone when nothing needs it")
+    func pathComponents() {
+        let unreserved = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")
+        for text in ["", "plain-slug_1.0~", "a b", "Café & Crème/50%", "日本語", "emoji 🎉", "q=a&b=c#x", "+?@:"] {
+            #expect(StoreViews.pathComponent(text) == text.addingPercentEncoding(withAllowedCharacters: unreserved))
+        }
     }
 
     @Test("Only paths on this store are accepted")

@@ -8,29 +8,69 @@ import Synchronization
 struct RouteTable: Sendable {
     struct Pattern: Sendable {
         var elements: [RouterPath.Element]
+        /// Per element, its text when it is a literal (compared as a string), nil for a capture
+        /// or wildcard (matched by the router's own `~=`).
+        var literalTexts: [String?]
+        /// Where a `**` stands (it matches whatever is left), if anywhere.
+        var recursiveWildcard: Int?
         var methods: Set<HTTPRequest.Method>
         /// Literal elements: where patterns overlap the router prefers the more literal one.
         var literals: Int
+
+        init(_ elements: [RouterPath.Element]) {
+            self.elements = elements
+            let texts = elements.map(\.description)
+            literalTexts = texts.map { $0.contains("{") || $0.contains("*") ? nil : $0 }
+            recursiveWildcard = texts.firstIndex(of: "**")
+            methods = []
+            literals = literalTexts.count { $0 != nil }
+        }
+
+        func matches(_ segments: [Substring]) -> Bool {
+            var index = 0
+            for (position, element) in elements.enumerated() {
+                if position == recursiveWildcard { return true }
+                guard index < segments.count else { return false }
+                if let literal = literalTexts[position] {
+                    guard segments[index] == literal else { return false }
+                } else {
+                    guard element ~= segments[index] else { return false }
+                }
+                index += 1
+            }
+            return index == segments.count
+        }
     }
 
     private(set) var patterns: [Pattern] = []
+    /// Patterns by their first element when it is a literal (`api`, `products`…), so a request
+    /// is compared with a few patterns rather than all of them: this runs on every request.
+    private var byFirstLiteral: [Substring: [Int]] = [:]
+    /// Patterns whose first element is not a literal, or that have none (`/`).
+    private var openFirst: [Int] = []
 
     init(_ routes: [Router<SoukRequestContext>.RouteDescription]) {
         var byPath: [String: Pattern] = [:]
         for route in routes {
-            let elements = route.path.components
-            let literals = elements.filter { !$0.description.contains("{") && !$0.description.contains("*") }.count
-            byPath[route.path.description, default: Pattern(elements: elements, methods: [], literals: literals)]
-                .methods.insert(route.method)
+            byPath[route.path.description, default: Pattern(route.path.components)].methods.insert(route.method)
         }
         patterns = Array(byPath.values)
+        for (index, pattern) in patterns.enumerated() {
+            if let first = pattern.literalTexts.first, let literal = first {
+                byFirstLiteral[Substring(literal), default: []].append(index)
+            } else {
+                openFirst.append(index)
+            }
+        }
     }
 
     /// The methods the most specific route pattern matching `path` takes; empty when none matches.
     func methods(for path: String) -> Set<HTTPRequest.Method> {
         let segments = path.split(separator: "/", omittingEmptySubsequences: true)
         var best: (literals: Int, methods: Set<HTTPRequest.Method>) = (-1, [])
-        for pattern in patterns where Self.matches(pattern.elements, segments) {
+        let candidates = (segments.first.flatMap { byFirstLiteral[$0] } ?? []) + openFirst
+        for index in candidates where patterns[index].matches(segments) {
+            let pattern = patterns[index]
             if pattern.literals > best.literals {
                 best = (pattern.literals, pattern.methods)
             } else if pattern.literals == best.literals {
@@ -38,16 +78,6 @@ struct RouteTable: Sendable {
             }
         }
         return best.methods
-    }
-
-    private static func matches(_ elements: [RouterPath.Element], _ segments: [Substring]) -> Bool {
-        var index = 0
-        for element in elements {
-            if element.description == "**" { return true }
-            guard index < segments.count, element ~= segments[index] else { return false }
-            index += 1
-        }
-        return index == segments.count
     }
 }
 

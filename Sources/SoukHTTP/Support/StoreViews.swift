@@ -135,11 +135,37 @@ enum StoreViews {
     static func categoryURL(_ name: String) -> String { "/categories/\(pathComponent(name))" }
 
     /// Percent-encodes everything but unreserved characters, for a path segment or a query value.
+    /// Over UTF-8 bytes rather than Foundation's `addingPercentEncoding` (5 % of a dashboard
+    /// render, where every card builds a few links); a slug that needs no escape is returned as is.
     static func pathComponent(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? ""
+        let utf8 = text.utf8
+        guard !utf8.allSatisfy(isUnreserved) else { return text }
+        var output = [UInt8]()
+        output.reserveCapacity(utf8.count * 3)
+        for byte in utf8 {
+            if isUnreserved(byte) {
+                output.append(byte)
+            } else {
+                output.append(UInt8(ascii: "%"))
+                output.append(hexDigits[Int(byte >> 4)])
+                output.append(hexDigits[Int(byte & 0x0f)])
+            }
+        }
+        return String(decoding: output, as: UTF8.self)
     }
 
-    static let unreserved = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")
+    private static let hexDigits = Array("0123456789ABCDEF".utf8)
+
+    /// RFC 3986 unreserved: letters, digits, `-._~`.
+    private static func isUnreserved(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+            UInt8(ascii: "~"):
+            true
+        default: false
+        }
+    }
 
     /// `[("q", "a b"), ("sort", "newest")]` → "q=a%20b&sort=newest" (empty values left out).
     static func queryString(_ pairs: [(String, String)]) -> String {
