@@ -39,7 +39,7 @@ public struct DataDirectory: Sendable {
     func secretKey() throws -> [UInt8] {
         let fd = open(secretKeyPath, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         if fd >= 0 {
-            let hex = RandomText.bytes(32).map { String(format: "%02x", $0) }.joined() + "\n"
+            let hex = Hex.encode(RandomText.bytes(32)) + "\n"
             let written = hex.withCString { write(fd, $0, strlen($0)) }
             fsync(fd)
             close(fd)

@@ -15,7 +15,7 @@ extension AppDatabase {
         // Length-prefixed, so no two different texts share a key.
         let content = [announcement.title, announcement.body, announcement.url ?? ""]
             .map { "\($0.utf8.count):\($0)" }.joined()
-        let key = "announcement:" + SHA256.hash(data: Data(content.utf8)).map { String(format: "%02x", $0) }.joined() + ":"
+        let key = "announcement:" + Hex.encode(SHA256.hash(data: Data(content.utf8))) + ":"
         var notified = 0
         var after = ""
         while true {

@@ -30,7 +30,7 @@ public struct CheckoutDraft: Sendable {
     var digest: String {
         let lines = cart.lines.map { "\($0.product.id)x\($0.quantity)@\($0.unitAmount)" }.sorted()
         let text = "\(provider)|" + lines.joined(separator: ",")
-        return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        return Hex.encode(SHA256.hash(data: Data(text.utf8)))
     }
 }
 

@@ -88,7 +88,7 @@ public final class BlobUpload {
     /// Makes the file durable and moves it to its content address.
     public func finish() throws -> StoredBlob {
         guard descriptor >= 0 else { throw SoukError(.internalError, "The upload was already closed.") }
-        let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let digest = Hex.encode(hasher.finalize())
         guard fsync(descriptor) == 0 else {
             let failure = errno
             abort()

@@ -42,6 +42,14 @@ struct IdentifiersTests {
         #expect(Base64URL.encode(Data([0xfb, 0xff, 0xbf])) == "-_-_")
     }
 
+    @Test("Hex: two lower-case digits a byte, as printf's %02x")
+    func hex() {
+        #expect(Hex.encode([UInt8]()) == "")
+        #expect(Hex.encode([0x00, 0x0f, 0xa5, 0xff]) == "000fa5ff")
+        let bytes = RandomText.bytes(64)
+        #expect(Hex.encode(bytes) == bytes.map { String(format: "%02x", $0) }.joined())
+    }
+
     @Test("E-mails are normalised, nonsense refused")
     func emails() throws {
         #expect(try AccountRules.email("  Ann@Example.COM ") == "ann@example.com")

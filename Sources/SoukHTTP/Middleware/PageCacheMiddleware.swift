@@ -90,8 +90,7 @@ final class PageCache: Sendable {
             let text = String(buffer: body)
             let pieces = csrfToken.isEmpty ? [text] : text.components(separatedBy: csrfToken)
             self.parts = pieces.map { ByteBuffer(string: $0) }
-            self.etag = SHA256.hash(data: Data(pieces.joined(separator: Self.placeholder).utf8)).prefix(12)
-                .map { String(format: "%02x", $0) }.joined()
+            self.etag = Hex.encode(SHA256.hash(data: Data(pieces.joined(separator: Self.placeholder).utf8)).prefix(12))
             self.generation = generation
             self.productID = productID
             var headers = headers
@@ -104,7 +103,7 @@ final class PageCache: Sendable {
             var headers = self.headers
             let tag: String
             if parts.count > 1 {
-                let token = SHA256.hash(data: Data(csrfToken.utf8)).prefix(4).map { String(format: "%02x", $0) }.joined()
+                let token = Hex.encode(SHA256.hash(data: Data(csrfToken.utf8)).prefix(4))
                 tag = "\"\(etag)-\(token)\""
             } else {
                 tag = "\"\(etag)\""
@@ -116,6 +115,10 @@ final class PageCache: Sendable {
                 $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "W/", with: "") == tag
             }) {
                 return Response(status: .notModified, headers: headers)
+            }
+            // A page without a form is sent as kept (a ByteBuffer is shared, not copied).
+            guard parts.count > 1 else {
+                return Response(status: .ok, headers: headers, body: .init(byteBuffer: parts.first ?? ByteBuffer()))
             }
             var body = ByteBuffer()
             body.reserveCapacity(parts.reduce(0) { $0 + $1.readableBytes } + (parts.count - 1) * csrfToken.utf8.count)
