@@ -1,76 +1,143 @@
 #!/usr/bin/env bash
-# The search benchmark, one command:  Benchmarks/run.sh [--quick]
+# Every launch-day figure of issue 15, one command:  Benchmarks/run.sh [--quick] [--skip-pages] [--skip-launch]
 #
-# Builds the release binary, seeds demo catalogs of 10k, 100k and 1M products (--quick: 10k and
-# 100k), and on each measures search three ways on the same corpus and query mix (queries.txt):
-#   1. in-process: `souk bench search` against the engine alone (the ceiling of this design);
-#   2. HTTP: wrk at 64 connections against `souk serve` (release build) — 100k only, plus the
-#      product page and /healthz;
-#   3. tantivy (PyPI), a Lucene-class engine, as the anchor.
-# Prints a summary and writes it to Benchmarks/results-<date>.txt. Needs wrk (apt) and a venv
-# with tantivy (created at .venv-bench if missing).
+# The release build, measured side by side with an anchor in the same run on the same cores; each
+# figure is printed with its anchor, the ratio and the target:
+#   search  at 10k, 100k and 1M products (--quick: 10k and 100k; demo catalogs, seeded once),
+#           for two query mixes — queries.txt (the project's) and queries-broad.txt (several
+#           common words, short prefixes, heavy filters, every sort, limit=100, browsing without
+#           text): p50 and p99 in-process (`souk bench search`, one searcher, facet counts on)
+#           against tantivy 0.27 (PyPI) on the same corpus and mix, one thread, facets on; HTTP
+#           queries/s (wrk, 2 threads, 64 connections) against in-process with two searchers.
+#   pages   Benchmarks/pages.sh on the same catalogs: each store page's single-request p50/p99
+#           and requests/s against nginx serving the same bytes; start to healthy, memory.
+#   launch  Benchmarks/launch.py: idle memory and start against a bare Hummingbird server
+#           (Benchmarks/bare-hummingbird); webhooks accepted and orders fulfilled against raw
+#           SQLite commits; a 256 MiB download at 1 and 16 connections against nginx sendfile,
+#           with the store's memory growth.
+# Writes it all to Benchmarks/results-<date>.txt as it goes. Needs wrk, nginx and curl
+# (apt-get install wrk nginx-light curl) and python3; makes .venv-bench (tantivy) and .venv (the
+# end-to-end suite's packages) if missing. SOUK_BENCH_DIR keeps the seeded catalogs between runs;
+# SOUK_BENCH_SECONDS sets the length of each timed run (default 10).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 SIZES=(10000 100000 1000000)
-[ "${1:-}" = "--quick" ] && SIZES=(10000 100000)
+pages_option=--full
+run_pages=yes
+run_launch=yes
+for argument in "$@"; do
+  case $argument in
+    --quick) SIZES=(10000 100000); pages_option= ;;
+    --skip-pages) run_pages=no ;;
+    --skip-launch) run_launch=no ;;
+    *) echo "usage: Benchmarks/run.sh [--quick] [--skip-pages] [--skip-launch]" >&2; exit 2 ;;
+  esac
+done
 SECONDS_PER_RUN=${SOUK_BENCH_SECONDS:-10}
 WORK=${SOUK_BENCH_DIR:-$(mktemp -d /tmp/souk-bench.XXXXXX)}
+mkdir -p "$WORK"
 OUT="$ROOT/Benchmarks/results-$(date -u +%Y-%m-%d).txt"
+MIXES=(Benchmarks/queries.txt Benchmarks/queries-broad.txt)
 
-command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
+for tool in wrk nginx curl python3; do
+  command -v "$tool" >/dev/null || { echo "$tool is missing: apt-get install wrk nginx-light curl python3" >&2; exit 1; }
+done
 if [ ! -x .venv-bench/bin/python ]; then
   python3 -m venv .venv-bench
   .venv-bench/bin/pip install -q tantivy==0.27.0
 fi
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+.venv/bin/pip install -q --disable-pip-version-check -r Tests/e2e/requirements.txt
 swift build -c release --static-swift-stdlib --scratch-path .build-release --product souk
 SOUK="$(swift build -c release --static-swift-stdlib --scratch-path .build-release --show-bin-path)/souk"
+swift build -c release --static-swift-stdlib --package-path Benchmarks/bare-hummingbird \
+  --scratch-path Benchmarks/bare-hummingbird/.build-release
+BARE="$(swift build -c release --static-swift-stdlib --package-path Benchmarks/bare-hummingbird \
+  --scratch-path Benchmarks/bare-hummingbird/.build-release --show-bin-path)/bare-hummingbird"
+
+pid=
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null || true' EXIT
+
+# One figure as launch.py prints it: what, Souk's figure, the anchor, the ratio, target, verdict.
+# ratio_figure WHAT SOUK ANCHOR-NAME ANCHOR UNIT TARGET(le|ge) BOUND
+ratio_figure() {
+  python3 - "$@" <<'PY'
+import sys
+what, souk, anchor_name, anchor, unit, direction, bound = sys.argv[1:]
+souk, anchor, bound = float(souk), float(anchor), float(bound)
+ratio = souk / anchor if anchor else float("inf")
+met = ratio <= bound if direction == "le" else ratio >= bound
+sign = "≤" if direction == "le" else "≥"
+print(f"{what:<44} {souk:>17.2f} {unit:<4}  {anchor_name + ' ' + format(anchor, '.2f') + ' ' + unit:<34} "
+      f"{ratio:6.2f}×  target {sign} {bound:.2f}×  {'met' if met else 'NOT MET'}")
+PY
+}
+# "… 804 q/s, p50 1.30 ms, p99 1.66 ms …" -> "804 1.30 1.66"
+qps_p50_p99() { sed -E 's/.* ([0-9]+) q\/s, p50 ([0-9.]+) ms, p99 ([0-9.]+) ms.*/\1 \2 \3/'; }
 
 {
-echo "# Souk search benchmark — $(date -u +%Y-%m-%dT%H:%MZ)"
-echo "# machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); $(sqlite3 --version 2>/dev/null | cut -d' ' -f1 || echo sqlite)"
-echo "# ${SECONDS_PER_RUN}s per measurement; query mix: Benchmarks/queries.txt ($(grep -vc '^#' Benchmarks/queries.txt) lines)"
-} | tee "$OUT"
+echo "# Souk launch-day benchmark (issue 15) — $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "# machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); $(nginx -v 2>&1); sqlite $(python3 -c 'import sqlite3; print(sqlite3.sqlite_version)')"
+echo "# ${SECONDS_PER_RUN}s per measurement; catalogs: ${SIZES[*]} products (souk demo seed --seed 42)"
+} | tee -a "$OUT"
 
 for n in "${SIZES[@]}"; do
   data="$WORK/data-$n"
   if [ ! -f "$data/souk.db" ]; then
+    echo "seeding $n products into $data…"
+    SOUK_STORAGE_DATA_DIR="$data" "$SOUK" migrate >/dev/null
     SOUK_STORAGE_DATA_DIR="$data" "$SOUK" demo seed --products "$n" --sellers 50 --seed 42 >/dev/null
   fi
-  echo "## $n products" | tee -a "$OUT"
-  # One searcher (latency, compared with tantivy's one thread), with and without facet counts,
-  # then two (this machine's cores: the throughput ceiling HTTP is compared with).
-  for options in "--concurrency 1" "--concurrency 1 --no-facets" "--concurrency 2"; do
-    SOUK_STORAGE_DATA_DIR="$data" "$SOUK" bench search --queries Benchmarks/queries.txt \
-      --seconds "$SECONDS_PER_RUN" $options | sed "s/^/[memory $options] /" | tee -a "$OUT"
-  done
-  # The FTS5-only engine (search.engine = "fts5"), for reference.
-  SOUK_SEARCH_ENGINE=fts5 SOUK_STORAGE_DATA_DIR="$data" "$SOUK" bench search --queries Benchmarks/queries.txt \
-    --seconds "$SECONDS_PER_RUN" --concurrency 1 | sed "s/^/[fts5 --concurrency 1] /" | tee -a "$OUT"
-  .venv-bench/bin/python Benchmarks/tantivy_anchor.py --db "$data/souk.db" --queries Benchmarks/queries.txt \
-    --seconds "$SECONDS_PER_RUN" --facets | tee -a "$OUT"
-  .venv-bench/bin/python Benchmarks/tantivy_anchor.py --db "$data/souk.db" --queries Benchmarks/queries.txt \
-    --seconds "$SECONDS_PER_RUN" | tee -a "$OUT"
-
-  if [ "$n" = "100000" ]; then
-    port=$((20000 + RANDOM % 20000))
-    SOUK_STORAGE_DATA_DIR="$data" SOUK_SERVER_PORT=$port SOUK_LIMITS_REQUESTS_PER_IP_PER_MINUTE=0 \
-      SOUK_LOG_LEVEL=warning "$SOUK" serve >"$WORK/serve.log" 2>&1 &
-    pid=$!
-    trap 'kill $pid 2>/dev/null || true' EXIT
-    for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
-    echo "server resident memory with the index built: $(awk '/VmRSS/ {printf "%.0f MB", $2/1024}' /proc/$pid/status)" | tee -a "$OUT"
-    slug=$(curl -sf "http://127.0.0.1:$port/api/v1/products?limit=1&sort=popular" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][0]["slug"])')
-    wrk_run() { # name path-or-script
-      local line
-      line=$(SOUK_QUERIES="$ROOT/Benchmarks/queries.txt" wrk -t2 -c64 -d"${SECONDS_PER_RUN}s" --latency "$@" | grep '^JSON ' | cut -c6-)
-      echo "$line"
-    }
-    echo "http search (wrk, 64 connections): $(wrk_run -s Benchmarks/search.lua "http://127.0.0.1:$port")" | tee -a "$OUT"
-    echo "http product page: $(wrk_run -s Benchmarks/plain.lua "http://127.0.0.1:$port/products/$slug")" | tee -a "$OUT"
-    echo "http /healthz: $(wrk_run -s Benchmarks/plain.lua "http://127.0.0.1:$port/healthz")" | tee -a "$OUT"
-    kill "$pid"; wait "$pid" 2>/dev/null || true
-    trap - EXIT
-  fi
 done
-echo "results in $OUT; data folders in $WORK (delete when done)"
+
+echo "## search" | tee -a "$OUT"
+for n in "${SIZES[@]}"; do
+  data="$WORK/data-$n"
+  declare -A inprocess_qps=()
+  for mix in "${MIXES[@]}"; do
+    name=$(basename "$mix" .txt)
+    one=$(SOUK_STORAGE_DATA_DIR="$data" "$SOUK" bench search --queries "$mix" --seconds "$SECONDS_PER_RUN" --concurrency 1)
+    two=$(SOUK_STORAGE_DATA_DIR="$data" "$SOUK" bench search --queries "$mix" --seconds "$SECONDS_PER_RUN" --concurrency 2)
+    anchor=$(.venv-bench/bin/python Benchmarks/tantivy_anchor.py --db "$data/souk.db" --queries "$mix" \
+      --seconds "$SECONDS_PER_RUN" --facets)
+    { echo "[$n $name, 1 searcher] $one"; echo "[$n $name, 2 searchers] $two"; echo "[$n $name] $anchor"; } >>"$OUT"
+    read -r _ s50 s99 <<<"$(qps_p50_p99 <<<"$one")"
+    read -r _ t50 t99 <<<"$(qps_p50_p99 <<<"$anchor")"
+    read -r q2 _ _ <<<"$(qps_p50_p99 <<<"$two")"
+    inprocess_qps[$name]=$q2
+    ratio_figure "search p50, $name, $n" "$s50" tantivy "$t50" ms le 1 | tee -a "$OUT"
+    ratio_figure "search p99, $name, $n" "$s99" tantivy "$t99" ms le 1 | tee -a "$OUT"
+  done
+  # HTTP search against the same searches in-process (two searchers: this machine's cores).
+  port=$((20000 + RANDOM % 20000))
+  SOUK_STORAGE_DATA_DIR="$data" SOUK_SERVER_PORT=$port SOUK_LIMITS_REQUESTS_PER_IP_PER_MINUTE=0 \
+    SOUK_LOG_LEVEL=info "$SOUK" serve >"$WORK/serve-search-$n.log" 2>&1 &
+  pid=$!
+  # The in-memory index builds in the background (FTS5 answers meanwhile): wait for it, so HTTP is
+  # compared with the same engine.
+  for _ in $(seq 1 1200); do grep -q "search ready" "$WORK/serve-search-$n.log" && break; sleep 0.1; done
+  for mix in "${MIXES[@]}"; do
+    name=$(basename "$mix" .txt)
+    http=$(SOUK_QUERIES="$ROOT/$mix" wrk -t2 -c64 -d"${SECONDS_PER_RUN}s" --latency -s Benchmarks/search.lua \
+      "http://127.0.0.1:$port" | grep '^JSON ' | cut -c6-)
+    echo "[$n $name, http wrk -t2 -c64] $http" >>"$OUT"
+    qps=$(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); assert r["errors"] == 0, r; print(r["qps"])' "$http")
+    ratio_figure "HTTP search q/s, $name, $n" "$qps" "in-process" "${inprocess_qps[$name]}" q/s ge 0.7 | tee -a "$OUT"
+  done
+  kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
+done
+
+if [ $run_pages = yes ]; then
+  echo "## pages (Benchmarks/pages.sh)" | tee -a "$OUT"
+  SOUK_BENCH_DIR="$WORK" SOUK_BENCH_SECONDS=$(( SECONDS_PER_RUN / 2 > 5 ? SECONDS_PER_RUN / 2 : 5 )) \
+    SOUK_BENCH_OUT="$OUT" Benchmarks/pages.sh $pages_option
+fi
+
+if [ $run_launch = yes ]; then
+  echo "## launch (Benchmarks/launch.py)" | tee -a "$OUT"
+  .venv/bin/python Benchmarks/launch.py --souk "$SOUK" --bare "$BARE" --seconds "$SECONDS_PER_RUN" | tee -a "$OUT"
+fi
+echo "results in $OUT; seeded catalogs in $WORK (delete when done)"

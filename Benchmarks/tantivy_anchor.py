@@ -2,7 +2,8 @@
 
 Reads the listed products straight from a Souk data folder's souk.db, indexes them with the same
 fields and weights Souk's FTS5 index uses, then replays queries.txt for a while and prints
-queries/s, p50 and p99 (one searcher thread, as `souk bench search --concurrency 1`).
+queries/s, p50 and p99 (each query's `limit`, else 24; one searcher thread, as
+`souk bench search --concurrency 1`).
 
     python tantivy_anchor.py --db souk-data/souk.db --queries queries.txt --seconds 10 [--facets]
 """
@@ -125,25 +126,25 @@ def main():
     for line in lines:
         params = dict(urllib.parse.parse_qsl(line))
         sort = params.get("sort") or ("relevance" if params.get("q") else "newest")
-        mix.append((to_query(schema, params), SORTS.get(sort)))
+        mix.append((to_query(schema, params), SORTS.get(sort), int(params.get("limit", 24))))
 
-    def run(query, sort):
+    def run(query, sort, limit):
         if sort:
-            searcher.search(query, 24, order_by_field=sort[0], order=sort[1])
+            searcher.search(query, limit, order_by_field=sort[0], order=sort[1])
         else:
-            searcher.search(query, 24)
+            searcher.search(query, limit)
         if args.facets:
             searcher.aggregate(query, {"c": {"terms": {"field": "category", "size": 100}}})
 
-    for query, sort in mix:  # warm up
-        run(query, sort)
+    for query, sort, limit in mix:  # warm up
+        run(query, sort, limit)
     latencies = []
     deadline = time.perf_counter() + args.seconds
     i = 0
     while time.perf_counter() < deadline:
-        query, sort = mix[i % len(mix)]
+        query, sort, limit = mix[i % len(mix)]
         start = time.perf_counter()
-        run(query, sort)
+        run(query, sort, limit)
         latencies.append((time.perf_counter() - start) * 1000)
         i += 1
     latencies.sort()

@@ -55,6 +55,19 @@ public final class StorePageChanges: TransactionObserver, Sendable {
         pending.store(false, ordering: .relaxed)
     }
 
+    /// What moves whenever a write that the pages (or the search index) show may have landed:
+    /// this process's commits to those tables and the WAL file's stamp (any process's commits).
+    /// Nil when there is no WAL file to look at.
+    struct Snapshot: Equatable, Sendable {
+        let local: Int
+        let wal: FileStamp
+    }
+
+    func snapshot() -> Snapshot? {
+        let local = local.load(ordering: .acquiring)
+        return FileStamp(path: walPath).map { Snapshot(local: local, wal: $0) }
+    }
+
     /// The current generation ("local.feed"); equal strings mean nothing the pages show changed.
     func generation(_ readFeed: () async throws -> Int64) async rethrows -> String {
         let local = local.load(ordering: .acquiring)

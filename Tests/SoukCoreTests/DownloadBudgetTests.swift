@@ -46,8 +46,8 @@ struct DownloadBudgetTests {
     @Test("A resume credits only the tail its interrupted transfer wrote, within the slack and the cap")
     func resumeCredit() {
         let slack = DownloadBudget.resumeSlack
-        let cut = DownloadBudget.InterruptedTransfer(firstByte: 100, sent: 50_000_000)  // wrote 100 ..< 50_000_100
-        let end: Int64 = 50_000_100
+        let cut = DownloadBudget.InterruptedTransfer(firstByte: 100, sent: 200_000_000)  // wrote 100 ..< 200_000_100
+        let end: Int64 = 200_000_100
         #expect(DownloadBudget.resumeCredit(of: cut, resumingAt: end - 1000, creditLeft: .max) == 1000)
         #expect(DownloadBudget.resumeCredit(of: cut, resumingAt: end - slack, creditLeft: .max) == slack)
         #expect(DownloadBudget.resumeCredit(of: cut, resumingAt: end - slack - 1, creditLeft: .max) == nil, "too far back: a new download")

@@ -252,9 +252,27 @@ def pytest_runtest_makereport(item, call):
         terminal.write_line(f"browser artifacts of {item.nodeid}:\n{text}")
 
 
-def pytest_terminal_summary(terminalreporter):
+def run_summaries() -> list[str]:
     """Figures a test wants in the CI log whatever the outcome (schemathesis case counts)."""
-    import sys
     module = sys.modules.get("test_openapi")
-    for line in getattr(module, "RUN_SUMMARIES", []):
+    return list(getattr(module, "RUN_SUMMARIES", []))
+
+
+# Under pytest-xdist (CI runs the suite on two workers) each worker hands its figures to the
+# controller, which prints them all at the end.
+FROM_WORKERS: list[str] = []
+
+
+def pytest_sessionfinish(session):
+    if hasattr(session.config, "workeroutput"):
+        session.config.workeroutput["souk_run_summaries"] = run_summaries()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    FROM_WORKERS.extend(getattr(node, "workeroutput", {}).get("souk_run_summaries", []))
+
+
+def pytest_terminal_summary(terminalreporter):
+    for line in run_summaries() + FROM_WORKERS:
         terminalreporter.write_line(line)

@@ -142,7 +142,8 @@ def test_a_signed_payment_webhook_reaches_the_sellers_stream_within_a_second(mak
     from shop_helpers import add_to_cart, checkout, outcome, placed
     from test_catalog_api import cli_account
 
-    souk = start_store(make_souk, fake_stripe)
+    # A heartbeat a second: closing a stream waits for its reader's next line.
+    souk = start_store(make_souk, fake_stripe, SOUK_NOTIFICATIONS_HEARTBEAT_SECONDS=1)
     seller = cli_account(souk, "seller", "maker@example.com")
     product = seller.create("Field Guide to Ferns", publish=True, price=1999)
     buyer = api_account(souk, "buyer", "reader@example.com")
