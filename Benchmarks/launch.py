@@ -5,6 +5,8 @@ same run, on the same cores:
   idle      start to healthy and resident memory of an empty store (`souk serve` on a new data
             dir), against a bare Hummingbird 2 server answering one route
             (Benchmarks/bare-hummingbird, built the same way). Median of 3 starts each.
+  ceiling   GET /healthz under wrk from Souk, the bare Hummingbird server and nginx: what the
+            HTTP stack allows on these cores, the bound of every page figure.
   webhooks  N orders placed through a fake Stripe, then each order's signed
             `checkout.session.completed` posted once, 16 at a time: webhooks accepted per second,
             and orders fulfilled end to end per second (from the first delivery until every order
@@ -18,7 +20,7 @@ same run, on the same cores:
 Each figure prints as one line: what, Souk's figure, the anchor, the ratio, the target, met or not.
 
 Usage: Benchmarks/launch.py --souk BIN --bare BIN [--work DIR] [--seconds S] [--orders N]
-       [--file-mib M] [only…]   (only: any of idle webhooks downloads; default all)
+       [--file-mib M] [only…]   (only: any of idle ceiling webhooks downloads; default all)
 Run by Benchmarks/run.sh; needs the end-to-end suite's venv (Tests/e2e/requirements.txt), wrk
 and nginx.
 """
@@ -50,11 +52,11 @@ def parse_arguments():
     parser.add_argument("--seconds", type=float, default=10, help="length of each timed run")
     parser.add_argument("--orders", type=int, default=300)
     parser.add_argument("--file-mib", type=int, default=256)
-    parser.add_argument("only", nargs="*", help="any of: idle webhooks downloads (default: all)")
+    parser.add_argument("only", nargs="*", help="any of: idle ceiling webhooks downloads (default: all)")
     arguments = parser.parse_args()
-    unknown = set(arguments.only) - {"idle", "webhooks", "downloads"}
+    unknown = set(arguments.only) - {"idle", "ceiling", "webhooks", "downloads"}
     if unknown:
-        parser.error(f"unknown figures {sorted(unknown)}: choose among idle, webhooks, downloads")
+        parser.error(f"unknown figures {sorted(unknown)}: choose among idle, ceiling, webhooks, downloads")
     return arguments
 
 
@@ -91,11 +93,13 @@ def detail(line: str):
     print(f"  {line}", flush=True)
 
 
-def rss_mb(pid: int) -> float:
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """Resident memory in MB: VmRSS (all of it), RssAnon (private: heap, stacks) or RssFile
+    (pages of the binary and libraries mapped in, shared and reclaimable)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for process {pid}")
+    raise RuntimeError(f"no {field} for process {pid}")
 
 
 def wait_healthy(port: int, process: subprocess.Popen, timeout: float = 60) -> float:
@@ -117,8 +121,8 @@ def wait_healthy(port: int, process: subprocess.Popen, timeout: float = 60) -> f
 
 # --- idle memory and start -----------------------------------------------------------------------
 
-def start_and_measure(command: list[str], port: int, env: dict, cwd: Path) -> tuple[float, float]:
-    """(ms from exec to healthy, resident MB two seconds later, idle) of one start."""
+def start_and_measure(command: list[str], port: int, env: dict, cwd: Path) -> tuple[float, float, float]:
+    """(ms from exec to healthy, resident MB and private resident MB two seconds later, idle) of one start."""
     started = time.monotonic()
     process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                start_new_session=True)
@@ -126,7 +130,7 @@ def start_and_measure(command: list[str], port: int, env: dict, cwd: Path) -> tu
         wait_healthy(port, process)
         healthy_ms = (time.monotonic() - started) * 1000
         time.sleep(2)
-        return healthy_ms, rss_mb(process.pid)
+        return healthy_ms, rss_mb(process.pid), rss_mb(process.pid, "RssAnon")
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -150,10 +154,66 @@ def idle(work: Path):
     souk_mb = statistics.median(r[1] for r in souk_runs)
     bare_ms = statistics.median(r[0] for r in bare_runs)
     bare_mb = statistics.median(r[1] for r in bare_runs)
-    figure("idle memory, empty store", f"{souk_mb:.1f} MB", f"bare Hummingbird {bare_mb:.1f} MB",
+    souk_private = statistics.median(r[2] for r in souk_runs)
+    bare_private = statistics.median(r[2] for r in bare_runs)
+    figure("idle memory, empty store (VmRSS)", f"{souk_mb:.1f} MB", f"bare Hummingbird {bare_mb:.1f} MB",
            souk_mb / bare_mb, "≤ 1.10×", souk_mb <= 1.1 * bare_mb)
+    figure("  of which private (RssAnon)", f"{souk_private:.1f} MB", f"bare Hummingbird {bare_private:.1f} MB",
+           souk_private / bare_private, "≤ 1.10×", souk_private <= 1.1 * bare_private)
     figure("start to healthy, empty store", f"{souk_ms:.0f} ms", f"bare Hummingbird {bare_ms:.0f} ms",
            souk_ms / bare_ms, "≤ 300 ms", souk_ms <= 300)
+
+
+def wrk_summary(url: str, threads: int = 2, connections: int = 64) -> dict:
+    """wrk's figures (plain.lua's JSON line: requests, qps, p50_ms, p99_ms, bytes_per_s)."""
+    output = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{ARGS.seconds:.0f}s", "--latency",
+                             "--timeout", "60s", "-s", str(ROOT / "Benchmarks" / "plain.lua"), url],
+                            capture_output=True, text=True, check=True).stdout
+    summary = json.loads(next(line[5:] for line in output.splitlines() if line.startswith("JSON ")))
+    if summary["errors"]:
+        raise RuntimeError(f"wrk saw {summary['errors']} errors against {url}")
+    return summary
+
+
+def ceiling(work: Path):
+    """What the HTTP stack itself allows on these cores: GET /healthz (a few bytes) from Souk, from
+    a bare Hummingbird server and from nginx (a file), same wrk command. Every page figure is
+    bounded by the first; the second is the framework's own ceiling."""
+    static = work / "ceiling-static"
+    static.mkdir(parents=True, exist_ok=True)
+    for folder in (work, static):
+        folder.chmod(0o755)
+    (static / "healthz").write_text('{"status":"ok"}')
+    nginx, nginx_port = start_nginx(static, work / "ceiling-nginx")
+    servers = []
+    try:
+        port = free_port()
+        env = {**os.environ, "SOUK_STORAGE_DATA_DIR": str(work / "ceiling-data"), "SOUK_SERVER_PORT": str(port),
+               "SOUK_LOG_LEVEL": "warning", "SOUK_LIMITS_REQUESTS_PER_IP_PER_MINUTE": "0"}
+        souk = subprocess.Popen([ARGS.souk, "serve"], cwd=work, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+        servers.append(souk)
+        wait_healthy(port, souk)
+        souk_qps = wrk_summary(f"http://127.0.0.1:{port}/healthz")["qps"]
+        souk.send_signal(signal.SIGTERM)
+        souk.wait(timeout=15)
+        port = free_port()
+        bare = subprocess.Popen([ARGS.bare, str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        servers.append(bare)
+        wait_healthy(port, bare)
+        bare_qps = wrk_summary(f"http://127.0.0.1:{port}/healthz")["qps"]
+        nginx_qps = wrk_summary(f"http://127.0.0.1:{nginx_port}/healthz")["qps"]
+    finally:
+        for server in servers:
+            if server.poll() is None:
+                server.kill()
+                server.wait()
+        nginx.send_signal(signal.SIGQUIT)
+        nginx.wait(timeout=15)
+    figure("GET /healthz, wrk -t2 -c64 (no target)", f"{souk_qps:.0f}/s", f"nginx {nginx_qps:.0f}/s",
+           souk_qps / nginx_qps, "—", True)
+    figure("  bare Hummingbird, same request", f"{bare_qps:.0f}/s", f"nginx {nginx_qps:.0f}/s",
+           bare_qps / nginx_qps, "—", True)
 
 
 # --- webhooks ------------------------------------------------------------------------------------
@@ -267,16 +327,11 @@ def wrk_bytes_per_second(url: str, connections: int, pid: int | None) -> tuple[f
     if pid:
         watcher.start()
     try:
-        output = subprocess.run(["wrk", f"-t{min(connections, 2)}", f"-c{connections}", f"-d{ARGS.seconds:.0f}s",
-                                 "--timeout", "60s", "-s", str(ROOT / "Benchmarks" / "plain.lua"), url],
-                                capture_output=True, text=True, check=True).stdout
+        summary = wrk_summary(url, threads=min(connections, 2), connections=connections)
     finally:
         stop.set()
         if pid:
             watcher.join()
-    summary = json.loads(next(line[5:] for line in output.splitlines() if line.startswith("JSON ")))
-    if summary["errors"]:
-        raise RuntimeError(f"wrk saw {summary['errors']} errors against {url}")
     return summary["bytes_per_s"] / 1e6, (max(samples) - before if samples else 0.0)
 
 
@@ -368,10 +423,12 @@ def downloads(work: Path):
 def main():
     work = Path(ARGS.work) if ARGS.work else Path(tempfile.mkdtemp(prefix="souk-launch."))
     work.mkdir(parents=True, exist_ok=True)
-    only = ARGS.only or ["idle", "webhooks", "downloads"]
+    only = ARGS.only or ["idle", "ceiling", "webhooks", "downloads"]
     print(f"{'figure':<44} {'souk':>22}  {'anchor (same run)':<34} {'ratio':>7}  target")
     if "idle" in only:
         idle(work)
+    if "ceiling" in only:
+        ceiling(work)
     if "webhooks" in only:
         webhooks(work)
     if "downloads" in only:

@@ -24,8 +24,8 @@ OUT=${SOUK_BENCH_OUT:-$ROOT/Benchmarks/results-pages-$(date -u +%Y-%m-%d).txt}
 for tool in wrk nginx curl; do
   command -v "$tool" >/dev/null || { echo "$tool is missing: apt-get install wrk nginx-light curl" >&2; exit 1; }
 done
-swift build -c release --static-swift-stdlib --scratch-path .build-release --product souk
-SOUK="$(swift build -c release --static-swift-stdlib --scratch-path .build-release --show-bin-path)/souk"
+source Benchmarks/common.sh
+build_souk
 
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
@@ -64,24 +64,22 @@ load() { # url [wrk options…]
 
 {
 echo "# Souk page benchmark — $(date -u +%Y-%m-%dT%H:%MZ)"
-echo "# machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); $(nginx -v 2>&1)"
+machine_line
 echo "# single: 50 sequential curl requests; load: wrk -t2 -c64 -d${SECONDS_PER_RUN}s; anchor: nginx serving the same bytes"
 } | tee -a "$OUT"
 
 for n in "${SIZES[@]}"; do
   data="$WORK/data-$n"
-  if [ ! -f "$data/souk.db" ]; then
-    SOUK_STORAGE_DATA_DIR="$data" "$SOUK" migrate >/dev/null
-    SOUK_STORAGE_DATA_DIR="$data" "$SOUK" demo seed --products "$n" --sellers 50 --seed 42 >/dev/null
-  fi
+  seed_catalog "$data" "$n"
   port=$((20000 + RANDOM % 20000))
   started=$(date +%s%N)
   SOUK_STORAGE_DATA_DIR="$data" SOUK_SERVER_PORT=$port SOUK_LIMITS_REQUESTS_PER_IP_PER_MINUTE=0 \
-    SOUK_LIMITS_LOGIN_PER_IP_PER_MINUTE=0 SOUK_LOG_LEVEL=info "$SOUK" serve >"$WORK/serve-$n.log" 2>&1 &
+    SOUK_LIMITS_LOGIN_PER_IP_PER_MINUTE=0 SOUK_LOG_LEVEL=notice "$SOUK" serve >"$WORK/serve-$n.log" 2>&1 &
   pid=$!; pids+=($pid)
   for _ in $(seq 1 3000); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.01; done
   healthy_ms=$(( ($(date +%s%N) - started) / 1000000 ))
   # Pages are measured once the in-memory search index is built (FTS5 answers until then).
+  # (Logged at notice: at info every request would be logged too.)
   for _ in $(seq 1 12000); do grep -q "search ready" "$WORK/serve-$n.log" && break; sleep 0.01; done
   index_ms=$(( ($(date +%s%N) - started) / 1000000 ))
   base="http://127.0.0.1:$port"

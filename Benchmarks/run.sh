@@ -51,8 +51,8 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 .venv/bin/pip install -q --disable-pip-version-check -r Tests/e2e/requirements.txt
-swift build -c release --static-swift-stdlib --scratch-path .build-release --product souk
-SOUK="$(swift build -c release --static-swift-stdlib --scratch-path .build-release --show-bin-path)/souk"
+source Benchmarks/common.sh
+build_souk
 swift build -c release --static-swift-stdlib --package-path Benchmarks/bare-hummingbird \
   --scratch-path Benchmarks/bare-hummingbird/.build-release
 BARE="$(swift build -c release --static-swift-stdlib --package-path Benchmarks/bare-hummingbird \
@@ -80,18 +80,11 @@ qps_p50_p99() { sed -E 's/.* ([0-9]+) q\/s, p50 ([0-9.]+) ms, p99 ([0-9.]+) ms.*
 
 {
 echo "# Souk launch-day benchmark (issue 15) — $(date -u +%Y-%m-%dT%H:%MZ)"
-echo "# machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); $(nginx -v 2>&1); sqlite $(python3 -c 'import sqlite3; print(sqlite3.sqlite_version)')"
+machine_line
 echo "# ${SECONDS_PER_RUN}s per measurement; catalogs: ${SIZES[*]} products (souk demo seed --seed 42)"
 } | tee -a "$OUT"
 
-for n in "${SIZES[@]}"; do
-  data="$WORK/data-$n"
-  if [ ! -f "$data/souk.db" ]; then
-    echo "seeding $n products into $data…"
-    SOUK_STORAGE_DATA_DIR="$data" "$SOUK" migrate >/dev/null
-    SOUK_STORAGE_DATA_DIR="$data" "$SOUK" demo seed --products "$n" --sellers 50 --seed 42 >/dev/null
-  fi
-done
+for n in "${SIZES[@]}"; do seed_catalog "$WORK/data-$n" "$n"; done
 
 echo "## search" | tee -a "$OUT"
 for n in "${SIZES[@]}"; do
@@ -114,10 +107,11 @@ for n in "${SIZES[@]}"; do
   # HTTP search against the same searches in-process (two searchers: this machine's cores).
   port=$((20000 + RANDOM % 20000))
   SOUK_STORAGE_DATA_DIR="$data" SOUK_SERVER_PORT=$port SOUK_LIMITS_REQUESTS_PER_IP_PER_MINUTE=0 \
-    SOUK_LOG_LEVEL=info "$SOUK" serve >"$WORK/serve-search-$n.log" 2>&1 &
+    SOUK_LOG_LEVEL=notice "$SOUK" serve >"$WORK/serve-search-$n.log" 2>&1 &
   pid=$!
   # The in-memory index builds in the background (FTS5 answers meanwhile): wait for it, so HTTP is
   # compared with the same engine.
+  # (Logged at notice: at info every request would be logged too.)
   for _ in $(seq 1 1200); do grep -q "search ready" "$WORK/serve-search-$n.log" && break; sleep 0.1; done
   for mix in "${MIXES[@]}"; do
     name=$(basename "$mix" .txt)

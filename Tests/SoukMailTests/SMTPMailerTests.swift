@@ -60,11 +60,11 @@ struct SMTPMailerTests {
         let server = try FakeSMTPServer(mode: .silent)
         defer { server.stop() }
         let mailer = SMTPMailer(url: "smtp://127.0.0.1:\(server.port)", timeout: .seconds(1))
-        let start = ContinuousClock.now
         let error = await #expect(throws: MailError.self) { try await mailer.send(message) }
-        #expect(ContinuousClock.now - start < .seconds(20))  // well under the 30 s default: the 1 s setting was used
         #expect(error?.curlCode == 28)  // CURLE_OPERATION_TIMEDOUT
-        #expect(error?.description.contains("timeout") == true)
+        // The 1 s setting was the one used (not the 30 s default). Not timed by the wall clock:
+        // on a loaded machine the transfer may wait for a thread of the mail queue first.
+        #expect(error?.description.contains("(timeout 1.0 seconds)") == true, "\(String(describing: error))")
     }
 
     @Test("A non-SMTP URL is refused before libcurl sees it")
