@@ -57,13 +57,16 @@ def parse_arguments():
     unknown = set(arguments.only) - {"idle", "ceiling", "webhooks", "downloads"}
     if unknown:
         parser.error(f"unknown figures {sorted(unknown)}: choose among idle, ceiling, webhooks, downloads")
+    # The servers run in scratch folders: absolute paths.
+    arguments.souk = str(Path(arguments.souk).resolve())
+    arguments.bare = str(Path(arguments.bare).resolve())
     return arguments
 
 
 ARGS = parse_arguments()
 # The end-to-end suite's helpers (Souk, the fake Stripe, the SMTP sink, accounts, checkout), loaded
 # as the fault suite loads them: its conftest module makes them importable.
-os.environ["SOUK_BIN"] = str(Path(ARGS.souk).resolve())
+os.environ["SOUK_BIN"] = ARGS.souk
 for folder in (ROOT / "Tests" / "faults", ROOT / "Tests" / "e2e"):
     sys.path.insert(0, str(folder))
 _spec = importlib.util.spec_from_file_location("conftest", ROOT / "Tests" / "faults" / "conftest.py")

@@ -13,7 +13,7 @@ public struct AccountService: Sendable {
         self.database = database
         self.hasher = hasher
         self.sessionLifetime = sessionLifetime
-        self.decoyHash = await hasher.decoyHash()
+        self.decoyHash = hasher.decoyHash
     }
 
     /// Creates an account. Sellers start `pending`. Throws `validationFailed` for a bad e-mail,
