@@ -18,7 +18,8 @@
 # Writes it all to Benchmarks/results-<date>.txt as it goes. Needs wrk, nginx and curl
 # (apt-get install wrk nginx-light curl) and python3; makes .venv-bench (tantivy) and .venv (the
 # end-to-end suite's packages) if missing. SOUK_BENCH_DIR keeps the seeded catalogs between runs;
-# SOUK_BENCH_SECONDS sets the length of each timed run (default 10).
+# SOUK_BENCH_SECONDS sets the length of each timed run (default 10); SOUK_BENCH_BARE names a
+# bare-hummingbird binary built earlier.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -53,10 +54,14 @@ fi
 .venv/bin/pip install -q --disable-pip-version-check -r Tests/e2e/requirements.txt
 source Benchmarks/common.sh
 build_souk
-swift build -c release --static-swift-stdlib --package-path Benchmarks/bare-hummingbird \
-  --scratch-path Benchmarks/bare-hummingbird/.build-release
-BARE="$(swift build -c release --static-swift-stdlib --package-path Benchmarks/bare-hummingbird \
-  --scratch-path Benchmarks/bare-hummingbird/.build-release --show-bin-path)/bare-hummingbird"
+if [ -n "${SOUK_BENCH_BARE:-}" ]; then
+  BARE=$SOUK_BENCH_BARE  # a bare-hummingbird binary built earlier
+else
+  swift build -c release --static-swift-stdlib --package-path Benchmarks/bare-hummingbird \
+    --scratch-path Benchmarks/bare-hummingbird/.build-release
+  BARE="$(swift build -c release --static-swift-stdlib --package-path Benchmarks/bare-hummingbird \
+    --scratch-path Benchmarks/bare-hummingbird/.build-release --show-bin-path)/bare-hummingbird"
+fi
 
 pid=
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null || true' EXIT
