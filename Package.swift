@@ -160,7 +160,7 @@ let package = Package(
         .plugin(name: "EmbedTemplates", capability: .buildTool(), dependencies: ["EmbedTool"]),
 
         .testTarget(name: "SoukCoreTests", dependencies: ["SoukCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "SoukDatabaseTests", dependencies: ["SoukDatabase"], swiftSettings: swiftSettings),
+        .testTarget(name: "SoukDatabaseTests", dependencies: ["SoukDatabase", "SoukCore"], swiftSettings: swiftSettings),
         .testTarget(name: "SoukMailTests", dependencies: ["SoukMail", "SoukCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SoukDeliveryTests",

@@ -6,7 +6,14 @@ import SoukCore
 /// the new inbox), and deleting it. Each change is one transaction.
 extension AppDatabase {
     public func setName(userID: String, _ name: String) async throws -> User {
-        try await updateUser(.id(userID)) { record, _, _ in record.name = name }
+        try await updateUser(.id(userID)) { record, db, _ in
+            let renamed = record.name != name
+            record.name = name
+            if renamed && record.role != Role.buyer.rawValue {
+                try record.update(db)  // first, so the search indexes read the new name
+                try SearchIndex.syncSeller(record.id, in: db)
+            }
+        }
     }
 
     /// The time zone the user's browser reports (an IANA name, checked by the caller).

@@ -33,6 +33,15 @@ enum SearchIndex {
             arguments: [rowid, row["title"], row["summary"], row["description"], tags, row["category"], row["seller_name"]])
     }
 
+    /// A seller's name is indexed with each of their products: after a rename, every product of
+    /// theirs is indexed again, here (FTS5) and, through the change feed, in memory.
+    static func syncSeller(_ sellerID: String, in db: Database) throws {
+        for productID in try String.fetchAll(db, sql: "SELECT id FROM products WHERE seller_id = ?", arguments: [sellerID]) {
+            try sync(productID: productID, in: db)
+        }
+        try db.execute(sql: "UPDATE products SET search_id = search_id WHERE seller_id = ?", arguments: [sellerID])
+    }
+
     /// Keeps the change feed (filled by triggers, read by `MemorySearch`) from growing without
     /// bound: an index further behind than this rebuilds anyway.
     static func pruneChanges(in db: Database) throws {

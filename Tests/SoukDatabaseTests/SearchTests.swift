@@ -399,6 +399,33 @@ struct SearchTests {
         #expect(try await catalog.titles { $0.text = "narwhal" } == ["Narwhal Manual"])
     }
 
+    @Test("A hit shows the product as it is now: another process's edit, a seller's new name, in both engines")
+    func hitsAreCurrent() async throws {
+        for engine in [SearchEngineKind.memory, .fts5] {
+            let catalog = try Catalog(engine: engine)
+            let ada = try await catalog.seller("ada@example.com", name: "Ada Lovelace")
+            let product = try await catalog.product("Walrus Manual", by: ada, price: 1000)
+            let first = try await catalog.search { $0.text = "walrus" }.hits
+            #expect(first.map(\.product.price.amount) == [1000], "\(engine)")
+
+            // Another process (an operator's sqlite3, a CLI command) changes the row.
+            let other = try DatabaseQueue(path: catalog.database.writer.path)
+            try await other.write { db in
+                try db.execute(sql: "UPDATE products SET price = 2500, summary = 'Tusks and all' WHERE id = ?", arguments: [product.id])
+            }
+            try await other.close()
+            let edited = try await catalog.search { $0.text = "walrus" }.hits
+            #expect(edited.map(\.product.price.amount) == [2500], "\(engine): \(edited.map(\.product.price))")
+            #expect(edited.first?.product.summary == "Tusks and all", "\(engine)")
+
+            // A seller's new name is searchable and shown on their products; the old one is forgotten.
+            _ = try await catalog.database.setName(userID: ada.id, "Ada Byron")
+            #expect(try await catalog.titles { $0.text = "byron" } == ["Walrus Manual"], "\(engine)")
+            #expect(try await catalog.titles { $0.text = "lovelace" }.isEmpty, "\(engine)")
+            #expect(try await catalog.search { $0.text = "walrus" }.hits.map(\.product.sellerName) == ["Ada Byron"], "\(engine)")
+        }
+    }
+
     @Test("Products of disabled, suspended, rejected or pending sellers are not listed")
     func sellerStanding() async throws {
         let catalog = try Catalog()

@@ -23,6 +23,8 @@ final class MemorySearch: Sendable {
     var isBuilt: Bool { built.load(ordering: .acquiring) }
     /// Past this many pending changes a rebuild is cheaper than replaying them.
     static let rebuildThreshold = 2000
+    /// The products of recent hits as read from the database (see `RecentHits`).
+    private let recentHits = Mutex(RecentHits())
 
     /// Listed products per category, from the index alone (no product row is read).
     func categoryCounts(in database: AppDatabase) async throws -> [String: Int] {
@@ -80,34 +82,23 @@ final class MemorySearch: Sendable {
                 key: key, descending: descending, after: after, limit: limit, facets: query.includeFacets))
 
         let rowids = result.rows.map(\.rowid)
-        let products: [Int64: (Product, String)] = try await database.writer.read { db in
-            guard !rowids.isEmpty else { return [:] }
-            let marks = Array(repeating: "?", count: rowids.count).joined(separator: ",")
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT \(ProductRecord.selectColumns), u.name AS seller_name, p.search_id AS rid,
-                           \(ProductSearchQuery.listed) AS listed
-                    FROM products p JOIN users u ON u.id = p.seller_id WHERE p.search_id IN (\(marks))
-                    """,
-                arguments: StatementArguments(rowids))
-            var found: [Int64: (Product, String)] = [:]
-            for row in rows {
-                // Re-checked against the rows read now: a product unpublished since the index
-                // answered must not be shown. (Checked here, not in WHERE, so SQLite keeps to
-                // rowid lookups instead of scanning the status index.)
-                guard row["listed"] as Bool else { continue }
-                let product = ProductRecord(row: row).product(sellerName: row["seller_name"])
-                found[row["rid"]] = (
-                    product,
-                    [product.summary, SearchText.withoutMarkdown(product.description)].filter { !$0.isEmpty }
-                        .joined(separator: " — "))
+        var products: [Int64: ListedHit] = [:]
+        var missing: [Int64] = []
+        recentHits.withLock { cache in
+            for rowid in rowids {
+                if let hit = cache.products[rowid] { products[rowid] = hit } else { missing.append(rowid) }
             }
-            return found
+        }
+        if !missing.isEmpty {
+            let (read, feed) = try await database.writer.read { [missing] db in
+                (try Self.listedHits(db, rowids: missing), try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM search_changes") ?? 0)
+            }
+            products.merge(read) { _, new in new }
+            recentHits.withLock { cache in cache.keep(read, readAt: feed) }
         }
         let searchedFor = !exactWords.isEmpty || prefix != nil
         let hits = rowids.compactMap { rowid -> ProductHit? in
-            guard let (product, text) = products[rowid] else { return nil }
+            guard let (product, text) = products[rowid].map({ ($0.product, $0.text) }) else { return nil }
             let snippet = searchedFor
                 ? SearchText.snippet(text, words: exactWords, prefix: prefix)
                     ?? SearchText.snippet(product.title, words: exactWords, prefix: prefix) : nil
@@ -140,6 +131,7 @@ final class MemorySearch: Sendable {
                 let latest = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM search_changes") ?? 0
                 guard let since = applied else {
                     self.index.rebuild(try Self.listedProducts(db, rowids: nil))
+                    self.recentHits.withLock { $0.forgetAll(through: latest) }
                     applied = latest
                     self.built.store(true, ordering: .releasing)
                     return
@@ -151,8 +143,12 @@ final class MemorySearch: Sendable {
                 // Replayed edits leave dead slots behind; once they outnumber the live ones, start afresh.
                 if changes.count > Self.rebuildThreshold || self.index.deadCount > max(1000, self.index.liveCount) {
                     self.index.rebuild(try Self.listedProducts(db, rowids: nil))
+                    self.recentHits.withLock { $0.forgetAll(through: latest) }
                 } else {
                     let productRowIDs = Set(changes.compactMap(\.productRowID))
+                    self.recentHits.withLock {
+                        $0.forget(productRowIDs, sellers: Set(changes.compactMap(\.sellerID)), through: latest)
+                    }
                     let current = try Self.listedProducts(db, rowids: Array(productRowIDs))
                     let byRowID = Dictionary(current.map { ($0.rowid, $0) }, uniquingKeysWith: { $1 })
                     self.index.apply(productRowIDs.map { ($0, byRowID[$0]) })
@@ -182,6 +178,28 @@ final class MemorySearch: Sendable {
     }
 
     static let sellerListedSQL = ProductSearchQuery.sellerListed
+
+    /// Listed products among `rowids`, with the plain text their snippets come from. Listing is
+    /// checked here, not in WHERE, so SQLite keeps to rowid lookups instead of scanning the status
+    /// index; a product unpublished since the index answered is left out.
+    private static func listedHits(_ db: Database, rowids: [Int64]) throws -> [Int64: ListedHit] {
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT \(ProductRecord.selectColumns), u.name AS seller_name, p.search_id AS rid,
+                       \(ProductSearchQuery.listed) AS listed
+                FROM products p JOIN users u ON u.id = p.seller_id
+                WHERE p.search_id IN (\(Array(repeating: "?", count: rowids.count).joined(separator: ",")))
+                """,
+            arguments: StatementArguments(rowids))
+        var found: [Int64: ListedHit] = [:]
+        for row in rows where row["listed"] as Bool {
+            let product = ProductRecord(row: row).product(sellerName: row["seller_name"])
+            let text = [product.summary, SearchText.withoutMarkdown(product.description)].filter { !$0.isEmpty }
+            found[row["rid"]] = ListedHit(product: product, text: text.joined(separator: " — "))
+        }
+        return found
+    }
 
     /// Published products (all, or those among `rowids`) as the index wants them.
     private static func listedProducts(_ db: Database, rowids: [Int64]?) throws -> [IndexedProduct] {
@@ -218,5 +236,41 @@ extension DatabaseValue.Storage {
         case .int64(let value): Double(value)
         default: nil
         }
+    }
+}
+
+/// A listed product as a search shows it, and the plain text its snippet is cut from.
+struct ListedHit: Sendable {
+    var product: Product
+    var text: String
+}
+
+/// The products of recent hits, so a search need not read and decode rows it read a moment ago
+/// (reading them took half of a search). An entry goes when the change feed names its product or
+/// its seller; every entry goes when the index is rebuilt.
+///
+/// Rows read from a snapshot older than the last change applied are not kept: that change may
+/// concern them and have been applied (and forgotten) before they arrived.
+struct RecentHits {
+    static let capacity = 4096
+    private(set) var products: [Int64: ListedHit] = [:]
+    /// The last entry of the change feed whose products were forgotten.
+    private var forgottenThrough: Int64 = 0
+
+    mutating func keep(_ read: [Int64: ListedHit], readAt feed: Int64) {
+        guard feed >= forgottenThrough else { return }
+        if products.count + read.count > Self.capacity { products.removeAll(keepingCapacity: true) }
+        products.merge(read) { _, new in new }
+    }
+
+    mutating func forget(_ rowids: Set<Int64>, sellers: Set<String>, through feed: Int64) {
+        for rowid in rowids { products[rowid] = nil }
+        if !sellers.isEmpty { products = products.filter { !sellers.contains($0.value.product.sellerID) } }
+        forgottenThrough = max(forgottenThrough, feed)
+    }
+
+    mutating func forgetAll(through feed: Int64) {
+        products.removeAll()
+        forgottenThrough = max(forgottenThrough, feed)
     }
 }

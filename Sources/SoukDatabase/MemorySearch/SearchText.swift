@@ -73,52 +73,25 @@ enum SearchText {
         word.folding(options: [.caseInsensitive, .diacriticInsensitive, .widthInsensitive], locale: nil).lowercased()
     }
 
-    /// An excerpt of `text` around the first query word, HTML-escaped, words matching the query
-    /// (or starting with the prefix) in `<mark>`. Nil when no query word occurs in `text`.
-    /// Works on Unicode scalars of at most the first 4,000: this runs for every hit of a search.
+    /// An excerpt of `text` around the first query word, HTML-escaped, on one line, words matching
+    /// the query (or starting with the prefix) in `<mark>`: up to `radius / 2` words before it and
+    /// `radius * 3 / 2` after. Nil when no query word occurs in the first 4,000 scalars of `text`.
     static func snippet(_ text: String, words: Set<String>, prefix: String?, radius: Int = 8) -> String? {
-        let scalars = Array(text.unicodeScalars.prefix(4000))
-        @inline(__always) func isWord(_ scalar: Unicode.Scalar) -> Bool {
-            scalar.isASCII
-                ? (scalar.value >= 48 && scalar.value <= 57) || ((scalar.value | 0x20) >= 97 && (scalar.value | 0x20) <= 122)
-                : scalar.properties.isAlphabetic || scalar.properties.numericType != nil
+        var text = text
+        return text.withUTF8 { bytes in
+            var cutter = SnippetCutter(bytes, words: words, prefix: prefix)
+            return cutter.snippet(before: radius / 2, after: radius * 3 / 2)
         }
-        var tokens: [(range: Range<Int>, isWord: Bool)] = []
-        var index = 0
-        while index < scalars.count {
-            let kind = isWord(scalars[index])
-            var next = index + 1
-            while next < scalars.count && isWord(scalars[next]) == kind { next += 1 }
-            tokens.append((index..<next, kind))
-            index = next
+    }
+
+    /// Escaped for HTML, on one line (a snippet never breaks): "\r\n", "\n" and "\r" become a space.
+    static func escape(_ text: String) -> String {
+        var text = text
+        return text.withUTF8 { bytes in
+            var html: [UInt8] = []
+            SnippetCutter.appendEscaped(bytes[...], to: &html)
+            return String(decoding: html, as: UTF8.self)
         }
-        func string(_ range: Range<Int>) -> String {
-            var view = String.UnicodeScalarView()
-            view.append(contentsOf: scalars[range])
-            return String(view)
-        }
-        func matches(_ token: Int) -> Bool {
-            guard tokens[token].isWord else { return false }
-            let raw = string(tokens[token].range)
-            var folded = ""
-            SearchText.words(raw) { folded += $0 }
-            return words.contains(folded) || (prefix.map { folded.hasPrefix($0) } ?? false)
-        }
-        guard let first = tokens.indices.first(where: matches) else { return nil }
-        let wordTokens = tokens.indices.filter { tokens[$0].isWord }
-        let position = wordTokens.firstIndex(of: first)!
-        let startWord = max(0, position - radius / 2)
-        let endWord = min(wordTokens.count - 1, position + radius * 3 / 2)
-        // From the text's start or end, keep the punctuation around the first or last word.
-        let start = startWord == 0 ? 0 : wordTokens[startWord]
-        let end = endWord == wordTokens.count - 1 ? tokens.count - 1 : wordTokens[endWord]
-        var html = start > 0 ? "…" : ""
-        for token in start...end {
-            let escaped = escape(string(tokens[token].range))
-            html += matches(token) ? "<mark>\(escaped)</mark>" : escaped
-        }
-        if end < tokens.count - 1 { html += "…" }
-        return html
     }
 
     /// A description's Markdown read as plain text, for snippets: headings, emphasis, code marks,
@@ -240,9 +213,4 @@ enum SearchText {
         return withoutEmphasisUnderscores(out)
     }
 
-    /// Escaped for HTML, on one line (a snippet never breaks).
-    static func escape(_ text: String) -> String {
-        HTMLText.escape(text.replacingOccurrences(of: "\r\n", with: " ").replacingOccurrences(of: "\n", with: " ")
-            .replacingOccurrences(of: "\r", with: " "))
-    }
 }
