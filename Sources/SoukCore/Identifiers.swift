@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
 /// Random, prefixed identifiers (`usr_…`, `ses_…`) and secrets.
 ///
 /// IDs carry 128 bits from the system's cryptographic generator, written in lower-case base32 so
@@ -45,16 +48,17 @@ public enum RandomText {
 
     private static let base62Characters = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".utf8)
 
-    /// Random bytes from the operating system's CSPRNG, taken 8 at a time (each `next()` is a
-    /// system call: one per byte made ID and token generation a visible cost per request).
+    /// Random bytes from the operating system's CSPRNG in one call (`arc4random_buf`, one
+    /// `getrandom` system call): taking them 8 at a time from `SystemRandomNumberGenerator`, each
+    /// a system call, made an ID and a cookie per request a visible cost.
     public static func bytes(_ count: Int) -> [UInt8] {
-        var generator = SystemRandomNumberGenerator()
-        var output = [UInt8]()
-        output.reserveCapacity(count + 7)
-        while output.count < count {
-            withUnsafeBytes(of: generator.next()) { output.append(contentsOf: $0) }
-        }
-        output.removeLast(output.count - count)
+        var output = [UInt8](repeating: 0, count: count)
+        #if canImport(Glibc)
+            output.withUnsafeMutableBytes { if let base = $0.baseAddress { arc4random_buf(base, count) } }
+        #else
+            var generator = SystemRandomNumberGenerator()
+            for index in output.indices { output[index] = generator.next() }
+        #endif
         return output
     }
 

@@ -21,8 +21,8 @@ public final class StorePageChanges: TransactionObserver, Sendable {
 
     /// The WAL file beside the database.
     private let walPath: String
-    /// The feed's last entry as last read, and the WAL file's state just before that read.
-    private let feedSeen = Mutex<FeedReading?>(nil)
+    /// The feed's last entry as last read.
+    private let feedReading = TrustedReading<Int64>()
     /// How long a reading is trusted while the WAL file looks unchanged: a commit that lands in
     /// the same clock tick as a reading, into a WAL just restarted at the same size, would not
     /// change its stamp.
@@ -69,24 +69,39 @@ public final class StorePageChanges: TransactionObserver, Sendable {
     }
 
     /// The current generation ("local.feed"); equal strings mean nothing the pages show changed.
-    func generation(_ readFeed: () async throws -> Int64) async rethrows -> String {
-        let local = local.load(ordering: .acquiring)
+    func generation(_ readFeed: @Sendable () async throws -> Int64) async rethrows -> String {
+        let (snapshot, feed) = try await feedReading.value(in: self, read: readFeed)
+        return "\(snapshot?.local ?? local.load(ordering: .acquiring)).\(feed)"
+    }
+}
+
+/// A value read from the database, used again while nothing can have changed it: this process
+/// committed nothing to the watched tables and the WAL file (which every commit, by any process,
+/// appends to) looks the same, for at most `StorePageChanges.longestTrust`. A `stat` per use
+/// instead of a database read and two thread hops.
+final class TrustedReading<Value: Sendable>: Sendable {
+    private let last = Mutex<(snapshot: StorePageChanges.Snapshot, value: Value, at: ContinuousClock.Instant)?>(nil)
+
+    /// The value, read again by `read` unless the last reading can be trusted; with the snapshot
+    /// taken before that read (nil when there is no WAL file to look at: then always read).
+    func value(in changes: StorePageChanges, read: () async throws -> Value) async rethrows
+        -> (snapshot: StorePageChanges.Snapshot?, value: Value)
+    {
         let now = ContinuousClock.now
-        // Taken before the read: a commit after it changes the stamp, so the next call reads again.
-        let stamp = FileStamp(path: walPath)
-        if let stamp, let seen = feedSeen.withLock({ $0 }), seen.wal == stamp, now - seen.at < Self.longestTrust {
-            return "\(local).\(seen.feed)"
+        // Taken before the read: a commit after it changes the snapshot, so the next use reads again.
+        let snapshot = changes.snapshot()
+        if let snapshot, let last = last.withLock({ $0 }), last.snapshot == snapshot,
+            now - last.at < StorePageChanges.longestTrust
+        {
+            return (snapshot, last.value)
         }
-        let feed = try await readFeed()
-        if let stamp { feedSeen.withLock { $0 = FeedReading(wal: stamp, feed: feed, at: now) } }
-        return "\(local).\(feed)"
+        let value = try await read()
+        if let snapshot { last.withLock { $0 = (snapshot, value, now) } }
+        return (snapshot, value)
     }
 
-    struct FeedReading: Sendable {
-        let wal: FileStamp
-        let feed: Int64
-        let at: ContinuousClock.Instant
-    }
+    /// Forgets the last reading: the next use reads.
+    func forget() { last.withLock { $0 = nil } }
 }
 
 /// What `stat` says of a file that changes when it is written: inode, size, modification time.

@@ -92,6 +92,13 @@ private func buildRouter(_ runtime: SoukRuntime) throws -> (Router<SoukRequestCo
     // Outermost first: every response, even an error, is logged, counted and gets the headers.
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: MetricsMiddleware())
+    // A signed-out visitor's store page, when kept, is answered here (see the middleware).
+    let pageCache = PageCache(https: settings.isHTTPS)
+    let csrf = CSRFMiddleware(key: services.secretKey, secure: settings.isHTTPS, maxBodyBytes: services.maxBodyBytes)
+    router.add(
+        middleware: PageCacheFrontMiddleware(
+            database: runtime.database, cache: pageCache, productViews: services.productViews, csrf: csrf,
+            requestsPerIP: services.limits.requestsPerIP, clientNetwork: services.clientAddress.network))
     router.add(middleware: SecurityHeadersMiddleware(https: settings.isHTTPS))
     let errors = ErrorMiddleware(pages: services.pages)
     router.add(middleware: errors)
@@ -104,10 +111,9 @@ private func buildRouter(_ runtime: SoukRuntime) throws -> (Router<SoukRequestCo
             clientNetwork: services.clientAddress.network))
     router.add(middleware: AuthenticationMiddleware(accounts: accounts, cookies: services.cookies))
     // CSRF after authentication: its tokens are bound to the session that middleware accepted.
-    router.add(
-        middleware: CSRFMiddleware(key: services.secretKey, secure: settings.isHTTPS, maxBodyBytes: services.maxBodyBytes))
+    router.add(middleware: csrf)
     // Inside CSRF: a cached page gets each visitor's own token and cookie.
-    router.add(middleware: PageCacheMiddleware(database: runtime.database, cache: PageCache(), productViews: services.productViews))
+    router.add(middleware: PageCacheMiddleware(database: runtime.database, cache: pageCache, productViews: services.productViews))
 
     SystemRoutes(services: services, metrics: metrics).register(on: router)
     AccountAPI(services: services).register(on: router)

@@ -40,6 +40,12 @@ def test_pages_are_served_from_memory_with_etags_until_the_catalog_changes(make_
                              data={"_csrf": csrf_from(page.text), "product_id": product["id"]}, allow_redirects=False)
         assert added.status_code in (200, 303), added.text[:300]
     assert "souk-product-id" not in {k.lower() for k in a1.headers}
+    # An answer from memory carries what every response carries.
+    for header, value in [("Content-Security-Policy", "default-src 'self'"), ("X-Content-Type-Options", "nosniff"),
+                          ("X-Frame-Options", "DENY"), ("Referrer-Policy", "same-origin")]:
+        assert value in a2.headers.get(header, ""), (header, a2.headers)
+    assert re.fullmatch(r"[0-9a-f]{32}", a2.headers["X-Request-Id"]) and a2.headers["X-Request-Id"] != a1.headers["X-Request-Id"]
+    assert "text/html" in a2.headers["Content-Type"] and int(a2.headers["Content-Length"]) == len(a2.content)
 
     # The ETag back: 304, no body; a stale one: the page.
     not_modified = first.get(souk.url(path), headers={**BROWSER, "If-None-Match": a1.headers["ETag"]})
@@ -80,3 +86,20 @@ def test_signed_in_pages_are_never_shared_and_cached_views_still_count(make_souk
     sales = seller.session.get(souk.url("/dashboard/sales")).text
     table = re.search(r'<table class="cart" id="conversion">.*?</table>', sales, re.S).group(0)
     assert "<tr><td>Heron Notes</td><td>5</td><td>0</td><td>0.0%</td></tr>" in table, table
+
+
+def test_pages_from_memory_still_count_against_the_per_ip_limit(make_souk):
+    """Kept pages are cheap, but a flood from one address is still refused at the operator's
+    limit, with the usual page and `Retry-After`; another address is not affected."""
+    souk = make_souk(env={**FAST, "SOUK_LIMITS_REQUESTS_PER_IP_PER_MINUTE": "12", "SOUK_SERVER_TRUST_FORWARDED_FOR": "true"})
+    seller = cli_account(souk, "seller")
+    product = seller.create("Vole Almanac", publish=True, price=700)
+    path = f"/products/{product['slug']}"
+    flood = {**BROWSER, "X-Forwarded-For": "203.0.113.7"}
+    statuses = [requests.get(souk.url(path), headers=flood).status_code for _ in range(20)]
+    assert statuses[0] == 200 and statuses.count(200) <= 12 and statuses[-1] == 429, statuses
+    refused = requests.get(souk.url(path), headers=flood)
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+    assert "Vole Almanac" not in refused.text
+    other = requests.get(souk.url(path), headers={**BROWSER, "X-Forwarded-For": "198.51.100.9"})
+    assert other.status_code == 200 and title_of(other.text) == "Vole Almanac"

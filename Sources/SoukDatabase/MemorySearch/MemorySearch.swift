@@ -9,13 +9,13 @@ import Synchronization
 /// (one indexed query, usually empty) and applies what changed — including changes made by other
 /// processes such as `souk product unpublish` — so results never lag the catalog. The feed is
 /// read only when a write may have landed since the last reading: this process committed to the
-/// catalog or the WAL file changed (see `StorePageChanges.Snapshot`), and at least once a second.
+/// catalog or the WAL file changed (see `TrustedReading`), and at least once a second.
 final class MemorySearch: Sendable {
     let index = MemorySearchIndex()
     /// The last change applied; nil until built. Held while refreshing so changes apply in order.
     private let applied = Mutex<Int64?>(nil)
-    /// The database's state just before the last reading of the feed, and when.
-    private let lastReading = Mutex<(snapshot: StorePageChanges.Snapshot, at: ContinuousClock.Instant)?>(nil)
+    /// The last reading of the feed, trusted while the database cannot have changed.
+    private let feedReading = TrustedReading<Bool>()
     /// True once the index was first built.
     private let built = Atomic<Bool>(false)
     /// True while the server builds the index in the background: searches go to FTS5 meanwhile.
@@ -113,16 +113,10 @@ final class MemorySearch: Sendable {
 
     /// Builds the index if needed, then applies pending changes.
     func refresh(_ database: AppDatabase) async throws {
-        let now = ContinuousClock.now
-        // Taken before the read: a commit after it changes the snapshot, so the next call reads again.
-        let snapshot = database.storePageChanges.snapshot()
-        if isBuilt, let snapshot, let last = lastReading.withLock({ $0 }), last.snapshot == snapshot,
-            now - last.at < StorePageChanges.longestTrust
-        {
-            return
+        _ = try await feedReading.value(in: database.storePageChanges) {
+            try await readChanges(database)
+            return true
         }
-        try await readChanges(database)
-        if let snapshot { lastReading.withLock { $0 = (snapshot, now) } }
     }
 
     private func readChanges(_ database: AppDatabase) async throws {

@@ -30,8 +30,7 @@ struct CSRFMiddleware: RouterMiddleware {
     {
         var context = context
         var request = request
-        let existing = request.cookies[names.csrf].map(\.value).flatMap { Self.isWellFormed($0) ? $0 : nil }
-        let cookieValue = existing ?? RandomText.base62(length: 32)
+        let (cookieValue, isNew) = browserCookie(request)
         context.csrfToken = token(for: cookieValue, session: Self.sessionToken(of: context))
 
         let path = request.uri.path
@@ -45,7 +44,7 @@ struct CSRFMiddleware: RouterMiddleware {
                 // A file upload form: too large to read here. `MultipartUpload` checks the token
                 // from the form's first field before it stores a byte; without the cookie no
                 // token can match.
-                guard existing != nil else { throw Self.refused }
+                guard !isNew else { throw Self.refused }
                 return try await respond(request, context, cookieValue: cookieValue, isNew: false, next: next)
             }
             guard contentType.hasPrefix("application/x-www-form-urlencoded") else {
@@ -53,12 +52,12 @@ struct CSRFMiddleware: RouterMiddleware {
             }
             let body = try await request.body.collect(upTo: maxBodyBytes)
             let submitted = Self.field(Self.fieldName, in: String(buffer: body))
-            guard existing != nil, let submitted, ConstantTime.equal(submitted, context.csrfToken) else {
+            guard !isNew, let submitted, ConstantTime.equal(submitted, context.csrfToken) else {
                 throw Self.refused
             }
             request.body = .init(buffer: body)
         }
-        return try await respond(request, context, cookieValue: cookieValue, isNew: existing == nil, next: next)
+        return try await respond(request, context, cookieValue: cookieValue, isNew: isNew, next: next)
     }
 
     private func respond(
@@ -101,7 +100,13 @@ struct CSRFMiddleware: RouterMiddleware {
         return response.headers[values: .setCookie].contains { $0.hasPrefix(prefix) && !$0.hasPrefix(prefix + ";") }
     }
 
-    private func cookie(_ value: String) -> Cookie {
+    /// The browser's pre-session cookie, or a new one (to be set on the response) if it has none.
+    func browserCookie(_ request: Request) -> (value: String, isNew: Bool) {
+        if let existing = request.cookies[names.csrf]?.value, Self.isWellFormed(existing) { return (existing, false) }
+        return (RandomText.base62(length: 32), true)
+    }
+
+    func cookie(_ value: String) -> Cookie {
         Cookie(name: names.csrf, value: value, path: "/", secure: secure, httpOnly: true, sameSite: .lax)
     }
 

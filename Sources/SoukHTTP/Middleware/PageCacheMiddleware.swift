@@ -24,6 +24,20 @@ struct PageCacheMiddleware: RouterMiddleware {
     /// counts a view; removed before the response leaves.
     static let productHeader = HTTPField.Name("souk-product-id")!
 
+    /// A kept page for one visitor; a product page's view still counts.
+    static func answer(
+        from entry: PageCache.Entry, _ request: Request, csrfToken: String, productViews: ProductViewCounter,
+        database: AppDatabase
+    ) async -> Response {
+        if let productID = entry.productID, ProductViewCounter.counts(userAgent: request.headers[.userAgent]) {
+            await productViews.record(productID: productID, at: database.clock.now())
+        }
+        return entry.response(csrfToken: csrfToken, ifNoneMatch: request.headers[.ifNoneMatch])
+    }
+
+    /// The cache's key for a request: path and query as sent.
+    static func key(_ request: Request) -> String { request.uri.path + "?" + (request.uri.query ?? "") }
+
     static func isCacheable(_ path: String) -> Bool {
         path == "/" || path == "/search" || path.hasPrefix("/categories/") || path.hasPrefix("/sellers/")
             || (path.hasPrefix("/products/") && path.dropFirst("/products/".count).allSatisfy { $0 != "/" })
@@ -35,15 +49,13 @@ struct PageCacheMiddleware: RouterMiddleware {
         guard request.method == .get, context.identity == nil,
             request.headers[.authorization] == nil, Self.isCacheable(request.uri.path)
         else { return try await next(request, context) }
-        let key = request.uri.path + "?" + (request.uri.query ?? "")
+        let key = Self.key(request)
         let generation = try await database.storePagesGeneration()
         if let entry = cache.entry(key, generation: generation) {
-            if let productID = entry.productID, ProductViewCounter.counts(userAgent: request.headers[.userAgent]) {
-                await productViews.record(productID: productID, at: database.clock.now())
-            }
-            return entry.response(csrfToken: context.csrfToken, ifNoneMatch: request.headers[.ifNoneMatch])
+            return await Self.answer(from: entry, request, csrfToken: context.csrfToken, productViews: productViews, database: database)
         }
         var response = try await next(request, context)
+        let route = context.endpointPath
         let productID = response.headers[Self.productHeader]
         response.headers[Self.productHeader] = nil
         // Only a plain page is kept: not an error, a redirect, or an answer that sets a cookie
@@ -58,8 +70,8 @@ struct PageCacheMiddleware: RouterMiddleware {
             return Response(status: response.status, headers: response.headers, body: .init(byteBuffer: body))
         }
         let entry = PageCache.Entry(
-            body: body, csrfToken: context.csrfToken, generation: generation, productID: productID,
-            headers: response.headers)
+            body: body, csrfToken: context.csrfToken, generation: generation, productID: productID, route: route,
+            headers: response.headers, https: cache.https)
         cache.store(key, entry)
         return entry.response(csrfToken: context.csrfToken, ifNoneMatch: request.headers[.ifNoneMatch])
     }
@@ -70,10 +82,13 @@ struct PageCacheMiddleware: RouterMiddleware {
 final class PageCache: Sendable {
     static let largestPage = 1 << 20
     let capacity: Int
+    /// Whether the store is served over https (the security headers kept with each page).
+    let https: Bool
     private let state = Mutex<(entries: [String: Entry], bytes: Int)>(([:], 0))
 
-    init(capacity: Int = 32 << 20) {
+    init(capacity: Int = 32 << 20, https: Bool) {
         self.capacity = capacity
+        self.https = https
     }
 
     struct Entry: Sendable {
@@ -84,17 +99,28 @@ final class PageCache: Sendable {
         let etag: String
         let generation: String
         let productID: String?
+        /// The route that rendered it, for the metrics and log of an answer from the cache.
+        let route: String?
+        /// The response's headers with the security headers every response gets: an answer
+        /// from `PageCacheFrontMiddleware` does not pass `SecurityHeadersMiddleware`.
         let headers: HTTPFields
+        /// Whether the page carries the visitor's CSRF token (it has a form).
+        var hasForm: Bool { parts.count > 1 }
 
-        init(body: ByteBuffer, csrfToken: String, generation: String, productID: String?, headers: HTTPFields) {
+        init(
+            body: ByteBuffer, csrfToken: String, generation: String, productID: String?, route: String?, headers: HTTPFields,
+            https: Bool
+        ) {
             let text = String(buffer: body)
             let pieces = csrfToken.isEmpty ? [text] : text.components(separatedBy: csrfToken)
             self.parts = pieces.map { ByteBuffer(string: $0) }
             self.etag = Hex.encode(SHA256.hash(data: Data(pieces.joined(separator: Self.placeholder).utf8)).prefix(12))
             self.generation = generation
             self.productID = productID
+            self.route = route
             var headers = headers
             headers[.contentLength] = nil
+            SecurityHeadersMiddleware.apply(to: &headers, https: https)
             self.headers = headers
         }
 

@@ -9,18 +9,23 @@ struct SecurityHeadersMiddleware: RouterMiddleware {
         -> Response
     {
         var response = try await next(request, context)
+        Self.apply(to: &response.headers, https: https)
+        return response
+    }
+
+    /// Adds the headers to `headers`, keeping a policy or cache rule the response set itself.
+    static func apply(to headers: inout HTTPFields, https: Bool) {
         // A route may set its own policy (the e-mail preview: inline styles, framed by the
         // dashboard, sandboxed); every other response gets the strict one.
-        if response.headers[.contentSecurityPolicy] == nil {
-            response.headers[.contentSecurityPolicy] =
+        if headers[.contentSecurityPolicy] == nil {
+            headers[.contentSecurityPolicy] =
                 "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
-            response.headers[.init("X-Frame-Options")!] = "DENY"
+            headers[.init("X-Frame-Options")!] = "DENY"
         }
-        response.headers[.xContentTypeOptions] = "nosniff"
-        response.headers[.init("Referrer-Policy")!] = "same-origin"
-        response.headers[.init("Cross-Origin-Opener-Policy")!] = "same-origin"
-        if https { response.headers[.strictTransportSecurity] = "max-age=31536000; includeSubDomains" }
-        if response.headers[.cacheControl] == nil { response.headers[.cacheControl] = "no-store" }
-        return response
+        headers[.xContentTypeOptions] = "nosniff"
+        headers[.init("Referrer-Policy")!] = "same-origin"
+        headers[.init("Cross-Origin-Opener-Policy")!] = "same-origin"
+        if https { headers[.strictTransportSecurity] = "max-age=31536000; includeSubDomains" }
+        if headers[.cacheControl] == nil { headers[.cacheControl] = "no-store" }
     }
 }
