@@ -87,8 +87,8 @@ public struct Settings: Sendable, Equatable {
         public var leaseSeconds = 60
         /// How often an idle worker looks for due jobs, in milliseconds.
         public var pollMilliseconds = 1000
-        /// Jobs run at once by one process.
-        public var concurrency = 4
+        /// Jobs run at once by one process (most wait on a mail or webhook server, not the CPU).
+        public var concurrency = 16
         /// Delay before a failed job's first retry; it doubles with each attempt (capped at an hour).
         public var retryBaseSeconds = 5
     }

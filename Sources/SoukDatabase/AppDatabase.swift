@@ -15,6 +15,8 @@ public final class AppDatabase: Sendable {
     let memorySearch: MemorySearch?
     /// When the public store pages may have changed (for their cache).
     let storePageChanges: StorePageChanges
+    /// Wakes the job runner when this process commits a job.
+    public let jobArrivals = JobArrivals()
 
     /// Opens (creating if needed) the database at `path` and runs pending migrations.
     /// Throws `SchemaError.newerThanBinary` if the file was migrated by a newer Souk.
@@ -30,6 +32,7 @@ public final class AppDatabase: Sendable {
         try Self.checkNotSuperseded(writer)
         try Migrations.migrator.migrate(writer)
         writer.add(transactionObserver: storePageChanges, extent: .databaseLifetime)
+        writer.add(transactionObserver: jobArrivals, extent: .databaseLifetime)
     }
 
     static func configuration() -> Configuration {

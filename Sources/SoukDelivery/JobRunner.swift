@@ -55,20 +55,42 @@ public struct JobRunner: Service {
         "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier):\(RandomText.base32(byteCount: 4))"
     }
 
+    /// Keeps up to `concurrency` jobs running: claims as many as there are free slots whenever one
+    /// finishes, this process commits a job (`JobArrivals`), or `pollInterval` passes (jobs due
+    /// later, or added by another process). A slow job (a mail server that takes its time) holds
+    /// one slot, not a whole batch.
     public func run() async throws {
         logger.info("job runner started", metadata: ["owner": "\(owner)", "kinds": "\(registry.kinds.joined(separator: ","))"])
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            var summary = JobRunSummary()
-            do {
-                summary = try await runOnce(limit: concurrency)
-            } catch {
-                // The database is busy or unreachable: wait for the next poll rather than spin.
-                logger.error("claiming jobs failed", metadata: ["error": "\(error)"])
+        let arrivals = queue.database.jobArrivals
+        await withTaskGroup(of: Outcome?.self) { group in
+            var running = 0
+            var waiting = false  // a child waits for an arrival or the poll interval (it returns nil)
+            while true {
+                let stopping = Task.isShuttingDownGracefully || Task.isCancelled
+                if !stopping && running < concurrency {
+                    do {
+                        for job in try await queue.claim(owner: owner, lease: lease, limit: concurrency - running) {
+                            group.addTask { await execute(job) }
+                            running += 1
+                        }
+                    } catch {
+                        // The database is busy or unreachable: wait for the next poll rather than spin.
+                        logger.error("claiming jobs failed", metadata: ["error": "\(error)"])
+                    }
+                }
+                if stopping && running == 0 { break }
+                if !stopping && !waiting {
+                    // Only the idle wait is cut short by shutdown; jobs in hand always finish.
+                    group.addTask {
+                        _ = try? await cancelWhenGracefulShutdown { await arrivals.wait(upTo: pollInterval) }
+                        return nil
+                    }
+                    waiting = true
+                }
+                guard let finished = await group.next() else { break }
+                if finished == nil { waiting = false } else { running -= 1 }
             }
-            if summary.claimed == 0 {
-                // Only the idle wait is cut short by shutdown; jobs in hand always finish.
-                _ = try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pollInterval) }
-            }
+            group.cancelAll()
         }
         logger.info("job runner stopped", metadata: ["owner": "\(owner)"])
     }

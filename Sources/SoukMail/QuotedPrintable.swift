@@ -8,64 +8,82 @@ public enum QuotedPrintable {
     /// `From ` at the start of a line is escaped too, so SMTP dot handling and mbox readers
     /// cannot alter the text.
     public static func encode(_ text: String) -> String {
-        var normalized = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
-        if normalized.hasSuffix("\n") { normalized.removeLast() }
-        if normalized.isEmpty { return "\r\n" }
-        var output = ""
-        output.reserveCapacity(normalized.utf8.count + normalized.utf8.count / 8)
-        for line in normalized.split(separator: "\n", omittingEmptySubsequences: false) {
-            output += encodeLine(Array(line.utf8))
-            output += "\r\n"
+        let bytes = Array(text.utf8)
+        // The lines, whatever their breaks; a break at the very end ends the last line.
+        var lines: [ArraySlice<UInt8>] = []
+        var start = 0, index = 0
+        while index < bytes.count {
+            if bytes[index] == 0x0A || bytes[index] == 0x0D {
+                lines.append(bytes[start..<index])
+                if bytes[index] == 0x0D && index + 1 < bytes.count && bytes[index + 1] == 0x0A { index += 1 }
+                start = index + 1
+            }
+            index += 1
         }
-        return output
+        lines.append(bytes[start...])
+        if lines.count > 1 && lines.last!.isEmpty { lines.removeLast() }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + bytes.count / 8 + 2 * lines.count)
+        for line in lines {
+            encodeLine(line, into: &out)
+            out.append(0x0D)
+            out.append(0x0A)
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     static let hex = Array("0123456789ABCDEF".utf8)
 
-    /// One line (no line break inside). A UTF-8 character's escapes are never split by a soft
-    /// break, so each encoded line decodes to whole characters.
-    static func encodeLine(_ bytes: [UInt8]) -> String {
-        var out: [UInt8] = []
+    /// One line (no line break inside), appended to `out` (a mail is built byte by byte, with no
+    /// array per character). A UTF-8 character's escapes are never split by a soft break, so each
+    /// encoded line decodes to whole characters.
+    static func encodeLine(_ bytes: ArraySlice<UInt8>, into out: inout [UInt8]) {
+        let first = bytes.startIndex
+        let startsWithFrom = bytes.starts(with: "From ".utf8)
         var column = 0
-        let startsWithFrom = bytes.starts(with: Array("From ".utf8))
-        var index = 0
-        while index < bytes.count {
+        var index = first
+        while index < bytes.endIndex {
             // A unit: one byte, plus the continuation bytes of its UTF-8 character.
             var end = index + 1
             if bytes[index] >= 0xC0 {
-                while end < bytes.count, bytes[end] & 0xC0 == 0x80, end - index < 4 { end += 1 }
+                while end < bytes.endIndex, bytes[end] & 0xC0 == 0x80, end - index < 4 { end += 1 }
             }
-            let isLast = end == bytes.count
-            func piece(atColumn column: Int) -> [UInt8] {
-                var piece: [UInt8] = []
-                for position in index..<end {
-                    let byte = bytes[position]
-                    let mustEscape: Bool
-                    switch byte {
-                    case 0x20, 0x09: mustEscape = isLast
-                    case UInt8(ascii: "="): mustEscape = true
-                    case UInt8(ascii: "."): mustEscape = column == 0
-                    case UInt8(ascii: "F"): mustEscape = position == 0 && startsWithFrom
-                    case 0x21...0x7E: mustEscape = false
-                    default: mustEscape = true
-                    }
-                    piece += mustEscape ? [UInt8(ascii: "="), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]] : [byte]
+            let isLast = end == bytes.endIndex
+            func escapes(_ position: Int, atColumn column: Int) -> Bool {
+                switch bytes[position] {
+                case 0x20, 0x09: isLast
+                case UInt8(ascii: "="): true
+                case UInt8(ascii: "."): column == 0
+                case UInt8(ascii: "F"): position == first && startsWithFrom
+                case 0x21...0x7E: false
+                default: true
                 }
-                return piece
             }
-            var encoded = piece(atColumn: column)
+            func width(atColumn column: Int) -> Int {
+                (index..<end).reduce(0) { $0 + (escapes($1, atColumn: column) ? 3 : 1) }
+            }
+            var pieceColumn = column
+            var pieceWidth = width(atColumn: column)
             // A line holds at most 76 characters; a soft break's `=` takes one of them, so content
             // before it stops at 75. The line's final piece may use the 76th column.
-            if column > 0 && column + encoded.count > (isLast ? 76 : 75) {
-                out += [UInt8(ascii: "="), 0x0D, 0x0A]
-                column = 0
-                encoded = piece(atColumn: 0)
+            if column > 0 && column + pieceWidth > (isLast ? 76 : 75) {
+                out.append(contentsOf: "=\r\n".utf8)
+                pieceColumn = 0
+                pieceWidth = width(atColumn: 0)
             }
-            out += encoded
-            column += encoded.count
+            for position in index..<end {
+                let byte = bytes[position]
+                if escapes(position, atColumn: pieceColumn) {
+                    out.append(UInt8(ascii: "="))
+                    out.append(hex[Int(byte >> 4)])
+                    out.append(hex[Int(byte & 0x0F)])
+                } else {
+                    out.append(byte)
+                }
+            }
+            column = pieceColumn + pieceWidth
             index = end
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// Decodes quoted-printable text (soft breaks removed, `=XX` unescaped) to bytes; lenient with

@@ -3,6 +3,7 @@ import Logging
 import ServiceLifecycle
 import SoukCore
 @testable import SoukDatabase
+import Synchronization
 import Testing
 
 @testable import SoukDelivery
@@ -122,6 +123,79 @@ struct JobRunnerTests {
             #expect(log.counts == [id: 1, late: 1])
         }
         #expect(try await queue.counts()[.done] == 2)
+    }
+
+    @Test("A job this process commits starts at once, not at the next poll")
+    func wakesOnArrival() async throws {
+        let queue = JobQueue(database: try AppDatabase(path: try databasePath()))
+        let log = RunLog()
+        var registry = JobRegistry.builtIn
+        registry.register("count") { job in log.record(job.id) }
+        // A poll of a minute: only the arrival can explain a prompt start.
+        let runner = JobRunner(queue: queue, registry: registry, pollInterval: .seconds(60))
+        let group = ServiceGroup(
+            configuration: .init(services: [runner], gracefulShutdownSignals: [], logger: Logger(label: "test")))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            try await Task.sleep(for: .milliseconds(200))  // the runner is idle, waiting
+            for round in 0..<3 {
+                let started = ContinuousClock.now
+                let id = try await queue.enqueue(kind: "count", payload: ["round": round])
+                while log.counts[id] == nil && ContinuousClock.now - started < .seconds(20) {
+                    try await Task.sleep(for: .milliseconds(5))
+                }
+                #expect(log.counts[id] == 1)
+                // (A loaded machine may take a moment; the poll would take a minute.)
+                #expect(ContinuousClock.now - started < .seconds(10), "round \(round) waited for the poll")
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+
+    @Test("A slow job holds one slot: the others keep flowing past it, up to the concurrency")
+    func slowJobHoldsOneSlot() async throws {
+        let queue = JobQueue(database: try AppDatabase(path: try databasePath()))
+        let log = RunLog()
+        let inFlight = Mutex((now: 0, most: 0))
+        let release = AsyncStream<Void>.makeStream()
+        var registry = JobRegistry.builtIn
+        registry.register("slow") { job in
+            for await _ in release.stream { break }  // until the test lets it go
+            log.record(job.id)
+        }
+        registry.register("quick") { job in
+            inFlight.withLock { $0.now += 1; $0.most = max($0.most, $0.now) }
+            try await Task.sleep(for: .milliseconds(20))
+            inFlight.withLock { $0.now -= 1 }
+            log.record(job.id)
+        }
+        let slow = try await queue.enqueue(kind: "slow", payload: [String: String]())
+        var quick: [String] = []
+        for index in 0..<12 { quick.append(try await queue.enqueue(kind: "quick", payload: ["n": index])) }
+        let runner = JobRunner(queue: queue, registry: registry, pollInterval: .milliseconds(50), concurrency: 3)
+        let group = ServiceGroup(
+            configuration: .init(services: [runner], gracefulShutdownSignals: [], logger: Logger(label: "test")))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            let started = ContinuousClock.now
+            while quick.contains(where: { log.counts[$0] == nil }) && ContinuousClock.now - started < .seconds(10) {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            // Every quick job ran while the slow one still waited, two at a time beside it.
+            let runs = quick.map { log.counts[$0] ?? 0 }
+            #expect(runs == Array(repeating: 1, count: 12))
+            #expect(log.counts[slow] == nil)
+            #expect(inFlight.withLock { $0.most } == 2)
+            release.continuation.yield()
+            while log.counts[slow] == nil && ContinuousClock.now - started < .seconds(10) {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(log.counts[slow] == 1)
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        #expect(try await queue.counts()[.done] == 13)
     }
 }
 

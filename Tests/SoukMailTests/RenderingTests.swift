@@ -173,6 +173,18 @@ struct RenderingTests {
 
 @Suite("Quoted-printable bodies")
 struct QuotedPrintableTests {
+    @Test("The byte-by-byte encoder says what the piece-by-piece one said, on thousands of made-up texts")
+    func sameAsByPieces() {
+        let pieces = ["a", "word", " ", "\t", "=", ".", "From ", "F", "\n", "\r\n", "\r", "é", "€", "🎉", "日本",
+                      String(repeating: "x", count: 70), String(repeating: "é", count: 30), "=3D", "~", "\u{1}"]
+        var random = SystemRandomNumberGenerator()
+        for _ in 0..<3000 {
+            let text = (0..<Int.random(in: 0...40, using: &random)).map { _ in pieces.randomElement(using: &random)! }.joined()
+            let fast = QuotedPrintable.encode(text), reference = Self.encodeByPieces(text)
+            #expect(fast == reference, "\(text.debugDescription)")
+        }
+    }
+
     func lines(_ encoded: String) -> [String] {
         #expect(encoded.hasSuffix("\r\n"))
         return encoded.components(separatedBy: "\r\n").dropLast()
@@ -289,4 +301,70 @@ struct AddressTests {
         #expect(try m.envelopeFrom() == "<store@example.com>")
         #expect(try m.envelopeTo() == "<buyer@example.com>")
     }
+}
+
+/// The encoder as first written (an array per byte and per character, strings per line), kept to
+/// hold the byte-by-byte one to the same output.
+extension QuotedPrintableTests {
+    static func encodeByPieces(_ text: String) -> String {
+        var normalized = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+        if normalized.hasSuffix("\n") { normalized.removeLast() }
+        if normalized.isEmpty { return "\r\n" }
+        var output = ""
+        output.reserveCapacity(normalized.utf8.count + normalized.utf8.count / 8)
+        for line in normalized.split(separator: "\n", omittingEmptySubsequences: false) {
+            output += encodeLineByPieces(Array(line.utf8))
+            output += "\r\n"
+        }
+        return output
+    }
+
+    static let hex = Array("0123456789ABCDEF".utf8)
+
+    /// One line (no line break inside). A UTF-8 character's escapes are never split by a soft
+    /// break, so each encoded line decodes to whole characters.
+    static func encodeLineByPieces(_ bytes: [UInt8]) -> String {
+        var out: [UInt8] = []
+        var column = 0
+        let startsWithFrom = bytes.starts(with: Array("From ".utf8))
+        var index = 0
+        while index < bytes.count {
+            // A unit: one byte, plus the continuation bytes of its UTF-8 character.
+            var end = index + 1
+            if bytes[index] >= 0xC0 {
+                while end < bytes.count, bytes[end] & 0xC0 == 0x80, end - index < 4 { end += 1 }
+            }
+            let isLast = end == bytes.count
+            func piece(atColumn column: Int) -> [UInt8] {
+                var piece: [UInt8] = []
+                for position in index..<end {
+                    let byte = bytes[position]
+                    let mustEscape: Bool
+                    switch byte {
+                    case 0x20, 0x09: mustEscape = isLast
+                    case UInt8(ascii: "="): mustEscape = true
+                    case UInt8(ascii: "."): mustEscape = column == 0
+                    case UInt8(ascii: "F"): mustEscape = position == 0 && startsWithFrom
+                    case 0x21...0x7E: mustEscape = false
+                    default: mustEscape = true
+                    }
+                    piece += mustEscape ? [UInt8(ascii: "="), Self.hex[Int(byte >> 4)], Self.hex[Int(byte & 0x0F)]] : [byte]
+                }
+                return piece
+            }
+            var encoded = piece(atColumn: column)
+            // A line holds at most 76 characters; a soft break's `=` takes one of them, so content
+            // before it stops at 75. The line's final piece may use the 76th column.
+            if column > 0 && column + encoded.count > (isLast ? 76 : 75) {
+                out += [UInt8(ascii: "="), 0x0D, 0x0A]
+                column = 0
+                encoded = piece(atColumn: 0)
+            }
+            out += encoded
+            column += encoded.count
+            index = end
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
 }

@@ -170,7 +170,7 @@ enum ConfigSchema {
             "jobs.lease_seconds", \.jobs.leaseSeconds, 2...86_400,
             "Seconds a worker holds a background job before another may take it over (renewed while it runs)."),
         .int("jobs.poll_milliseconds", \.jobs.pollMilliseconds, 10...60_000, "How often an idle worker looks for due jobs."),
-        .int("jobs.concurrency", \.jobs.concurrency, 1...256, "Background jobs run at once by one process."),
+        .int("jobs.concurrency", \.jobs.concurrency, 1...256, "Background jobs run at once by one process (most wait on a mail or webhook server, not the CPU)."),
         .int(
             "jobs.retry_base_seconds", \.jobs.retryBaseSeconds, 1...3600,
             "Delay before a failed job's first retry; it doubles with each attempt, up to an hour."),
