@@ -41,6 +41,8 @@ struct AppServices: Sendable {
     let mail: MailComposer
     /// Product page views, counted in memory and written in batches.
     let productViews: ProductViewCounter
+    /// The search API's answers, from each product's JSON as last encoded.
+    let searchJSON = SearchJSON()
 
     /// The largest JSON or form body a route reads.
     var maxBodyBytes: Int { settings.limits.maxJSONBodyKB * 1024 }

@@ -28,6 +28,8 @@ struct CSRFMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
+        // A safe API call renders no form and changes nothing: no token to make or check.
+        if request.method.isSafe && request.uri.path.hasPrefix("/api/") { return try await next(request, context) }
         var context = context
         var request = request
         let (cookieValue, isNew) = browserCookie(request)

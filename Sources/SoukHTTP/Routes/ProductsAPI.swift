@@ -25,14 +25,13 @@ struct ProductsAPI: Sendable {
 
     // MARK: Reading
 
-    @Sendable func search(_ request: Request, context: SoukRequestContext) async throws -> JSONResponse<SearchBody> {
+    @Sendable func search(_ request: Request, context: SoukRequestContext) async throws -> Response {
         context.allowAnyone()
         let query = try ProductQuery(parameters: request.queryDictionary)
         let results = try await services.database.search(query)
-        return JSONResponse(
-            body: SearchBody(
-                data: results.hits.map { ProductBody($0.product, snippet: $0.snippet) }, nextCursor: results.nextCursor,
-                facets: .init(category: results.categoryFacets)))
+        return Response(
+            status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: try services.searchJSON.body(results))))
     }
 
     @Sendable func show(_ request: Request, context: SoukRequestContext) async throws -> JSONResponse<ProductBody> {
