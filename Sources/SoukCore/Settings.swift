@@ -89,6 +89,9 @@ public struct Settings: Sendable, Equatable {
         public var pollMilliseconds = 1000
         /// Jobs run at once by one process (most wait on a mail or webhook server, not the CPU).
         public var concurrency = 16
+        /// Start a job as soon as this process queues it (`JobArrivals`); off, only the poll finds
+        /// new jobs (tests that need a job to stay queued use it).
+        public var wakeOnCommit = true
         /// Delay before a failed job's first retry; it doubles with each attempt (capped at an hour).
         public var retryBaseSeconds = 5
     }

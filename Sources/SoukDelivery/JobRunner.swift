@@ -34,11 +34,13 @@ public struct JobRunner: Service {
     public let pollInterval: Duration
     /// Jobs claimed (and run concurrently) per pass.
     public let concurrency: Int
+    /// Whether a job this process commits starts at once (`JobArrivals`), or waits for the poll.
+    public let wakesOnCommit: Bool
     public let logger: Logger
 
     public init(
         queue: JobQueue, registry: JobRegistry = .builtIn, owner: String = JobRunner.defaultOwner(),
-        lease: TimeInterval = 60, pollInterval: Duration = .seconds(1), concurrency: Int = 4,
+        lease: TimeInterval = 60, pollInterval: Duration = .seconds(1), concurrency: Int = 4, wakesOnCommit: Bool = true,
         logger: Logger = Logger(label: "souk.jobs")
     ) {
         self.queue = queue
@@ -47,6 +49,7 @@ public struct JobRunner: Service {
         self.lease = lease
         self.pollInterval = pollInterval
         self.concurrency = max(1, concurrency)
+        self.wakesOnCommit = wakesOnCommit
         self.logger = logger
     }
 
@@ -81,8 +84,10 @@ public struct JobRunner: Service {
                 if stopping && running == 0 { break }
                 if !stopping && !waiting {
                     // Only the idle wait is cut short by shutdown; jobs in hand always finish.
-                    group.addTask {
-                        _ = try? await cancelWhenGracefulShutdown { await arrivals.wait(upTo: pollInterval) }
+                    group.addTask { [wakesOnCommit] in
+                        _ = try? await cancelWhenGracefulShutdown {
+                            if wakesOnCommit { await arrivals.wait(upTo: pollInterval) } else { try await Task.sleep(for: pollInterval) }
+                        }
                         return nil
                     }
                     waiting = true

@@ -121,7 +121,8 @@ public final class SoukRuntime: Sendable {
         JobRunner(
             queue: jobQueue, registry: jobs, owner: owner, lease: TimeInterval(settings.jobs.leaseSeconds),
             pollInterval: .milliseconds(settings.jobs.pollMilliseconds),
-            concurrency: concurrency ?? settings.jobs.concurrency, logger: Self.child(logger, "jobs"))
+            concurrency: concurrency ?? settings.jobs.concurrency, wakesOnCommit: settings.jobs.wakeOnCommit,
+            logger: Self.child(logger, "jobs"))
     }
 
     /// A logger for one part of the store: same level, label `souk.<part>`.

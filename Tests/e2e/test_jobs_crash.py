@@ -25,8 +25,10 @@ import pytest
 from conftest import Souk, csrf_from
 from test_catalog_api import api_account, cli_account
 
-SLOW_JOBS = {"SOUK_JOBS_POLL_MILLISECONDS": "60000"}  # one look at start, then a minute asleep
-FAST_JOBS = {"SOUK_JOBS_POLL_MILLISECONDS": "200"}
+# Jobs found by the poll only (a job the server queues would otherwise start at once): the
+# tests need a queued job to stay queued until they kill the server.
+SLOW_JOBS = {"SOUK_JOBS_POLL_MILLISECONDS": "60000", "SOUK_JOBS_WAKE_ON_COMMIT": "false"}  # one look at start, then a minute asleep
+FAST_JOBS = {"SOUK_JOBS_POLL_MILLISECONDS": "200", "SOUK_JOBS_WAKE_ON_COMMIT": "false"}
 SHORT_LEASE = {"SOUK_JOBS_LEASE_SECONDS": "2"}
 
 

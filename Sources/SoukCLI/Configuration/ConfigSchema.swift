@@ -171,6 +171,9 @@ enum ConfigSchema {
             "Seconds a worker holds a background job before another may take it over (renewed while it runs)."),
         .int("jobs.poll_milliseconds", \.jobs.pollMilliseconds, 10...60_000, "How often an idle worker looks for due jobs."),
         .int("jobs.concurrency", \.jobs.concurrency, 1...256, "Background jobs run at once by one process (most wait on a mail or webhook server, not the CPU)."),
+        .bool(
+            "jobs.wake_on_commit", \.jobs.wakeOnCommit,
+            "Start a job as soon as this process queues it (off: only the poll finds new jobs)."),
         .int(
             "jobs.retry_base_seconds", \.jobs.retryBaseSeconds, 1...3600,
             "Delay before a failed job's first retry; it doubles with each attempt, up to an hour."),
