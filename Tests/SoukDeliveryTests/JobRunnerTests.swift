@@ -29,6 +29,27 @@ private func databasePath() throws -> String {
     return directory.appendingPathComponent("souk.db").path
 }
 
+/// A fresh queue, and a registry whose `count` jobs record their runs in the log.
+private func countingQueue() throws -> (JobQueue, RunLog, JobRegistry) {
+    let queue = JobQueue(database: try AppDatabase(path: try databasePath()))
+    let log = RunLog()
+    var registry = JobRegistry.builtIn
+    registry.register("count") { job in log.record(job.id) }
+    return (queue, log, registry)
+}
+
+/// Runs `runner` as a service (as `souk serve` does) while `body` runs, then shuts it down gracefully.
+private func whileServing(_ runner: JobRunner, _ body: () async throws -> Void) async throws {
+    let group = ServiceGroup(
+        configuration: .init(services: [runner], gracefulShutdownSignals: [], logger: Logger(label: "test")))
+    try await withThrowingTaskGroup(of: Void.self) { tasks in
+        tasks.addTask { try await group.run() }
+        try await body()
+        await group.triggerGracefulShutdown()
+        try await tasks.waitForAll()
+    }
+}
+
 @Suite("The job runner")
 struct JobRunnerTests {
     @Test("Runs each due job's handler exactly once")
@@ -105,39 +126,24 @@ struct JobRunnerTests {
 
     @Test("As a service it runs queued jobs and stops on graceful shutdown")
     func service() async throws {
-        let queue = JobQueue(database: try AppDatabase(path: try databasePath()))
-        let log = RunLog()
-        var registry = JobRegistry.builtIn
-        registry.register("count") { job in log.record(job.id) }
+        let (queue, log, registry) = try countingQueue()
         let id = try await queue.enqueue(kind: "count", payload: [String: String]())
-        let runner = JobRunner(queue: queue, registry: registry, pollInterval: .milliseconds(20))
-        let group = ServiceGroup(
-            configuration: .init(services: [runner], gracefulShutdownSignals: [], logger: Logger(label: "test")))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
+        var late = ""
+        try await whileServing(JobRunner(queue: queue, registry: registry, pollInterval: .milliseconds(20))) {
             // A job enqueued while the runner polls is picked up too.
-            let late = try await queue.enqueue(kind: "count", payload: ["late": true])
+            late = try await queue.enqueue(kind: "count", payload: ["late": true])
             for _ in 0..<250 where log.counts.count < 2 { try await Task.sleep(for: .milliseconds(20)) }
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-            #expect(log.counts == [id: 1, late: 1])
         }
+        #expect(log.counts == [id: 1, late: 1])
         #expect(try await queue.counts()[.done] == 2)
     }
 
     @Test("A job this process commits starts at once, not at the next poll")
     func wakesOnArrival() async throws {
-        let queue = JobQueue(database: try AppDatabase(path: try databasePath()))
-        let log = RunLog()
-        var registry = JobRegistry.builtIn
-        registry.register("count") { job in log.record(job.id) }
+        let (queue, log, registry) = try countingQueue()
         // A poll of an hour: only the arrival can explain a start within the minute. (Generous
         // bounds: CPU-bound suites running beside this one can hold the cooperative threads.)
-        let runner = JobRunner(queue: queue, registry: registry, pollInterval: .seconds(3600))
-        let group = ServiceGroup(
-            configuration: .init(services: [runner], gracefulShutdownSignals: [], logger: Logger(label: "test")))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
+        try await whileServing(JobRunner(queue: queue, registry: registry, pollInterval: .seconds(3600))) {
             try await Task.sleep(for: .milliseconds(200))  // the runner is idle, waiting
             for round in 0..<3 {
                 let started = ContinuousClock.now
@@ -148,8 +154,6 @@ struct JobRunnerTests {
                 #expect(log.counts[id] == 1)
                 #expect(ContinuousClock.now - started < .seconds(60), "round \(round) waited for the poll")
             }
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
         }
     }
 
@@ -174,10 +178,7 @@ struct JobRunnerTests {
         var quick: [String] = []
         for index in 0..<12 { quick.append(try await queue.enqueue(kind: "quick", payload: ["n": index])) }
         let runner = JobRunner(queue: queue, registry: registry, pollInterval: .milliseconds(50), concurrency: 3)
-        let group = ServiceGroup(
-            configuration: .init(services: [runner], gracefulShutdownSignals: [], logger: Logger(label: "test")))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
+        try await whileServing(runner) {
             let started = ContinuousClock.now
             // (Generous bounds: CPU-bound suites beside this one can hold the cooperative threads;
             // a runner that waited for its whole batch would wait here for ever.)
@@ -194,8 +195,6 @@ struct JobRunnerTests {
                 try await Task.sleep(for: .milliseconds(10))
             }
             #expect(log.counts[slow] == 1)
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
         }
         #expect(try await queue.counts()[.done] == 13)
     }
