@@ -95,13 +95,15 @@ public struct DownloadBudget: Sendable, Equatable {
     }
 
     /// The bytes to credit back to `transfer` when a new request starts at `start`: those it
-    /// wrote from `start` on, if `start` lies within its last `resumeSlack` bytes (it is then a
-    /// resume of it), at most `creditLeft` (what the one-file cap still allows). Nil: not a resume.
+    /// wrote from `start` on, if `start` lies within its last `resumeSlack` bytes or just past
+    /// them (it is then a resume of it), at most `creditLeft` (what the one-file cap still
+    /// allows). 0: a resume with nothing to credit (it starts where the transfer stopped, or the
+    /// cap is used up), which still uses the transfer's one resume. Nil: not a resume.
     public static func resumeCredit(of transfer: InterruptedTransfer, resumingAt start: Int64, creditLeft: Int64)
         -> Int64?
     {
         let end = transfer.firstByte + transfer.sent  // one past the last byte written
-        guard start >= transfer.firstByte, start < end, end - start <= resumeSlack, creditLeft > 0 else { return nil }
-        return min(end - start, creditLeft)
+        guard start >= transfer.firstByte, start <= end, end - start <= resumeSlack else { return nil }
+        return max(0, min(end - start, creditLeft))
     }
 }

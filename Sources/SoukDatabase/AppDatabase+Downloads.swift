@@ -45,7 +45,7 @@ extension AppDatabase {
             try DownloadRow(
                 id: id, grantID: grantID, fileID: fileID, userID: userID, ip: ip,
                 userAgent: userAgent.map { String($0.prefix(500)) }, createdAt: now, firstByte: first, reserved: reserved,
-                sent: nil, credited: 0
+                sent: nil, credited: 0, resumed: false
             ).insert(db)
             budget.charged += reserved
             return DownloadReservation(id: id, range: served, reserved: reserved, budget: budget)
@@ -81,7 +81,8 @@ extension AppDatabase {
 
     /// If a request starting at `start` resumes one of the latest transfers of this file that
     /// were cut short, credits that transfer what it wrote from `start` on (`DownloadBudget.resumeCredit`,
-    /// capped so all credits stay within one file's size). A transfer is credited at most once.
+    /// capped so all credits stay within one file's size). A transfer is resumed at most once,
+    /// even when its resume asks nothing again and is credited nothing.
     private static func creditResumedTransfer(
         grantID: String, fileID: String, fileSize: Int64, resumingAt start: Int64, in db: Database
     ) throws {
@@ -93,7 +94,7 @@ extension AppDatabase {
             db,
             sql: """
                 SELECT id, first_byte, sent FROM downloads
-                WHERE grant_id = ? AND file_id = ? AND sent IS NOT NULL AND sent < reserved AND credited = 0
+                WHERE grant_id = ? AND file_id = ? AND sent IS NOT NULL AND sent < reserved AND NOT resumed
                 ORDER BY created_at DESC, rowid DESC LIMIT 32
                 """, arguments: [grantID, fileID])
         for row in cutShort {
@@ -102,7 +103,8 @@ extension AppDatabase {
                 let credit = DownloadBudget.resumeCredit(
                     of: transfer, resumingAt: start, creditLeft: fileSize - credited)
             else { continue }
-            try db.execute(sql: "UPDATE downloads SET credited = ? WHERE id = ?", arguments: [credit, row["id"] as String])
+            try db.execute(
+                sql: "UPDATE downloads SET credited = ?, resumed = 1 WHERE id = ?", arguments: [credit, row["id"] as String])
             return
         }
     }

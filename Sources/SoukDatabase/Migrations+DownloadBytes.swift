@@ -22,5 +22,14 @@ extension Migrations {
                     UPDATE downloads SET sent = reserved;
                     """)
         }
+        migrator.registerMigration("v26-download-resumed") { db in
+            // A cut transfer is resumed once, even by a resume that asks nothing again (it starts
+            // where the transfer stopped: no credit). Without the mark, a later download from the
+            // start would count as its resume and be credited bytes the buyer already has.
+            try db.alter(table: "downloads") { t in
+                t.add(column: "resumed", .boolean).notNull().defaults(to: false)
+            }
+            try db.execute(sql: "UPDATE downloads SET resumed = 1 WHERE credited > 0")
+        }
     }
 }

@@ -51,9 +51,10 @@ struct DownloadBudgetTests {
         #expect(DownloadBudget.resumeCredit(of: cut, resumingAt: end - 1000, creditLeft: .max) == 1000)
         #expect(DownloadBudget.resumeCredit(of: cut, resumingAt: end - slack, creditLeft: .max) == slack)
         #expect(DownloadBudget.resumeCredit(of: cut, resumingAt: end - slack - 1, creditLeft: .max) == nil, "too far back: a new download")
-        #expect(DownloadBudget.resumeCredit(of: cut, resumingAt: end, creditLeft: .max) == nil, "nothing asked again")
+        #expect(DownloadBudget.resumeCredit(of: cut, resumingAt: end, creditLeft: .max) == 0, "a resume that asks nothing again")
+        #expect(DownloadBudget.resumeCredit(of: cut, resumingAt: end + 1, creditLeft: .max) == nil, "past what was written")
         #expect(DownloadBudget.resumeCredit(of: cut, resumingAt: 50, creditLeft: .max) == nil, "before the transfer")
         #expect(DownloadBudget.resumeCredit(of: cut, resumingAt: end - 1000, creditLeft: 300) == 300, "capped")
-        #expect(DownloadBudget.resumeCredit(of: cut, resumingAt: end - 1000, creditLeft: 0) == nil)
+        #expect(DownloadBudget.resumeCredit(of: cut, resumingAt: end - 1000, creditLeft: 0) == 0, "a resume, cap used up")
     }
 }

@@ -521,6 +521,33 @@ struct DownloadTests {
         }
     }
 
+    @Test("A resume exactly where the cut stopped uses that transfer's one resume: a later download from the start is charged in full")
+    func resumeAtTheCut() async throws {
+        let store = try deliveryStore()
+        try await store.run { browser in
+            let (_, productID, fileIDs) = try await store.sellerWithProduct(browser, extra: ["download_limit": 2])
+            let (buyer, _) = try await store.paidBuyer(browser, buying: [productID])
+            let grantID = String(try await buyer.downloadPath("guide.pdf").split(separator: "/")[1])
+            func reserve(_ range: ClosedRange<Int64>?) async throws -> DownloadReservation {
+                try await store.database.reserveDownload(
+                    grantID: grantID, fileID: fileIDs[0], userID: "u", limit: 2, fileSize: 1000, range: range, ip: nil,
+                    userAgent: nil)
+            }
+            // Cut after exactly the 500 bytes the client had (nothing in flight), resumed at 500.
+            let cut = try await reserve(nil)
+            try await store.database.settleDownload(id: cut.id, sent: 500)
+            let rest = try await reserve(500...999)
+            #expect(rest.budget.bytesLeft == 1000, "500 + 500: the file once")
+            try await store.database.settleDownload(id: rest.id, sent: 500)
+            // The second whole download starts at byte 0, inside the cut transfer's slack: not a resume.
+            let second = try await reserve(nil)
+            #expect(second.budget.bytesLeft == 0)
+            try await store.database.settleDownload(id: second.id, sent: 1000)
+            #expect(try await downloadsLeft(buyer, "guide.pdf") == 0)
+            await #expect(throws: SoukError.self) { try await reserve(0...0) }
+        }
+    }
+
     @Test("The download log: the product's seller and admins; others are told it does not exist")
     func downloadLogAccess() async throws {
         let store = try deliveryStore()

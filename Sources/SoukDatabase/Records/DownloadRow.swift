@@ -21,9 +21,11 @@ struct DownloadRow: Codable, Sendable, FetchableRecord, PersistableRecord {
     var sent: Int64?
     /// Bytes credited back because a later request resumed this transfer.
     var credited: Int64
+    /// A later request resumed this transfer (credited or not); it is never resumed again.
+    var resumed: Bool
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case id, ip, reserved, sent, credited
+        case id, ip, reserved, sent, credited, resumed
         case grantID = "grant_id"
         case fileID = "file_id"
         case userID = "user_id"
