@@ -226,13 +226,20 @@ extension AppDatabase {
     /// The live session's user and how the session was made (which bounds what it may do).
     public func sessionHolder(tokenHash: String) async throws -> (user: User, origin: SessionOrigin)? {
         let now = clock.now()
-        return try await writer.read { db in
+        let moment = moment()
+        if let kept = sessionHolders.value(tokenHash, moment: moment, now: now) {
+            return kept.expiresAt > now ? (kept.user, kept.origin) : nil
+        }
+        let found = try await writer.read { db -> SessionHolderReading? in
             guard let session = try SessionRecord.filter(Column("token_hash") == tokenHash).fetchOne(db),
-                session.expiresAt > now,
                 let user = try UserRecord.fetchOne(db, key: session.userID), !user.disabled
             else { return nil }
-            return (user.user, SessionOrigin(rawValue: session.origin) ?? .link)
+            return SessionHolderReading(
+                user: user.user, origin: SessionOrigin(rawValue: session.origin) ?? .link, expiresAt: session.expiresAt)
         }
+        guard let found else { return nil }
+        sessionHolders.store(tokenHash, found, moment: moment, now: now)
+        return found.expiresAt > now ? (found.user, found.origin) : nil
     }
 
     public func deleteSession(tokenHash: String) async throws {
@@ -297,4 +304,11 @@ public enum UserKey: Sendable, Equatable, CustomStringConvertible {
         case .id(let id): "with the id \(id)"
         }
     }
+}
+
+/// A session as last read: whose it is, made how, and until when.
+struct SessionHolderReading: Sendable {
+    let user: User
+    let origin: SessionOrigin
+    let expiresAt: Date
 }

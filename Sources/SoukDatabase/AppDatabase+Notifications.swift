@@ -108,15 +108,21 @@ extension AppDatabase {
 
     /// What the bell on a page shows: the unread count, and the newest event id it includes, so
     /// the page's live stream starts after it and counts nothing twice (two indexed reads).
+    /// Kept while the database is unchanged (`UnchangedReadings`): every signed-in page asks.
     public func notificationBell(userID: String) async throws -> (unread: Int, lastSeq: Int64) {
-        try await writer.read { db in
+        let now = clock.now()
+        let moment = moment()
+        if let kept = bells.value(userID, moment: moment, now: now) { return (kept.unread, kept.lastSeq) }
+        let bell = try await writer.read { db in
             let unread = try NotificationRecord
                 .filter(NotificationRecord.Columns.userID == userID && NotificationRecord.Columns.readAt == nil)
                 .fetchCount(db)
             let lastSeq = try Int64.fetchOne(
                 db, sql: "SELECT MAX(seq) FROM notifications WHERE user_id = ?", arguments: [userID]) ?? 0
-            return (unread, lastSeq)
+            return NotificationBellReading(unread: unread, lastSeq: lastSeq)
         }
+        bells.store(userID, bell, moment: moment, now: now)
+        return (bell.unread, bell.lastSeq)
     }
 
     /// Marks all the user's notifications read; returns how many were unread.
@@ -170,4 +176,10 @@ extension AppDatabase {
             ).map(\.user)
         }
     }
+}
+
+/// A user's bell as last read.
+struct NotificationBellReading: Sendable {
+    let unread: Int
+    let lastSeq: Int64
 }

@@ -17,6 +17,12 @@ public final class AppDatabase: Sendable {
     let storePageChanges: StorePageChanges
     /// Wakes the job runner when this process commits a job.
     public let jobArrivals = JobArrivals()
+    /// Whether anything changed since a reading (for readings kept in memory).
+    let commits: DatabaseCommits
+    /// Session holders and notification bells by session and user: every signed-in page asks
+    /// for both, and they change rarely (`UnchangedReadings`).
+    let sessionHolders = UnchangedReadings<SessionHolderReading>(capacity: 20_000)
+    let bells = UnchangedReadings<NotificationBellReading>(capacity: 20_000)
 
     /// Opens (creating if needed) the database at `path` and runs pending migrations.
     /// Throws `SchemaError.newerThanBinary` if the file was migrated by a newer Souk.
@@ -26,6 +32,7 @@ public final class AppDatabase: Sendable {
     ) throws {
         self.writer = try DatabasePool(path: path, configuration: Self.configuration())
         self.storePageChanges = StorePageChanges(databasePath: path)
+        self.commits = DatabaseCommits(databasePath: path)
         self.clock = clock
         self.ids = ids
         self.memorySearch = searchEngine == .memory ? MemorySearch() : nil
@@ -33,7 +40,12 @@ public final class AppDatabase: Sendable {
         try Migrations.migrator.migrate(writer)
         writer.add(transactionObserver: storePageChanges, extent: .databaseLifetime)
         writer.add(transactionObserver: jobArrivals, extent: .databaseLifetime)
+        writer.add(transactionObserver: commits, extent: .databaseLifetime)
     }
+
+    /// Now, as far as changes go: take it before a read whose result is kept in
+    /// `UnchangedReadings`. Nil when nothing can be kept.
+    public func moment() -> DatabaseMoment? { commits.moment() }
 
     static func configuration() -> Configuration {
         var config = Configuration()

@@ -113,7 +113,10 @@ private func buildRouter(_ runtime: SoukRuntime) throws -> (Router<SoukRequestCo
     // CSRF after authentication: its tokens are bound to the session that middleware accepted.
     router.add(middleware: csrf)
     // Inside CSRF: a cached page gets each visitor's own token and cookie.
-    router.add(middleware: PageCacheMiddleware(database: runtime.database, cache: pageCache, productViews: services.productViews))
+    router.add(
+        middleware: PageCacheMiddleware(
+            database: runtime.database, cache: pageCache, signedIn: SignedInPageCache(cookies: CookieNames(https: settings.isHTTPS)),
+            productViews: services.productViews))
 
     SystemRoutes(services: services, metrics: metrics).register(on: router)
     AccountAPI(services: services).register(on: router)

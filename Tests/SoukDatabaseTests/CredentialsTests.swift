@@ -123,4 +123,36 @@ struct CredentialsTests {
         }
         #expect(others == ["password"])
     }
+
+    @Test("A session's holder, kept in memory between requests, still ends on time and with any change, from any process")
+    func keptSessions() async throws {
+        let clock = JobTestClock()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("souk-db-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let path = directory.appendingPathComponent("souk.db").path
+        let database = try AppDatabase(path: path, clock: clock)
+        let ann = try await database.insertUser(email: "ann@example.com", name: "Ann", passwordHash: "x", role: .buyer)
+        _ = try await database.insertSession(userID: ann.id, tokenHash: "short", lifetime: 0.5, ip: nil, userAgent: nil)
+        _ = try await database.insertSession(userID: ann.id, tokenHash: "long", lifetime: 3600, ip: nil, userAgent: nil)
+        #expect(try await database.userForSession(tokenHash: "short")?.id == ann.id)
+        #expect(try await database.userForSession(tokenHash: "long")?.id == ann.id)
+        #expect(try await database.notificationBell(userID: ann.id).unread == 0)
+
+        // Kept, but its expiry is still checked against the clock.
+        clock.advance(0.6)
+        #expect(try await database.userForSession(tokenHash: "short") == nil)
+        #expect(try await database.userForSession(tokenHash: "long")?.id == ann.id)
+
+        // A change by this process is seen at once: a rename, a notice for the bell.
+        _ = try await database.setName(userID: ann.id, "Ann Two")
+        #expect(try await database.sessionHolder(tokenHash: "long")?.user.name == "Ann Two")
+        try await database.notify(
+            Notice(userID: ann.id, type: .orderPaid, title: "Paid", body: "Order paid", url: nil, dedupeKey: "n1", email: false))
+        #expect(try await database.notificationBell(userID: ann.id).unread == 1)
+
+        // Another process (a `souk` command) signs her out everywhere: seen at once.
+        let otherProcess = try AppDatabase(path: path, clock: clock)
+        _ = try await otherProcess.setDisabled(email: "ann@example.com", true)
+        #expect(try await database.userForSession(tokenHash: "long") == nil)
+    }
 }

@@ -14,10 +14,13 @@ import Synchronization
 ///
 /// A product page holds a form with the visitor's own CSRF token: the cached copy keeps a
 /// placeholder where the token was, and each answer puts the visitor's token back.
+///
+/// A signed-in visitor's pages are kept too, per person, in `SignedInPageCache`.
 struct PageCacheMiddleware: RouterMiddleware {
     typealias Context = SoukRequestContext
     let database: AppDatabase
     let cache: PageCache
+    let signedIn: SignedInPageCache
     let productViews: ProductViewCounter
 
     /// The response header a product page uses to name its product, so a cached answer still
@@ -27,12 +30,12 @@ struct PageCacheMiddleware: RouterMiddleware {
     /// A kept page for one visitor; a product page's view still counts.
     static func answer(
         from entry: PageCache.Entry, _ request: Request, csrfToken: String, productViews: ProductViewCounter,
-        database: AppDatabase
+        database: AppDatabase, shared: Bool = true
     ) async -> Response {
         if let productID = entry.productID, ProductViewCounter.counts(userAgent: request.headers[.userAgent]) {
-            await productViews.record(productID: productID, at: database.clock.now())
+            productViews.record(productID: productID, at: database.clock.now())
         }
-        return entry.response(csrfToken: csrfToken, ifNoneMatch: request.headers[.ifNoneMatch])
+        return entry.response(csrfToken: csrfToken, ifNoneMatch: shared ? request.headers[.ifNoneMatch] : nil, shared: shared)
     }
 
     /// The cache's key for a request: path and query as sent.
@@ -46,34 +49,77 @@ struct PageCacheMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
-        guard request.method == .get, context.identity == nil,
-            request.headers[.authorization] == nil, Self.isCacheable(request.uri.path)
-        else { return try await next(request, context) }
+        guard request.method == .get, request.headers[.authorization] == nil else {
+            return try await Self.passedOn(request, context: context, next: next)
+        }
+        if let identity = context.identity {
+            guard case .session(_, let origin) = identity.credential, SignedInPageCache.isCacheable(request.uri.path) else {
+                return try await Self.passedOn(request, context: context, next: next)
+            }
+            return try await signedInAnswer(request, context: context, key: signedIn.key(request, user: identity.user, origin: origin), next: next)
+        }
+        guard Self.isCacheable(request.uri.path) else { return try await Self.passedOn(request, context: context, next: next) }
         let key = Self.key(request)
         let generation = try await database.storePagesGeneration()
         if let entry = cache.entry(key, generation: generation) {
             return await Self.answer(from: entry, request, csrfToken: context.csrfToken, productViews: productViews, database: database)
         }
+        let (response, entry) = try await render(request, context: context, generation: generation, next: next)
+        guard let entry else { return response }
+        cache.store(key, entry)
+        return entry.response(csrfToken: context.csrfToken, ifNoneMatch: request.headers[.ifNoneMatch])
+    }
+
+    /// The route's answer, not kept (without the header meant for the caches).
+    private static func passedOn(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        var response = try await next(request, context)
+        response.headers[productHeader] = nil
+        return response
+    }
+
+    /// A signed-in visitor's page, kept for them while the database is unchanged.
+    private func signedInAnswer(
+        _ request: Request, context: Context, key: String, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        // Taken before rendering: a commit meanwhile makes the kept page stale at once.
+        let now = database.clock.now()
+        let moment = database.moment()
+        if let entry = signedIn.readings.value(key, moment: moment, now: now) {
+            context.coreContext.endpointPath.value = entry.route
+            return await Self.answer(
+                from: entry, request, csrfToken: context.csrfToken, productViews: productViews, database: database, shared: false)
+        }
+        let (response, entry) = try await render(request, context: context, generation: "", next: next)
+        guard let entry else { return response }
+        signedIn.readings.store(key, entry, moment: moment, now: now, cost: entry.size)
+        return entry.response(csrfToken: context.csrfToken, ifNoneMatch: nil, shared: false)
+    }
+
+    /// The route's answer, and the page to keep if it is one: only a plain page is kept, not an
+    /// error, a redirect, or an answer that sets a cookie of its own (the CSRF cookie is added
+    /// outside, per visitor).
+    private func render(
+        _ request: Request, context: Context, generation: String, next: (Request, Context) async throws -> Response
+    ) async throws -> (Response, PageCache.Entry?) {
         var response = try await next(request, context)
         let route = context.endpointPath
         let productID = response.headers[Self.productHeader]
         response.headers[Self.productHeader] = nil
-        // Only a plain page is kept: not an error, a redirect, or an answer that sets a cookie
-        // of its own (the CSRF cookie is added outside, per visitor).
         guard response.status == .ok, response.headers[.contentType]?.hasPrefix("text/html") == true,
             response.headers[.setCookie] == nil
-        else { return response }
+        else { return (response, nil) }
         let collected = CollectedBody()
         try await response.body.write(CollectingWriter(into: collected))
         let body = collected.buffer.withLock { $0 }
         guard body.readableBytes <= PageCache.largestPage else {
-            return Response(status: response.status, headers: response.headers, body: .init(byteBuffer: body))
+            return (Response(status: response.status, headers: response.headers, body: .init(byteBuffer: body)), nil)
         }
         let entry = PageCache.Entry(
             body: body, csrfToken: context.csrfToken, generation: generation, productID: productID, route: route,
             headers: response.headers, https: cache.https)
-        cache.store(key, entry)
-        return entry.response(csrfToken: context.csrfToken, ifNoneMatch: request.headers[.ifNoneMatch])
+        return (response, entry)
     }
 }
 
@@ -124,23 +170,27 @@ final class PageCache: Sendable {
             self.headers = headers
         }
 
-        /// The page for one visitor: their token in its forms, and an ETag that covers it.
-        func response(csrfToken: String, ifNoneMatch: String?) -> Response {
+        /// The page for one visitor: their token in its forms. A `shared` page (the same for every
+        /// signed-out visitor) gets an ETag that covers the token and may be kept by anyone; a
+        /// signed-in visitor's page goes out as rendered (`no-store`).
+        func response(csrfToken: String, ifNoneMatch: String?, shared: Bool = true) -> Response {
             var headers = self.headers
-            let tag: String
-            if parts.count > 1 {
-                let token = Hex.encode(SHA256.hash(data: Data(csrfToken.utf8)).prefix(4))
-                tag = "\"\(etag)-\(token)\""
-            } else {
-                tag = "\"\(etag)\""
-            }
-            headers[.eTag] = tag
-            // Anyone may keep it, but must ask again each time (a 304 costs no rendering).
-            headers[.cacheControl] = "public, no-cache"
-            if let ifNoneMatch, ifNoneMatch.split(separator: ",").contains(where: {
-                $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "W/", with: "") == tag
-            }) {
-                return Response(status: .notModified, headers: headers)
+            if shared {
+                let tag: String
+                if parts.count > 1 {
+                    let token = Hex.encode(SHA256.hash(data: Data(csrfToken.utf8)).prefix(4))
+                    tag = "\"\(etag)-\(token)\""
+                } else {
+                    tag = "\"\(etag)\""
+                }
+                headers[.eTag] = tag
+                // Anyone may keep it, but must ask again each time (a 304 costs no rendering).
+                headers[.cacheControl] = "public, no-cache"
+                if let ifNoneMatch, ifNoneMatch.split(separator: ",").contains(where: {
+                    $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "W/", with: "") == tag
+                }) {
+                    return Response(status: .notModified, headers: headers)
+                }
             }
             // A page without a form is sent as kept (a ByteBuffer is shared, not copied).
             guard parts.count > 1 else {

@@ -163,12 +163,15 @@ struct StorePages: Sendable {
             reviews = try await services.reviews.list(productID: product.id, viewer: user, limit: 10)
         }
         // A view of a listed product by someone other than its seller or an admin, in a browser.
-        if product.status == .published, user?.id != product.sellerID, user?.role != .admin,
-            ProductViewCounter.counts(userAgent: request.headers[.userAgent])
-        {
-            await services.productViews.record(productID: product.id, at: database.clock.now())
+        let countsViews = product.status == .published && user?.id != product.sellerID && user?.role != .admin
+        if countsViews, ProductViewCounter.counts(userAgent: request.headers[.userAgent]) {
+            services.productViews.record(productID: product.id, at: database.clock.now())
         }
-        return try await render(product, reviews: reviews, form: nil, context: context)
+        var response = try await render(product, reviews: reviews, form: nil, context: context)
+        // For the page caches: a kept copy of this page, for this viewer, still counts its views
+        // (the header never leaves).
+        if countsViews { response.headers[PageCacheMiddleware.productHeader] = product.id }
+        return response
     }
 
     /// What a buyer typed into "Add to cart" and why it was refused: the product page shows it
@@ -284,10 +287,7 @@ struct StorePages: Sendable {
             }
             values["buy"] = buy
         }
-        var response = pages.render("product", title: product.title, context: context, values)
-        // For the page cache: a cached copy still counts its views (the header never leaves).
-        response.headers[PageCacheMiddleware.productHeader] = product.id
-        return response
+        return pages.render("product", title: product.title, context: context, values)
     }
 
     // MARK: Helpers

@@ -3,16 +3,23 @@ import Logging
 import ServiceLifecycle
 import SoukCore
 import SoukDatabase
+import Synchronization
 
 /// Counts product page views in memory and writes them in one transaction every few seconds,
-/// so a busy product page costs no database write per view. It runs beside the server (a
-/// Service) and writes what it holds when the server stops; a crash loses at most one
-/// interval's views, which only the seller's conversion figure reads.
-actor ProductViewCounter: Service {
+/// so a busy product page costs no database write per view (and no wait: counting takes a
+/// lock for an increment). It runs beside the server (a Service) and writes what it holds when
+/// the server stops; a crash loses at most one interval's views, which only the seller's
+/// conversion figure reads.
+final class ProductViewCounter: Service, Sendable {
     private let database: AppDatabase
     private let interval: Duration
     private let logger: Logger
-    private var pending: [String: Int] = [:]  // "productID day" → views
+    private struct Key: Hashable {
+        let productID: String
+        /// Days since 1970-01-01 (UTC).
+        let day: Int
+    }
+    private let pending = Mutex<[Key: Int]>([:])
 
     init(database: AppDatabase, interval: Duration = .seconds(5), logger: Logger) {
         self.database = database
@@ -21,31 +28,36 @@ actor ProductViewCounter: Service {
     }
 
     /// Views by people and browsers, not crawlers or link previews (which also fetch pages).
-    nonisolated static func counts(userAgent: String?) -> Bool {
+    static func counts(userAgent: String?) -> Bool {
         guard let agent = userAgent?.lowercased(), !agent.isEmpty else { return false }
         return !["bot", "crawl", "spider", "slurp", "preview", "curl/", "wget/", "python-requests"]
             .contains { agent.contains($0) }
     }
 
     func record(productID: String, at date: Date) {
-        pending["\(productID) \(Self.day(date))", default: 0] += 1
+        let key = Key(productID: productID, day: Int((date.timeIntervalSince1970 / 86_400).rounded(.down)))
+        pending.withLock { $0[key, default: 0] += 1 }
     }
 
     /// Writes what was counted (the dashboard calls this before it reads, so a seller sees
     /// every view so far).
     func flush() async {
-        guard !pending.isEmpty else { return }
-        let batch = pending
-        pending = [:]
+        let batch = pending.withLock { pending in
+            defer { pending = [:] }
+            return pending
+        }
+        guard !batch.isEmpty else { return }
         let counts = batch.map { key, views in
-            let parts = key.split(separator: " ", maxSplits: 1)
-            return ProductViewCount(productID: String(parts[0]), day: String(parts[1]), views: views)
+            ProductViewCount(
+                productID: key.productID, day: Self.day(Date(timeIntervalSince1970: Double(key.day) * 86_400)), views: views)
         }
         do {
             try await database.addProductViews(counts)
         } catch {
             // Kept for the next try: views are only counted, never worth failing a page for.
-            for (key, views) in batch { pending[key, default: 0] += views }
+            pending.withLock { pending in
+                for (key, views) in batch { pending[key, default: 0] += views }
+            }
             logger.warning(
                 "product views: writing \(counts.count) counts failed; kept for the next try",
                 metadata: ["error": "\(error)"])
@@ -60,7 +72,7 @@ actor ProductViewCounter: Service {
         await flush()
     }
 
-    nonisolated static func day(_ date: Date) -> String {
+    static func day(_ date: Date) -> String {
         String(Timestamp.rfc3339(date).prefix(10))
     }
 }
