@@ -86,14 +86,22 @@ struct PageCacheMiddleware: RouterMiddleware {
         // Taken before rendering: a commit meanwhile makes the kept page stale at once.
         let now = database.clock.now()
         let moment = database.moment()
-        if let entry = signedIn.readings.value(key, moment: moment, now: now) {
+        func kept(_ entry: PageCache.Entry) async -> Response {
             context.coreContext.endpointPath.value = entry.route
             return await Self.answer(
                 from: entry, request, csrfToken: context.csrfToken, productViews: productViews, database: database, shared: false)
         }
+        if let entry = signedIn.readings.value(key, moment: moment, now: now) { return await kept(entry) }
+        guard let moment else { return try await render(request, context: context, generation: "", next: next).0 }
+        // One rendering per page and moment: the others wait for it.
+        let (flight, leads) = signedIn.join(key, moment: moment)
+        if !leads, let entry = await flight.wait() { return await kept(entry) }
+        var landed: PageCache.Entry?
+        defer { if leads { signedIn.land(flight, key: key, entry: landed) } }
         let (response, entry) = try await render(request, context: context, generation: "", next: next)
         guard let entry else { return response }
         signedIn.readings.store(key, entry, moment: moment, now: now, cost: entry.size)
+        landed = entry
         return entry.response(csrfToken: context.csrfToken, ifNoneMatch: nil, shared: false)
     }
 
