@@ -94,6 +94,14 @@ public struct AccountService: Sendable {
         try await database.sessionHolder(tokenHash: Secrets.storageHash(token))
     }
 
+    /// The same, for a token already hashed (`Secrets.storageHash`), read no earlier than
+    /// `moment` (`AppDatabase.moment()`).
+    public func user(forSessionHash hash: String, since moment: DatabaseMoment?) async throws
+        -> (user: User, origin: SessionOrigin)?
+    {
+        try await database.sessionHolder(tokenHash: hash, since: moment)
+    }
+
     public func endSession(_ token: String) async throws {
         try await database.deleteSession(tokenHash: Secrets.storageHash(token))
     }

@@ -225,8 +225,14 @@ extension AppDatabase {
 
     /// The live session's user and how the session was made (which bounds what it may do).
     public func sessionHolder(tokenHash: String) async throws -> (user: User, origin: SessionOrigin)? {
+        try await sessionHolder(tokenHash: tokenHash, since: moment())
+    }
+
+    /// The same, read no earlier than `moment` (taken by the caller, once for all its reads).
+    public func sessionHolder(tokenHash: String, since moment: DatabaseMoment?) async throws
+        -> (user: User, origin: SessionOrigin)?
+    {
         let now = clock.now()
-        let moment = moment()
         if let kept = sessionHolders.value(tokenHash, moment: moment, now: now) {
             return kept.expiresAt > now ? (kept.user, kept.origin) : nil
         }

@@ -110,8 +110,12 @@ extension AppDatabase {
     /// the page's live stream starts after it and counts nothing twice (two indexed reads).
     /// Kept while the database is unchanged (`UnchangedReadings`): every signed-in page asks.
     public func notificationBell(userID: String) async throws -> (unread: Int, lastSeq: Int64) {
+        try await notificationBell(userID: userID, since: moment())
+    }
+
+    /// The same, read no earlier than `moment` (taken by the caller, once for all its reads).
+    public func notificationBell(userID: String, since moment: DatabaseMoment?) async throws -> (unread: Int, lastSeq: Int64) {
         let now = clock.now()
-        let moment = moment()
         if let kept = bells.value(userID, moment: moment, now: now) { return (kept.unread, kept.lastSeq) }
         let bell = try await writer.read { db in
             let unread = try NotificationRecord

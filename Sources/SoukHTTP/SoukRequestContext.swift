@@ -1,6 +1,7 @@
 import Hummingbird
 import NIOCore
 import SoukCore
+import SoukDatabase
 
 /// Who is calling, and how they proved it.
 public struct Identity: Sendable {
@@ -30,6 +31,12 @@ public struct SoukRequestContext: RequestContext {
     public var identity: Identity?
     /// The CSRF token HTML forms on this response must carry. Set by `CSRFMiddleware`.
     public var csrfToken: String = ""
+    /// The storage hash of the session token the caller signed in with (what CSRF tokens bind
+    /// to), computed once by `AuthenticationMiddleware`.
+    public var sessionHash: String?
+    /// Taken by `AuthenticationMiddleware` before its reads, for every read of the request whose
+    /// result is kept while the database is unchanged (`UnchangedReadings`): one `stat`.
+    public var databaseMoment: DatabaseMoment?
     /// The signed-in user's unread notifications, for the bell (set for page requests only).
     public var unreadNotifications: Int?
     /// The newest notification event id the bell's count includes: its live stream starts after it.

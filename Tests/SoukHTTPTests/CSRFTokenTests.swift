@@ -17,12 +17,12 @@ struct CSRFTokenTests {
         }
         let cookie = "AbCdEfGhIjKlMnOpQrStUvWxYz012345"
         for _ in 0..<3 {
-            #expect(csrf.token(for: cookie, session: nil) == expected("csrf:\(cookie):signed-out"))
+            #expect(csrf.token(for: cookie, sessionHash: nil) == expected("csrf:\(cookie):signed-out"))
             #expect(
-                csrf.token(for: cookie, session: "s3cret") == expected("csrf:\(cookie):session:\(Secrets.storageHash("s3cret"))"))
+                csrf.token(for: cookie, sessionHash: Secrets.storageHash("s3cret")) == expected("csrf:\(cookie):session:\(Secrets.storageHash("s3cret"))"))
         }
-        #expect(csrf.token(for: cookie, session: nil) != csrf.token(for: cookie.lowercased(), session: nil))
+        #expect(csrf.token(for: cookie, sessionHash: nil) != csrf.token(for: cookie.lowercased(), sessionHash: nil))
         let otherKey = CSRFMiddleware(key: SymmetricKey(size: .bits256), secure: false, maxBodyBytes: 1 << 20)
-        #expect(otherKey.token(for: cookie, session: nil) != csrf.token(for: cookie, session: nil))
+        #expect(otherKey.token(for: cookie, sessionHash: nil) != csrf.token(for: cookie, sessionHash: nil))
     }
 }

@@ -34,13 +34,17 @@ struct AuthenticationMiddleware: RouterMiddleware {
         guard let token = request.cookies[cookies.name]?.value, !token.isEmpty else {
             return try await next(request, context)
         }
-        guard let (user, origin) = try await accounts.user(forSession: token) else {
+        let hash = Secrets.storageHash(token)
+        let moment = accounts.database.moment()
+        guard let (user, origin) = try await accounts.user(forSessionHash: hash, since: moment) else {
             var response = try await next(request, context)
             response.setCookie(cookies.expired())
             return response
         }
         // Cookie-authenticated API POSTs are checked for CSRF by `CSRFMiddleware`, which runs next.
         context.identity = Identity(user: user, credential: .session(token: token, origin: origin))
+        context.sessionHash = hash
+        context.databaseMoment = moment
         context.logger[metadataKey: "user"] = "\(user.id)"
         // The zone the browser reports (`local-time.js` sets the cookie): the user's e-mails
         // give dates in it. Written only when it changes.
@@ -49,7 +53,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
         }
         // The bell on every page shows the unread count, without JavaScript (one indexed count).
         if request.method == .get && !request.uri.path.hasPrefix("/api/") && !request.uri.path.hasPrefix("/assets/") {
-            let bell = try await accounts.database.notificationBell(userID: user.id)
+            let bell = try await accounts.database.notificationBell(userID: user.id, since: moment)
             context.unreadNotifications = bell.unread
             context.bellSeq = bell.lastSeq
         }

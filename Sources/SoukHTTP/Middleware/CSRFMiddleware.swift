@@ -43,7 +43,7 @@ struct CSRFMiddleware: RouterMiddleware {
         var context = context
         var request = request
         let (cookieValue, isNew) = browserCookie(request)
-        context.csrfToken = token(for: cookieValue, session: Self.sessionToken(of: context))
+        context.csrfToken = token(for: cookieValue, sessionHash: context.sessionHash)
 
         let path = request.uri.path
         if request.method == .post && path.hasPrefix("/api/") {
@@ -122,12 +122,6 @@ struct CSRFMiddleware: RouterMiddleware {
         Cookie(name: names.csrf, value: value, path: "/", secure: secure, httpOnly: true, sameSite: .lax)
     }
 
-    /// The session the request is signed in with; bearer tokens and signed-out visitors have none.
-    static func sessionToken(of context: Context) -> String? {
-        guard case .session(let token, _) = context.identity?.credential else { return nil }
-        return token
-    }
-
     static let refused = SoukError(
         .csrfFailed, "This form has expired or came from another site. Reload the page and try again.")
 
@@ -139,10 +133,11 @@ struct CSRFMiddleware: RouterMiddleware {
             && !parts[3].isEmpty && (parts[4] == "files" || parts[4] == "images")
     }
 
-    /// The token for a browser's cookie and session. The session enters as its storage hash, the
-    /// same value the database keeps, so the plaintext is never mixed into anything else.
-    func token(for cookieValue: String, session: String?) -> String {
-        let binding = session.map { "session:" + Secrets.storageHash($0) } ?? "signed-out"
+    /// The token for a browser's cookie and session. The session enters as its storage hash
+    /// (`Secrets.storageHash`), the same value the database keeps, so the plaintext is never
+    /// mixed into anything else.
+    func token(for cookieValue: String, sessionHash: String?) -> String {
+        let binding = sessionHash.map { "session:" + $0 } ?? "signed-out"
         var mac = keyed
         var message = "csrf:\(cookieValue):\(binding)"
         message.withUTF8 { mac.update(data: UnsafeRawBufferPointer($0)) }

@@ -48,7 +48,7 @@ struct PageCacheFrontMiddleware: RouterMiddleware {
         }
         let (cookieValue, isNew) = csrf.browserCookie(request)
         var response = await PageCacheMiddleware.answer(
-            from: entry, request, csrfToken: csrf.token(for: cookieValue, session: nil), productViews: productViews,
+            from: entry, request, csrfToken: csrf.token(for: cookieValue, sessionHash: nil), productViews: productViews,
             database: database)
         if isNew { response.setCookie(csrf.cookie(cookieValue)) }
         return response

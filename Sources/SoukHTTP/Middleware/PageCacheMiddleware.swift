@@ -83,9 +83,10 @@ struct PageCacheMiddleware: RouterMiddleware {
     private func signedInAnswer(
         _ request: Request, context: Context, key: String, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        // Taken before rendering: a commit meanwhile makes the kept page stale at once.
+        // Taken before rendering (by `AuthenticationMiddleware`, before its own reads): a commit
+        // meanwhile makes the kept page stale at once.
         let now = database.clock.now()
-        let moment = database.moment()
+        let moment = context.databaseMoment ?? database.moment()
         func kept(_ entry: PageCache.Entry) async -> Response {
             context.coreContext.endpointPath.value = entry.route
             return await Self.answer(
