@@ -423,15 +423,22 @@ struct SearchCursor {
         self.rowid = rowid
     }
 
+    /// `["tag",key,rowid,"fingerprint"]` as JSON, base64url (written by hand: one per search).
     var encoded: String {
-        let tagged: [Any]
+        var json = Array("[".utf8)
         switch key.storage {
-        case .null, .blob: tagged = ["n", 0, rowid, fingerprint]
-        case .double(let value): tagged = ["d", String(value.bitPattern), rowid, fingerprint]
-        case .int64(let value): tagged = ["i", value, rowid, fingerprint]
-        case .string(let value): tagged = ["s", value, rowid, fingerprint]
+        case .null, .blob: json += Array(#""n",0"#.utf8)
+        case .double(let value):
+            json += Array(#""d","#.utf8)
+            JSONText.appendString(String(value.bitPattern), to: &json)
+        case .int64(let value): json += Array(#""i",\#(value)"#.utf8)
+        case .string(let value):
+            json += Array(#""s","#.utf8)
+            JSONText.appendString(value, to: &json)
         }
-        let data = (try? JSONSerialization.data(withJSONObject: tagged)) ?? Data()
-        return Base64URL.encode(data)
+        json += Array(",\(rowid),".utf8)
+        JSONText.appendString(fingerprint, to: &json)
+        json.append(UInt8(ascii: "]"))
+        return Base64URL.encode(Data(json))
     }
 }

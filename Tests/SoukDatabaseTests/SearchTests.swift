@@ -528,3 +528,24 @@ struct SearchQueryHygieneTests {
         #expect(categoriesDuring == ["Books 20", "Guides 10"])
     }
 }
+
+@Suite("Search cursors")
+struct SearchCursorTests {
+    @Test("A cursor reads back as written for every kind of sort key; one written before (JSONSerialization) still reads")
+    func roundTrip() throws {
+        let keys: [DatabaseValue] = [
+            .null, 0.1.databaseValue, (-3.5e300).databaseValue, Int64(42).databaseValue, Int64.min.databaseValue,
+            "plain".databaseValue, "quote \" slash / back \\ tab \t é 🎉 \u{1}".databaseValue,
+        ]
+        for key in keys {
+            let cursor = SearchCursor(key: key, rowid: 9_007, fingerprint: "f00")
+            let read = try SearchCursor(cursor.encoded, for: "f00")
+            #expect(read.key == key && read.rowid == 9_007 && read.fingerprint == "f00")
+            #expect(throws: SoukError.self) { try SearchCursor(cursor.encoded, for: "other") }
+        }
+        // As cursors were written before: JSONSerialization's JSON (slashes escaped).
+        let old = Base64URL.encode(try JSONSerialization.data(withJSONObject: ["s", "a/b \"c\"", 12, "f00"] as [Any]))
+        let read = try SearchCursor(old, for: "f00")
+        #expect(read.key == "a/b \"c\"".databaseValue && read.rowid == 12)
+    }
+}

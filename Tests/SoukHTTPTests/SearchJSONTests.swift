@@ -24,7 +24,7 @@ struct SearchJSONTests {
             facets: .init(category: results.categoryFacets))))
     }
 
-    @Test("Byte for byte what JSONEncoder writes: snippets, nested \"status\" keys, nulls, cursor, facets")
+    @Test("Byte for byte what JSONEncoder writes: snippets, nested \"status\" keys, nulls, cursor, facets (names in the same order either way)")
     func sameBytes() throws {
         let json = SearchJSON()
         let hits = [
@@ -41,6 +41,17 @@ struct SearchJSONTests {
             // Twice: the second answer comes from the kept JSON.
             for _ in 0..<2 { #expect(try json.body(results) == (try expected(results))) }
         }
+    }
+
+    @Test("Facet names in any case and script: the same object as JSONEncoder's, names in Unicode order")
+    func facetOrder() throws {
+        let facets = ["zines": 1, "Books": 4, "art": 2, "Émaux": 3, "10 things": 5, "9 lives": 6]
+        let results = SearchResults(hits: [ProductHit(product: product(5), snippet: "a \u{1}b")], nextCursor: "x", categoryFacets: facets)
+        let body = try SearchJSON().body(results)
+        let mine = try #require(try JSONSerialization.jsonObject(with: Data(body)) as? NSDictionary)
+        let theirs = try #require(try JSONSerialization.jsonObject(with: Data(try expected(results))) as? NSDictionary)
+        #expect(mine == theirs)
+        #expect(String(decoding: body, as: UTF8.self).contains(#""facets":{"category":{"10 things":5,"9 lives":6,"Books":4,"art":2,"zines":1,"Émaux":3}}"#))
     }
 
     @Test("A changed product is encoded again, never served as it was")

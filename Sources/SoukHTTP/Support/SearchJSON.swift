@@ -5,8 +5,9 @@ import Synchronization
 
 /// The search API's answer, assembled from each product's JSON as last encoded: encoding twenty
 /// products field by field (`JSONEncoder`, snake-case keys, dates) took more than half of every
-/// search over HTTP, for products that rarely change between two searches. The bytes are the
-/// ones `APIJSON.encode(SearchBody(…))` writes (a test holds them to it).
+/// search over HTTP, for products that rarely change between two searches. The answer is the
+/// JSON `APIJSON.encode(SearchBody(…))` writes, byte for byte but for the order of facet names
+/// (a test holds it to that).
 final class SearchJSON: Sendable {
     static let capacity = 4096
     /// Each product's `ProductBody` without a snippet, kept with the product it was made from:
@@ -24,15 +25,19 @@ final class SearchJSON: Sendable {
                 // quote is escaped).
                 let status = Array(#""status":"#.utf8)
                 if let at = json.lastRange(of: status) {
-                    json.insert(contentsOf: Array(#""snippet":"#.utf8) + (try APIJSON.encode(snippet)) + [UInt8(ascii: ",")], at: at)
+                    var field = Array(#""snippet":"#.utf8)
+                    JSONText.appendString(snippet, to: &field)
+                    field.append(UInt8(ascii: ","))
+                    json.insert(contentsOf: field, at: at)
                 }
             }
             out += json
         }
-        out += Array(#"],"facets":"#.utf8)
-        out += try APIJSON.encode(SearchBody.Facets(category: results.categoryFacets))
-        out += Array(#","next_cursor":"#.utf8)
-        out += try results.nextCursor.map { Array(try APIJSON.encode($0)) } ?? Array("null".utf8)
+        // Facet names in Unicode order (`JSONEncoder` orders them its own way: the same object).
+        out += Array(#"],"facets":{"category":"#.utf8)
+        JSONText.appendObject(results.categoryFacets, to: &out)
+        out += Array(#"},"next_cursor":"#.utf8)
+        if let cursor = results.nextCursor { JSONText.appendString(cursor, to: &out) } else { out += Array("null".utf8) }
         out.append(UInt8(ascii: "}"))
         return out
     }
