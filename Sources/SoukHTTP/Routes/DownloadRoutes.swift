@@ -29,14 +29,14 @@ import SoukDelivery
 /// The body streams from the blob on disk in 64 KiB chunks: Hummingbird's `FileIO` reads them
 /// (NIO's file system, a read-ahead of at most 8 chunks that waits for the consumer) and
 /// `PacedBodyWriter` writes them so that the socket's backpressure actually holds (see there).
-/// Memory per download stays around a megabyte whatever the file size: 8 parallel 1 GiB
+/// Memory per download stays around a megabyte or two whatever the file size: 8 parallel 1 GiB
 /// downloads add a few MB of RSS (Tests/e2e/test_downloads.py).
 struct DownloadRoutes: Sendable {
     let services: AppServices
 
     static let chunkLength = 64 * 1024
     /// How much a download may write between two waits for the event loops (see `PacedBodyWriter`).
-    static let paceBytes = 4 * chunkLength
+    static let paceBytes = 8 * chunkLength
     /// The loops of the group `buildApplication`'s server runs on (Hummingbird's default).
     static let eventLoops: [any EventLoop] = Array(MultiThreadedEventLoopGroup.singleton.makeIterator())
 
