@@ -11,9 +11,7 @@ import Synchronization
 /// reading kept by moment (`UnchangedReadings`) is also trusted for one second at most.
 public final class DatabaseCommits: TransactionObserver, Sendable {
     /// Commits by this process that changed a row.
-    private let local = Atomic<Int>(0)
-    /// Set between a change and its transaction's end (the writer's queue only).
-    private let pending = Atomic<Bool>(false)
+    private let local = CommitCount()
     /// The WAL file beside the database.
     private let walPath: String
 
@@ -22,24 +20,29 @@ public final class DatabaseCommits: TransactionObserver, Sendable {
     }
 
     public func observes(eventsOfKind eventKind: DatabaseEventKind) -> Bool { true }
-
-    public func databaseDidChange(with event: DatabaseEvent) {
-        pending.store(true, ordering: .relaxed)
-    }
-
-    public func databaseDidCommit(_ db: Database) {
-        if pending.exchange(false, ordering: .relaxed) { local.add(1, ordering: .releasing) }
-    }
-
-    public func databaseDidRollback(_ db: Database) {
-        pending.store(false, ordering: .relaxed)
-    }
+    public func databaseDidChange(with event: DatabaseEvent) { local.changed() }
+    public func databaseDidCommit(_ db: Database) { local.committed() }
+    public func databaseDidRollback(_ db: Database) { local.rolledBack() }
 
     /// Now, as far as changes go; nil when there is no WAL file to look at (nothing can be kept).
     func moment() -> DatabaseMoment? {
-        let local = local.load(ordering: .acquiring)
+        let local = local.value
         return FileStamp(path: walPath).map { DatabaseMoment(local: local, wal: $0) }
     }
+}
+
+/// The commits of this process that changed what a transaction observer watches: its
+/// `databaseDidChange`, `databaseDidCommit` and `databaseDidRollback` call `changed`,
+/// `committed` and `rolledBack` (all on the writer's queue).
+final class CommitCount: Sendable {
+    private let count = Atomic<Int>(0)
+    /// Set between a change and its transaction's end.
+    private let pending = Atomic<Bool>(false)
+
+    var value: Int { count.load(ordering: .acquiring) }
+    func changed() { pending.store(true, ordering: .relaxed) }
+    func committed() { if pending.exchange(false, ordering: .relaxed) { count.add(1, ordering: .releasing) } }
+    func rolledBack() { pending.store(false, ordering: .relaxed) }
 }
 
 /// What moves with every commit (see `DatabaseCommits`): equal moments, nothing changed between

@@ -15,9 +15,7 @@ import Synchronization
 public final class StorePageChanges: TransactionObserver, Sendable {
     static let tables: Set<String> = ["products", "product_images", "product_files", "reviews", "users"]
     /// Commits by this process that touched `tables`.
-    private let local = Atomic<Int>(0)
-    /// Set between a change and its transaction's end (the writer's queue only).
-    private let pending = Atomic<Bool>(false)
+    private let local = CommitCount()
 
     /// The WAL file beside the database.
     private let walPath: String
@@ -43,17 +41,9 @@ public final class StorePageChanges: TransactionObserver, Sendable {
         }
     }
 
-    public func databaseDidChange(with event: DatabaseEvent) {
-        pending.store(true, ordering: .relaxed)
-    }
-
-    public func databaseDidCommit(_ db: Database) {
-        if pending.exchange(false, ordering: .relaxed) { local.add(1, ordering: .releasing) }
-    }
-
-    public func databaseDidRollback(_ db: Database) {
-        pending.store(false, ordering: .relaxed)
-    }
+    public func databaseDidChange(with event: DatabaseEvent) { local.changed() }
+    public func databaseDidCommit(_ db: Database) { local.committed() }
+    public func databaseDidRollback(_ db: Database) { local.rolledBack() }
 
     /// What moves whenever a write that the pages (or the search index) show may have landed:
     /// this process's commits to those tables and the WAL file's stamp (any process's commits).
@@ -64,14 +54,14 @@ public final class StorePageChanges: TransactionObserver, Sendable {
     }
 
     func snapshot() -> Snapshot? {
-        let local = local.load(ordering: .acquiring)
+        let local = local.value
         return FileStamp(path: walPath).map { Snapshot(local: local, wal: $0) }
     }
 
     /// The current generation ("local.feed"); equal strings mean nothing the pages show changed.
     func generation(_ readFeed: @Sendable () async throws -> Int64) async rethrows -> String {
         let (snapshot, feed) = try await feedReading.value(in: self, read: readFeed)
-        return "\(snapshot?.local ?? local.load(ordering: .acquiring)).\(feed)"
+        return "\(snapshot?.local ?? local.value).\(feed)"
     }
 }
 

@@ -47,6 +47,17 @@ func slice(_ text: String, _ range: ClosedRange<Int>) -> String {
 }
 
 extension TestStore {
+    /// Reserves a request's share of a 1000-byte file's budget under `grantID`, as the download route does.
+    func reserver(grantID: String, fileID: String, limit: Int)
+        -> @Sendable (ClosedRange<Int64>?) async throws -> DownloadReservation
+    {
+        let database = database
+        return { range in
+            try await database.reserveDownload(
+                grantID: grantID, fileID: fileID, userID: "u", limit: limit, fileSize: 1000, range: range, ip: nil, userAgent: nil)
+        }
+    }
+
     /// A verified seller with a published product (its own token uploads the files).
     func sellerWithProduct(
         _ browser: Browser, email: String = "seller@example.com", title: String = "Field Guide", kind: String = "download",
@@ -489,11 +500,7 @@ struct DownloadTests {
             let (_, productID, fileIDs) = try await store.sellerWithProduct(browser, extra: ["download_limit": 1])
             let (buyer, _) = try await store.paidBuyer(browser, buying: [productID])
             let grantID = String(try await buyer.downloadPath("guide.pdf").split(separator: "/")[1])
-            func reserve(_ range: ClosedRange<Int64>?) async throws -> DownloadReservation {
-                try await store.database.reserveDownload(
-                    grantID: grantID, fileID: fileIDs[0], userID: "u", limit: 1, fileSize: 1000, range: range, ip: nil,
-                    userAgent: nil)
-            }
+            let reserve = store.reserver(grantID: grantID, fileID: fileIDs[0], limit: 1)
             // The whole file, cut after 700 bytes were written (the client had 500 of them).
             let cut = try await reserve(nil)
             #expect(cut.reserved == 1000 && cut.budget.bytesLeft == 0, "reserved in full before sending")
@@ -528,11 +535,7 @@ struct DownloadTests {
             let (_, productID, fileIDs) = try await store.sellerWithProduct(browser, extra: ["download_limit": 2])
             let (buyer, _) = try await store.paidBuyer(browser, buying: [productID])
             let grantID = String(try await buyer.downloadPath("guide.pdf").split(separator: "/")[1])
-            func reserve(_ range: ClosedRange<Int64>?) async throws -> DownloadReservation {
-                try await store.database.reserveDownload(
-                    grantID: grantID, fileID: fileIDs[0], userID: "u", limit: 2, fileSize: 1000, range: range, ip: nil,
-                    userAgent: nil)
-            }
+            let reserve = store.reserver(grantID: grantID, fileID: fileIDs[0], limit: 2)
             // Cut after exactly the 500 bytes the client had (nothing in flight), resumed at 500.
             let cut = try await reserve(nil)
             try await store.database.settleDownload(id: cut.id, sent: 500)
