@@ -95,6 +95,28 @@ def test_signed_in_pages_are_never_shared_and_cached_views_still_count(make_souk
     assert "<tr><td>Heron Notes</td><td>7</td><td>0</td><td>0.0%</td></tr>" in table, table
 
 
+def test_a_signed_in_page_kept_in_memory_shows_a_change_by_another_process_and_forms_still_work(make_souk):
+    """A seller's dashboard is kept for them between reloads; `souk product unpublish` in another
+    process shows on the next reload, and a form taken from a kept page is accepted."""
+    souk = make_souk(env=FAST)
+    seller = cli_account(souk, "seller")
+    product = seller.create("Kestrel Atlas", publish=True, price=900)
+    first = seller.session.get(souk.url("/dashboard"), headers=BROWSER)
+    assert first.status_code == 200 and "Kestrel Atlas" in first.text and "status-published" in first.text
+    assert first.headers["Cache-Control"] == "no-store" and "ETag" not in first.headers
+    again = seller.session.get(souk.url("/dashboard"), headers=BROWSER)
+    assert again.text == first.text
+    souk.cli("product", "unpublish", product["id"])
+    wait_for(lambda: "status-published" not in seller.session.get(souk.url("/dashboard"), headers=BROWSER).text,
+             "the dashboard to show the product unpublished", timeout=2)
+    # The page address form on the kept page carries this session's token: the change is saved.
+    kept = seller.session.get(souk.url("/dashboard"), headers=BROWSER)
+    saved = seller.session.post(souk.url("/dashboard/page-address"),
+                                data={"_csrf": csrf_from(kept.text), "address": "kestrel-press"}, allow_redirects=False)
+    assert saved.status_code == 303, saved.text[:500]
+    assert "kestrel-press" in seller.session.get(souk.url("/dashboard"), headers=BROWSER).text
+
+
 def test_pages_from_memory_still_count_against_the_per_ip_limit(make_souk):
     """Kept pages are cheap, but a flood from one address is still refused at the operator's
     limit, with the usual page and `Retry-After`; another address is not affected."""
