@@ -121,9 +121,16 @@ public struct ProductQuery: Sendable, Equatable {
 
     public init() {}
 
+    /// Whether the text holds anything but spaces and tabs (what `trimmingCharacters(in:
+    /// .whitespaces)` would leave; asked on every search, so without building a new string).
+    var hasText: Bool {
+        (text ?? "").unicodeScalars.contains { !Self.spaces.contains($0) }
+    }
+
+    private static let spaces = CharacterSet.whitespaces
+
     /// Relevance when there is text to rank by, newest otherwise.
     public var effectiveSort: Sort {
-        let hasText = !(text ?? "").trimmingCharacters(in: .whitespaces).isEmpty
         switch sort {
         case .relevance?, nil: return hasText ? .relevance : .newest
         case let other?: return other

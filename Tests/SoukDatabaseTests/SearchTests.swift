@@ -549,3 +549,16 @@ struct SearchCursorTests {
         #expect(read.key == "a/b \"c\"".databaseValue && read.rowid == 12)
     }
 }
+
+@Suite("Search text")
+struct SearchHasTextTests {
+    @Test("Text counts as text unless it is only spaces and tabs, exactly as trimming .whitespaces decides")
+    func hasText() {
+        let samples = ["", " ", "\t", " \t ", "\u{A0}", "\u{2003}\u{3000}", "\n", " \r\n ", "a", " a ", "\u{200B}", "…", "🎉", "\u{85}"]
+        for text in samples + [nil] {
+            var query = ProductQuery()
+            query.text = text
+            #expect(query.hasText == !(text ?? "").trimmingCharacters(in: .whitespaces).isEmpty, "\(String(describing: text).debugDescription)")
+        }
+    }
+}

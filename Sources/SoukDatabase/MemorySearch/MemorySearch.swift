@@ -62,7 +62,7 @@ final class MemorySearch: Sendable {
                     groups.append([word] + forms)
                 }
             }
-        } else if !(query.text ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
+        } else if query.hasText {
             // Only punctuation or symbols: nothing can match.
             groups.append([])
         }
