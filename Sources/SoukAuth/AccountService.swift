@@ -90,11 +90,7 @@ public struct AccountService: Sendable {
         try await database.endAllCredentials(userID: user.id)
     }
 
-    public func user(forSession token: String) async throws -> (user: User, origin: SessionOrigin)? {
-        try await database.sessionHolder(tokenHash: Secrets.storageHash(token))
-    }
-
-    /// The same, for a token already hashed (`Secrets.storageHash`), read no earlier than
+    /// The holder of a session token already hashed (`Secrets.storageHash`), read no earlier than
     /// `moment` (`AppDatabase.moment()`).
     public func user(forSessionHash hash: String, since moment: DatabaseMoment?) async throws
         -> (user: User, origin: SessionOrigin)?

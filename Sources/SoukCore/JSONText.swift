@@ -34,11 +34,11 @@ public enum JSONText {
     /// `{"key":value,…}` with integer values, keys in Unicode order (`<`).
     public static func appendObject(_ counts: [String: Int], to out: inout [UInt8]) {
         out.append(UInt8(ascii: "{"))
-        for (index, key) in counts.keys.sorted().enumerated() {
+        for (index, (key, count)) in counts.sorted(by: { $0.key < $1.key }).enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
             appendString(key, to: &out)
             out.append(UInt8(ascii: ":"))
-            out.append(contentsOf: Array(String(counts[key]!).utf8))
+            out.append(contentsOf: Array(String(count).utf8))
         }
         out.append(UInt8(ascii: "}"))
     }

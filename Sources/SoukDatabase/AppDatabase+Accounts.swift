@@ -233,19 +233,18 @@ extension AppDatabase {
         -> (user: User, origin: SessionOrigin)?
     {
         let now = clock.now()
-        if let kept = sessionHolders.value(tokenHash, moment: moment, now: now) {
-            return kept.expiresAt > now ? (kept.user, kept.origin) : nil
+        // Kept with its expiry, which is checked on every use.
+        let found = try await sessionHolders.value(tokenHash, moment: moment, now: now) {
+            try await writer.read { db -> SessionHolderReading? in
+                guard let session = try SessionRecord.filter(Column("token_hash") == tokenHash).fetchOne(db),
+                    let user = try UserRecord.fetchOne(db, key: session.userID), !user.disabled
+                else { return nil }
+                return SessionHolderReading(
+                    user: user.user, origin: SessionOrigin(rawValue: session.origin) ?? .link, expiresAt: session.expiresAt)
+            }
         }
-        let found = try await writer.read { db -> SessionHolderReading? in
-            guard let session = try SessionRecord.filter(Column("token_hash") == tokenHash).fetchOne(db),
-                let user = try UserRecord.fetchOne(db, key: session.userID), !user.disabled
-            else { return nil }
-            return SessionHolderReading(
-                user: user.user, origin: SessionOrigin(rawValue: session.origin) ?? .link, expiresAt: session.expiresAt)
-        }
-        guard let found else { return nil }
-        sessionHolders.store(tokenHash, found, moment: moment, now: now)
-        return found.expiresAt > now ? (found.user, found.origin) : nil
+        guard let found, found.expiresAt > now else { return nil }
+        return (found.user, found.origin)
     }
 
     public func deleteSession(tokenHash: String) async throws {

@@ -115,18 +115,17 @@ extension AppDatabase {
 
     /// The same, read no earlier than `moment` (taken by the caller, once for all its reads).
     public func notificationBell(userID: String, since moment: DatabaseMoment?) async throws -> (unread: Int, lastSeq: Int64) {
-        let now = clock.now()
-        if let kept = bells.value(userID, moment: moment, now: now) { return (kept.unread, kept.lastSeq) }
-        let bell = try await writer.read { db in
-            let unread = try NotificationRecord
-                .filter(NotificationRecord.Columns.userID == userID && NotificationRecord.Columns.readAt == nil)
-                .fetchCount(db)
-            let lastSeq = try Int64.fetchOne(
-                db, sql: "SELECT MAX(seq) FROM notifications WHERE user_id = ?", arguments: [userID]) ?? 0
-            return NotificationBellReading(unread: unread, lastSeq: lastSeq)
+        let bell = try await bells.value(userID, moment: moment, now: clock.now()) {
+            try await writer.read { db in
+                let unread = try NotificationRecord
+                    .filter(NotificationRecord.Columns.userID == userID && NotificationRecord.Columns.readAt == nil)
+                    .fetchCount(db)
+                let lastSeq = try Int64.fetchOne(
+                    db, sql: "SELECT MAX(seq) FROM notifications WHERE user_id = ?", arguments: [userID]) ?? 0
+                return NotificationBellReading(unread: unread, lastSeq: lastSeq)
+            }
         }
-        bells.store(userID, bell, moment: moment, now: now)
-        return (bell.unread, bell.lastSeq)
+        return (bell?.unread ?? 0, bell?.lastSeq ?? 0)
     }
 
     /// Marks all the user's notifications read; returns how many were unread.

@@ -86,6 +86,17 @@ public final class UnchangedReadings<Value: Sendable>: Sendable {
         }
     }
 
+    /// The value kept for `key`, else what `read` finds (read after `moment` was taken), kept
+    /// unless nil.
+    public func value(
+        _ key: String, moment: DatabaseMoment?, now: Date, orRead read: () async throws -> Value?
+    ) async rethrows -> Value? {
+        if let kept = value(key, moment: moment, now: now) { return kept }
+        guard let found = try await read() else { return nil }
+        store(key, found, moment: moment, now: now)
+        return found
+    }
+
     /// Keeps `value`, read after `moment` was taken, at `now`.
     public func store(_ key: String, _ value: Value, moment: DatabaseMoment?, now: Date, cost: Int = 1) {
         guard let moment, cost <= capacity else { return }

@@ -20,7 +20,6 @@ import SoukCore
 struct CSRFMiddleware: RouterMiddleware {
     typealias Context = SoukRequestContext
     static let fieldName = "_csrf"
-    let key: SymmetricKey
     let secure: Bool
     let maxBodyBytes: Int
     var names: CookieNames { CookieNames(https: secure) }
@@ -29,7 +28,6 @@ struct CSRFMiddleware: RouterMiddleware {
     private let keyed: HMAC<SHA256>
 
     init(key: SymmetricKey, secure: Bool, maxBodyBytes: Int) {
-        self.key = key
         self.secure = secure
         self.maxBodyBytes = maxBodyBytes
         self.keyed = HMAC<SHA256>(key: key)
