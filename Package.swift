@@ -30,11 +30,13 @@ let package = Package(
     targets: [
         // Domain: types, errors, settings. Foundation only.
         .target(name: "SoukCore", swiftSettings: swiftSettings),
+        // glibc's malloc.h: the search index hands a rebuild's freed memory back (malloc_trim).
+        .systemLibrary(name: "CMalloc"),
         // Storage: the SQLite database, migrations, records and named writes.
         .target(
             name: "SoukDatabase",
             dependencies: [
-                "SoukCore",
+                "SoukCore", "CMalloc",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

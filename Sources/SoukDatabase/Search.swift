@@ -160,6 +160,14 @@ public enum SearchEngineKind: String, Sendable, CaseIterable {
     case fts5
 }
 
+/// The in-memory index, built: how long that took, how many products it lists and about how
+/// much memory it holds.
+public struct SearchIndexReady: Sendable {
+    public let took: Duration
+    public let products: Int
+    public let bytes: Int
+}
+
 extension AppDatabase {
     /// Searches listed products: published, by an enabled seller who may sell.
     /// Throws `badRequest` (field `cursor`) for a cursor this query did not produce.
@@ -177,8 +185,8 @@ extension AppDatabase {
     }
 
     /// Starts building the in-memory index and returns at once (the server answers meanwhile);
-    /// `done` is called with how long it took, or the error.
-    public func warmSearchInBackground(done: @escaping @Sendable (Result<Duration, any Error>) -> Void) {
+    /// `done` is called with how long it took and what it holds, or the error.
+    public func warmSearchInBackground(done: @escaping @Sendable (Result<SearchIndexReady, any Error>) -> Void) {
         guard let memorySearch else { return }
         memorySearch.warming.store(true, ordering: .releasing)
         Task {
@@ -186,7 +194,9 @@ extension AppDatabase {
             do {
                 try await memorySearch.refresh(self)
                 memorySearch.warming.store(false, ordering: .releasing)
-                done(.success(ContinuousClock.now - start))
+                let footprint = memorySearch.index.footprint
+                done(.success(SearchIndexReady(
+                    took: ContinuousClock.now - start, products: footprint.products, bytes: footprint.total)))
             } catch {
                 // Searches keep to FTS5 until a later search builds the index.
                 memorySearch.warming.store(false, ordering: .releasing)

@@ -1,5 +1,6 @@
 import Foundation
 import SoukCore
+import Synchronization
 import Testing
 
 @testable import SoukDatabase
@@ -181,6 +182,73 @@ struct MemorySearchIndexTests {
                 }
             }
         }
+        for index in all { Self.expectCompact(index) }
+    }
+
+    /// A word with a bitset keeps no slot list (the bitset is its slot list); the others keep
+    /// one slot per weight.
+    static func expectCompact(_ index: MemorySearchIndex) {
+        for term in index.postingWeights.indices {
+            let kept = index.termBits[term] == nil ? index.postingWeights[term].count : 0
+            #expect(index.postingSlots[term].count == kept)
+        }
+    }
+
+    @Test("A rebuild loads aside while searches read the old index, then takes a few bytes per posting")
+    func rebuildAside() async throws {
+        var random = Generator(seed: 11)
+        let before = (1...300).map { Self.product(Int64($0), &random) }
+        let after = (1...20_000).map { Self.product(Int64($0), &random) }
+        let index = MemorySearchIndex()
+        index.rebuild(before)
+        let everything = IndexQuery(groups: [], key: .published, descending: true, limit: 100, facets: true)
+        let facetsBefore = index.run(everything).facets
+        #expect(facetsBefore.values.reduce(0, +) == 300)
+
+        // Halfway through the load, a search from another thread answers at once, from the old index.
+        var during: [String: Int]?
+        index.rebuild { add in
+            for (offset, product) in after.enumerated() {
+                add(product)
+                guard offset == after.count / 2 else { continue }
+                let answered = DispatchSemaphore(value: 0)
+                let found = Mutex<[String: Int]?>(nil)
+                Thread.detachNewThread {
+                    found.withLock { $0 = index.run(everything).facets }
+                    answered.signal()
+                }
+                #expect(answered.wait(timeout: .now() + 10) == .success, "a search waited for the rebuild")
+                during = found.withLock { $0 }
+            }
+        }
+        #expect(during == facetsBefore)
+        #expect(index.run(everything).facets.values.reduce(0, +) == 20_000)
+        Self.expectCompact(index)
+
+        // Frequent words are bitsets with half-precision weights: well under the 12 bytes a
+        // posting took as a slot, a weight and an impact entry of four bytes each.
+        let footprint = index.footprint
+        #expect(footprint.products == 20_000 && footprint.postings > 200_000)
+        let perPosting = Double(footprint.postingSlots + footprint.postingWeights + footprint.impactOrder + footprint.bitsets)
+            / Double(footprint.postings)
+        #expect(perPosting < 7, "\(perPosting) bytes per posting")
+    }
+
+    @Test("A word's count in a field saturates at 31: more repeats weigh no more")
+    func repeatsSaturate() {
+        let index = MemorySearchIndex()
+        // Descriptions of the same length (200 words), so only the counts differ.
+        func product(_ rowid: Int64, repeats: Int) -> IndexedProduct {
+            let description = (Array(repeating: "swift", count: repeats) + Array(repeating: "filler", count: 200 - repeats))
+            return IndexedProduct(
+                rowid: rowid, sellerID: "usr_a", sellerListed: true,
+                fields: ["Bread", "", description.joined(separator: " "), "", "Books", ""],
+                category: "Books", kind: "download", priceFloor: 100, rating: 4, sales: 1, published: 1)
+        }
+        index.rebuild([product(1, repeats: 200), product(2, repeats: 40), product(3, repeats: 20)])
+        let rows = index.run(IndexQuery(groups: [["swift"]], key: .relevance, descending: false, limit: 10, facets: false)).rows
+        #expect(rows.map(\.rowid) == [1, 2, 3])
+        #expect(rows[0].key == rows[1].key && rows[1].key < rows[2].key)
     }
 
     @Test("A seller's standing follows whichever arrives first: a product row or the seller change")

@@ -31,7 +31,13 @@ struct ServeCommand: AsyncParsableCommand {
         // it is ready): a large catalog does not delay the start.
         database.warmSearchInBackground { result in
             switch result {
-            case .success(let took): logger.notice("search ready", metadata: ["engine": "memory", "seconds": "\(took)"])
+            case .success(let ready):
+                logger.notice(
+                    "search ready",
+                    metadata: [
+                        "engine": "memory", "seconds": "\(ready.took)", "products": "\(ready.products)",
+                        "index_mb": "\(ready.bytes / 1_000_000)",
+                    ])
             case .failure(let error):
                 logger.error(
                     "building the search index failed; searches use FTS5 until the next search rebuilds it",

@@ -95,6 +95,9 @@ struct Bitset: Sendable {
 
     var isEmpty: Bool { !words.contains { $0 != 0 } }
 
+    /// The memory its words and ranks take.
+    var bytes: Int { words.capacity * 8 + ranks.capacity * 4 }
+
     func intersectionCount(_ other: Bitset) -> Int {
         other.words.withUnsafeBufferPointer { theirs in
             words.withUnsafeBufferPointer { mine in

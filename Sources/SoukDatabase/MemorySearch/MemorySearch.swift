@@ -124,7 +124,7 @@ final class MemorySearch: Sendable {
             try self.applied.withLock { applied in
                 let latest = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM search_changes") ?? 0
                 guard let since = applied else {
-                    self.index.rebuild(try Self.listedProducts(db, rowids: nil))
+                    try self.index.rebuild { add in try Self.listedProducts(db, rowids: nil, each: add) }
                     self.recentHits.withLock { $0.forgetAll(through: latest) }
                     applied = latest
                     self.built.store(true, ordering: .releasing)
@@ -136,7 +136,7 @@ final class MemorySearch: Sendable {
                     arguments: [since, Self.rebuildThreshold + 1])
                 // Replayed edits leave dead slots behind; once they outnumber the live ones, start afresh.
                 if changes.count > Self.rebuildThreshold || self.index.deadCount > max(1000, self.index.liveCount) {
-                    self.index.rebuild(try Self.listedProducts(db, rowids: nil))
+                    try self.index.rebuild { add in try Self.listedProducts(db, rowids: nil, each: add) }
                     self.recentHits.withLock { $0.forgetAll(through: latest) }
                 } else {
                     let productRowIDs = Set(changes.compactMap(\.productRowID))
@@ -195,8 +195,15 @@ final class MemorySearch: Sendable {
         return found
     }
 
-    /// Published products (all, or those among `rowids`) as the index wants them.
-    private static func listedProducts(_ db: Database, rowids: [Int64]?) throws -> [IndexedProduct] {
+    /// Published products among `rowids` as the index wants them.
+    private static func listedProducts(_ db: Database, rowids: [Int64]) throws -> [IndexedProduct] {
+        var products: [IndexedProduct] = []
+        try listedProducts(db, rowids: rowids) { products.append($0) }
+        return products
+    }
+
+    /// Published products (all, or those among `rowids`) as the index wants them, one at a time.
+    private static func listedProducts(_ db: Database, rowids: [Int64]?, each: (IndexedProduct) -> Void) throws {
         var sql = """
             SELECT p.search_id AS rid, p.seller_id, p.title, p.summary, p.description, p.tags, p.category, p.kind,
                    COALESCE(p.min_price, p.price) AS floor, p.rating_avg, p.sales_count, p.published_at,
@@ -205,20 +212,21 @@ final class MemorySearch: Sendable {
             """
         var arguments = StatementArguments()
         if let rowids {
-            guard !rowids.isEmpty else { return [] }
+            guard !rowids.isEmpty else { return }
             sql += " AND p.search_id IN (\(Array(repeating: "?", count: rowids.count).joined(separator: ",")))"
             arguments = StatementArguments(rowids)
         }
         // In search_id order: slots then follow the sort tie-breaker (see MemorySearchIndex.evaluate).
         sql += " ORDER BY p.search_id"
-        return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+        let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+        while let row = try rows.next() {
             let tags = ProductRecord.decodeTags(row["tags"]).joined(separator: " ")
             let published: Date? = row["published_at"]
-            return IndexedProduct(
+            each(IndexedProduct(
                 rowid: row["rid"], sellerID: row["seller_id"], sellerListed: row["seller_listed"],
                 fields: [row["title"], row["summary"], row["description"], tags, row["category"], row["seller_name"]],
                 category: row["category"], kind: row["kind"], priceFloor: row["floor"], rating: row["rating_avg"],
-                sales: row["sales_count"], published: published?.timeIntervalSince1970 ?? -1e300)
+                sales: row["sales_count"], published: published?.timeIntervalSince1970 ?? -1e300))
         }
     }
 }

@@ -22,7 +22,7 @@ extension MemorySearchIndex {
         let live: Bitset
         let categories: [String], categoryIDs: [String: Int32], categoryBits: [Bitset]
         let kindIDs: [String: Int32], kindBits: [Bitset], sellerIDs: [String: Int32]
-        let termIDs: [String: Int32], postingSlots: [[Int32]], postingWeights: [[Float]], termBits: [Bitset?]
+        let termIDs: [String: Int32], postingSlots: [[Int32]], postingWeights: [[Float16]], termBits: [Bitset?]
         let impactOrder: [[Int32]?], sortedSlots: [IndexQuery.Key: [Int32]]
         let liveCount: Int
 
@@ -47,17 +47,32 @@ extension MemorySearchIndex {
             }
         }
 
-        /// Word `term`'s postings positions in impact order, sorted now.
+        /// Word `term`'s impact order (see `MemorySearchIndex.impactOrder`), sorted now.
         func impactOrder(of term: Int) -> [Int32] {
-            Array(0..<Int32(postingSlots[term].count)).sorted { impactPrecedes(term, $0, Int($1)) }
+            var entries: [Int32] = []
+            if let bits = termBits[term] {
+                bits.forEach { entries.append(Int32($0)) }
+            } else {
+                entries = Array(0..<Int32(postingSlots[term].count))
+            }
+            return entries.sorted { impactPrecedes(term, $0, Int($1)) }
         }
 
-        /// Does position `a` of word `term`'s postings come before position `b` in impact order?
-        @inline(__always) func impactPrecedes(_ term: Int, _ a: Int32, _ b: Int) -> Bool {
-            let weights = postingWeights[term], slots = postingSlots[term]
-            let wa = weights[Int(a)], wb = weights[b]
-            return wa > wb || (wa == wb && rowids[Int(slots[Int(a)])] < rowids[Int(slots[b])])
+        /// The slot and weight of entry `entry` of word `term`'s impact order: a slot for a word
+        /// with a bitset, else a position in its postings.
+        @inline(__always) func posting(_ term: Int, _ entry: Int) -> (slot: Int, weight: Float) {
+            if let bits = termBits[term] { return (entry, Float(postingWeights[term][bits.rank(entry)])) }
+            return (Int(postingSlots[term][entry]), Float(postingWeights[term][entry]))
         }
+
+        /// Does entry `a` of word `term`'s impact order come before entry `b`?
+        @inline(__always) func impactPrecedes(_ term: Int, _ a: Int32, _ b: Int) -> Bool {
+            let (sa, wa) = posting(term, Int(a)), (sb, wb) = posting(term, b)
+            return wa > wb || (wa == wb && rowids[sa] < rowids[sb])
+        }
+
+        /// How many slots word `term` is in (removed ones included until the next rebuild).
+        @inline(__always) func postingCount(_ term: Int) -> Int { postingWeights[term].count }
     }
 }
 
@@ -167,21 +182,21 @@ extension MemorySearchIndex.Snapshot {
         return mask
     }
 
-    private func postings(_ group: [Int32]) -> Int { group.reduce(0) { $0 + postingSlots[Int($1)].count } }
+    private func postings(_ group: [Int32]) -> Int { group.reduce(0) { $0 + postingCount(Int($1)) } }
 
     private func inverseDocumentFrequency(_ term: Int32, _ documentCount: Float) -> Float {
         // Postings may still hold dead slots; never let that push the weight to zero or below.
-        let n = min(Float(postingSlots[Int(term)].count), documentCount)
+        let n = min(Float(postingCount(Int(term))), documentCount)
         return max(0.01, log(1 + (documentCount - n + 0.5) / (n + 0.5)))
     }
 
     /// Word `term`'s weight in `slot` (0 if absent).
     private func weight(_ term: Int32, _ slot: Int) -> Float {
         let t = Int(term)
-        if let bits = termBits[t] { return bits.contains(slot) ? postingWeights[t][bits.rank(slot)] : 0 }
+        if let bits = termBits[t] { return bits.contains(slot) ? Float(postingWeights[t][bits.rank(slot)]) : 0 }
         let slots = postingSlots[t]
         let position = partition(slots) { Int($0) >= slot }
-        return position < slots.count && Int(slots[position]) == slot ? postingWeights[t][position] : 0
+        return position < slots.count && Int(slots[position]) == slot ? Float(postingWeights[t][position]) : 0
     }
 
     /// A product's relevance: per query word (group) the best of its words' weights, added up.
@@ -238,12 +253,12 @@ extension MemorySearchIndex.Snapshot {
                     var both = matches
                     both.formIntersection(bits)
                     both.forEach { slot in
-                        let value = termWeights[bits.rank(slot)] * idf, ordinal = ordinals.rank(slot)
+                        let value = Float(termWeights[bits.rank(slot)]) * idf, ordinal = ordinals.rank(slot)
                         if value > best[ordinal] { best[ordinal] = value }
                     }
                 } else {
                     for (position, slot) in postingSlots[t].enumerated() where matches.contains(Int(slot)) {
-                        let value = termWeights[position] * idf, ordinal = ordinals.rank(Int(slot))
+                        let value = Float(termWeights[position]) * idf, ordinal = ordinals.rank(Int(slot))
                         if value > best[ordinal] { best[ordinal] = value }
                     }
                 }
@@ -354,10 +369,8 @@ private struct ImpactStream {
 
     private mutating func push(_ member: Int, _ position: Int) {
         guard position < orders[member].count else { return }
-        let term = terms[member], entry = Int(orders[member][position])
-        let slot = Int(index.postingSlots[term][entry])
-        heads.append(Head(term: member, position: position, value: index.postingWeights[term][entry] * idf[member],
-                          rowid: index.rowids[slot]))
+        let (slot, weight) = index.posting(terms[member], Int(orders[member][position]))
+        heads.append(Head(term: member, position: position, value: weight * idf[member], rowid: index.rowids[slot]))
         var child = heads.count - 1
         while child > 0 {
             let parent = (child - 1) / 2
@@ -374,8 +387,7 @@ private struct ImpactStream {
     /// The next posting (slot, weight × idf), or nil when every list is read.
     mutating func next() -> (Int32, Float)? {
         guard let top = heads.first else { return nil }
-        let term = terms[top.term]
-        let slot = index.postingSlots[term][Int(orders[top.term][top.position])]
+        let slot = Int32(index.posting(terms[top.term], Int(orders[top.term][top.position])).slot)
         // Replace the head with the next entry of the same list (or the last head), then sift.
         let last = heads.removeLast()
         if !heads.isEmpty {

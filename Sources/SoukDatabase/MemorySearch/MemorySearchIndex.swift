@@ -1,6 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
+    import CMalloc
     import Glibc
 #endif
 
@@ -120,13 +121,16 @@ final class MemorySearchIndex: @unchecked Sendable {
 
     private(set) var termIDs: [String: Int32] = [:]
     private var termNames: [String] = []
-    /// Per word: the slots it is in, ascending, and its weight in each.
+    /// Per word: the slots it is in, ascending — empty for a frequent word, whose bitset holds
+    /// them in an eighth of the space or less (a slot's rank in the bitset is its position).
     private(set) var postingSlots: [[Int32]] = []
-    private(set) var postingWeights: [[Float]] = []
-    /// Per frequent word: its slots as a bitset (nil for the others), with ranks: a slot's rank
-    /// is its position in the postings list.
+    /// Per word: its weight in each of its slots, in slot order. Half-precision floats: three
+    /// significant digits rank as well as seven, in half the memory of the largest structure.
+    private(set) var postingWeights: [[Float16]] = []
+    /// Per frequent word: its slots as a bitset (nil for the others), with ranks.
     private(set) var termBits: [Bitset?] = []
-    /// Per large postings list: positions into it by weight descending, then rowid ascending.
+    /// Per large postings list, by weight descending, then rowid ascending: its slots for a
+    /// word with a bitset, else positions into its postings.
     private(set) var impactOrder: [[Int32]?] = []
     /// Slots by (key, rowid) ascending, for each non-relevance sort key.
     private(set) var sortedSlots: [IndexQuery.Key: [Int32]] = [:]
@@ -137,6 +141,10 @@ final class MemorySearchIndex: @unchecked Sendable {
     private var sortedTermsValid = true
     /// Average field lengths, fixed when the index is built (BM25's length normalisation).
     private var averageLengths: [Float] = Array(repeating: 1, count: 6)
+    /// While a rebuild loads products: per word, its counts in each slot (`WordCounts`), and per
+    /// slot its six field lengths. Weights need the average lengths, known only at the end.
+    private var loadingCounts: [[UInt32]]?
+    private var loadingLengths: [UInt16] = []
     private(set) var liveCount = 0
     /// Slots of removed or replaced products, still in the postings until the next rebuild.
     var deadCount: Int { reading { rowids.count - liveCount } }
@@ -164,28 +172,56 @@ final class MemorySearchIndex: @unchecked Sendable {
 
     // MARK: Changes
 
-    /// Replaces the whole index (start-up).
-    func rebuild(_ products: [IndexedProduct]) {
+    /// Replaces the whole index (start-up, tests).
+    func rebuild(_ products: [IndexedProduct]) { rebuild { add in products.forEach(add) } }
+
+    /// Replaces the whole index with the products `feed` hands to `add`, one at a time, so the
+    /// catalog never sits in memory as rows. The new index is built aside and swapped in: until
+    /// then searches read the old one. The memory the load used is handed back to the system.
+    func rebuild(_ feed: (_ add: (IndexedProduct) -> Void) throws -> Void) rethrows {
+        let fresh = MemorySearchIndex(tuning: tuning)
+        fresh.loadingCounts = []
+        try feed { fresh.insert($0) }
+        fresh.finishLoading()
+        writing { adopt(fresh) }
+        #if canImport(Glibc)
+            // A load frees millions of small strings; glibc keeps their pages unless asked.
+            malloc_trim(0)
+        #endif
+    }
+
+    /// Weighs the loaded postings now that the average field lengths are known, then makes
+    /// the derived structures.
+    private func finishLoading() {
+        guard let counts = loadingCounts else { return }
+        loadingCounts = nil
+        let slots = rowids.count
         var totals = [Double](repeating: 0, count: 6)
-        for product in products {
-            for (field, text) in product.fields.enumerated() {
-                var count = 0
-                SearchText.words(text) { _ in count += 1 }
-                totals[field] += Double(count)
+        for (offset, length) in loadingLengths.enumerated() { totals[offset % 6] += Double(length) }
+        averageLengths = totals.map { Float(max(1, $0 / Double(max(1, slots)))) }
+        let lengths = loadingLengths
+        loadingLengths = []
+        for term in counts.indices {
+            postingWeights[term] = zip(postingSlots[term], counts[term]).map { slot, counts in
+                Float16(Self.weight(WordCounts(packed: counts), lengths[Int(slot) * 6..<Int(slot) * 6 + 6], averageLengths))
             }
         }
-        writing {
-            rowids = []; alive = []; categoryOf = []; kindOf = []; sellerOf = []; priceOf = []
-            ratingOf = []; salesOf = []; publishedOf = []; slotOfRowID = [:]; live = Bitset(capacity: products.count)
-            categories = []; categoryIDs = [:]; categoryBits = []; kinds = []; kindIDs = [:]; kindBits = []
-            sellers = []; sellerIDs = [:]; sellerListed = []
-            termIDs = [:]; termNames = []; postingSlots = []; postingWeights = []; termBits = []; impactOrder = []
-            liveCount = 0
-            averageLengths = totals.map { Float(max(1, $0 / Double(max(1, products.count)))) }
-            for product in products { insert(product) }  // the derived structures are made once, after
-            deriveStructures()
-            sortedTermsValid = false
-        }
+        deriveStructures()
+        sortedTermsValid = false
+    }
+
+    /// Takes over everything `other` holds (a rebuild's result).
+    private func adopt(_ other: MemorySearchIndex) {
+        rowids = other.rowids; alive = other.alive; categoryOf = other.categoryOf; kindOf = other.kindOf
+        sellerOf = other.sellerOf; priceOf = other.priceOf; ratingOf = other.ratingOf; salesOf = other.salesOf
+        publishedOf = other.publishedOf; slotOfRowID = other.slotOfRowID; live = other.live
+        categories = other.categories; categoryIDs = other.categoryIDs; categoryBits = other.categoryBits
+        kinds = other.kinds; kindIDs = other.kindIDs; kindBits = other.kindBits
+        sellers = other.sellers; sellerIDs = other.sellerIDs; sellerListed = other.sellerListed
+        termIDs = other.termIDs; termNames = other.termNames; postingSlots = other.postingSlots
+        postingWeights = other.postingWeights; termBits = other.termBits; impactOrder = other.impactOrder
+        sortedSlots = other.sortedSlots; averageLengths = other.averageLengths; liveCount = other.liveCount
+        sortedTerms = []; sortedTermsValid = false
     }
 
     /// Adds or replaces one product; `nil` removes it (unpublished, archived).
@@ -196,7 +232,7 @@ final class MemorySearchIndex: @unchecked Sendable {
     func apply(_ changes: [(rowid: Int64, product: IndexedProduct?)]) {
         writing {
             let firstSlot = rowids.count
-            let before = postingSlots.map(\.count)
+            let before = postingWeights.map(\.count)
             for (rowid, product) in changes {
                 remove(rowid)
                 if let product { insert(product) }
@@ -257,22 +293,18 @@ final class MemorySearchIndex: @unchecked Sendable {
         if product.sellerListed { live.insert(Int(slot)) }
         liveCount += 1
 
-        var weights: [String: Float] = [:]
+        var words: [String: WordCounts] = [:]
+        var lengths = [UInt16](repeating: 0, count: 6)
         for (field, text) in product.fields.enumerated() {
-            var frequencies: [String: Int] = [:]
             var length = 0
             SearchText.words(text) { word in
-                frequencies[word, default: 0] += 1
+                words[word, default: WordCounts()].add(field)
                 length += 1
             }
-            let norm = Self.k1 * (1 - Self.b + Self.b * Float(length) / averageLengths[field])
-            for (word, count) in frequencies {
-                let tf = Float(count)
-                weights[word, default: 0] += Self.fieldWeights[field] * tf * (Self.k1 + 1) / (tf + norm)
-                    + (field == 0 ? Self.titleBonus : 0)
-            }
+            lengths[field] = UInt16(clamping: length)
         }
-        for (word, weight) in weights {
+        if loadingCounts != nil { loadingLengths.append(contentsOf: lengths) }
+        for (word, counts) in words {
             let term: Int32
             if let existing = termIDs[word] {
                 term = existing
@@ -282,15 +314,32 @@ final class MemorySearchIndex: @unchecked Sendable {
                 termNames.append(word)
                 postingSlots.append([])
                 postingWeights.append([])
+                loadingCounts?.append([])
                 termBits.append(nil)
                 impactOrder.append(nil)
                 sortedTermsValid = false
             }
             let t = Int(term)
-            postingSlots[t].append(slot)
-            postingWeights[t].append(weight)
-            termBits[t]?.insert(Int(slot))
+            if loadingCounts != nil {
+                loadingCounts![t].append(counts.packed)
+            } else {
+                postingWeights[t].append(Float16(Self.weight(counts, lengths[...], averageLengths)))
+            }
+            if termBits[t] != nil { termBits[t]!.insert(Int(slot)) } else { postingSlots[t].append(slot) }
         }
+    }
+
+    /// A word's BM25 weight in a product, over its fields, plus the title bonus.
+    private static func weight(_ counts: WordCounts, _ lengths: ArraySlice<UInt16>, _ averages: [Float]) -> Float {
+        var weight: Float = 0
+        for field in 0..<6 {
+            let count = counts[field]
+            guard count > 0 else { continue }
+            let tf = Float(count), length = Float(lengths[lengths.startIndex + field])
+            let norm = k1 * (1 - b + b * length / averages[field])
+            weight += fieldWeights[field] * tf * (k1 + 1) / (tf + norm) + (field == 0 ? titleBonus : 0)
+        }
+        return weight
     }
 
     /// Brings the derived structures up to date with the slots appended since `firstSlot`. The
@@ -301,22 +350,29 @@ final class MemorySearchIndex: @unchecked Sendable {
     private func absorb(from firstSlot: Int, termCounts before: [Int]) {
         let slots = rowids.count
         guard slots > firstSlot else { return }
-        var newBits: [(Int, Bitset)] = []
+        var newlyDense: [(Int, Bitset, [Int32]?)] = []
         var newOrders: [(Int, [Int32])] = []
         var orderInserts: [(Int, Insertions)] = []
         var sortedInserts: [(IndexQuery.Key, Insertions)] = []
         do {
             // Read from a snapshot, written after it is gone (so no list is copied on write).
             let index = Snapshot(self)
-            for term in postingSlots.indices {
+            for term in postingWeights.indices {
                 let old = term < before.count ? before[term] : 0
-                let count = postingSlots[term].count
+                let count = postingWeights[term].count
                 guard count > old else { continue }
-                if termBits[term] == nil, Double(count) >= tuning.denseShare * Double(slots) {
-                    newBits.append((term, Self.bitset(postingSlots[term], capacity: slots)))
+                let bits = index.termBits[term]
+                if bits == nil, Double(count) >= tuning.denseShare * Double(slots) {
+                    newlyDense.append(
+                        (term, Self.bitset(postingSlots[term], capacity: slots),
+                         count >= tuning.impactMinimum ? index.impactOrder(of: term).map { postingSlots[term][Int($0)] } : nil))
+                    continue
                 }
                 if let order = index.impactOrder[term] {
-                    let added = (Int32(old)..<Int32(count)).sorted { index.impactPrecedes(term, $0, Int($1)) }
+                    // A word with a bitset lists slots (its new ones are past `firstSlot`), others positions.
+                    let entries = bits.map { bits in (firstSlot..<slots).filter(bits.contains).map(Int32.init) }
+                        ?? Array(Int32(old)..<Int32(count))
+                    let added = entries.sorted { index.impactPrecedes(term, $0, Int($1)) }
                     orderInserts.append((term, Insertions(into: order, added) { index.impactPrecedes(term, $0, Int($1)) }))
                 } else if count >= tuning.impactMinimum {
                     newOrders.append((term, index.impactOrder(of: term)))
@@ -331,25 +387,34 @@ final class MemorySearchIndex: @unchecked Sendable {
                 sortedInserts.append((key, Insertions(into: index.sortedSlots[key] ?? [], added, precedes)))
             }
         }
-        for (term, bits) in newBits { termBits[term] = bits }
+        for (term, bits, order) in newlyDense {
+            termBits[term] = bits
+            impactOrder[term] = order
+            postingSlots[term] = []
+        }
         for (term, order) in newOrders { impactOrder[term] = order }
         for (term, insertions) in orderInserts { insertions.apply(to: &impactOrder[term]!) }
         for (key, insertions) in sortedInserts { insertions.apply(to: &sortedSlots[key, default: []]) }
     }
 
-    /// The bitsets of frequent words, the impact order of large lists and the sorted slots,
-    /// made once the postings are complete.
+    /// The bitsets of frequent words (which then drop their slot lists), the impact order of
+    /// large lists and the sorted slots, made once the postings are complete.
     private func deriveStructures() {
         let slots = rowids.count
         for term in postingSlots.indices {
             let postings = postingSlots[term]
+            // Slots are in rowid order here (the rebuild reads products by search_id), so
+            // positions break weight ties by rowid.
+            let order = postings.count >= tuning.impactMinimum ? Self.impactOrder(postingWeights[term]) : nil
             if Double(postings.count) >= tuning.denseShare * Double(slots) {
                 termBits[term] = Self.bitset(postings, capacity: slots)
+                impactOrder[term] = order?.map { postings[Int($0)] }
+                postingSlots[term] = []
+            } else {
+                impactOrder[term] = order
             }
-            if postings.count >= tuning.impactMinimum { impactOrder[term] = Self.impactOrder(postingWeights[term]) }
         }
-        // Slots are in rowid order here (the rebuild reads products by search_id), so a stable
-        // sort by key alone gives the (key, rowid) order.
+        // A stable sort by key alone gives the (key, rowid) order, for the same reason.
         let snapshot = Snapshot(self)
         for key in Self.sortKeys {
             let values = (0..<slots).map { snapshot.sortValue(key, $0) }
@@ -365,7 +430,7 @@ final class MemorySearchIndex: @unchecked Sendable {
     }
 
     /// Positions of a postings list by weight descending, then position (= rowid at build time).
-    static func impactOrder(_ weights: [Float]) -> [Int32] {
+    static func impactOrder(_ weights: [Float16]) -> [Int32] {
         // Positive floats order like their bit patterns: pack (inverted weight, position) in one
         // integer and sort those — several times faster than a comparator over 1M entries.
         var keys = weights.enumerated().map { UInt64(~$1.bitPattern) << 32 | UInt64($0) }
@@ -379,6 +444,33 @@ final class MemorySearchIndex: @unchecked Sendable {
         names.append(value)
         ids[value] = id
         return id
+    }
+
+    /// About how much memory the index holds, by what holds it (for the log and the tests;
+    /// dictionaries and strings are counted by their entries alone).
+    var footprint: Footprint {
+        reading {
+            func bytes<T>(_ lists: [[T]]) -> Int { lists.reduce(0) { $0 + $1.capacity } * MemoryLayout<T>.stride }
+            let perSlot = rowids.capacity * 8 + alive.capacity + (categoryOf.capacity + kindOf.capacity + sellerOf.capacity
+                + priceOf.capacity + ratingOf.capacity + salesOf.capacity) * 4 + publishedOf.capacity * 8
+                + slotOfRowID.capacity * 12 + live.bytes + sortedSlots.values.reduce(0) { $0 + $1.capacity * 4 }
+            return Footprint(
+                products: liveCount, postings: postingWeights.reduce(0) { $0 + $1.count }, slots: perSlot, postingSlots: bytes(postingSlots),
+                postingWeights: bytes(postingWeights), impactOrder: bytes(impactOrder.compactMap { $0 }),
+                bitsets: (termBits.compactMap { $0 } + categoryBits + kindBits).reduce(0) { $0 + $1.bytes })
+        }
+    }
+
+    struct Footprint {
+        /// Products in the index (removed ones not counted) and word-product pairs.
+        var products: Int
+        var postings: Int
+        var slots: Int
+        var postingSlots: Int
+        var postingWeights: Int
+        var impactOrder: Int
+        var bitsets: Int
+        var total: Int { slots + postingSlots + postingWeights + impactOrder + bitsets }
     }
 
     // MARK: Queries
@@ -412,6 +504,20 @@ final class MemorySearchIndex: @unchecked Sendable {
 
     func run(_ query: IndexQuery) -> IndexResult {
         reading { evaluate(query) }
+    }
+}
+
+/// How often a word appears in each of a product's six fields, five bits each (counts past 31
+/// add next to nothing to a BM25 weight, which saturates).
+struct WordCounts {
+    private(set) var packed: UInt32 = 0
+
+    init(packed: UInt32 = 0) { self.packed = packed }
+
+    subscript(field: Int) -> UInt32 { packed >> UInt32(5 * field) & 31 }
+
+    mutating func add(_ field: Int) {
+        if self[field] < 31 { packed += 1 << UInt32(5 * field) }
     }
 }
 
