@@ -172,7 +172,9 @@ extension AppDatabase {
     /// Searches listed products: published, by an enabled seller who may sell.
     /// Throws `badRequest` (field `cursor`) for a cursor this query did not produce.
     public func search(_ query: ProductQuery) async throws -> SearchResults {
-        if let memorySearch = readyMemorySearch { return try await memorySearch.search(query, in: self) }
+        if let memorySearch = readyMemorySearch {
+            do { return try await memorySearch.search(query, in: self) } catch is MemorySearch.Rebuilding {}
+        }
         return try await writer.read { db in try ProductSearchQuery(query).run(db) }
     }
 
@@ -218,8 +220,10 @@ extension AppDatabase {
     /// popcount per category); SQL would group the whole catalog on every home page.
     public func categories() async throws -> [(name: String, count: Int)] {
         if let memorySearch = readyMemorySearch {
-            return try await memorySearch.categoryCounts(in: self).map { (name: $0.key, count: $0.value) }
-                .sorted { $0.count != $1.count ? $0.count > $1.count : $0.name < $1.name }
+            do {
+                return try await memorySearch.categoryCounts(in: self).map { (name: $0.key, count: $0.value) }
+                    .sorted { $0.count != $1.count ? $0.count > $1.count : $0.name < $1.name }
+            } catch is MemorySearch.Rebuilding {}
         }
         return try await writer.read { db in
             try Row.fetchAll(

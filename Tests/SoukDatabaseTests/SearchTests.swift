@@ -503,6 +503,35 @@ struct SearchQueryHygieneTests {
         }
     }
 
+    @Test("More changes than a refresh replays rebuild the index; while one caller rebuilds, the others answer from FTS5")
+    func rebuildAfterABurst() async throws {
+        let catalog = try Catalog()
+        let maker = try await catalog.seller("maker@example.com", name: "Maker")
+        for n in 0..<10 { try await catalog.product("Field Guide \(n)", by: maker, category: "Books") }
+        #expect(try await catalog.titles { $0.text = "field" }.count == 10)
+        let memory = try #require(catalog.database.memorySearch)
+        // A bulk edit (as an import would make): every product renamed, and past the threshold of changes.
+        try await catalog.database.writer.write { db in
+            for round in 0...(MemorySearch.rebuildThreshold / 10) {
+                try db.execute(sql: "UPDATE products SET title = 'Map Atlas ' || substr(id, -4) || ?", arguments: ["\(round % 2)"])
+            }
+            for id in try String.fetchAll(db, sql: "SELECT id FROM products") { try SearchIndex.sync(productID: id, in: db) }
+        }
+        // Another caller is mid-rebuild: this search does not wait for it, and FTS5 has the new titles.
+        memory.rebuilding.store(true, ordering: .releasing)
+        #expect(try await catalog.titles { $0.text = "atlas" }.count == 10)
+        #expect(try await catalog.titles { $0.text = "field" }.isEmpty)
+        #expect(try await catalog.database.categories().map(\.count) == [10])
+        #expect(memory.index.run(IndexQuery(groups: [["field"]], key: .relevance, descending: false, limit: 20, facets: false))
+            .rows.count == 10, "the index was left to the caller rebuilding it")
+        memory.rebuilding.store(false, ordering: .releasing)
+        // The next search rebuilds from the database.
+        #expect(try await catalog.titles { $0.text = "atlas" }.count == 10)
+        #expect(memory.index.run(IndexQuery(groups: [["atlas"]], key: .relevance, descending: false, limit: 20, facets: false))
+            .rows.count == 10)
+        #expect(memory.index.deadCount == 0 && memory.index.footprint.products == 10)
+    }
+
     @Test("While the server builds the index in the background, FTS5 answers: same products, categories too")
     func answersWhileTheIndexBuilds() async throws {
         let catalog = try Catalog()

@@ -23,6 +23,11 @@ final class MemorySearch: Sendable {
     var isBuilt: Bool { built.load(ordering: .acquiring) }
     /// Past this many pending changes a rebuild is cheaper than replaying them.
     static let rebuildThreshold = 2000
+    /// True while a caller rebuilds the index (see `readChanges`).
+    let rebuilding = Atomic<Bool>(false)
+    /// Thrown by `refresh` while another caller rebuilds the index: FTS5, which is never behind
+    /// the catalog, answers instead, so no search waits tens of seconds behind a large rebuild.
+    struct Rebuilding: Error {}
     /// The products of recent hits as read from the database (see `RecentHits`).
     private let recentHits = Mutex(RecentHits())
 
@@ -121,38 +126,48 @@ final class MemorySearch: Sendable {
 
     private func readChanges(_ database: AppDatabase) async throws {
         try await database.writer.read { db in
-            try self.applied.withLock { applied in
-                let latest = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM search_changes") ?? 0
-                guard let since = applied else {
-                    try self.index.rebuild { add in try Self.listedProducts(db, rowids: nil, each: add) }
-                    self.recentHits.withLock { $0.forgetAll(through: latest) }
-                    applied = latest
-                    self.built.store(true, ordering: .releasing)
-                    return
-                }
-                guard latest > since else { return }
+            guard !self.rebuilding.load(ordering: .acquiring) else { throw Rebuilding() }
+            let latest = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM search_changes") ?? 0
+            let needsRebuild = try self.applied.withLock { applied -> Bool in
+                guard let since = applied else { return true }
+                guard latest > since else { return false }
                 let changes = try SearchChangeRecord.fetchAll(
                     db, sql: "SELECT * FROM search_changes WHERE seq > ? ORDER BY seq LIMIT ?",
                     arguments: [since, Self.rebuildThreshold + 1])
                 // Replayed edits leave dead slots behind; once they outnumber the live ones, start afresh.
                 if changes.count > Self.rebuildThreshold || self.index.deadCount > max(1000, self.index.liveCount) {
-                    try self.index.rebuild { add in try Self.listedProducts(db, rowids: nil, each: add) }
-                    self.recentHits.withLock { $0.forgetAll(through: latest) }
-                } else {
-                    let productRowIDs = Set(changes.compactMap(\.productRowID))
-                    self.recentHits.withLock {
-                        $0.forget(productRowIDs, sellers: Set(changes.compactMap(\.sellerID)), through: latest)
-                    }
-                    let current = try Self.listedProducts(db, rowids: Array(productRowIDs))
-                    let byRowID = Dictionary(current.map { ($0.rowid, $0) }, uniquingKeysWith: { $1 })
-                    self.index.apply(productRowIDs.map { ($0, byRowID[$0]) })
-                    for sellerID in Set(changes.compactMap(\.sellerID)) {
-                        let listed = try Bool.fetchOne(
-                            db, sql: "SELECT \(Self.sellerListedSQL) FROM users u WHERE u.id = ?", arguments: [sellerID]) ?? false
-                        self.index.setSeller(sellerID, listed: listed)
-                    }
+                    return true
+                }
+                let productRowIDs = Set(changes.compactMap(\.productRowID))
+                self.recentHits.withLock {
+                    $0.forget(productRowIDs, sellers: Set(changes.compactMap(\.sellerID)), through: latest)
+                }
+                let current = try Self.listedProducts(db, rowids: Array(productRowIDs))
+                let byRowID = Dictionary(current.map { ($0.rowid, $0) }, uniquingKeysWith: { $1 })
+                self.index.apply(productRowIDs.map { ($0, byRowID[$0]) })
+                for sellerID in Set(changes.compactMap(\.sellerID)) {
+                    let listed = try Bool.fetchOne(
+                        db, sql: "SELECT \(Self.sellerListedSQL) FROM users u WHERE u.id = ?", arguments: [sellerID]) ?? false
+                    self.index.setSeller(sellerID, listed: listed)
                 }
                 applied = latest
+                return false
+            }
+            guard needsRebuild else { return }
+            // One caller rebuilds, from this read's snapshot, holding no lock another search
+            // waits on: the others answer with FTS5 meanwhile (see `Rebuilding`).
+            guard self.rebuilding.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
+            else { throw Rebuilding() }
+            defer { self.rebuilding.store(false, ordering: .releasing) }
+            let fresh = try MemorySearchIndex.loaded(tuning: self.index.tuning) { add in
+                try Self.listedProducts(db, rowids: nil, each: add)
+            }
+            self.applied.withLock { applied in
+                self.index.replace(with: fresh)
+                self.recentHits.withLock { $0.forgetAll(through: latest) }
+                // Changes applied meanwhile to the old index (past `latest`) are replayed next time.
+                applied = latest
+                self.built.store(true, ordering: .releasing)
             }
         }
     }

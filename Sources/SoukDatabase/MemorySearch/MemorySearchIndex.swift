@@ -175,14 +175,24 @@ final class MemorySearchIndex: @unchecked Sendable {
     /// Replaces the whole index (start-up, tests).
     func rebuild(_ products: [IndexedProduct]) { rebuild { add in products.forEach(add) } }
 
-    /// Replaces the whole index with the products `feed` hands to `add`, one at a time, so the
-    /// catalog never sits in memory as rows. The new index is built aside and swapped in: until
-    /// then searches read the old one. The memory the load used is handed back to the system.
+    /// Replaces the whole index with the products `feed` hands to `add` (see `loaded`).
     func rebuild(_ feed: (_ add: (IndexedProduct) -> Void) throws -> Void) rethrows {
+        replace(with: try Self.loaded(tuning: tuning, feed))
+    }
+
+    /// A new index of the products `feed` hands to `add`, one at a time, so the catalog never
+    /// sits in memory as rows. Built aside: a live index answers searches meanwhile.
+    static func loaded(tuning: Tuning, _ feed: (_ add: (IndexedProduct) -> Void) throws -> Void) rethrows -> MemorySearchIndex {
         let fresh = MemorySearchIndex(tuning: tuning)
         fresh.loadingCounts = []
         try feed { fresh.insert($0) }
         fresh.finishLoading()
+        return fresh
+    }
+
+    /// Takes over what `fresh` holds (searches wait only for the swap), and hands the memory
+    /// the old index and the load used back to the system.
+    func replace(with fresh: MemorySearchIndex) {
         writing { adopt(fresh) }
         #if canImport(Glibc)
             // A load frees millions of small strings; glibc keeps their pages unless asked.
