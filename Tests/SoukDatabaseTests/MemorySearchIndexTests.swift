@@ -225,7 +225,7 @@ struct MemorySearchIndexTests {
         #expect(index.run(everything).facets.values.reduce(0, +) == 20_000)
         Self.expectCompact(index)
 
-        // Frequent words are bitsets with half-precision weights: well under the 12 bytes a
+        // Frequent words are bitsets with two-byte weights: well under the 12 bytes a
         // posting took as a slot, a weight and an impact entry of four bytes each.
         let footprint = index.footprint
         #expect(footprint.products == 20_000 && footprint.postings > 200_000)

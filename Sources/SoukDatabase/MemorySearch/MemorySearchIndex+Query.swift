@@ -22,7 +22,7 @@ extension MemorySearchIndex {
         let live: Bitset
         let categories: [String], categoryIDs: [String: Int32], categoryBits: [Bitset]
         let kindIDs: [String: Int32], kindBits: [Bitset], sellerIDs: [String: Int32]
-        let termIDs: [String: Int32], postingSlots: [[Int32]], postingWeights: [[Float16]], termBits: [Bitset?]
+        let termIDs: [String: Int32], postingSlots: [[Int32]], postingWeights: [[StoredWeight]], termBits: [Bitset?]
         let impactOrder: [[Int32]?], sortedSlots: [IndexQuery.Key: [Int32]]
         let liveCount: Int
 
@@ -47,22 +47,33 @@ extension MemorySearchIndex {
             }
         }
 
-        /// Word `term`'s impact order (see `MemorySearchIndex.impactOrder`), sorted now.
+        /// Word `term`'s impact order (see `MemorySearchIndex.impactOrder`), sorted now: each
+        /// entry's weight and rowid read once, so comparing two is comparing plain values.
         func impactOrder(of term: Int) -> [Int32] {
-            var entries: [Int32] = []
+            let weights = postingWeights[term]
+            var entries: [(weight: Float, rowid: Int64, entry: Int32)] = []
+            entries.reserveCapacity(weights.count)
             if let bits = termBits[term] {
-                bits.forEach { entries.append(Int32($0)) }
+                // A bitset lists its slots in order: the n-th is the n-th weight.
+                var position = 0
+                bits.forEach { slot in
+                    entries.append((weights[position].value, rowids[slot], Int32(slot)))
+                    position += 1
+                }
             } else {
-                entries = Array(0..<Int32(postingSlots[term].count))
+                for (position, slot) in postingSlots[term].enumerated() {
+                    entries.append((weights[position].value, rowids[Int(slot)], Int32(position)))
+                }
             }
-            return entries.sorted { impactPrecedes(term, $0, Int($1)) }
+            entries.sort { $0.weight > $1.weight || ($0.weight == $1.weight && $0.rowid < $1.rowid) }
+            return entries.map(\.entry)
         }
 
         /// The slot and weight of entry `entry` of word `term`'s impact order: a slot for a word
         /// with a bitset, else a position in its postings.
         @inline(__always) func posting(_ term: Int, _ entry: Int) -> (slot: Int, weight: Float) {
-            if let bits = termBits[term] { return (entry, Float(postingWeights[term][bits.rank(entry)])) }
-            return (Int(postingSlots[term][entry]), Float(postingWeights[term][entry]))
+            if let bits = termBits[term] { return (entry, postingWeights[term][bits.rank(entry)].value) }
+            return (Int(postingSlots[term][entry]), postingWeights[term][entry].value)
         }
 
         /// Does entry `a` of word `term`'s impact order come before entry `b`?
@@ -193,10 +204,10 @@ extension MemorySearchIndex.Snapshot {
     /// Word `term`'s weight in `slot` (0 if absent).
     private func weight(_ term: Int32, _ slot: Int) -> Float {
         let t = Int(term)
-        if let bits = termBits[t] { return bits.contains(slot) ? Float(postingWeights[t][bits.rank(slot)]) : 0 }
+        if let bits = termBits[t] { return bits.contains(slot) ? postingWeights[t][bits.rank(slot)].value : 0 }
         let slots = postingSlots[t]
         let position = partition(slots) { Int($0) >= slot }
-        return position < slots.count && Int(slots[position]) == slot ? Float(postingWeights[t][position]) : 0
+        return position < slots.count && Int(slots[position]) == slot ? postingWeights[t][position].value : 0
     }
 
     /// A product's relevance: per query word (group) the best of its words' weights, added up.
@@ -253,12 +264,12 @@ extension MemorySearchIndex.Snapshot {
                     var both = matches
                     both.formIntersection(bits)
                     both.forEach { slot in
-                        let value = Float(termWeights[bits.rank(slot)]) * idf, ordinal = ordinals.rank(slot)
+                        let value = termWeights[bits.rank(slot)].value * idf, ordinal = ordinals.rank(slot)
                         if value > best[ordinal] { best[ordinal] = value }
                     }
                 } else {
                     for (position, slot) in postingSlots[t].enumerated() where matches.contains(Int(slot)) {
-                        let value = Float(termWeights[position]) * idf, ordinal = ordinals.rank(Int(slot))
+                        let value = termWeights[position].value * idf, ordinal = ordinals.rank(Int(slot))
                         if value > best[ordinal] { best[ordinal] = value }
                     }
                 }
@@ -352,25 +363,40 @@ private struct ImpactStream {
         var value: Float
         var rowid: Int64
     }
-    private let index: MemorySearchIndex.Snapshot
-    private let orders: [[Int32]]
-    private let idf: [Float]
-    private let terms: [Int]
+    /// One word's lists, taken out of the snapshot once (not per posting read).
+    private struct Member {
+        let order: [Int32]
+        let bits: Bitset?
+        let slots: [Int32]
+        let weights: [StoredWeight]
+        let idf: Float
+
+        /// The slot and weight of the entry at `position` of the impact order.
+        @inline(__always) func posting(_ position: Int) -> (slot: Int, weight: Float) {
+            let entry = Int(order[position])
+            if let bits { return (entry, weights[bits.rank(entry)].value) }
+            return (Int(slots[entry]), weights[entry].value)
+        }
+    }
+    private let rowids: [Int64]
+    private let members: [Member]
     private var heads: [Head] = []
 
     init(index: MemorySearchIndex.Snapshot, terms: [Int32], idf: [Float]) {
-        self.index = index
-        self.terms = terms.map(Int.init)
-        self.idf = idf
-        // Small lists have no stored impact order: sorting them here is cheap.
-        orders = terms.map { index.impactOrder[Int($0)] ?? index.impactOrder(of: Int($0)) }
-        for member in self.terms.indices { push(member, 0) }
+        rowids = index.rowids
+        members = zip(terms.map(Int.init), idf).map { term, idf in
+            // Small lists have no stored impact order: sorting them here is cheap.
+            Member(
+                order: index.impactOrder[term] ?? index.impactOrder(of: term), bits: index.termBits[term],
+                slots: index.postingSlots[term], weights: index.postingWeights[term], idf: idf)
+        }
+        for member in members.indices { push(member, 0) }
     }
 
     private mutating func push(_ member: Int, _ position: Int) {
-        guard position < orders[member].count else { return }
-        let (slot, weight) = index.posting(terms[member], Int(orders[member][position]))
-        heads.append(Head(term: member, position: position, value: weight * idf[member], rowid: index.rowids[slot]))
+        guard position < members[member].order.count else { return }
+        let (slot, weight) = members[member].posting(position)
+        heads.append(Head(term: member, position: position, value: weight * members[member].idf, rowid: rowids[slot]))
         var child = heads.count - 1
         while child > 0 {
             let parent = (child - 1) / 2
@@ -387,7 +413,7 @@ private struct ImpactStream {
     /// The next posting (slot, weight × idf), or nil when every list is read.
     mutating func next() -> (Int32, Float)? {
         guard let top = heads.first else { return nil }
-        let slot = Int32(index.posting(terms[top.term], Int(orders[top.term][top.position])).slot)
+        let slot = Int32(members[top.term].posting(top.position).slot)
         // Replace the head with the next entry of the same list (or the last head), then sift.
         let last = heads.removeLast()
         if !heads.isEmpty {

@@ -124,9 +124,9 @@ final class MemorySearchIndex: @unchecked Sendable {
     /// Per word: the slots it is in, ascending — empty for a frequent word, whose bitset holds
     /// them in an eighth of the space or less (a slot's rank in the bitset is its position).
     private(set) var postingSlots: [[Int32]] = []
-    /// Per word: its weight in each of its slots, in slot order. Half-precision floats: three
-    /// significant digits rank as well as seven, in half the memory of the largest structure.
-    private(set) var postingWeights: [[Float16]] = []
+    /// Per word: its weight in each of its slots, in slot order, as `StoredWeight`s: two bytes
+    /// each, half the memory of a `Float` in the largest structure.
+    private(set) var postingWeights: [[StoredWeight]] = []
     /// Per frequent word: its slots as a bitset (nil for the others), with ranks.
     private(set) var termBits: [Bitset?] = []
     /// Per large postings list, by weight descending, then rowid ascending: its slots for a
@@ -213,7 +213,7 @@ final class MemorySearchIndex: @unchecked Sendable {
         loadingLengths = []
         for term in counts.indices {
             postingWeights[term] = zip(postingSlots[term], counts[term]).map { slot, counts in
-                Float16(Self.weight(WordCounts(packed: counts), lengths[Int(slot) * 6..<Int(slot) * 6 + 6], averageLengths))
+                StoredWeight(Self.weight(WordCounts(packed: counts), lengths[Int(slot) * 6..<Int(slot) * 6 + 6], averageLengths))
             }
         }
         deriveStructures()
@@ -333,7 +333,7 @@ final class MemorySearchIndex: @unchecked Sendable {
             if loadingCounts != nil {
                 loadingCounts![t].append(counts.packed)
             } else {
-                postingWeights[t].append(Float16(Self.weight(counts, lengths[...], averageLengths)))
+                postingWeights[t].append(StoredWeight(Self.weight(counts, lengths[...], averageLengths)))
             }
             if termBits[t] != nil { termBits[t]!.insert(Int(slot)) } else { postingSlots[t].append(slot) }
         }
@@ -440,10 +440,10 @@ final class MemorySearchIndex: @unchecked Sendable {
     }
 
     /// Positions of a postings list by weight descending, then position (= rowid at build time).
-    static func impactOrder(_ weights: [Float16]) -> [Int32] {
-        // Positive floats order like their bit patterns: pack (inverted weight, position) in one
-        // integer and sort those — several times faster than a comparator over 1M entries.
-        var keys = weights.enumerated().map { UInt64(~$1.bitPattern) << 32 | UInt64($0) }
+    static func impactOrder(_ weights: [StoredWeight]) -> [Int32] {
+        // Pack (inverted weight, position) in one integer and sort those — several times faster
+        // than a comparator over 1M entries.
+        var keys = weights.enumerated().map { UInt64(~$1.units) << 32 | UInt64($0) }
         keys.sort()
         return keys.map { Int32(truncatingIfNeeded: $0 & 0xFFFF_FFFF) }
     }
@@ -515,6 +515,21 @@ final class MemorySearchIndex: @unchecked Sendable {
     func run(_ query: IndexQuery) -> IndexResult {
         reading { evaluate(query) }
     }
+}
+
+/// A word's weight in a product, in 1/512ths (a posting's weight is at most about 100): an
+/// integer converts to a `Float` in one instruction, where a `Float16` needs a library call on
+/// x86-64 without F16C, and the hot loops convert one per posting they read.
+struct StoredWeight: Equatable {
+    static let scale: Float = 512
+    let units: UInt16
+
+    /// Rounded to the nearest unit; never 0 (a posting always weighs something).
+    init(_ weight: Float) {
+        units = UInt16(clamping: max(1, Int((weight * Self.scale).rounded())))
+    }
+
+    @inline(__always) var value: Float { Float(units) * (1 / Self.scale) }
 }
 
 /// How often a word appears in each of a product's six fields, five bits each (counts past 31
