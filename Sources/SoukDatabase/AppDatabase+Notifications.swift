@@ -45,11 +45,11 @@ extension AppDatabase {
         now: Date, ids: any IDGenerator, in db: Database
     ) throws {
         let id = ids.make(.notification)
-        try db.execute(
-            sql: """
-                INSERT INTO notifications (id, user_id, type, title, body, url, dedupe_key, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING
-                """, arguments: [id, userID, type, title, body, url, dedupeKey, now])
+        try db.executeCached(
+            """
+            INSERT INTO notifications (id, user_id, type, title, body, url, dedupe_key, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING
+            """, [id, userID, type, title, body, url, dedupeKey, now])
         guard email, db.changesCount == 1, try !isMuted(userID: userID, type: type, in: db) else { return }
         try JobQueue.enqueue(
             JobRequest(

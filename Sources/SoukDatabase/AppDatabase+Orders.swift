@@ -126,17 +126,20 @@ extension AppDatabase {
         throws
     {
         try OrderLifecycle.check(orderID: orderID, from: current, to: status)
-        try db.execute(
-            sql: "UPDATE orders SET status = ?, updated_at = ? WHERE id = ? AND status = ?",
-            arguments: [status.rawValue, now, orderID, current.rawValue])
+        try db.executeCached(
+            "UPDATE orders SET status = ?, updated_at = ? WHERE id = ? AND status = ?",
+            [status.rawValue, now, orderID, current.rawValue])
         guard db.changesCount == 1 else {
             throw SoukError(.conflict, "Order \(orderID) changed while it was being updated; try again.")
         }
     }
 
     static func order(id: String, in db: Database) throws -> Order? {
-        guard let order = try OrderRecord.fetchOne(db, key: id) else { return nil }
-        let items = try OrderItemRecord.filter(OrderItemRecord.Columns.orderID == id).order(Column.rowID).fetchAll(db)
+        // Cached statements: every payment event, job and order page reads an order this way.
+        guard let order = try OrderRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM orders WHERE id = ?"), arguments: [id])
+        else { return nil }
+        let items = try OrderItemRecord.fetchAll(
+            db.cachedStatement(sql: "SELECT * FROM order_items WHERE order_id = ? ORDER BY rowid"), arguments: [id])
         return order.order(items: items)
     }
 }

@@ -14,7 +14,8 @@ extension AppDatabase {
         let queue = JobQueue(database: self)
         return try await writer.write { db in
             let seen = try Bool.fetchOne(
-                db, sql: "SELECT 1 FROM payment_events WHERE provider = ? AND event_id = ?", arguments: [event.provider, event.id])
+                db.cachedStatement(sql: "SELECT 1 FROM payment_events WHERE provider = ? AND event_id = ?"),
+                arguments: [event.provider, event.id])
             if seen == true { return .duplicate }
             var orderID = try event.order.flatMap { try Self.orderID(for: $0, provider: event.provider, in: db) }
             if orderID == nil, case .paid(let payment)? = event.effect, let claimed = payment.claimedOrderID {
@@ -51,13 +52,16 @@ extension AppDatabase {
     private static func orderID(for reference: OrderReference, provider: String, in db: Database) throws -> String? {
         switch reference {
         case .order(let id):
-            try String.fetchOne(db, sql: "SELECT id FROM orders WHERE id = ? AND provider = ?", arguments: [id, provider])
+            try String.fetchOne(
+                db.cachedStatement(sql: "SELECT id FROM orders WHERE id = ? AND provider = ?"), arguments: [id, provider])
         case .session(let id):
             try String.fetchOne(
-                db, sql: "SELECT id FROM orders WHERE provider = ? AND provider_session_id = ?", arguments: [provider, id])
+                db.cachedStatement(sql: "SELECT id FROM orders WHERE provider = ? AND provider_session_id = ?"),
+                arguments: [provider, id])
         case .payment(let id):
             try String.fetchOne(
-                db, sql: "SELECT id FROM orders WHERE provider = ? AND provider_payment_id = ?", arguments: [provider, id])
+                db.cachedStatement(sql: "SELECT id FROM orders WHERE provider = ? AND provider_payment_id = ?"),
+                arguments: [provider, id])
         }
     }
 
@@ -69,7 +73,7 @@ extension AppDatabase {
         switch effect {
         case .paid(let payment):
             facts.paymentRefusedBefore = try String.fetchOne(
-                db, sql: "SELECT reason FROM payment_mismatches WHERE provider = ? AND payment_id = ?",
+                db.cachedStatement(sql: "SELECT reason FROM payment_mismatches WHERE provider = ? AND payment_id = ?"),
                 arguments: [event.provider, payment.id])
             if order.status == .expired || order.status == .paymentFailed {
                 facts.stockAvailableAgain = try stockAvailableAgain(orderID: order.id, in: db)
@@ -106,8 +110,8 @@ extension AppDatabase {
         case .pay(let paymentID, let holdStockAgain, let countsAsSale):
             if holdStockAgain { try Self.holdStockAgain(orderID: order.id, in: db) }
             try setStatus(order.id, from: order.status, to: .paid, now: now, in: db)
-            try db.execute(
-                sql: "UPDATE orders SET provider_payment_id = ?, paid_at = ? WHERE id = ?", arguments: [paymentID, now, order.id])
+            try db.executeCached(
+                "UPDATE orders SET provider_payment_id = ?, paid_at = ? WHERE id = ?", [paymentID, now, order.id])
             try grantAccess(order, countsAsSale: countsAsSale, now: now, ids: ids, in: db)
             try emitOrderWebhook(.orderPaid, orderID: order.id, now: now, ids: ids, in: db)
         case .move(let status, let releaseStock):
@@ -134,18 +138,18 @@ extension AppDatabase {
         throws
     {
         for item in order.items {
-            try db.execute(
-                sql: """
-                    INSERT INTO grants (id, order_id, order_item_id, user_id, product_id, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (order_item_id) DO NOTHING
-                    """, arguments: [ids.make(.grant), order.id, item.id, order.buyerID, item.productID, now])
+            try db.executeCached(
+                """
+                INSERT INTO grants (id, order_id, order_item_id, user_id, product_id, created_at)
+                VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (order_item_id) DO NOTHING
+                """, [ids.make(.grant), order.id, item.id, order.buyerID, item.productID, now])
             if countsAsSale {
-                try db.execute(
-                    sql: "UPDATE products SET sales_count = sales_count + ? WHERE id = ?", arguments: [item.quantity, item.productID])
+                try db.executeCached(
+                    "UPDATE products SET sales_count = sales_count + ? WHERE id = ?", [item.quantity, item.productID])
             }
-            try db.execute(
-                sql: "DELETE FROM cart_items WHERE product_id = ? AND cart_id = (SELECT cart_id FROM orders WHERE id = ?)",
-                arguments: [item.productID, order.id])
+            try db.executeCached(
+                "DELETE FROM cart_items WHERE product_id = ? AND cart_id = (SELECT cart_id FROM orders WHERE id = ?)",
+                [item.productID, order.id])
         }
     }
 }

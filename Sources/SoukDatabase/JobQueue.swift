@@ -157,7 +157,8 @@ public struct JobQueue: Sendable {
         clock: any WallClock, ids: any IDGenerator, in db: Database
     ) throws -> String {
         if let dedupeKey,
-            let existing = try String.fetchOne(db, sql: "SELECT id FROM jobs WHERE dedupe_key = ?", arguments: [dedupeKey])
+            let existing = try String.fetchOne(
+                db.cachedStatement(sql: "SELECT id FROM jobs WHERE dedupe_key = ?"), arguments: [dedupeKey])
         {
             return existing
         }
@@ -180,34 +181,37 @@ public struct JobQueue: Sendable {
         let clock = database.clock
         return try await database.writer.write { db in
             let now = clock.now()
-            try db.execute(
-                sql: """
-                    UPDATE jobs SET state = 'dead', lease_owner = NULL, lease_expires_at = NULL,
-                        last_error = 'the lease of ' || lease_owner || ' expired during the last attempt',
-                        finished_at = ?, updated_at = ?
-                    WHERE state = 'running' AND lease_expires_at <= ? AND attempts >= max_attempts
-                    """, arguments: [now, now, now])
+            // Cached statements (one per number of jobs taken): the runner claims after every commit.
+            try db.executeCached(
+                """
+                UPDATE jobs SET state = 'dead', lease_owner = NULL, lease_expires_at = NULL,
+                    last_error = 'the lease of ' || lease_owner || ' expired during the last attempt',
+                    finished_at = ?, updated_at = ?
+                WHERE state = 'running' AND lease_expires_at <= ? AND attempts >= max_attempts
+                """, [now, now, now])
             let ids = try String.fetchAll(
-                db,
-                sql: """
-                    SELECT id FROM jobs
-                    WHERE (state = 'queued' AND run_at <= ?) OR (state = 'running' AND lease_expires_at <= ?)
-                    ORDER BY run_at, created_at, id LIMIT ?
-                    """, arguments: [now, now, max(0, limit)])
+                db.cachedStatement(
+                    sql: """
+                        SELECT id FROM jobs
+                        WHERE (state = 'queued' AND run_at <= ?) OR (state = 'running' AND lease_expires_at <= ?)
+                        ORDER BY run_at, created_at, id LIMIT ?
+                        """), arguments: [now, now, max(0, limit)])
             guard !ids.isEmpty else { return [] }
-            try db.execute(
-                sql: """
-                    UPDATE jobs SET
-                        last_error = CASE WHEN state = 'running'
-                            THEN 'the lease of ' || lease_owner || ' expired' ELSE last_error END,
-                        state = 'running', lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1,
-                        updated_at = ?
-                    WHERE id IN (\(databaseQuestionMarks(count: ids.count)))
-                    """,
-                arguments: StatementArguments([owner, now.addingTimeInterval(lease), now] as [any DatabaseValueConvertible])
+            let marks = databaseQuestionMarks(count: ids.count)
+            try db.executeCached(
+                """
+                UPDATE jobs SET
+                    last_error = CASE WHEN state = 'running'
+                        THEN 'the lease of ' || lease_owner || ' expired' ELSE last_error END,
+                    state = 'running', lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1,
+                    updated_at = ?
+                WHERE id IN (\(marks))
+                """,
+                StatementArguments([owner, now.addingTimeInterval(lease), now] as [any DatabaseValueConvertible])
                     + StatementArguments(ids))
-            let records = try JobRecord.filter(ids.contains(JobRecord.Columns.id))
-                .order(JobRecord.Columns.runAt, JobRecord.Columns.createdAt, JobRecord.Columns.id).fetchAll(db)
+            let records = try JobRecord.fetchAll(
+                db.cachedStatement(sql: "SELECT * FROM jobs WHERE id IN (\(marks)) ORDER BY run_at, created_at, id"),
+                arguments: StatementArguments(ids))
             return records.map(\.job)
         }
     }
@@ -219,11 +223,11 @@ public struct JobQueue: Sendable {
         let clock = database.clock
         return try await database.writer.write { db in
             let now = clock.now()
-            try db.execute(
-                sql: """
-                    UPDATE jobs SET lease_expires_at = ?, updated_at = ?
-                    WHERE id = ? AND state = 'running' AND lease_owner = ?
-                    """, arguments: [now.addingTimeInterval(lease), now, id, owner])
+            try db.executeCached(
+                """
+                UPDATE jobs SET lease_expires_at = ?, updated_at = ?
+                WHERE id = ? AND state = 'running' AND lease_owner = ?
+                """, [now.addingTimeInterval(lease), now, id, owner])
             return db.changesCount > 0
         }
     }
@@ -235,6 +239,8 @@ public struct JobQueue: Sendable {
         let clock = database.clock
         return try await database.writer.write { db in
             let now = clock.now()
+            // Compiled each time, not cached: the crash test (Tests/e2e/test_jobs_crash.py) stops
+            // the server at this statement's compilation, between a job's work and its end.
             try db.execute(
                 sql: """
                     UPDATE jobs SET state = 'done', lease_owner = NULL, lease_expires_at = NULL,

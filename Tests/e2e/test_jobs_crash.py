@@ -185,6 +185,8 @@ def test_job_enqueued_before_kill_9_runs_once_after_restart(make_souk, restart):
 #    write transaction (nothing is written yet; the kill leaves an open transaction behind);
 #  - after its work: `JobQueue.complete` marking the job done (payment recorded and fulfil queued
 #    and committed, the job itself not yet done).
+# Both must be compiled at that moment: the duplicate check is a cached statement, compiled by the
+# process's first webhook (this one); `complete` is compiled on every call.
 STOP_AT_SQL = {
     "before_work": "SELECT 1 FROM payment_events WHERE provider = ",
     "after_work": "UPDATE jobs SET state = 'done'",
