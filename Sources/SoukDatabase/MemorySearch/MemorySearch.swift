@@ -256,10 +256,16 @@ extension DatabaseValue.Storage {
     }
 }
 
-/// A listed product as a search shows it, and the plain text its snippet is cut from.
-struct ListedHit: Sendable {
-    var product: Product
-    var text: String
+/// A listed product as a search shows it, and the plain text its snippet is cut from. A class:
+/// every search hands the kept ones around, and copying a `Product` retains each of its fields.
+final class ListedHit: Sendable {
+    let product: Product
+    let text: String
+
+    init(product: Product, text: String) {
+        self.product = product
+        self.text = text
+    }
 }
 
 /// The products of recent hits, so a search need not read and decode rows it read a moment ago

@@ -10,28 +10,34 @@ import Synchronization
 /// (a test holds it to that).
 final class SearchJSON: Sendable {
     static let capacity = 4096
-    /// Each product's `ProductBody` without a snippet, kept with the product it was made from:
-    /// used again only for an equal product (every field), so an edit is never served stale.
-    private let encoded = Mutex<[String: (product: Product, json: [UInt8])]>([:])
+    /// Each product's `ProductBody` without a snippet, kept with the product it was made from
+    /// and where a snippet goes in it: used again only for an equal product (every field), so an
+    /// edit is never served stale.
+    private let encoded = Mutex<[String: Kept]>([:])
+
+    private struct Kept {
+        let product: Product
+        let json: [UInt8]
+        /// Where `"status":` starts: keys are sorted, so `"snippet"` goes just before it (the
+        /// last `"status":` of the object; a nested one can only be in "attributes", before it;
+        /// inside a string a quote is escaped). Nil if absent (then no snippet is added).
+        let snippetAt: Int?
+    }
 
     func body(_ results: SearchResults) throws -> [UInt8] {
         var out = Array(#"{"data":["#.utf8)
         for (index, hit) in results.hits.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
-            var json = try productJSON(hit.product)
-            if let snippet = hit.snippet {
-                // Keys are sorted: "snippet" goes just before "status", the last `"status":` of the
-                // object (a nested one can only be in "attributes", before it; inside a string a
-                // quote is escaped).
-                let status = Array(#""status":"#.utf8)
-                if let at = json.lastRange(of: status) {
-                    var field = Array(#""snippet":"#.utf8)
-                    JSONText.appendString(snippet, to: &field)
-                    field.append(UInt8(ascii: ","))
-                    json.insert(contentsOf: field, at: at)
-                }
+            let kept = try productJSON(hit.product)
+            if let snippet = hit.snippet, let at = kept.snippetAt {
+                out += kept.json[..<at]
+                out += Array(#""snippet":"#.utf8)
+                JSONText.appendString(snippet, to: &out)
+                out.append(UInt8(ascii: ","))
+                out += kept.json[at...]
+            } else {
+                out += kept.json
             }
-            out += json
         }
         // Facet names in Unicode order (`JSONEncoder` orders them its own way: the same object).
         out += Array(#"],"facets":{"category":"#.utf8)
@@ -42,14 +48,15 @@ final class SearchJSON: Sendable {
         return out
     }
 
-    private func productJSON(_ product: Product) throws -> [UInt8] {
-        if let kept = encoded.withLock({ $0[product.id] }), kept.product == product { return kept.json }
+    private func productJSON(_ product: Product) throws -> Kept {
+        if let kept = encoded.withLock({ $0[product.id] }), kept.product == product { return kept }
         let json = Array(try APIJSON.encode(ProductBody(product)))
+        let kept = Kept(product: product, json: json, snippetAt: json.lastRange(of: Array(#""status":"#.utf8)))
         encoded.withLock { entries in
             if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
-            entries[product.id] = (product, json)
+            entries[product.id] = kept
         }
-        return json
+        return kept
     }
 }
 
