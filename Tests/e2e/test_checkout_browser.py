@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 import requests
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -34,17 +34,21 @@ def wait_loaded(browser):
 
 
 def text_of(browser, by, selector) -> str:
-    """The element's text, or "" while it is missing or the page is being replaced (auto-refresh)."""
+    """The element's text, or "" while it is missing or the page is being replaced (auto-refresh).
+
+    A refresh that lands between finding the element and reading it surfaces as a stale reference
+    or, from Chromium's inspector, as a plain WebDriverException ("Node with given id does not belong
+    to the document"); both mean "ask again", so callers poll until the new page answers."""
     try:
         return browser.find_element(by, selector).text
-    except (NoSuchElementException, StaleElementReferenceException):
+    except WebDriverException:
         return ""
 
 
 def attribute_of(browser, by, selector, name) -> str:
     try:
         return browser.find_element(by, selector).get_attribute(name) or ""
-    except (NoSuchElementException, StaleElementReferenceException):
+    except WebDriverException:  # missing, stale or replaced mid-read: see text_of
         return ""
 
 
