@@ -31,6 +31,7 @@ def build_index(db_path: str):
     builder.add_text_field("id", stored=True, tokenizer_name="raw")
     builder.add_text_field("category", stored=False, tokenizer_name="raw", fast=True)
     builder.add_text_field("kind", stored=False, tokenizer_name="raw")
+    builder.add_text_field("seller", stored=False, tokenizer_name="raw")
     builder.add_integer_field("price", fast=True, indexed=True)
     builder.add_float_field("rating", fast=True, indexed=True)
     builder.add_integer_field("sales", fast=True, indexed=True)
@@ -43,16 +44,16 @@ def build_index(db_path: str):
     for row in db.execute(
         f"""SELECT p.id, p.title, p.summary, p.description, p.tags, p.category, p.kind,
                    COALESCE(p.min_price, p.price), p.rating_avg, p.sales_count,
-                   CAST(strftime('%s', p.published_at) AS INTEGER), u.name
+                   CAST(strftime('%s', p.published_at) AS INTEGER), u.name, p.seller_id
             FROM products p JOIN users u ON u.id = p.seller_id WHERE {LISTED}"""
     ):
-        pid, title, summary, description, tags, category, kind, price, rating, sales, published, seller = row
+        pid, title, summary, description, tags, category, kind, price, rating, sales, published, seller, seller_id = row
         writer.add_document(
             tantivy.Document(
                 id=pid, title=title, summary=summary, description=description,
                 tags=" ".join(json.loads(tags)), category_text=category, category=category, kind=kind,
                 price=int(price), rating=float(rating), sales=int(sales), published=int(published or 0),
-                seller_name=seller,
+                seller_name=seller, seller=seller_id,
             )
         )
         count += 1
@@ -87,6 +88,8 @@ def to_query(schema, params: dict):
         clauses.append((tantivy.Occur.Must, tantivy.Query.term_query(schema, "category", params["category"])))
     if "kind" in params:
         clauses.append((tantivy.Occur.Must, tantivy.Query.term_query(schema, "kind", params["kind"])))
+    if "seller" in params:
+        clauses.append((tantivy.Occur.Must, tantivy.Query.term_query(schema, "seller", params["seller"])))
     low = int(params.get("min_price", 0))
     high = int(params.get("max_price", 10**12))
     if params.get("free") == "true":

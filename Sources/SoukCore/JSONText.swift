@@ -31,6 +31,35 @@ public enum JSONText {
         out.append(UInt8(ascii: "\""))
     }
 
+    /// Reads `["a","b",…]` written without whitespace or escapes (as the catalog stores a
+    /// product's tags), without a `JSONDecoder`: every search hit and every product the index
+    /// loads decodes its tags, and a decoder per array cost more than the rest of the row.
+    /// Nil for any other text (spaces, an escape, a number): decode it properly then.
+    public static func plainStringArray(_ text: String) -> [String]? {
+        var text = text
+        return text.withUTF8 { bytes -> [String]? in
+            let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), close = UInt8(ascii: "]")
+            guard bytes.count >= 2, bytes.first == UInt8(ascii: "["), bytes.last == close,
+                !bytes.contains(UInt8(ascii: "\\"))
+            else { return nil }
+            if bytes.count == 2 { return [] }
+            var strings: [String] = []
+            var index = 1
+            while true {
+                guard index < bytes.count, bytes[index] == quote else { return nil }
+                let start = index + 1
+                guard let end = bytes[start...].firstIndex(of: quote) else { return nil }
+                guard !bytes[start..<end].contains(where: { $0 < 0x20 }) else { return nil }
+                strings.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self))
+                index = end + 1
+                guard index < bytes.count else { return nil }
+                if bytes[index] == close { return index == bytes.count - 1 ? strings : nil }
+                guard bytes[index] == comma else { return nil }
+                index += 1
+            }
+        }
+    }
+
     /// `{"key":value,…}` with integer values, keys in Unicode order (`<`).
     public static func appendObject(_ counts: [String: Int], to out: inout [UInt8]) {
         out.append(UInt8(ascii: "{"))

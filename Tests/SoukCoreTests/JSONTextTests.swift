@@ -37,4 +37,32 @@ struct JSONTextTests {
         JSONText.appendObject([:], to: &out)
         #expect(out == Array("{}".utf8))
     }
+
+    @Test("A plain array of strings reads as JSONDecoder reads it; anything else is left to the decoder")
+    func plainStringArrays() throws {
+        var pool: [Character] = (0..<0x20).map { Character(Unicode.Scalar($0)!) }
+        pool += ["\"", "\\", "/", "a", "Z", " ", ",", "[", "]", "é", "—", "🎉", "👩‍💻"]
+        var generator = SystemRandomNumberGenerator()
+        var arrays: [[String]] = [[], [""], ["a"], ["social media", "templates"], ["a,b", "[x]", "é—🎉"]]
+        for _ in 0..<2000 {
+            arrays.append((0..<Int.random(in: 0...4, using: &generator)).map { _ in
+                String((0..<Int.random(in: 0...8, using: &generator)).map { _ in pool.randomElement(using: &generator)! })
+            })
+        }
+        var readFast = 0
+        for array in arrays {
+            let text = String(decoding: try JSONEncoder().encode(array), as: UTF8.self)
+            if let read = JSONText.plainStringArray(text) {
+                readFast += 1
+                #expect(read == array, "\(text)")
+            } else {
+                // Only an escape sends an encoder's array to the decoder.
+                #expect(text.contains("\\"), "\(text)")
+            }
+        }
+        #expect(readFast > 100)
+        for text in ["", "[", "]", "[\"a\"", "[\"a\",]", "[\"a\" ,\"b\"]", " [\"a\"]", "[1]", "[\"a\"]x", "[\"a\"\"b\"]", "{}", "[\"\u{1}\"]", "[\"a\\\"b\"]"] {
+            #expect(JSONText.plainStringArray(text) == nil, "\(text.debugDescription)")
+        }
+    }
 }

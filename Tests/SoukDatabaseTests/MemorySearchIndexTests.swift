@@ -21,13 +21,16 @@ struct MemorySearchIndexTests {
 
     /// Scores every match (no bitsets, no impact order, no sorted reads): the reference.
     static let everyMatch = MemorySearchIndex.Tuning(
-        denseShare: .infinity, impactMinimum: .max, directLimit: .max, directLookups: .max, walkFactor: 0)
-    /// Always reads ranked lists, whatever the number of matches.
+        denseShare: .infinity, impactMinimum: .max, directLimit: .max, directLookups: .max, walkFactor: 0,
+        filterListShare: 0)
+    /// Always reads ranked lists, whatever the number of matches, and filters from lists.
     static let rankedReads = MemorySearchIndex.Tuning(
-        denseShare: 0, impactMinimum: 0, directLimit: 0, directLookups: 0, walkFactor: .infinity)
+        denseShare: 0, impactMinimum: 0, directLimit: 0, directLookups: 0, walkFactor: .infinity,
+        filterListShare: .infinity)
     /// Switches between strategies at small sizes, so one query mix crosses every line.
     static let mixed = MemorySearchIndex.Tuning(
-        denseShare: 0.05, impactMinimum: 40, directLimit: 60, directLookups: 400, walkFactor: 1)
+        denseShare: 0.05, impactMinimum: 40, directLimit: 60, directLookups: 400, walkFactor: 1,
+        filterListShare: 0.5)
 
     typealias Generator = SplitMix64
 

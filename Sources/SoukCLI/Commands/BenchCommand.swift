@@ -20,7 +20,7 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(help: "Concurrent searchers.") var concurrency = 2
         @Flag(help: "Skip the category facet counts (ranking only, as the tantivy anchor does).") var noFacets = false
         @Flag(help: "Print one JSON object.") var json = false
-        @Flag(help: "Also print the ten slowest queries of the mix (median of each).") var perQuery = false
+        @Option(help: "Also print this many of the mix's slowest queries (median of each; 0: none).") var slowest = 0
         @Option(help: "Also time applying this many product edits to the in-memory index, as one refresh (memory only).")
         var changes: Int?
 
@@ -64,12 +64,12 @@ struct BenchCommand: AsyncParsableCommand {
             let p50 = latencies[count / 2]
             let p99 = latencies[min(count - 1, Int(Double(count) * 0.99))]
             let products = try await database.search(ProductQuery()).categoryFacets.values.reduce(0, +)
-            if perQuery {
+            if slowest > 0 {
                 let medians = Dictionary(grouping: timed, by: \.0).map { index, samples -> (String, Double) in
                     let sorted = samples.map(\.1).sorted()
                     return (lines[index], sorted[sorted.count / 2])
                 }.sorted { $0.1 > $1.1 }
-                for (line, median) in medians.prefix(10) { print(String(format: "  %8.2f ms  %@", median, line)) }
+                for (line, median) in medians.prefix(slowest) { print(String(format: "  %8.2f ms  %@", median, line)) }
             }
             if let changes, let took = try await database.replaySearchChanges(count: changes) {
                 let ms = Double(took.components.attoseconds) / 1e15 + Double(took.components.seconds) * 1e3

@@ -68,6 +68,21 @@ struct Bitset: Sendable {
         }
     }
 
+    /// Keeps only the slots `slots` lists (in any order).
+    mutating func formIntersection<Slots: Collection<Int32>>(slots: Slots) {
+        var listed = [UInt64](repeating: 0, count: words.count)
+        listed.withUnsafeMutableBufferPointer { listed in
+            for slot in slots {
+                let word = Int(slot) >> 6
+                if word < listed.count { listed[word] |= 1 << UInt64(slot & 63) }
+            }
+        }
+        ranks = []  // bulk changes drop the ranks (only stored word lists keep them)
+        words.withUnsafeMutableBufferPointer { mine in
+            for index in mine.indices { mine[index] &= listed[index] }
+        }
+    }
+
     mutating func formUnion(_ other: Bitset) {
         ranks = []  // bulk changes drop the ranks (only stored word lists keep them)
         if other.words.count > words.count {

@@ -21,7 +21,7 @@ extension MemorySearchIndex {
         let publishedOf: [Double]
         let live: Bitset
         let categories: [String], categoryIDs: [String: Int32], categoryBits: [Bitset]
-        let kindIDs: [String: Int32], kindBits: [Bitset], sellerIDs: [String: Int32]
+        let kindIDs: [String: Int32], kindBits: [Bitset], sellerIDs: [String: Int32], sellerSlots: [[Int32]]
         let termIDs: [String: Int32], postingSlots: [[Int32]], postingWeights: [[StoredWeight]], termBits: [Bitset?]
         let impactOrder: [[Int32]?], sortedSlots: [IndexQuery.Key: [Int32]]
         let liveCount: Int
@@ -31,7 +31,7 @@ extension MemorySearchIndex {
             rowids = index.rowids; sellerOf = index.sellerOf; priceOf = index.priceOf; ratingOf = index.ratingOf
             salesOf = index.salesOf; publishedOf = index.publishedOf; live = index.live
             categories = index.categories; categoryIDs = index.categoryIDs; categoryBits = index.categoryBits
-            kindIDs = index.kindIDs; kindBits = index.kindBits; sellerIDs = index.sellerIDs
+            kindIDs = index.kindIDs; kindBits = index.kindBits; sellerIDs = index.sellerIDs; sellerSlots = index.sellerSlots
             termIDs = index.termIDs; postingSlots = index.postingSlots; postingWeights = index.postingWeights
             termBits = index.termBits; impactOrder = index.impactOrder; sortedSlots = index.sortedSlots
             liveCount = index.liveCount
@@ -101,7 +101,7 @@ extension MemorySearchIndex.Snapshot {
         let categoryFilter: Int32?? = query.category.map { categoryIDs[$0] }
         if case .some(.none) = categoryFilter { return emptyWithFacets(query) }
 
-        guard var matches = filtered(query) else { return empty }
+        guard var matches = listedOfKind(query) else { return empty }
         let documentCount = Float(max(1, liveCount))
         let idf = weighted.map { $0.map { inverseDocumentFrequency($0.term, documentCount) * $0.factor } }
         // Rarest group first: the bitset shrinks soonest.
@@ -120,6 +120,9 @@ extension MemorySearchIndex.Snapshot {
                 matches.formIntersection(union)
             }
         }
+        // The filters that test a column slot by slot come last: they skip the words (64 slots)
+        // the query's words have already emptied.
+        guard filterColumns(&matches, query) else { return empty }
 
         var facets: [String: Int] = [:]
         if query.facets {
@@ -153,36 +156,66 @@ extension MemorySearchIndex.Snapshot {
         return IndexResult(rows: Array(rows.prefix(query.limit)), hasMore: hasMore, facets: facets)
     }
 
-    /// The listed products that pass every filter but the category (facets count across those).
-    private func filtered(_ query: IndexQuery) -> Bitset? {
+    /// The listed products of the query's kind (nil for a kind no product has).
+    private func listedOfKind(_ query: IndexQuery) -> Bitset? {
         var matches = live
         if let kind = query.kind {
             guard let id = kindIDs[kind] else { return nil }
             matches.formIntersection(kindBits[Int(id)])
         }
+        return matches
+    }
+
+    /// Keeps the matches that pass the seller, price and rating filters; false for a seller
+    /// with no product. With the kind and the words, every filter but the category: the facets
+    /// count across these matches.
+    ///
+    /// Each filter either tests the column of every remaining match, or, when that is shorter,
+    /// reads its own list: the seller's slots, or the run of the slots sorted by price (rating)
+    /// that the bounds cut out. Browsing one seller's products among a million then costs their
+    /// number, not the catalog's.
+    private func filterColumns(_ matches: inout Bitset, _ query: IndexQuery) -> Bool {
+        func byList(_ count: Int) -> Bool { Double(count) < tuning.filterListShare * Double(matches.count) }
+        // A sorted list covers every slot, or it is not used.
+        func sorted(_ key: IndexQuery.Key) -> [Int32]? { sortedSlots[key].flatMap { $0.count == rowids.count ? $0 : nil } }
         if let sellerID = query.sellerID {
-            guard let seller = sellerIDs[sellerID] else { return nil }
-            sellerOf.withUnsafeBufferPointer { sellerOf in
-                matches.filterWords { word in
-                    Self.mask(word, sellerOf.count) { sellerOf[$0] == seller }
+            guard let seller = sellerIDs[sellerID] else { return false }
+            if byList(sellerSlots[Int(seller)].count) {
+                matches.formIntersection(slots: sellerSlots[Int(seller)])
+            } else {
+                sellerOf.withUnsafeBufferPointer { sellerOf in
+                    matches.filterWords { word in Self.mask(word, sellerOf.count) { sellerOf[$0] == seller } }
                 }
             }
         }
         let minPrice = query.minPrice.map { Int32(clamping: $0) } ?? Int32.min
         let maxPrice = query.freeOnly ? 0 : (query.maxPrice.map { Int32(clamping: $0) } ?? Int32.max)
         if minPrice != Int32.min || maxPrice != Int32.max {
-            priceOf.withUnsafeBufferPointer { priceOf in
-                matches.filterWords { word in
-                    Self.mask(word, priceOf.count) { priceOf[$0] >= minPrice && priceOf[$0] <= maxPrice }
+            let sorted = sorted(.price) ?? []
+            let low = partition(sorted) { priceOf[Int($0)] >= minPrice }
+            let high = max(low, partition(sorted) { priceOf[Int($0)] > maxPrice })
+            if !sorted.isEmpty && byList(high - low) {
+                matches.formIntersection(slots: sorted[low..<high])
+            } else {
+                priceOf.withUnsafeBufferPointer { priceOf in
+                    matches.filterWords { word in
+                        Self.mask(word, priceOf.count) { priceOf[$0] >= minPrice && priceOf[$0] <= maxPrice }
+                    }
                 }
             }
         }
         if let minRating = query.minRating.map(Float.init) {
-            ratingOf.withUnsafeBufferPointer { ratingOf in
-                matches.filterWords { word in Self.mask(word, ratingOf.count) { ratingOf[$0] >= minRating } }
+            let sorted = sorted(.rating) ?? []
+            let low = partition(sorted) { ratingOf[Int($0)] >= minRating }
+            if !sorted.isEmpty && byList(sorted.count - low) {
+                matches.formIntersection(slots: sorted[low...])
+            } else {
+                ratingOf.withUnsafeBufferPointer { ratingOf in
+                    matches.filterWords { word in Self.mask(word, ratingOf.count) { ratingOf[$0] >= minRating } }
+                }
             }
         }
-        return matches
+        return true
     }
 
     /// The bits of word `word` (64 slots) whose slot passes `test`, without a branch per slot.

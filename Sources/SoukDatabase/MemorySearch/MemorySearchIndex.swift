@@ -88,6 +88,10 @@ final class MemorySearchIndex: @unchecked Sendable {
         /// Read a sorted list only while it is expected to take fewer steps than this many times
         /// the number of matches.
         var walkFactor = 1.0
+        /// Apply a seller, price or rating filter from its own list (the seller's slots, a range
+        /// of the slots sorted by price or rating) while that list is shorter than this share of
+        /// the matches; else test each match's column.
+        var filterListShare = 1.0
     }
 
     let tuning: Tuning
@@ -117,6 +121,8 @@ final class MemorySearchIndex: @unchecked Sendable {
     private(set) var kindBits: [Bitset] = []
     private(set) var sellers: [String] = []
     private(set) var sellerIDs: [String: Int32] = [:]
+    /// Per seller: their slots, ascending (removed ones included until the next rebuild).
+    private(set) var sellerSlots: [[Int32]] = []
     private var sellerListed: [Bool] = []
 
     private(set) var termIDs: [String: Int32] = [:]
@@ -228,6 +234,7 @@ final class MemorySearchIndex: @unchecked Sendable {
         categories = other.categories; categoryIDs = other.categoryIDs; categoryBits = other.categoryBits
         kinds = other.kinds; kindIDs = other.kindIDs; kindBits = other.kindBits
         sellers = other.sellers; sellerIDs = other.sellerIDs; sellerListed = other.sellerListed
+        sellerSlots = other.sellerSlots
         termIDs = other.termIDs; termNames = other.termNames; postingSlots = other.postingSlots
         postingWeights = other.postingWeights; termBits = other.termBits; impactOrder = other.impactOrder
         sortedSlots = other.sortedSlots; averageLengths = other.averageLengths; liveCount = other.liveCount
@@ -263,7 +270,7 @@ final class MemorySearchIndex: @unchecked Sendable {
     /// Sets a seller's standing and every alive slot of theirs in `live` to match.
     private func relist(_ seller: Int32, _ listed: Bool) {
         sellerListed[Int(seller)] = listed
-        for slot in sellerOf.indices where sellerOf[slot] == seller && alive[slot] {
+        for slot in sellerSlots[Int(seller)].lazy.map(Int.init) where alive[slot] {
             if listed { live.insert(slot) } else { live.remove(slot) }
         }
     }
@@ -290,11 +297,13 @@ final class MemorySearchIndex: @unchecked Sendable {
         let seller: Int32 = intern(product.sellerID, &sellers, &sellerIDs)
         if Int(seller) == sellerListed.count {
             sellerListed.append(product.sellerListed)
+            sellerSlots.append([])
         } else if sellerListed[Int(seller)] != product.sellerListed {
             // The product's row says the seller's standing changed: their other products follow.
             relist(seller, product.sellerListed)
         }
         sellerOf.append(seller)
+        sellerSlots[Int(seller)].append(slot)
         priceOf.append(Int32(clamping: product.priceFloor))
         ratingOf.append(Float(product.rating))
         salesOf.append(Int32(clamping: product.sales))
@@ -464,6 +473,7 @@ final class MemorySearchIndex: @unchecked Sendable {
             let perSlot = rowids.capacity * 8 + alive.capacity + (categoryOf.capacity + kindOf.capacity + sellerOf.capacity
                 + priceOf.capacity + ratingOf.capacity + salesOf.capacity) * 4 + publishedOf.capacity * 8
                 + slotOfRowID.capacity * 12 + live.bytes + sortedSlots.values.reduce(0) { $0 + $1.capacity * 4 }
+                + bytes(sellerSlots)
             return Footprint(
                 products: liveCount, postings: postingWeights.reduce(0) { $0 + $1.count }, slots: perSlot, postingSlots: bytes(postingSlots),
                 postingWeights: bytes(postingWeights), impactOrder: bytes(impactOrder.compactMap { $0 }),

@@ -131,7 +131,7 @@ struct ProductRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     }
 
     static func decodeTags(_ text: String) -> [String] {
-        (try? JSONDecoder().decode([String].self, from: Data(text.utf8))) ?? []
+        JSONText.plainStringArray(text) ?? (try? JSONDecoder().decode([String].self, from: Data(text.utf8))) ?? []
     }
 }
 

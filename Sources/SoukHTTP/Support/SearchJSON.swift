@@ -9,11 +9,12 @@ import Synchronization
 /// JSON `APIJSON.encode(SearchBody(…))` writes, byte for byte but for the order of facet names
 /// (a test holds it to that).
 final class SearchJSON: Sendable {
-    static let capacity = 4096
+    /// 32 MB: about 10,000 products of the demo catalog (see `BoundedCache`).
+    static let budget = 32 << 20
     /// Each product's `ProductBody` without a snippet, kept with the product it was made from
     /// and where a snippet goes in it: used again only for an equal product (every field), so an
     /// edit is never served stale.
-    private let encoded = Mutex<[String: Kept]>([:])
+    private let encoded = Mutex(BoundedCache<String, Kept>(budget: budget))
 
     private struct Kept {
         let product: Product
@@ -52,10 +53,8 @@ final class SearchJSON: Sendable {
         if let kept = encoded.withLock({ $0[product.id] }), kept.product == product { return kept }
         let json = Array(try APIJSON.encode(ProductBody(product)))
         let kept = Kept(product: product, json: json, snippetAt: json.lastRange(of: Array(#""status":"#.utf8)))
-        encoded.withLock { entries in
-            if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
-            entries[product.id] = kept
-        }
+        // The JSON, and the product it was made from: about as many bytes again.
+        encoded.withLock { $0.insert(kept, for: product.id, cost: 256 + 2 * json.count) }
         return kept
     }
 }
