@@ -4,9 +4,11 @@
 # The release build, measured side by side with an anchor in the same run on the same cores; each
 # figure is printed with its anchor, the ratio and the target:
 #   search  at 10k, 100k and 1M products (--quick: 10k and 100k; demo catalogs, seeded once),
-#           for two query mixes — queries.txt (the project's) and queries-broad.txt (several
+#           for three query mixes — queries.txt (the project's) and queries-broad.txt (several
 #           common words, short prefixes, heavy filters, every sort, limit=100, browsing without
-#           text): p50 and p99 in-process (`souk bench search`, one searcher, facet counts on)
+#           text), and a third drawn at random from each catalog (random_mix.py, a new seed each
+#           run unless SOUK_BENCH_MIX_SEED is set): p50 and p99 in-process (`souk bench search`,
+#           one searcher, facet counts on)
 #           against tantivy 0.27 (PyPI) on the same corpus and mix, one thread, facets on; HTTP
 #           queries/s (wrk, 2 threads, 64 connections) against in-process with two searchers.
 #   pages   Benchmarks/pages.sh on the same catalogs: each store page's single-request p50/p99
@@ -40,6 +42,9 @@ WORK=${SOUK_BENCH_DIR:-$(mktemp -d /tmp/souk-bench.XXXXXX)}
 mkdir -p "$WORK"
 OUT="$ROOT/Benchmarks/results-$(date -u +%Y-%m-%d).txt"
 MIXES=(Benchmarks/queries.txt Benchmarks/queries-broad.txt)
+# A third mix, drawn at random from each catalog's own words and values (random_mix.py): a new
+# one every run unless SOUK_BENCH_MIX_SEED fixes it, so no run measures only mixes tuned for.
+MIX_SEED=${SOUK_BENCH_MIX_SEED:-$(( RANDOM % 1000 + 1 ))}
 
 for tool in wrk nginx curl python3; do
   command -v "$tool" >/dev/null || { echo "$tool is missing: apt-get install wrk nginx-light curl python3" >&2; exit 1; }
@@ -95,7 +100,11 @@ echo "## search" | tee -a "$OUT"
 for n in "${SIZES[@]}"; do
   data="$WORK/data-$n"
   declare -A inprocess_qps=()
-  for mix in "${MIXES[@]}"; do
+  mkdir -p "$WORK/mixes-$n"
+  random_mix="$WORK/mixes-$n/random-seed$MIX_SEED.txt"
+  python3 Benchmarks/random_mix.py --db "$data/souk.db" --seed "$MIX_SEED" --count 300 >"$random_mix"
+  mixes=("${MIXES[@]}" "$random_mix")
+  for mix in "${mixes[@]}"; do
     name=$(basename "$mix" .txt)
     one=$(SOUK_STORAGE_DATA_DIR="$data" "$SOUK" bench search --queries "$mix" --seconds "$SECONDS_PER_RUN" --concurrency 1)
     two=$(SOUK_STORAGE_DATA_DIR="$data" "$SOUK" bench search --queries "$mix" --seconds "$SECONDS_PER_RUN" --concurrency 2)
@@ -118,9 +127,9 @@ for n in "${SIZES[@]}"; do
   # compared with the same engine.
   # (Logged at notice: at info every request would be logged too.)
   for _ in $(seq 1 1200); do grep -q "search ready" "$WORK/serve-search-$n.log" && break; sleep 0.1; done
-  for mix in "${MIXES[@]}"; do
+  for mix in "${mixes[@]}"; do
     name=$(basename "$mix" .txt)
-    http=$(SOUK_QUERIES="$ROOT/$mix" wrk -t2 -c64 -d"${SECONDS_PER_RUN}s" --latency -s Benchmarks/search.lua \
+    http=$(SOUK_QUERIES="$(realpath "$mix")" wrk -t2 -c64 -d"${SECONDS_PER_RUN}s" --latency -s Benchmarks/search.lua \
       "http://127.0.0.1:$port" | grep '^JSON ' | cut -c6-)
     echo "[$n $name, http wrk -t2 -c64] $http" >>"$OUT"
     qps=$(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); assert r["errors"] == 0, r; print(r["qps"])' "$http")
