@@ -16,13 +16,20 @@ final class SearchJSON: Sendable {
     /// edit is never served stale.
     private let encoded = Mutex(BoundedCache<String, Kept>(budget: budget))
 
-    private struct Kept {
+    /// A class: taking one out of the cache retains one object, not each field of its product.
+    private final class Kept: Sendable {
         let product: Product
         let json: [UInt8]
         /// Where `"status":` starts: keys are sorted, so `"snippet"` goes just before it (the
         /// last `"status":` of the object; a nested one can only be in "attributes", before it;
         /// inside a string a quote is escaped). Nil if absent (then no snippet is added).
         let snippetAt: Int?
+
+        init(product: Product, json: [UInt8], snippetAt: Int?) {
+            self.product = product
+            self.json = json
+            self.snippetAt = snippetAt
+        }
     }
 
     func body(_ results: SearchResults) throws -> [UInt8] {
@@ -49,8 +56,25 @@ final class SearchJSON: Sendable {
         return out
     }
 
+    /// Whether two strings are one buffer (a small string, stored inline, counts as one).
+    private static func sameStorage(_ a: String, _ b: String) -> Bool {
+        let first = a.utf8.withContiguousStorageIfAvailable { $0.baseAddress }
+        let second = b.utf8.withContiguousStorageIfAvailable { $0.baseAddress }
+        return a.utf8.count < 16 || (first != nil && first == second)
+    }
+
     private func productJSON(_ product: Product) throws -> Kept {
-        if let kept = encoded.withLock({ $0[product.id] }), kept.product == product { return kept }
+        if let kept = encoded.withLock({ $0[product.id] }), kept.product == product {
+            // Strings compare by identity first, by content (normalised) only when they are two
+            // copies. Kept products read by an earlier search compared by content on every hit
+            // (a twentieth of a search over HTTP): keep the product as searches now hand it out.
+            if !Self.sameStorage(kept.product.description, product.description) {
+                let fresh = Kept(product: product, json: kept.json, snippetAt: kept.snippetAt)
+                encoded.withLock { $0.insert(fresh, for: product.id, cost: 256 + 2 * fresh.json.count) }
+                return fresh
+            }
+            return kept
+        }
         let json = Array(try APIJSON.encode(ProductBody(product)))
         let kept = Kept(product: product, json: json, snippetAt: json.lastRange(of: Array(#""status":"#.utf8)))
         // The JSON, and the product it was made from: about as many bytes again.
