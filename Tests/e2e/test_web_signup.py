@@ -36,7 +36,9 @@ def test_buyer_signs_up_and_signs_in_from_a_browser(souk, browser):
     # The solo store (marketplace = false) offers no role choice.
     assert not browser.find_elements(By.CSS_SELECTOR, 'input[name="role"]')
     form.find_element(By.CSS_SELECTOR, 'button[type="submit"]').click()
-
+    # A click returns before the browser follows the redirect: wait for the account page.
+    WebDriverWait(browser, 10).until(EC.url_contains("/account"))
+    WebDriverWait(browser, 10).until(lambda d: d.execute_script("return document.readyState") == "complete")
     assert browser.current_url.endswith("/account")
     assert browser.find_element(By.ID, "account-email").text == email
     assert browser.find_element(By.ID, "account-role").text == "buyer"
