@@ -175,45 +175,37 @@ extension MemorySearchIndex.Snapshot {
     /// that the bounds cut out. Browsing one seller's products among a million then costs their
     /// number, not the catalog's.
     private func filterColumns(_ matches: inout Bitset, _ query: IndexQuery) -> Bool {
-        func byList(_ count: Int) -> Bool { Double(count) < tuning.filterListShare * Double(matches.count) }
-        // A sorted list covers every slot, or it is not used.
-        func sorted(_ key: IndexQuery.Key) -> [Int32]? { sortedSlots[key].flatMap { $0.count == rowids.count ? $0 : nil } }
+        /// Keeps the matches in `list` when it is shorter than `filterListShare` of the matches,
+        /// else the matches whose value in `column` passes `test`.
+        func keep<Value>(list: ArraySlice<Int32>?, column: [Value], _ test: (Value) -> Bool) {
+            if let list, Double(list.count) < tuning.filterListShare * Double(matches.count) {
+                matches.formIntersection(slots: list)
+                return
+            }
+            column.withUnsafeBufferPointer { column in
+                matches.filterWords { word in Self.mask(word, column.count) { test(column[$0]) } }
+            }
+        }
+        /// The run of the slots sorted by `key` whose values pass `isAtLeastLow` and fail
+        /// `isAboveHigh`; nil unless the sorted list covers every slot.
+        func run(_ key: IndexQuery.Key, _ isAtLeastLow: (Int) -> Bool, _ isAboveHigh: (Int) -> Bool) -> ArraySlice<Int32>? {
+            guard let sorted = sortedSlots[key], sorted.count == rowids.count else { return nil }
+            let low = partition(sorted) { isAtLeastLow(Int($0)) }
+            return sorted[low..<max(low, partition(sorted) { isAboveHigh(Int($0)) })]
+        }
         if let sellerID = query.sellerID {
             guard let seller = sellerIDs[sellerID] else { return false }
-            if byList(sellerSlots[Int(seller)].count) {
-                matches.formIntersection(slots: sellerSlots[Int(seller)])
-            } else {
-                sellerOf.withUnsafeBufferPointer { sellerOf in
-                    matches.filterWords { word in Self.mask(word, sellerOf.count) { sellerOf[$0] == seller } }
-                }
-            }
+            keep(list: sellerSlots[Int(seller)][...], column: sellerOf) { $0 == seller }
         }
         let minPrice = query.minPrice.map { Int32(clamping: $0) } ?? Int32.min
         let maxPrice = query.freeOnly ? 0 : (query.maxPrice.map { Int32(clamping: $0) } ?? Int32.max)
         if minPrice != Int32.min || maxPrice != Int32.max {
-            let sorted = sorted(.price) ?? []
-            let low = partition(sorted) { priceOf[Int($0)] >= minPrice }
-            let high = max(low, partition(sorted) { priceOf[Int($0)] > maxPrice })
-            if !sorted.isEmpty && byList(high - low) {
-                matches.formIntersection(slots: sorted[low..<high])
-            } else {
-                priceOf.withUnsafeBufferPointer { priceOf in
-                    matches.filterWords { word in
-                        Self.mask(word, priceOf.count) { priceOf[$0] >= minPrice && priceOf[$0] <= maxPrice }
-                    }
-                }
-            }
+            let prices = run(.price, { priceOf[$0] >= minPrice }, { priceOf[$0] > maxPrice })
+            keep(list: prices, column: priceOf) { $0 >= minPrice && $0 <= maxPrice }
         }
         if let minRating = query.minRating.map(Float.init) {
-            let sorted = sorted(.rating) ?? []
-            let low = partition(sorted) { ratingOf[Int($0)] >= minRating }
-            if !sorted.isEmpty && byList(sorted.count - low) {
-                matches.formIntersection(slots: sorted[low...])
-            } else {
-                ratingOf.withUnsafeBufferPointer { ratingOf in
-                    matches.filterWords { word in Self.mask(word, ratingOf.count) { ratingOf[$0] >= minRating } }
-                }
-            }
+            let ratings = run(.rating, { ratingOf[$0] >= minRating }, { _ in false })
+            keep(list: ratings, column: ratingOf) { $0 >= minRating }
         }
         return true
     }
