@@ -91,7 +91,7 @@ private func buildRouter(_ runtime: SoukRuntime) throws -> (Router<SoukRequestCo
     let router = Router(context: SoukRequestContext.self)
     // Outermost first: every response, even an error, is logged, counted and gets the headers.
     router.add(middleware: RequestLogMiddleware())
-    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: RequestMetricsMiddleware())
     // A signed-out visitor's store page, when kept, is answered here (see the middleware).
     let pageCache = PageCache(https: settings.isHTTPS)
     let csrf = CSRFMiddleware(key: services.secretKey, secure: settings.isHTTPS, maxBodyBytes: services.maxBodyBytes)

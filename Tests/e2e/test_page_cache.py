@@ -132,3 +132,47 @@ def test_pages_from_memory_still_count_against_the_per_ip_limit(make_souk):
     assert "Vole Almanac" not in refused.text
     other = requests.get(souk.url(path), headers={**BROWSER, "X-Forwarded-For": "198.51.100.9"})
     assert other.status_code == 200 and title_of(other.text) == "Vole Almanac"
+
+
+def test_search_api_answers_are_kept_for_signed_out_clients_until_the_catalog_changes(make_souk):
+    """The search API's answer depends on the query and the catalog only, so a signed-out
+    client's answer is kept like a page: the same bytes and ETag again, 304 for the ETag, and a
+    change anywhere (this server, or `souk` in another process) shows on the next request."""
+    souk = make_souk(env=FAST)
+    seller = cli_account(souk, "seller")
+    product = seller.create("Kestrel Field Guide", publish=True, price=1500)
+    address = souk.url("/api/v1/products?q=kestrel")
+
+    first, again = requests.get(address), requests.get(address)
+    assert first.status_code == again.status_code == 200
+    assert first.content == again.content and first.headers["ETag"] == again.headers["ETag"]
+    assert [hit["title"] for hit in again.json()["data"]] == ["Kestrel Field Guide"]
+    assert again.headers["Content-Type"].startswith("application/json")
+    assert again.headers["Cache-Control"] == "public, no-cache"
+    assert "nosniff" in again.headers["X-Content-Type-Options"] and "Set-Cookie" not in again.headers
+    assert int(again.headers["Content-Length"]) == len(again.content)
+    not_modified = requests.get(address, headers={"If-None-Match": first.headers["ETag"]})
+    assert not_modified.status_code == 304 and not_modified.content == b""
+    # Another query (the same words in another order of parameters is another address) is its own answer.
+    other = requests.get(souk.url("/api/v1/products?q=kestrel&sort=newest"))
+    assert other.status_code == 200 and other.json()["data"][0]["id"] == product["id"]
+
+    # Bad input is answered, never kept: the same problem twice.
+    for _ in range(2):
+        bad = requests.get(souk.url("/api/v1/products?q=kestrel&min_price=-1"))
+        assert bad.status_code == 400 and bad.headers["Content-Type"].startswith("application/problem+json")
+
+    # A signed-in client is answered the same catalog (not from the signed-out copy's headers).
+    buyer = api_account(souk, "buyer")
+    mine = buyer.session.get(address)
+    assert mine.status_code == 200 and [hit["title"] for hit in mine.json()["data"]] == ["Kestrel Field Guide"]
+
+    # A change through this server shows at once, with a new ETag; the old one no longer gets a 304.
+    seller.patch(product["id"], title="Kestrel Field Guide, Revised")
+    changed = requests.get(address, headers={"If-None-Match": first.headers["ETag"]})
+    assert changed.status_code == 200 and changed.headers["ETag"] != first.headers["ETag"]
+    assert [hit["title"] for hit in changed.json()["data"]] == ["Kestrel Field Guide, Revised"]
+
+    # A change by another process shows within the feed's second.
+    souk.cli("product", "unpublish", product["id"])
+    wait_for(lambda: requests.get(address).json()["data"] == [], "the search API to drop it", timeout=3)

@@ -13,8 +13,8 @@ struct MethodNotAllowedMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
+        guard !routes.current.accepts(request.method, path: request.uri.path) else { return try await next(request, context) }
         let allowed = routes.current.methods(for: request.uri.path)
-        guard !allowed.isEmpty, !allowed.contains(request.method) else { return try await next(request, context) }
         let names = allowed.map(\.rawValue).sorted()
         var response = errors.respond(
             SoukError(

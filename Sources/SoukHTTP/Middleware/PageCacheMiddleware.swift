@@ -44,7 +44,13 @@ struct PageCacheMiddleware: RouterMiddleware {
     static func isCacheable(_ path: String) -> Bool {
         path == "/" || path == "/search" || path.hasPrefix("/categories/") || path.hasPrefix("/sellers/")
             || (path.hasPrefix("/products/") && path.dropFirst("/products/".count).allSatisfy { $0 != "/" })
+            || path == searchAPIPath
     }
+
+    /// The catalog search of the JSON API: its answer depends on the query and the catalog
+    /// only (never on who asks), so a signed-out client's answer is kept like a page, and a
+    /// launch crowd repeating the popular searches is answered without searching again.
+    static let searchAPIPath = "/api/v1/products"
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
@@ -116,8 +122,10 @@ struct PageCacheMiddleware: RouterMiddleware {
         let route = context.endpointPath
         let productID = response.headers[Self.productHeader]
         response.headers[Self.productHeader] = nil
-        guard response.status == .ok, response.headers[.contentType]?.hasPrefix("text/html") == true,
-            response.headers[.setCookie] == nil
+        let isPage = response.headers[.contentType]?.hasPrefix("text/html") == true
+        let isSearchAnswer =
+            request.uri.path == Self.searchAPIPath && response.headers[.contentType]?.hasPrefix("application/json") == true
+        guard response.status == .ok, isPage || isSearchAnswer, response.headers[.setCookie] == nil
         else { return (response, nil) }
         let collected = CollectedBody()
         try await response.body.write(CollectingWriter(into: collected))
@@ -125,25 +133,38 @@ struct PageCacheMiddleware: RouterMiddleware {
         guard body.readableBytes <= PageCache.largestPage else {
             return (Response(status: response.status, headers: response.headers, body: .init(byteBuffer: body)), nil)
         }
+        // Only a page has forms for the visitor's token to go in. An answer's tag names what
+        // decides its bytes (the query and the catalog's generation) rather than hashing them:
+        // most searches are asked once, and hashing 40 kB of JSON cost as much as writing it.
         let entry = PageCache.Entry(
-            body: body, csrfToken: context.csrfToken, generation: generation, productID: productID, route: route,
-            headers: response.headers, https: cache.https)
+            body: body, csrfToken: isPage ? context.csrfToken : "", generation: generation, productID: productID, route: route,
+            headers: response.headers, https: cache.https,
+            etag: isPage ? nil : PageCache.Entry.answerTag(key: Self.key(request), generation: generation))
         return (response, entry)
     }
 }
 
-/// Rendered store pages by address, each with the generation it was rendered at; at most
-/// `capacity` bytes of them (random addresses from a crawler cannot grow it without bound).
+/// Rendered store pages by address, each with the generation it was rendered at, and the
+/// search API's answers beside them; each kind up to a budget of bytes, the oldest going first
+/// (random addresses from a crawler cannot grow it without bound, and a crawl of searches cannot
+/// push the pages out).
 final class PageCache: Sendable {
     static let largestPage = 1 << 20
-    let capacity: Int
     /// Whether the store is served over https (the security headers kept with each page).
     let https: Bool
-    private let state = Mutex<(entries: [String: Entry], bytes: Int)>(([:], 0))
+    private let pages: Mutex<BoundedCache<String, Entry>>
+    private let answers: Mutex<BoundedCache<String, Entry>>
 
-    init(capacity: Int = 32 << 20, https: Bool) {
-        self.capacity = capacity
+    init(pagesBudget: Int = 32 << 20, answersBudget: Int = 8 << 20, https: Bool) {
+        pages = Mutex(BoundedCache(budget: pagesBudget))
+        answers = Mutex(BoundedCache(budget: answersBudget))
         self.https = https
+    }
+
+    private func withEntries<Result: Sendable>(
+        for key: String, _ body: (inout BoundedCache<String, Entry>) -> Result
+    ) -> Result {
+        key.hasPrefix("/api/") ? answers.withLock { body(&$0) } : pages.withLock { body(&$0) }
     }
 
     struct Entry: Sendable {
@@ -162,14 +183,19 @@ final class PageCache: Sendable {
         /// Whether the page carries the visitor's CSRF token (it has a form).
         var hasForm: Bool { parts.count > 1 }
 
+        /// `etag`: the entity tag, when something cheaper than the body's hash names the body.
         init(
             body: ByteBuffer, csrfToken: String, generation: String, productID: String?, route: String?, headers: HTTPFields,
-            https: Bool
+            https: Bool, etag: String? = nil
         ) {
-            let text = String(buffer: body)
-            let pieces = csrfToken.isEmpty ? [text] : text.components(separatedBy: csrfToken)
-            self.parts = pieces.map { ByteBuffer(string: $0) }
-            self.etag = Hex.encode(SHA256.hash(data: Data(pieces.joined(separator: Self.placeholder).utf8)).prefix(12))
+            if csrfToken.isEmpty {
+                self.parts = [body]
+                self.etag = etag ?? Hex.encode(SHA256.hash(data: body.readableBytesView).prefix(12))
+            } else {
+                let pieces = String(buffer: body).components(separatedBy: csrfToken)
+                self.parts = pieces.map { ByteBuffer(string: $0) }
+                self.etag = etag ?? Hex.encode(SHA256.hash(data: Data(pieces.joined(separator: Self.placeholder).utf8)).prefix(12))
+            }
             self.generation = generation
             self.productID = productID
             self.route = route
@@ -178,6 +204,15 @@ final class PageCache: Sendable {
             SecurityHeadersMiddleware.apply(to: &headers, https: https)
             self.headers = headers
         }
+
+        /// The tag of a kept answer: its address and the catalog's generation decide its bytes,
+        /// and so does this binary (a salt drawn at start: an upgrade that writes answers
+        /// differently must not be told "not modified").
+        static func answerTag(key: String, generation: String) -> String {
+            Hex.encode(SHA256.hash(data: Data("\(answerSalt)\n\(generation)\n\(key)".utf8)).prefix(12))
+        }
+
+        private static let answerSalt = UInt64.random(in: .min ... .max)
 
         /// The page for one visitor: their token in its forms. A `shared` page (the same for every
         /// signed-out visitor) gets an ETag that covers the token and may be kept by anyone; a
@@ -216,27 +251,16 @@ final class PageCache: Sendable {
     }
 
     func entry(_ key: String, generation: String) -> Entry? {
-        state.withLock { state in
-            guard let entry = state.entries[key] else { return nil }
+        withEntries(for: key) { entries in
+            guard let entry = entries[key] else { return nil }
             if entry.generation == generation { return entry }
-            state.entries[key] = nil
-            state.bytes -= entry.size
+            entries.removeValue(forKey: key)
             return nil
         }
     }
 
     func store(_ key: String, _ entry: Entry) {
-        state.withLock { state in
-            if let old = state.entries[key] { state.bytes -= old.size }
-            // Full: start again (the catalog moved on, or a crawler walked every page); the
-            // pages people ask for most come back first.
-            if state.bytes + entry.size > capacity {
-                state.entries.removeAll(keepingCapacity: true)
-                state.bytes = 0
-            }
-            state.entries[key] = entry
-            state.bytes += entry.size
-        }
+        withEntries(for: key) { $0.insert(entry, for: key, cost: entry.size + key.utf8.count) }
     }
 }
 

@@ -64,6 +64,30 @@ struct RouteTable: Sendable {
         }
     }
 
+    /// Whether a request may go on to the router: no pattern matches `path` (the router answers
+    /// 404), or the most specific ones take `method`. The question every request asks, answered
+    /// without building the set of methods (`methods(for:)`, for the 405's `Allow`).
+    func accepts(_ method: HTTPRequest.Method, path: String) -> Bool {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: true)
+        var bestLiterals = -1
+        var accepted = true
+        func consider(_ index: Int) {
+            let literals = patterns[index].literals
+            guard literals >= bestLiterals, patterns[index].matches(segments) else { return }
+            let takes = patterns[index].methods.contains(method)
+            if literals > bestLiterals {
+                (bestLiterals, accepted) = (literals, takes)
+            } else {
+                accepted = accepted || takes
+            }
+        }
+        if let first = segments.first, let indices = byFirstLiteral[first] {
+            for index in indices { consider(index) }
+        }
+        for index in openFirst { consider(index) }
+        return accepted
+    }
+
     /// The methods the most specific route pattern matching `path` takes; empty when none matches.
     func methods(for path: String) -> Set<HTTPRequest.Method> {
         let segments = path.split(separator: "/", omittingEmptySubsequences: true)
