@@ -7,6 +7,7 @@ import NIOPosix
 import SoukCore
 import SoukDatabase
 import SoukDelivery
+import Synchronization
 
 /// `GET|HEAD /download/{grant}/{file}?expires=…&sig=…`: the signed links of the library.
 /// No session is needed: the link is the credential, so it is short-lived (`delivery.link_ttl_seconds`).
@@ -35,8 +36,18 @@ struct DownloadRoutes: Sendable {
     let services: AppServices
 
     static let chunkLength = 64 * 1024
-    /// How much a download may write between two waits for the event loops (see `PacedBodyWriter`).
-    static let paceBytes = 8 * chunkLength
+    /// A download with no other under way reads this much at a time: a lone transfer is
+    /// held back by the hops per chunk (a read on NIO's thread pool, a write through the
+    /// channel), not by memory; a crowd keeps to `chunkLength`, so memory stays bounded.
+    static let loneChunkLength = 256 * 1024
+    /// Chunks a download may write between two waits for the event loops (see `PacedBodyWriter`).
+    static let chunksPerPace = 8
+    /// Transfers writing at this moment (read when a download starts, to choose its chunks).
+    static let transfers = Atomic<Int>(0)
+
+    static func chunkLength(transfersUnderWay: Int) -> Int {
+        transfersUnderWay == 0 ? loneChunkLength : chunkLength
+    }
     /// The loops of the group `buildApplication`'s server runs on (Hummingbird's default).
     static let eventLoops: [any EventLoop] = Array(MultiThreadedEventLoopGroup.singleton.makeIterator())
 
@@ -120,10 +131,11 @@ struct DownloadRoutes: Sendable {
             return Response(status: status, headers: headers, body: ResponseBody())
         }
         let first = Int(range?.lowerBound ?? 0)
+        let chunkLength = Self.chunkLength(transfersUnderWay: Self.transfers.load(ordering: .relaxed))
         let contents: ResponseBody
         do {
             contents = try await FileIO().loadFile(
-                path: path, range: first...(first + Int(length) - 1), context: context, chunkLength: Self.chunkLength)
+                path: path, range: first...(first + Int(length) - 1), context: context, chunkLength: chunkLength)
         } catch {
             try? await services.library.settle(reservation, sent: 0)
             throw error
@@ -132,9 +144,12 @@ struct DownloadRoutes: Sendable {
         let logger = context.logger
         let body = ResponseBody(contentLength: Int(length)) { writer in
             let sent = SentBytes()
+            Self.transfers.add(1, ordering: .relaxed)
+            defer { Self.transfers.subtract(1, ordering: .relaxed) }
             do {
                 try await contents.write(
-                    CountingBodyWriter(PacedBodyWriter(writer, loops: Self.eventLoops, every: Self.paceBytes), sent: sent))
+                    CountingBodyWriter(
+                        PacedBodyWriter(writer, loops: Self.eventLoops, every: Self.chunksPerPace * chunkLength), sent: sent))
             } catch {
                 await Self.settle(reservation, sent: sent.value, library: library, logger: logger)
                 throw error
