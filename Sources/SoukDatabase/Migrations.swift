@@ -171,6 +171,7 @@ enum Migrations {
         registerProductImages(&migrator)
         registerEmailChanges(&migrator)
         registerPeopleFacing(&migrator)
+        registerSalesSettle(&migrator)
         return migrator
     }()
 }

@@ -36,6 +36,9 @@ public final class StorePageChanges: TransactionObserver, Sendable {
     public func observes(eventsOfKind eventKind: DatabaseEventKind) -> Bool {
         switch eventKind {
         case .update(let table, let columns) where table == "users": !columns.isDisjoint(with: Self.sellerColumns)
+        // A sale: reaches the pages through the change feed when sales are settled
+        // (`AppDatabase.settleSales`), not at its own commit.
+        case .update(let table, let columns) where table == "products": columns != ["sales_count"]
         case .insert(let table) where table == "users": false
         default: Self.tables.contains(eventKind.tableName)
         }

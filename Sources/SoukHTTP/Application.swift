@@ -36,7 +36,9 @@ public func buildApplication(
     return Application(
         router: router,
         configuration: .init(address: .hostname(settings.server.host, port: settings.server.port), serverName: "souk"),
-        services: extraServices + [notificationHub, productViews],
+        services: extraServices + [
+            notificationHub, productViews, SalesSettler(database: runtime.database, logger: runtime.logger),
+        ],
         logger: runtime.logger)
 }
 

@@ -1,11 +1,56 @@
 import Foundation
 import GRDB
 import SoukCore
-import SoukDatabase
+@testable import SoukDatabase
 import Testing
 
 @Suite("Recording payment events")
 struct PaymentEventTests {
+    @Test("A sale reaches search and the kept pages at the next settle, once for a burst; an edit at once")
+    func salesSettle() async throws {
+        let f = try OrdersFixture(provider: "stripe")
+        let seller = try await f.seller("s@example.com")
+        let a = try await f.product("A", by: seller, price: 300)
+        let b = try await f.product("B", by: seller, price: 200)
+        let buyer = try await f.buyer("b@example.com")
+        let orders = [
+            try await f.placedOrder(buyer, [(a, 1)]), try await f.placedOrder(buyer, [(a, 2), (b, 1)]),
+        ]
+        try await f.database.settleSales()
+        let before = try await f.database.storePagesGeneration()
+        var popular = ProductQuery()
+        popular.sort = .popular
+        let counts = { try await f.database.search(popular).hits.map { [$0.product.title: $0.product.salesCount] } }
+        let initial = try await counts()
+        #expect(initial == [["A": 0], ["B": 0]] || initial == [["B": 0], ["A": 0]])
+
+        for (index, order) in orders.enumerated() {
+            let outcome = try await f.database.recordPaymentEvent(
+                f.event("evt_\(index)", order.id, f.payment(order, "pi_\(index)")))
+            #expect(outcome == .applied(orderID: order.id, status: .paid))
+        }
+        // Counted at once where it is read directly; search and the kept pages have not moved.
+        #expect(try await f.salesCount(a) == 3)
+        #expect(try await f.database.storePagesGeneration() == before)
+        #expect(try await f.count("SELECT COUNT(*) FROM sales_changes") == 2, "one note per product, however many sales")
+
+        #expect(try await f.database.settleSales() == 2)
+        let settled = try await f.database.storePagesGeneration()
+        #expect(settled != before)
+        #expect(try await counts() == [["A": 3], ["B": 1]])
+        #expect(try await f.database.settleSales() == 0, "nothing new: no write")
+        #expect(try await f.database.storePagesGeneration() == settled)
+
+        // A seller's edit still reaches search in its own transaction.
+        try await f.database.writer.write { db in
+            try db.execute(
+                sql: "UPDATE products SET title = 'A, revised', updated_at = ? WHERE id = ?",
+                arguments: [f.clock.now().addingTimeInterval(1), a.id])
+        }
+        #expect(try await f.database.storePagesGeneration() != settled)
+        #expect(try await counts().first == ["A, revised": 3])
+    }
+
     @Test("Paid: one grant per line, sales counted, bought lines leave the cart, exactly one fulfil job")
     func paid() async throws {
         let f = try OrdersFixture(provider: "stripe")  // test sales are not counted

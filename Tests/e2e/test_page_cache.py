@@ -3,13 +3,16 @@ not signed in and served from memory until the catalog changes, with an ETag (30
 or CDN sends it back). Each visitor still gets their own CSRF token in the product page's form,
 a signed-in user never gets the shared copy (only one kept for them), views still count, and a change made anywhere
 (this server, or `souk` in another process) shows on the next request."""
+import json
 import re
 import time
+import uuid
 
 import requests
 
 from conftest import csrf_from
-from shop_helpers import wait_for
+from fake_stripe import FakeStripe, event, signature_header, stripe_env
+from shop_helpers import add_to_cart, checkout, placed, wait_for
 from test_catalog_api import api_account, cli_account
 from test_payment_retry import FAST
 
@@ -176,3 +179,37 @@ def test_search_api_answers_are_kept_for_signed_out_clients_until_the_catalog_ch
     # A change by another process shows within the feed's second.
     souk.cli("product", "unpublish", product["id"])
     wait_for(lambda: requests.get(address).json()["data"] == [], "the search API to drop it", timeout=3)
+
+
+def test_a_burst_of_sales_reaches_best_selling_within_seconds(make_souk):
+    """A sale is counted at once where it is read directly (the product API), and reaches the kept
+    pages and search (best-selling on the home page, `sort=popular`) when sales are next settled,
+    every two seconds: a burst of payments makes the crowd's pages stale once, not once per sale."""
+    fake = FakeStripe().start()
+    try:
+        souk = make_souk(env=stripe_env(fake))
+        seller = cli_account(souk, "seller")
+        product = seller.create("Owl Primer", publish=True, price=500)
+        visitor = requests.Session()
+        assert 'id="best-selling"' not in visitor.get(souk.url("/"), headers=BROWSER).text
+
+        orders = []
+        for _ in range(5):
+            buyer = api_account(souk, "buyer")
+            add_to_cart(souk, buyer.session, product["id"])
+            orders.append(placed(checkout(souk, buyer.session, key=str(uuid.uuid4())))["id"])
+        for order_id in orders:
+            paid = fake.mark_paid(fake.session_for_order(order_id)["id"])
+            payload = json.dumps(event("checkout.session.completed", paid), indent=2)
+            delivered = requests.post(souk.url("/webhooks/stripe"), data=payload.encode(), headers={
+                "Content-Type": "application/json; charset=utf-8", "Stripe-Signature": signature_header(payload)})
+            assert delivered.status_code == 200 and delivered.json()["outcome"] == "applied", delivered.text
+
+        assert requests.get(souk.url(f"/api/v1/products/{product['id']}")).json()["sales_count"] == 5
+        home = wait_for(lambda: (page := visitor.get(souk.url("/"), headers=BROWSER).text) and 'id="best-selling"' in page
+                        and page, "the home page's best-selling list", timeout=6)
+        assert "Owl Primer" in home.split('id="best-selling"', 1)[1]
+        [top] = requests.get(souk.url("/api/v1/products?sort=popular&limit=1")).json()["data"]
+        assert top["id"] == product["id"] and top["sales_count"] == 5
+    finally:
+        fake.stop()

@@ -151,8 +151,13 @@ def test_rotation_test_event_resend_privacy_and_dashboard_log(make_souk):
         assert Webhook(new_secret).verify(delivered["body"], delivered["headers"])["type"] == "webhook.test"
         assert Webhook(old_secret).verify(delivered["body"], delivered["headers"])["type"] == "webhook.test"
 
-        resent = maker.session.post(
-            souk.url(f"/api/v1/webhook-endpoints/{endpoint['id']}/messages/{message_id}/resend"), json={})
+        # The receiver has the event a moment before the store records the delivery; until then a
+        # resend is refused as "being delivered right now" (409), which a client retries.
+        def resend():
+            response = maker.session.post(
+                souk.url(f"/api/v1/webhook-endpoints/{endpoint['id']}/messages/{message_id}/resend"), json={})
+            return [response] if response.status_code != 409 else None  # (a 4xx response is falsy)
+        [resent] = wait_for(resend, "the first delivery to be recorded, then the resend")
         assert resent.status_code == 202, resent.text
         both = wait_for(lambda: len(receiver.requests("webhook.test")) == 2 and receiver.requests("webhook.test"), "the resend")
         assert [r["headers"]["webhook-id"] for r in both] == [message_id, message_id]

@@ -1,0 +1,38 @@
+import Logging
+import ServiceLifecycle
+import SoukDatabase
+
+/// Beside the server (a Service): every `interval`, the sales recorded meanwhile reach search and
+/// the kept pages in one change (`AppDatabase.settleSales`), and once more when the server stops.
+/// A crowd's pages stay kept through a burst of payments; the best-selling order and the counts
+/// shown lag the sales by `interval` at most. Sales recorded while no server ran (or by a
+/// crash) are settled at the first tick.
+final class SalesSettler: Service, Sendable {
+    private let database: AppDatabase
+    private let interval: Duration
+    private let logger: Logger
+
+    init(database: AppDatabase, interval: Duration = .seconds(2), logger: Logger) {
+        self.database = database
+        self.interval = interval
+        self.logger = logger
+    }
+
+    func settle() async {
+        do {
+            try await database.settleSales()
+        } catch {
+            logger.warning(
+                "sales counts: handing new sales to search failed; they stay noted for the next try",
+                metadata: ["error": "\(error)"])
+        }
+    }
+
+    func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            await settle()
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
+        }
+        await settle()
+    }
+}
