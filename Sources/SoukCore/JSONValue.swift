@@ -56,7 +56,7 @@ public enum JSONValue: Sendable, Equatable, Codable {
     }
 
     public static func parse(_ text: String) -> JSONValue? {
-        try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+        try? JSONValue.read(Data(text.utf8))
     }
 }
 

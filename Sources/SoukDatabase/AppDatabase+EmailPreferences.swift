@@ -5,7 +5,10 @@ import SoukCore
 /// Which notification e-mails each user turned off.
 extension AppDatabase {
     static func isMuted(userID: String, type: String, in db: Database) throws -> Bool {
-        try EmailPreferenceRecord.filter(Column("user_id") == userID && Column("type") == type).fetchCount(db) > 0
+        // A cached statement: every paid order's notices ask it, in the payment's transaction.
+        try Bool.fetchOne(
+            db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM email_preferences WHERE user_id = ? AND type = ?)"),
+            arguments: [userID, type]) ?? false
     }
 
     public func emailPreferences(userID: String) async throws -> EmailPreferences {

@@ -163,7 +163,7 @@ public struct PayPalProvider: PaymentProvider {
                 throw PaymentProviderFailure.unreachable("paypal", "sign in to its API", "\(apiBase): \(error)")
             }
             guard (200..<300).contains(response.status),
-                let json = try? JSONDecoder().decode(JSONValue.self, from: response.body),
+                let json = try? JSONValue.read(response.body),
                 let token = json["access_token"]?.stringValue
             else {
                 throw PaymentProviderFailure.refused(
@@ -190,7 +190,7 @@ public struct PayPalProvider: PaymentProvider {
         } catch {
             throw PaymentProviderFailure.unreachable(name, what, "\(apiBase): \(error)")
         }
-        let json = try? JSONDecoder().decode(JSONValue.self, from: response.body)
+        let json = try? JSONValue.read(response.body)
         guard (200..<300).contains(response.status), let json else {
             let issue = json?["details"]?.arrayValue?.first?["issue"]?.stringValue
             let message = [json?["name"]?.stringValue, issue, json?["message"]?.stringValue].compactMap { $0 }
@@ -242,7 +242,7 @@ enum PayPalEvents {
     }
 
     static func parse(_ body: Data) throws -> PaymentEvent {
-        guard let event = try? JSONDecoder().decode(JSONValue.self, from: body), let id = event["id"]?.stringValue,
+        guard let event = try? JSONValue.read(body), let id = event["id"]?.stringValue,
             let type = event["event_type"]?.stringValue, let resource = event["resource"]
         else {
             throw SoukError(.badRequest, "The webhook body is not a PayPal event (id, event_type and resource are required).")

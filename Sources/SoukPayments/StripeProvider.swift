@@ -115,7 +115,7 @@ public struct StripeProvider: PaymentProvider {
         } catch {
             throw PaymentProviderFailure.unreachable(name, what, "\(apiBase): \(error)")
         }
-        let json = try? JSONDecoder().decode(JSONValue.self, from: response.body)
+        let json = try? JSONValue.read(response.body)
         guard (200..<300).contains(response.status), let json else {
             // Stripe's 4xx answers are definitive; a 5xx or an unreadable answer leaves the
             // outcome unknown.

@@ -62,7 +62,7 @@ public enum StripeSignature {
 public enum StripeEvents {
     /// Throws `badRequest` when the body is not a Stripe event.
     public static func parse(_ body: Data, provider: String) throws -> PaymentEvent {
-        guard let event = try? JSONDecoder().decode(JSONValue.self, from: body), let id = event["id"]?.stringValue,
+        guard let event = try? JSONValue.read(body), let id = event["id"]?.stringValue,
             let type = event["type"]?.stringValue, let object = event["data"]?["object"]
         else {
             throw SoukError(.badRequest, "The webhook body is not a Stripe event (id, type and data.object are required).")
