@@ -525,11 +525,45 @@ struct SearchQueryHygieneTests {
         #expect(memory.index.run(IndexQuery(groups: [["field"]], key: .relevance, descending: false, limit: 20, facets: false))
             .rows.count == 10, "the index was left to the caller rebuilding it")
         memory.rebuilding.store(false, ordering: .releasing)
-        // The next search rebuilds from the database.
+        // The next search starts the rebuild on its own and answers from FTS5 meanwhile.
         #expect(try await catalog.titles { $0.text = "atlas" }.count == 10)
+        try await Self.waitForRebuild(memory)
         #expect(memory.index.run(IndexQuery(groups: [["atlas"]], key: .relevance, descending: false, limit: 20, facets: false))
             .rows.count == 10)
         #expect(memory.index.deadCount == 0 && memory.index.footprint.products == 10)
+    }
+
+    /// Until a rebuild started by a search (on its own task) is done, or fails the test after 10 s.
+    static func waitForRebuild(_ memory: MemorySearch) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while memory.rebuilding.load(ordering: .acquiring) || memory.index.isRetired {
+            try #require(ContinuousClock.now < deadline, "the rebuild did not finish")
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    @Test("A rebuild lets the old index go first; a search meeting the retired index answers from FTS5, never as an empty catalog")
+    func rebuildRetiresTheOldIndex() async throws {
+        let catalog = try Catalog()
+        let maker = try await catalog.seller("maker@example.com", name: "Maker")
+        for n in 0..<12 { try await catalog.product("Field Guide \(n)", by: maker, category: "Books") }
+        #expect(try await catalog.titles { $0.text = "field" }.count == 12)
+        let memory = try #require(catalog.database.memorySearch)
+        let everything = IndexQuery(groups: [], key: .published, descending: true, limit: 100, facets: true)
+
+        // Mid-rebuild, after the old postings went: the index says "no answer", not "no products".
+        memory.index.retire()
+        memory.rebuilding.store(true, ordering: .releasing)
+        #expect(memory.index.isRetired && memory.index.answer(everything) == nil)
+        #expect(memory.index.footprint.products == 0, "the old postings were let go")
+        #expect(try await catalog.titles { $0.text = "field" }.count == 12)
+        #expect(try await catalog.database.categories().map(\.count) == [12])
+        memory.rebuilding.store(false, ordering: .releasing)
+
+        // The next search finds the index retired and builds it again, whatever the feed says.
+        #expect(try await catalog.titles { $0.text = "field" }.count == 12)
+        try await Self.waitForRebuild(memory)
+        #expect(!memory.index.isRetired && memory.index.answer(everything)?.facets == ["Books": 12])
     }
 
     @Test("While the server builds the index in the background, FTS5 answers: same products, categories too")

@@ -34,10 +34,11 @@ final class MemorySearch: Sendable {
     /// Listed products per category, from the index alone (no product row is read).
     func categoryCounts(in database: AppDatabase) async throws -> [String: Int] {
         try await refresh(database)
-        return index.run(
-            IndexQuery(
-                groups: [], key: .published, descending: true, after: nil, limit: 0, facets: true)
-        ).facets
+        guard
+            let counted = index.answer(
+                IndexQuery(groups: [], key: .published, descending: true, after: nil, limit: 0, facets: true))
+        else { throw Rebuilding() }
+        return counted.facets
     }
 
     func search(_ query: ProductQuery, in database: AppDatabase) async throws -> SearchResults {
@@ -80,11 +81,12 @@ final class MemorySearch: Sendable {
             case .rating: (.rating, true)
             case .popular: (.sales, true)
             }
-        let result = index.run(
+        let answer = index.answer(
             IndexQuery(
                 groups: groups, category: query.category, kind: query.kind?.rawValue, minPrice: query.minPrice,
                 maxPrice: query.maxPrice, minRating: query.minRating, sellerID: query.sellerID, freeOnly: query.freeOnly,
                 key: key, descending: descending, after: after, limit: limit, facets: query.includeFacets))
+        guard let result = answer else { throw Rebuilding() }
 
         let rowids = result.rows.map(\.rowid)
         var products: [Int64: ListedHit] = [:]
@@ -118,6 +120,12 @@ final class MemorySearch: Sendable {
 
     /// Builds the index if needed, then applies pending changes.
     func refresh(_ database: AppDatabase) async throws {
+        // A rebuild that let the old index go and did not finish (an error, a cancelled task):
+        // build again now, whatever the change feed says.
+        if index.isRetired {
+            guard !rebuilding.load(ordering: .acquiring) else { throw Rebuilding() }
+            return try await readChanges(database)
+        }
         _ = try await feedReading.value(in: database.storePageChanges) {
             try await readChanges(database)
             return true
@@ -125,11 +133,11 @@ final class MemorySearch: Sendable {
     }
 
     private func readChanges(_ database: AppDatabase) async throws {
-        try await database.writer.read { db in
+        let needsRebuild = try await database.writer.read { db in
             guard !self.rebuilding.load(ordering: .acquiring) else { throw Rebuilding() }
             let latest = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM search_changes") ?? 0
-            let needsRebuild = try self.applied.withLock { applied -> Bool in
-                guard let since = applied else { return true }
+            return try self.applied.withLock { applied -> Bool in
+                guard let since = applied, !self.index.isRetired else { return true }
                 guard latest > since else { return false }
                 let changes = try SearchChangeRecord.fetchAll(
                     db, sql: "SELECT * FROM search_changes WHERE seq > ? ORDER BY seq LIMIT ?",
@@ -153,19 +161,42 @@ final class MemorySearch: Sendable {
                 applied = latest
                 return false
             }
-            guard needsRebuild else { return }
-            // One caller rebuilds, from this read's snapshot, holding no lock another search
-            // waits on: the others answer with FTS5 meanwhile (see `Rebuilding`).
-            guard self.rebuilding.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
-            else { throw Rebuilding() }
-            defer { self.rebuilding.store(false, ordering: .releasing) }
+        }
+        guard needsRebuild else { return }
+        // One caller rebuilds, holding no lock another search waits on: the others answer with
+        // FTS5 meanwhile (see `Rebuilding`).
+        guard rebuilding.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
+        else { throw Rebuilding() }
+        guard isBuilt else {
+            // The first build: its caller (the server's warm-up) waits for it.
+            defer { rebuilding.store(false, ordering: .releasing) }
+            return try await rebuild(database)
+        }
+        // A later one (a burst of changes) runs on its own: the search that found it needed
+        // answers with FTS5 like the others, instead of waiting the whole build (21 s at 1M).
+        Task.detached { [self] in
+            defer { rebuilding.store(false, ordering: .releasing) }
+            try? await rebuild(database)  // a failure leaves the index retired: the next search starts again
+        }
+        throw Rebuilding()
+    }
+
+    /// Builds the index afresh from one read's snapshot; the caller holds `rebuilding`.
+    private func rebuild(_ database: AppDatabase) async throws {
+        try await database.writer.read { db in
+            let latest = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM search_changes") ?? 0
+            // Searches answer with FTS5 until the new index is in, so the old one only held
+            // memory meanwhile: let it go first (at 1M products a rebuild peaked at 1,036 MB
+            // with both). Kept hits go with it: the products changed.
+            self.index.retire()
+            self.recentHits.withLock { $0.forgetAll(through: latest) }
             let fresh = try MemorySearchIndex.loaded(tuning: self.index.tuning) { add in
                 try Self.listedProducts(db, rowids: nil, each: add)
             }
             self.applied.withLock { applied in
                 self.index.replace(with: fresh)
                 self.recentHits.withLock { $0.forgetAll(through: latest) }
-                // Changes applied meanwhile to the old index (past `latest`) are replayed next time.
+                // Changes committed since this read's snapshot (past `latest`) are applied next time.
                 applied = latest
                 self.built.store(true, ordering: .releasing)
             }
