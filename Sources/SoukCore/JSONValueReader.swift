@@ -55,16 +55,10 @@ struct JSONValueReader {
     }
 
     private mutating func object() throws -> JSONValue {
-        try enter()
-        position += 1
+        try open()
         var members: [String: JSONValue] = [:]
-        skipWhitespace()
-        if try peek() == UInt8(ascii: "}") {
-            position += 1
-            depth -= 1
-            return .object(members)
-        }
-        while true {
+        if try closes(UInt8(ascii: "}"), empty: true) { return .object(members) }
+        repeat {
             skipWhitespace()
             guard try peek() == UInt8(ascii: "\"") else { throw Unread() }
             let key = try string()
@@ -73,40 +67,39 @@ struct JSONValueReader {
             position += 1
             // A repeated key: which one wins is `JSONDecoder`'s to say.
             guard members.updateValue(try value(), forKey: key) == nil else { throw Unread() }
-            skipWhitespace()
-            switch try peek() {
-            case UInt8(ascii: ","): position += 1
-            case UInt8(ascii: "}"):
-                position += 1
-                depth -= 1
-                return .object(members)
-            default: throw Unread()
-            }
-        }
+        } while try !closes(UInt8(ascii: "}"))
+        return .object(members)
     }
 
     private mutating func array() throws -> JSONValue {
-        try enter()
-        position += 1
+        try open()
         var elements: [JSONValue] = []
+        if try closes(UInt8(ascii: "]"), empty: true) { return .array(elements) }
+        repeat { elements.append(try value()) } while try !closes(UInt8(ascii: "]"))
+        return .array(elements)
+    }
+
+    /// Past a container's opening byte, one level deeper.
+    private mutating func open() throws {
+        depth += 1
+        guard depth <= Self.deepest else { throw Unread() }
+        position += 1
+    }
+
+    /// At `closing`: true, past it and a level up. Otherwise false, past the comma between two
+    /// members or elements; right after the opening byte (`empty`) there is no comma to pass.
+    private mutating func closes(_ closing: UInt8, empty: Bool = false) throws -> Bool {
         skipWhitespace()
-        if try peek() == UInt8(ascii: "]") {
+        let byte = try peek()
+        if byte == closing {
             position += 1
             depth -= 1
-            return .array(elements)
+            return true
         }
-        while true {
-            elements.append(try value())
-            skipWhitespace()
-            switch try peek() {
-            case UInt8(ascii: ","): position += 1
-            case UInt8(ascii: "]"):
-                position += 1
-                depth -= 1
-                return .array(elements)
-            default: throw Unread()
-            }
-        }
+        if empty { return false }
+        guard byte == UInt8(ascii: ",") else { throw Unread() }
+        position += 1
+        return false
     }
 
     /// A string without escapes is taken as it stands (checked as UTF-8); the common escapes are
@@ -196,11 +189,6 @@ struct JSONValueReader {
         let expected = UnsafeBufferPointer(start: word.utf8Start, count: count)
         for index in 0..<count where bytes[position + index] != expected[index] { throw Unread() }
         position += count
-    }
-
-    private mutating func enter() throws {
-        depth += 1
-        guard depth <= Self.deepest else { throw Unread() }
     }
 
     private func peek() throws -> UInt8 {
