@@ -195,7 +195,6 @@ final class MemorySearch: Sendable {
             }
             self.applied.withLock { applied in
                 self.index.replace(with: fresh)
-                self.recentHits.withLock { $0.forgetAll(through: latest) }
                 // Changes committed since this read's snapshot (past `latest`) are applied next time.
                 applied = latest
                 self.built.store(true, ordering: .releasing)

@@ -164,7 +164,9 @@ final class PageCache: Sendable {
     private func withEntries<Result: Sendable>(
         for key: String, _ body: (inout BoundedCache<String, Entry>) -> Result
     ) -> Result {
-        key.hasPrefix("/api/") ? answers.withLock { body(&$0) } : pages.withLock { body(&$0) }
+        // A key is the path, "?" and the query (`PageCacheMiddleware.key`).
+        key.hasPrefix(PageCacheMiddleware.searchAPIPath + "?")
+            ? answers.withLock { body(&$0) } : pages.withLock { body(&$0) }
     }
 
     struct Entry: Sendable {

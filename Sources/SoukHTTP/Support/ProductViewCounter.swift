@@ -65,11 +65,7 @@ final class ProductViewCounter: Service, Sendable {
     }
 
     func run() async throws {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
-            await flush()
-        }
-        await flush()
+        await repeatUntilShutdown(every: interval) { await flush() }
     }
 
     static func day(_ date: Date) -> String {

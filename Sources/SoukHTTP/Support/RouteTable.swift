@@ -68,40 +68,39 @@ struct RouteTable: Sendable {
     /// 404), or the most specific ones take `method`. The question every request asks, answered
     /// without building the set of methods (`methods(for:)`, for the 405's `Allow`).
     func accepts(_ method: HTTPRequest.Method, path: String) -> Bool {
-        let segments = path.split(separator: "/", omittingEmptySubsequences: true)
-        var bestLiterals = -1
         var accepted = true
-        func consider(_ index: Int) {
-            let literals = patterns[index].literals
-            guard literals >= bestLiterals, patterns[index].matches(segments) else { return }
-            let takes = patterns[index].methods.contains(method)
-            if literals > bestLiterals {
-                (bestLiterals, accepted) = (literals, takes)
-            } else {
-                accepted = accepted || takes
-            }
+        forEachMostSpecific(path) { pattern, moreLiteral in
+            let takes = pattern.methods.contains(method)
+            accepted = moreLiteral ? takes : accepted || takes
         }
-        if let first = segments.first, let indices = byFirstLiteral[first] {
-            for index in indices { consider(index) }
-        }
-        for index in openFirst { consider(index) }
         return accepted
     }
 
     /// The methods the most specific route pattern matching `path` takes; empty when none matches.
     func methods(for path: String) -> Set<HTTPRequest.Method> {
-        let segments = path.split(separator: "/", omittingEmptySubsequences: true)
-        var best: (literals: Int, methods: Set<HTTPRequest.Method>) = (-1, [])
-        let candidates = (segments.first.flatMap { byFirstLiteral[$0] } ?? []) + openFirst
-        for index in candidates where patterns[index].matches(segments) {
-            let pattern = patterns[index]
-            if pattern.literals > best.literals {
-                best = (pattern.literals, pattern.methods)
-            } else if pattern.literals == best.literals {
-                best.methods.formUnion(pattern.methods)
-            }
+        var methods: Set<HTTPRequest.Method> = []
+        forEachMostSpecific(path) { pattern, moreLiteral in
+            if moreLiteral { methods = pattern.methods } else { methods.formUnion(pattern.methods) }
         }
-        return best.methods
+        return methods
+    }
+
+    /// Each pattern matching `path` with at least as many literals as any matched before it,
+    /// told whether it has more (where patterns overlap, the router prefers the more literal):
+    /// what was gathered before a more literal one no longer counts.
+    private func forEachMostSpecific(_ path: String, _ body: (_ pattern: borrowing Pattern, _ moreLiteral: Bool) -> Void) {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: true)
+        var bestLiterals = -1
+        func consider(_ index: Int) {
+            let literals = patterns[index].literals
+            guard literals >= bestLiterals, patterns[index].matches(segments) else { return }
+            body(patterns[index], literals > bestLiterals)
+            bestLiterals = literals
+        }
+        if let first = segments.first, let indices = byFirstLiteral[first] {
+            for index in indices { consider(index) }
+        }
+        for index in openFirst { consider(index) }
     }
 }
 

@@ -29,10 +29,6 @@ final class SalesSettler: Service, Sendable {
     }
 
     func run() async throws {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            await settle()
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
-        }
-        await settle()
+        await repeatUntilShutdown(every: interval) { await settle() }
     }
 }
