@@ -35,6 +35,7 @@ public func buildApplication(
     let (router, notificationHub, productViews) = try buildRouter(runtime)
     return Application(
         router: router,
+        server: .http1(configuration: .init(additionalChannelHandlers: [FileRegionWriter()])),
         configuration: .init(address: .hostname(settings.server.host, port: settings.server.port), serverName: "souk"),
         services: extraServices + [
             notificationHub, productViews, SalesSettler(database: runtime.database, logger: runtime.logger),

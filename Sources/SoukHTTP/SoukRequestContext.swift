@@ -27,6 +27,8 @@ public struct SoukRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The peer's address as the socket sees it (the proxy's, behind one).
     public let peerIP: String?
+    /// The connection: downloads hand their file to its `FileRegionWriter`.
+    public let channel: any Channel
     /// Set by `AuthenticationMiddleware`.
     public var identity: Identity?
     /// The CSRF token HTML forms on this response must carry. Set by `CSRFMiddleware`.
@@ -45,5 +47,6 @@ public struct SoukRequestContext: RequestContext {
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.peerIP = source.channel.remoteAddress?.ipAddress
+        self.channel = source.channel
     }
 }

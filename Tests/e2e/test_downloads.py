@@ -333,6 +333,52 @@ def test_a_download_interrupted_at_half_and_resumed_counts_once(make_souk):
     assert_limit_reached(get(link(souk, buyer, product["id"], "atlas.zip"), headers={"Range": "bytes=0-0"}))
 
 
+def metric(souk, name: str, **labels) -> float:
+    """The value of one counter on /metrics, 0 when it was never counted."""
+    wanted = [f'{key}="{value}"' for key, value in labels.items()]
+    for line in requests.get(souk.url("/metrics"), timeout=10).text.splitlines():
+        if line.startswith(name) and all(label in line for label in wanted):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_downloads_leave_by_sendfile_exact_across_regions_and_are_counted(make_souk):
+    """The real server hands a download's bytes to the kernel (`sendfile`, in 4 MiB regions):
+    a file of several regions and an odd size arrives exact, whole and in ranges that cross a
+    region's edge or start inside one, on one connection kept alive between them, and the
+    bytes are counted on /metrics as sent that way."""
+    souk = make_souk(env=STORE)
+    seller = cli_account(souk, "seller")
+    product = seller.create("Regions", publish=True, price=900)
+    region = 4 * MIB
+    data = content(2 * region + 12_345)
+    upload(souk, seller, product["id"], "regions.bin", data)
+    buyer = api_account(souk, "buyer")
+    buy(souk, buyer, [product["id"]])
+    url = link(souk, buyer, product["id"], "regions.bin")
+
+    session = requests.Session()  # one keep-alive connection for every request below
+    whole = session.get(url, timeout=60)
+    assert whole.status_code == 200 and whole.content == data
+    assert whole.headers["Content-Length"] == str(len(data))
+    for first, last in ((region - 10, region + 9), (region + 1, 2 * region + 100), (0, 0),
+                        (len(data) - 1, len(data) - 1), (3, region - 1)):
+        part = session.get(url, headers={"Range": f"bytes={first}-{last}"}, timeout=60)
+        assert part.status_code == 206, (first, last, part.status_code)
+        assert part.content == data[first:last + 1], (first, last)
+    tail = session.get(url, headers={"Range": "bytes=-5000"}, timeout=60)
+    assert tail.status_code == 206 and tail.content == data[-5000:]
+    # A plain request on the same connection after all of them still gets its own answer.
+    assert session.get(souk.url("/healthz"), timeout=10).status_code == 200
+
+    expected = len(data) + 20 + (2 * region + 100 - region) + 1 + 1 + (region - 3) + 5000
+    wait_for(lambda: metric(souk, "souk_download_bytes", by="sendfile") == expected,
+             "every byte counted as sent by sendfile", timeout=10)
+    assert metric(souk, "souk_download_bytes", by="chunks") == 0
+    log = downloads_log(souk, seller, product)
+    assert sum(row["bytes"] for row in log) == expected
+
+
 def test_expired_link_is_refused(make_souk):
     souk = make_souk(env={**STORE, "SOUK_DELIVERY_LINK_TTL_SECONDS": "10"})
     seller = cli_account(souk, "seller")
