@@ -26,11 +26,11 @@ struct MemorySearchIndexTests {
     /// Always reads ranked lists, whatever the number of matches, and filters from lists.
     static let rankedReads = MemorySearchIndex.Tuning(
         denseShare: 0, impactMinimum: 0, directLimit: 0, directLookups: 0, walkFactor: .infinity,
-        filterListShare: .infinity)
+        filterListShare: .infinity, loadDenseMinimum: 0, countPatterns: 0)
     /// Switches between strategies at small sizes, so one query mix crosses every line.
     static let mixed = MemorySearchIndex.Tuning(
         denseShare: 0.05, impactMinimum: 40, directLimit: 60, directLookups: 400, walkFactor: 1,
-        filterListShare: 0.5)
+        filterListShare: 0.5, loadDenseMinimum: 4, countPatterns: 3)
 
     typealias Generator = SplitMix64
 
@@ -252,6 +252,33 @@ struct MemorySearchIndexTests {
         let rows = index.run(IndexQuery(groups: [["swift"]], key: .relevance, descending: false, limit: 10, facets: false)).rows
         #expect(rows.map(\.rowid) == [1, 2, 3])
         #expect(rows[0].key == rows[1].key && rows[1].key < rows[2].key)
+    }
+
+    @Test("A load keeps words frequent so far as bitsets: a word in the first products only, rare at the end, ranks and pages as the reference does")
+    func denseWhileLoading() async {
+        var random = Generator(seed: 11)
+        var products = (1...400).map { Self.product(Int64($0), &random) }
+        // "earlybird" is in each of the first 16 products (a bitset from its 4th posting), then
+        // in none: 16 of 400 is under the 5 % line, so it ends as a list.
+        for index in 0..<16 { products[index].fields[2] += " earlybird" + String(repeating: " earlybird", count: index % 3) }
+        var loading = Self.mixed
+        loading.loadDenseMinimum = 4
+        let reference = MemorySearchIndex(tuning: Self.everyMatch)
+        reference.rebuild(products)
+        let loaded = MemorySearchIndex(tuning: loading)
+        loaded.rebuild(products)
+        #expect(loaded.termBits[Int(loaded.termIDs["earlybird"]!)] == nil)
+        #expect(loaded.postingSlots[Int(loaded.termIDs["earlybird"]!)].count == 16)
+        // "learn" is frequent from the start to the end: a bitset all along.
+        #expect(loaded.termBits[Int(loaded.termIDs["learn"]!)] != nil)
+        for words in [["earlybird"], ["earlybird", "learn"], ["learn"], ["guide", "learn"]] {
+            let query = IndexQuery(groups: words.map { [$0] }, key: .relevance, descending: false, limit: 500, facets: true)
+            let expected = reference.run(query), found = loaded.run(query)
+            #expect(found.rows.map(\.rowid) == expected.rows.map(\.rowid), "\(words)")
+            #expect(found.rows.map(\.key) == expected.rows.map(\.key), "\(words)")
+            #expect(found.facets == expected.facets)
+        }
+        await expectSamePages([reference, loaded], queries: 60, seed: 12)
     }
 
     @Test("A seller's standing follows whichever arrives first: a product row or the seller change")

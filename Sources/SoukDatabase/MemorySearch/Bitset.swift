@@ -123,6 +123,14 @@ struct Bitset: Sendable {
         }
     }
 
+    /// Every slot in the set, ascending.
+    var slots: [Int32] {
+        var listed: [Int32] = []
+        listed.reserveCapacity(count)
+        forEach { listed.append(Int32($0)) }
+        return listed
+    }
+
     /// Calls `body` with every slot in the set, in ascending order.
     func forEach(_ body: (Int) -> Void) {
         words.withUnsafeBufferPointer { mine in

@@ -92,6 +92,11 @@ final class MemorySearchIndex: @unchecked Sendable {
         /// of the slots sorted by price or rating) while that list is shorter than this share of
         /// the matches; else test each match's column.
         var filterListShare = 1.0
+        /// While loading, a word becomes a bitset once it has this many postings and is at
+        /// least `denseShare` of the slots so far (see `makeDenseWhileLoading`).
+        var loadDenseMinimum = 1024
+        /// Distinct patterns of counts a load numbers (see `LoadingCounts`); tests lower it.
+        var countPatterns = Int(LoadingCounts.escape)
     }
 
     let tuning: Tuning
@@ -147,10 +152,11 @@ final class MemorySearchIndex: @unchecked Sendable {
     private var sortedTermsValid = true
     /// Average field lengths, fixed when the index is built (BM25's length normalisation).
     private var averageLengths: [Float] = Array(repeating: 1, count: 6)
-    /// While a rebuild loads products: per word, its counts in each slot (`WordCounts`), and per
-    /// slot its six field lengths. Weights need the average lengths, known only at the end.
-    private var loadingCounts: [[UInt32]]?
+    /// While a rebuild loads products: per word, its counts in each slot, and per slot its six
+    /// field lengths. Weights need the average lengths, known only at the end.
+    private var loadingCounts: LoadingCounts?
     private var loadingLengths: [UInt16] = []
+    private var expectedSlots = 0
     private(set) var liveCount = 0
     /// Set by `retire`, cleared by `replace`.
     private var retired = false
@@ -190,9 +196,14 @@ final class MemorySearchIndex: @unchecked Sendable {
 
     /// A new index of the products `feed` hands to `add`, one at a time, so the catalog never
     /// sits in memory as rows. Built aside: a live index answers searches meanwhile.
-    static func loaded(tuning: Tuning, _ feed: (_ add: (IndexedProduct) -> Void) throws -> Void) rethrows -> MemorySearchIndex {
+    /// `expectedSlots` (at least the number of products, if known) sizes the bitsets a load
+    /// makes once, instead of growing them as slots arrive.
+    static func loaded(
+        tuning: Tuning, expectedSlots: Int = 0, _ feed: (_ add: (IndexedProduct) -> Void) throws -> Void
+    ) rethrows -> MemorySearchIndex {
         let fresh = MemorySearchIndex(tuning: tuning)
-        fresh.loadingCounts = []
+        fresh.loadingCounts = LoadingCounts(limit: tuning.countPatterns)
+        fresh.expectedSlots = expectedSlots
         try feed { fresh.insert($0) }
         fresh.finishLoading()
         return fresh
@@ -214,7 +225,7 @@ final class MemorySearchIndex: @unchecked Sendable {
     /// Weighs the loaded postings now that the average field lengths are known, then makes
     /// the derived structures.
     private func finishLoading() {
-        guard let counts = loadingCounts else { return }
+        guard var counts = loadingCounts else { return }
         loadingCounts = nil
         let slots = rowids.count
         var totals = [Double](repeating: 0, count: 6)
@@ -222,11 +233,29 @@ final class MemorySearchIndex: @unchecked Sendable {
         averageLengths = totals.map { Float(max(1, $0 / Double(max(1, slots)))) }
         let lengths = loadingLengths
         loadingLengths = []
-        for term in counts.indices {
-            postingWeights[term] = zip(postingSlots[term], counts[term]).map { slot, counts in
-                StoredWeight(Self.weight(WordCounts(packed: counts), lengths[Int(slot) * 6..<Int(slot) * 6 + 6], averageLengths))
+        let averages = averageLengths
+        for term in counts.terms {
+            // Each word's counts go as soon as it is weighed, so the load's peak is not the
+            // counts and the weights of every word at once.
+            let ids = counts.take(term: term)
+            var weights: [StoredWeight] = []
+            weights.reserveCapacity(ids.count)
+            func weigh(_ slot: Int) {
+                let position = weights.count
+                let wordCounts = counts.counts(ids[position], term: term, position: position)
+                weights.append(StoredWeight(Self.weight(wordCounts, lengths[slot * 6..<slot * 6 + 6], averages)))
             }
+            if let bits = termBits[term] {
+                bits.forEach(weigh)
+            } else {
+                for slot in postingSlots[term] { weigh(Int(slot)) }
+            }
+            postingWeights[term] = weights
         }
+        #if canImport(Glibc)
+            // The counts' pages, before the derived structures take as much again.
+            malloc_trim(0)
+        #endif
         deriveStructures()
         sortedTermsValid = false
     }
@@ -353,19 +382,37 @@ final class MemorySearchIndex: @unchecked Sendable {
                 termNames.append(word)
                 postingSlots.append([])
                 postingWeights.append([])
-                loadingCounts?.append([])
+                loadingCounts?.addTerm()
                 termBits.append(nil)
                 impactOrder.append(nil)
                 sortedTermsValid = false
             }
             let t = Int(term)
             if loadingCounts != nil {
-                loadingCounts![t].append(counts.packed)
+                loadingCounts!.append(counts, term: t)
             } else {
                 postingWeights[t].append(StoredWeight(Self.weight(counts, lengths[...], averageLengths)))
             }
-            if termBits[t] != nil { termBits[t]!.insert(Int(slot)) } else { postingSlots[t].append(slot) }
+            if termBits[t] != nil {
+                termBits[t]!.insert(Int(slot))
+            } else {
+                postingSlots[t].append(slot)
+                if loadingCounts != nil { makeDenseWhileLoading(t, slots: Int(slot) + 1) }
+            }
         }
+    }
+
+    /// A load keeps a word that is frequent so far as a bitset (without ranks until the end)
+    /// instead of a list of 4-byte slots: frequent words hold most of the word-product pairs,
+    /// and the list of the most frequent would be eight times the bitset or more. `deriveStructures`
+    /// settles each word's form against the final count.
+    private func makeDenseWhileLoading(_ term: Int, slots: Int) {
+        let count = postingSlots[term].count
+        guard count >= tuning.loadDenseMinimum, Double(count) >= tuning.denseShare * Double(slots) else { return }
+        var bits = Bitset(capacity: max(slots, expectedSlots))
+        for slot in postingSlots[term] { bits.insert(Int(slot)) }
+        termBits[term] = bits
+        postingSlots[term] = []
     }
 
     /// A word's BM25 weight in a product, over its fields, plus the title bonus.
@@ -441,6 +488,23 @@ final class MemorySearchIndex: @unchecked Sendable {
     private func deriveStructures() {
         let slots = rowids.count
         for term in postingSlots.indices {
+            if termBits[term] != nil {
+                // Made a bitset while loading: kept if the word is still frequent, else listed.
+                let count = postingWeights[term].count
+                let order = count >= tuning.impactMinimum ? Self.impactOrder(postingWeights[term]) : nil
+                if Double(count) >= tuning.denseShare * Double(slots) {
+                    termBits[term]!.buildRanks()
+                    if let order {
+                        let listed = termBits[term]!.slots
+                        impactOrder[term] = order.map { listed[Int($0)] }
+                    }
+                } else {
+                    postingSlots[term] = termBits[term]!.slots
+                    termBits[term] = nil
+                    impactOrder[term] = order
+                }
+                continue
+            }
             let postings = postingSlots[term]
             // Slots are in rowid order here (the rebuild reads products by search_id), so
             // positions break weight ties by rowid.
