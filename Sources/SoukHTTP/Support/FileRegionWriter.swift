@@ -37,7 +37,10 @@ struct FileTransfer: Sendable {
 /// was writing (some of it may have reached the client; a resume is credited what it asks again,
 /// so charging it does not cost an honest buyer). The file handle is closed when the last region
 /// is done, whether it was written or failed.
-final class FileRegionWriter: ChannelOutboundHandler, RemovableChannelHandler {
+final class FileRegionWriter: ChannelDuplexHandler, RemovableChannelHandler {
+    // Inbound only to hear that the connection ended (requests pass through untouched).
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
     typealias OutboundIn = HTTPResponsePart
     typealias OutboundOut = HTTPResponsePart
 
