@@ -261,8 +261,7 @@ struct MemorySearchIndexTests {
         // "earlybird" is in each of the first 16 products (a bitset from its 4th posting), then
         // in none: 16 of 400 is under the 5 % line, so it ends as a list.
         for index in 0..<16 { products[index].fields[2] += " earlybird" + String(repeating: " earlybird", count: index % 3) }
-        var loading = Self.mixed
-        loading.loadDenseMinimum = 4
+        let loading = Self.mixed  // words become bitsets from their 4th posting
         let reference = MemorySearchIndex(tuning: Self.everyMatch)
         reference.rebuild(products)
         let loaded = MemorySearchIndex(tuning: loading)

@@ -44,10 +44,29 @@ struct FileRegionWriterTests {
         return box.outcome.withLock { $0 }
     }
 
-    func connection(breakingAfter passing: Int? = nil) throws -> (EmbeddedChannel, FileRegionWriter) {
+    /// Takes file regions without answering: the test completes their writes when it wants.
+    final class SlowConnection: ChannelOutboundHandler, RemovableChannelHandler {
+        typealias OutboundIn = HTTPServerResponsePart
+        typealias OutboundOut = HTTPServerResponsePart
+        var pending: [EventLoopPromise<Void>] = []
+
+        func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+            if case .body(.fileRegion) = unwrapOutboundIn(data), let promise {
+                pending.append(promise)
+                context.write(data, promise: nil)
+            } else {
+                context.write(data, promise: promise)
+            }
+        }
+    }
+
+    func connection(
+        breakingAfter passing: Int? = nil, slow: SlowConnection? = nil
+    ) throws -> (EmbeddedChannel, FileRegionWriter) {
         let channel = EmbeddedChannel()
         let writer = FileRegionWriter()
         if let passing { try channel.pipeline.syncOperations.addHandler(BreakingConnection(passing: passing)) }
+        if let slow { try channel.pipeline.syncOperations.addHandler(slow) }
         try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
         try channel.pipeline.syncOperations.addHandler(writer)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8080)).wait()
@@ -67,8 +86,9 @@ struct FileRegionWriterTests {
     @Test("The token becomes the file's regions after the head; other bodies pass untouched; the outcome is every byte")
     func sendsRegions() throws {
         let (channel, writer) = try connection()
-        let length = Int64(2 * Self.region + 5)
-        let transfer = try transfer(on: channel, file: 3 * Self.region, offset: 3, length: length)
+        // More regions than are written at once: the later ones go as the first complete.
+        let length = Int64(6 * Self.region + 5)
+        let transfer = try transfer(on: channel, file: 7 * Self.region, offset: 3, length: length)
         #expect(writer.expect(transfer))
         try channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok)))
         try channel.writeOutbound(HTTPResponsePart.body(ByteBuffer(string: "not the token, same length.")))
@@ -87,8 +107,8 @@ struct FileRegionWriterTests {
         while case .body(.fileRegion(let region))? = try channel.readOutbound(as: HTTPServerResponsePart.self) {
             regions.append((region.readerIndex, region.endIndex))
         }
-        #expect(regions.map(\.0) == [3, 3 + Self.region, 3 + 2 * Self.region])
-        #expect(regions.map(\.1) == [3 + Self.region, 3 + 2 * Self.region, 3 + 2 * Self.region + 5])
+        #expect(regions.map(\.0) == (0..<7).map { 3 + $0 * Self.region })
+        #expect(regions.map(\.1) == (1..<7).map { 3 + $0 * Self.region } + [3 + 6 * Self.region + 5])
         let outcome = try #require(settled(transfer))
         #expect(outcome.sent == length)
         #expect(outcome.failure == nil)
@@ -104,7 +124,7 @@ struct FileRegionWriterTests {
     @Test("A connection that breaks mid-file: the regions taken whole and the one being written are counted, with the error")
     func brokenMidFile() throws {
         let (channel, writer) = try connection(breakingAfter: 1)
-        let transfer = try transfer(on: channel, file: 3 * Self.region, offset: 0, length: Int64(3 * Self.region))
+        let transfer = try transfer(on: channel, file: 6 * Self.region, offset: 0, length: Int64(6 * Self.region))
         #expect(writer.expect(transfer))
         try channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok)))
         try channel.writeOutbound(HTTPResponsePart.body(transfer.token))
@@ -112,6 +132,36 @@ struct FileRegionWriterTests {
         #expect(outcome.sent == Int64(2 * Self.region))
         #expect(outcome.failure is BreakingConnection.Broken)
         #expect(!transfer.file.isOpen)
+    }
+
+    @Test("Whatever is written while the file is being sent goes after it (the response's end, if its route stopped waiting)")
+    func holdsWritesUntilTheFileIsSent() throws {
+        let slow = SlowConnection()
+        let (channel, writer) = try connection(slow: slow)
+        let transfer = try transfer(on: channel, file: 2 * Self.region, offset: 0, length: Int64(2 * Self.region))
+        #expect(writer.expect(transfer))
+        try channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok)))
+        try channel.writeOutbound(HTTPResponsePart.body(transfer.token))
+        // Not `writeOutbound`, which waits for the write: this one is held until the file is sent.
+        channel.writeAndFlush(HTTPResponsePart.end(nil), promise: nil)
+        var parts: [String] = []
+        func read() throws {
+            while let part = try channel.readOutbound(as: HTTPServerResponsePart.self) {
+                switch part {
+                case .head: parts.append("head")
+                case .body(.fileRegion(let region)): parts.append("region \(region.readerIndex)")
+                case .body(.byteBuffer): parts.append("bytes")
+                case .end: parts.append("end")
+                }
+            }
+        }
+        try read()
+        #expect(parts == ["head", "region 0", "region \(Self.region)"])
+        #expect(settled(transfer) == nil)
+        for promise in slow.pending { promise.succeed() }
+        try read()
+        #expect(parts == ["head", "region 0", "region \(Self.region)", "end"])
+        #expect(try #require(settled(transfer)).sent == Int64(2 * Self.region))
     }
 
     @Test("A transfer whose connection ends before its token, or that another replaces, ends as not sent and closes its file")
@@ -122,11 +172,11 @@ struct FileRegionWriterTests {
         #expect(writer.expect(first))
         #expect(writer.expect(second))  // a response that never wrote its body
         let replaced = try #require(settled(first))
-        #expect(replaced.sent == 0 && replaced.failure is FileRegionWriter.NotConnected)
+        #expect(replaced.sent == 0 && replaced.failure is FileRegionWriter.NotSent)
         #expect(!first.file.isOpen)
         try channel.close().wait()
         let closed = try #require(settled(second))
-        #expect(closed.sent == 0 && closed.failure is FileRegionWriter.NotConnected)
+        #expect(closed.sent == 0 && closed.failure is FileRegionWriter.NotSent)
         #expect(!second.file.isOpen)
         // A closed connection takes no transfer: the route streams the file itself.
         let third = try transfer(on: channel, file: 100, offset: 0, length: 100)

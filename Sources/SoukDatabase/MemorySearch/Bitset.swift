@@ -26,6 +26,15 @@ struct Bitset: Sendable {
         if !ranks.isEmpty { updateRanks(after: word >> 3) }
     }
 
+    /// Lets go of the spare capacity inserts past the end left (an array grows by doubling).
+    mutating func fit() {
+        guard words.capacity > words.count else { return }
+        var exact: [UInt64] = []
+        exact.reserveCapacity(words.count)
+        exact.append(contentsOf: words)
+        words = exact
+    }
+
     mutating func buildRanks() {
         ranks = [0]
         updateRanks(after: 0)

@@ -190,9 +190,7 @@ final class MemorySearch: Sendable {
             // with both). Kept hits go with it: the products changed.
             self.index.retire()
             self.recentHits.withLock { $0.forgetAll(through: latest) }
-            // One slot per published product (a count over the status index, in the same snapshot).
-            let expected = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM products WHERE status = 'published'") ?? 0
-            let fresh = try MemorySearchIndex.loaded(tuning: self.index.tuning, expectedSlots: expected) { add in
+            let fresh = try MemorySearchIndex.loaded(tuning: self.index.tuning) { add in
                 try Self.listedProducts(db, rowids: nil, each: add)
             }
             self.applied.withLock { applied in

@@ -156,7 +156,6 @@ final class MemorySearchIndex: @unchecked Sendable {
     /// field lengths. Weights need the average lengths, known only at the end.
     private var loadingCounts: LoadingCounts?
     private var loadingLengths: [UInt16] = []
-    private var expectedSlots = 0
     private(set) var liveCount = 0
     /// Set by `retire`, cleared by `replace`.
     private var retired = false
@@ -196,14 +195,9 @@ final class MemorySearchIndex: @unchecked Sendable {
 
     /// A new index of the products `feed` hands to `add`, one at a time, so the catalog never
     /// sits in memory as rows. Built aside: a live index answers searches meanwhile.
-    /// `expectedSlots` (at least the number of products, if known) sizes the bitsets a load
-    /// makes once, instead of growing them as slots arrive.
-    static func loaded(
-        tuning: Tuning, expectedSlots: Int = 0, _ feed: (_ add: (IndexedProduct) -> Void) throws -> Void
-    ) rethrows -> MemorySearchIndex {
+    static func loaded(tuning: Tuning, _ feed: (_ add: (IndexedProduct) -> Void) throws -> Void) rethrows -> MemorySearchIndex {
         let fresh = MemorySearchIndex(tuning: tuning)
         fresh.loadingCounts = LoadingCounts(limit: tuning.countPatterns)
-        fresh.expectedSlots = expectedSlots
         try feed { fresh.insert($0) }
         fresh.finishLoading()
         return fresh
@@ -409,9 +403,7 @@ final class MemorySearchIndex: @unchecked Sendable {
     private func makeDenseWhileLoading(_ term: Int, slots: Int) {
         let count = postingSlots[term].count
         guard count >= tuning.loadDenseMinimum, Double(count) >= tuning.denseShare * Double(slots) else { return }
-        var bits = Bitset(capacity: max(slots, expectedSlots))
-        for slot in postingSlots[term] { bits.insert(Int(slot)) }
-        termBits[term] = bits
+        termBits[term] = Self.bitset(postingSlots[term], capacity: slots, ranked: false)
         postingSlots[term] = []
     }
 
@@ -493,6 +485,7 @@ final class MemorySearchIndex: @unchecked Sendable {
                 let count = postingWeights[term].count
                 let order = count >= tuning.impactMinimum ? Self.impactOrder(postingWeights[term]) : nil
                 if Double(count) >= tuning.denseShare * Double(slots) {
+                    termBits[term]!.fit()  // it grew as slots arrived
                     termBits[term]!.buildRanks()
                     if let order {
                         let listed = termBits[term]!.slots
@@ -525,10 +518,10 @@ final class MemorySearchIndex: @unchecked Sendable {
         }
     }
 
-    private static func bitset(_ postings: [Int32], capacity: Int) -> Bitset {
+    private static func bitset(_ postings: [Int32], capacity: Int, ranked: Bool = true) -> Bitset {
         var bits = Bitset(capacity: capacity)
         for slot in postings { bits.insert(Int(slot)) }
-        bits.buildRanks()
+        if ranked { bits.buildRanks() }
         return bits
     }
 

@@ -134,11 +134,18 @@ struct DownloadRoutes: Sendable {
         let first = Int64(range?.lowerBound ?? 0)
         let library = services.library
         let logger = context.logger
-        if let transfer = await Self.handOver(path: path, offset: first, length: length, on: context.channel) {
+        let channel = context.channel
+        if let transfer = await Self.handOver(path: path, offset: first, length: length, on: channel) {
             let body = ResponseBody(contentLength: Int(length)) { writer in
                 // Only the token goes through Hummingbird; the connection's writer sends the file.
-                try? await writer.write(transfer.token)
-                let outcome = try await transfer.outcome.futureResult.get()
+                // The outcome always settles once the connection is closed, so a token that could
+                // not be written, or a cancelled response (the server stopping), closes it.
+                let outcome = try await withTaskCancellationHandler {
+                    do { try await writer.write(transfer.token) } catch { try? await channel.close() }
+                    return try await transfer.outcome.futureResult.get()
+                } onCancel: {
+                    channel.close(promise: nil)
+                }
                 await Self.settle(reservation, sent: outcome.sent, by: .sendfile, library: library, logger: logger)
                 if let failure = outcome.failure { throw failure }
             }
@@ -184,8 +191,7 @@ struct DownloadRoutes: Sendable {
             return writer.expect(transfer)
         }.get()
         guard taken == true else {
-            try? file.close()
-            transfer.outcome.succeed(.init(sent: 0, failure: FileRegionWriter.NotConnected()))
+            transfer.abandon()
             return nil
         }
         return transfer
@@ -198,7 +204,8 @@ struct DownloadRoutes: Sendable {
     }
 
     /// How a download's bytes left: counted in `souk_download_bytes{by=…}` on `/metrics`, the
-    /// bandwidth an operator pays for.
+    /// bandwidth an operator pays for — what each transfer was charged: for `sendfile`, to the
+    /// region, so a broken connection may count up to one region (4 MiB) not received.
     enum SentBy: String {
         /// By the kernel from the page cache (`FileRegionWriter`).
         case sendfile

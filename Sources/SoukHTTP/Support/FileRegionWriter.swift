@@ -18,6 +18,12 @@ struct FileTransfer: Sendable {
     /// Written by the route as its body; the writer, expecting it, sends the file instead.
     let token: ByteBuffer
     let outcome: EventLoopPromise<Outcome>
+
+    /// Ends a transfer that was never sent: its file closed, its outcome nothing sent.
+    func abandon() {
+        try? file.close()
+        outcome.succeed(.init(sent: 0, failure: FileRegionWriter.NotSent()))
+    }
 }
 
 /// Sends downloads with the kernel's `sendfile`: the file's pages go from the page cache to the
@@ -52,8 +58,13 @@ final class FileRegionWriter: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// The context of NIO's HTTP/1 codec: writes made from it reach the encoder.
     private var encoderSide: ChannelHandlerContext?
+    /// This handler's own context, for the writes it held.
+    private var ownSide: ChannelHandlerContext?
     private var expected: FileTransfer?
     private var sending: Sending?
+    /// Writes that came while a file was being sent (only if its route stopped waiting for it):
+    /// let through after the file, so nothing lands in its middle.
+    private var held: [(NIOAny, EventLoopPromise<Void>?)] = []
 
     private final class Sending {
         let transfer: FileTransfer
@@ -70,16 +81,16 @@ final class FileRegionWriter: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    struct NotConnected: Error, CustomStringConvertible {
-        var description: String { "the connection closed before the file could be sent" }
+    struct NotSent: Error, CustomStringConvertible {
+        var description: String { "the file was not sent: the connection ended, or the response was never written" }
     }
 
     init() {}
 
     /// Takes `transfer` for this connection's next body, unless the connection is gone or still
     /// sending (then false, and the caller keeps the file). Call on the connection's event loop.
-    /// A taken transfer's outcome is always completed: by the sending, or with `NotConnected` if
-    /// the connection ends, or another transfer is taken, before its token is written. The file
+    /// A taken transfer's outcome is always completed: by the sending, or with `NotSent` if the
+    /// connection ends, or another transfer is taken, before its token is written. The file
     /// handle is the writer's from here on.
     func expect(_ transfer: FileTransfer) -> Bool {
         guard encoderSide != nil, sending == nil else { return false }
@@ -90,6 +101,7 @@ final class FileRegionWriter: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         encoderSide = try? context.pipeline.syncOperations.context(handlerType: HTTP1ToHTTPServerCodec.self)
+        ownSide = context
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -114,14 +126,17 @@ final class FileRegionWriter: ChannelDuplexHandler, RemovableChannelHandler {
             pump(sending, through: encoderSide)
             return
         }
+        if sending != nil {
+            held.append((data, promise))
+            return
+        }
         context.write(data, promise: promise)
     }
 
     private func abandonExpected() {
         guard let transfer = expected else { return }
         expected = nil
-        try? transfer.file.close()
-        transfer.outcome.succeed(.init(sent: 0, failure: NotConnected()))
+        transfer.abandon()
     }
 
     private func pump(_ sending: Sending, through encoderSide: ChannelHandlerContext) {
@@ -158,6 +173,11 @@ final class FileRegionWriter: ChannelDuplexHandler, RemovableChannelHandler {
         guard self.sending === sending else { return }
         self.sending = nil
         try? sending.transfer.file.close()
+        if let ownSide, !held.isEmpty {
+            for (data, promise) in held { ownSide.write(data, promise: promise) }
+            held = []
+            ownSide.flush()
+        }
         sending.transfer.outcome.succeed(.init(sent: sending.sent, failure: sending.failure))
     }
 }
