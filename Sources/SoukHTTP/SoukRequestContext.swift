@@ -44,9 +44,18 @@ public struct SoukRequestContext: RequestContext {
     /// The newest notification event id the bell's count includes: its live stream starts after it.
     public var bellSeq: Int64 = 0
 
+    static func paddedRequestID(_ id: String) -> String {
+        id.utf8.count < 32 ? String(repeating: "0", count: 32 - id.utf8.count) + id : id
+    }
+
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.peerIP = source.channel.remoteAddress?.ipAddress
         self.channel = source.channel
+        // Hummingbird writes the first half of a request id without its leading zeros, so one
+        // process in sixteen hands out 31-digit ids: each is made the 32 hex digits the API shows.
+        if let id = logger[metadataKey: "hb.request.id"]?.description {
+            logger[metadataKey: "hb.request.id"] = .string(Self.paddedRequestID(id))
+        }
     }
 }
