@@ -182,10 +182,9 @@ struct DownloadRoutes: Sendable {
     /// server built without it) or the file cannot be opened: the body then streams in chunks.
     private static func handOver(path: String, offset: Int64, length: Int64, on channel: any Channel) async -> FileTransfer? {
         guard let file = openForSending(path) else { return nil }
-        var token = ByteBuffer()
-        token.writeBytes((0..<2).flatMap { _ in withUnsafeBytes(of: UInt64.random(in: .min ... .max)) { Array($0) } })
         let transfer = FileTransfer(
-            file: file, offset: offset, length: length, token: token, outcome: channel.eventLoop.makePromise())
+            file: file, offset: offset, length: length, token: ByteBuffer(bytes: RandomText.bytes(16)),
+            outcome: channel.eventLoop.makePromise())
         let taken = try? await channel.eventLoop.submit { () -> Bool in
             guard let writer = try? channel.pipeline.syncOperations.handler(type: FileRegionWriter.self) else { return false }
             return writer.expect(transfer)
@@ -211,15 +210,6 @@ struct DownloadRoutes: Sendable {
         case sendfile
         /// Read into memory and written in chunks (a connection without the writer).
         case chunks
-
-        var counter: Counter {
-            switch self {
-            case .sendfile: Self.sendfileCounter
-            case .chunks: Self.chunksCounter
-            }
-        }
-        private static let sendfileCounter = Counter(label: "souk.download.bytes", dimensions: [("by", "sendfile")])
-        private static let chunksCounter = Counter(label: "souk.download.bytes", dimensions: [("by", "chunks")])
     }
 
     /// Records what a transfer wrote, giving back what it did not. In a task of its own: the
@@ -227,7 +217,7 @@ struct DownloadRoutes: Sendable {
     private static func settle(
         _ reservation: DownloadReservation, sent: Int64, by way: SentBy, library: LibraryService, logger: Logger
     ) async {
-        way.counter.increment(by: sent)
+        Counter(label: "souk.download.bytes", dimensions: [("by", way.rawValue)]).increment(by: sent)
         do {
             try await Task { try await library.settle(reservation, sent: sent) }.value
         } catch {
