@@ -5,6 +5,13 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
 
+// libvips's headers include glib's, whose configuration header sits in the multiarch folder.
+#if arch(arm64)
+let multiarch = "aarch64-linux-gnu"
+#else
+let multiarch = "x86_64-linux-gnu"
+#endif
+
 let package = Package(
     name: "souk",
     platforms: [.macOS(.v14)],
@@ -67,9 +74,13 @@ let package = Package(
         // setopt is variadic): SMTP with STARTTLS and auth; webhook POSTs pinned to a checked address.
         .target(name: "CSoukCurl", linkerSettings: [.linkedLibrary("curl")]),
         // Images: libvips (apt: libvips-dev) behind a non-variadic C face, and the product images
-        // made with it (checked by content, resized, metadata stripped).
-        .systemLibrary(name: "CVips", pkgConfig: "vips", providers: [.apt(["libvips-dev"])]),
-        .target(name: "CSoukImage", dependencies: ["CVips"]),
+        // made with it (checked by content, resized, metadata stripped). Only libvips's headers are
+        // used at build time: the library is opened on the first picture (souk_image.c says why),
+        // so it is not linked (a pkg-config system library would link it and its glib).
+        .target(
+            name: "CSoukImage",
+            cSettings: [.unsafeFlags(["-I/usr/include/glib-2.0", "-I/usr/lib/\(multiarch)/glib-2.0/include"])]
+        ),
         .target(name: "SoukImages", dependencies: ["SoukCore", "SoukDatabase", "CSoukImage"], swiftSettings: swiftSettings),
         // Mail: RFC 5322 messages, SMTP through libcurl, or `.eml` files in the outbox.
         .target(name: "SoukMail", dependencies: ["SoukCore", "CSoukCurl"], swiftSettings: swiftSettings),

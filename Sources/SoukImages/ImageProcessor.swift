@@ -46,6 +46,7 @@ public struct ImageProcessor: Sendable {
         let probed = data.withUnsafeBytes { bytes in
             souk_image_probe(bytes.baseAddress, bytes.count, &info, &error, error.count)
         }
+        if probed == SOUK_IMAGE_UNAVAILABLE { throw Self.unavailable(error) }
         let format = withUnsafeBytes(of: info.format) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         guard probed == 0, Self.formats.contains(format) else {
             throw SoukError(
@@ -69,13 +70,24 @@ public struct ImageProcessor: Sendable {
                 souk_image_webp(bytes.baseAddress, bytes.count, Int32(target), 82, &output, &length, &error, error.count)
             }
             guard status == 0, let output else {
-                let reason = String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-                throw SoukError.validation("image", "The image could not be read (\(reason)). Export it again and retry.")
+                if status == SOUK_IMAGE_UNAVAILABLE { throw Self.unavailable(error) }
+                throw SoukError.validation(
+                    "image", "The image could not be read (\(Self.message(error))). Export it again and retry.")
             }
             let webp = Data(bytes: output, count: length)
             souk_image_free(output)
             variants.append(.init(width: target, height: max(1, (height * target + width / 2) / width), webp: webp))
         }
         return PreparedImage(format: format, width: width, height: height, variants: variants)
+    }
+
+    /// libvips missing or of another version: the operator's problem, not the uploader's, so the
+    /// log gets the reason and what to install, and the seller a 500 with the request id.
+    private static func unavailable(_ error: [CChar]) -> SoukError {
+        SoukError(.internalError, "Product images cannot be made on this server: \(message(error)).")
+    }
+
+    private static func message(_ error: [CChar]) -> String {
+        String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

@@ -195,3 +195,29 @@ def test_the_dashboard_form_adds_a_cover_and_removes_it_without_javascript(make_
     removed = seller.session.post(souk.url(f"{form}/{images[0]['id']}/delete"), data={"_csrf": csrf}, allow_redirects=False)
     assert removed.status_code == 303
     assert requests.get(souk.url(f"/api/v1/products/{product['id']}/images")).json()["data"] == []
+
+
+def mapped_libraries(souk) -> set:
+    """The shared libraries the running store has mapped, by file name."""
+    with open(f"/proc/{souk.process.pid}/maps") as maps:
+        return {line.split()[-1].rsplit("/", 1)[-1] for line in maps if ".so" in line}
+
+
+def test_libvips_is_loaded_only_when_the_first_picture_arrives(make_souk):
+    """A store that never receives a picture does not carry libvips and its hundred libraries
+    (about 10 MB resident); the first upload opens it, and pictures work as before."""
+    souk = make_souk(env=STORE)
+    seller = cli_account(souk, "seller")
+    product = seller.create("Crane Sketchbook", publish=True)
+    for path in ["/", "/search?q=crane", f"/products/{product['slug']}", "/healthz"]:
+        assert requests.get(souk.url(path)).status_code == 200, path
+    before = mapped_libraries(souk)
+    assert any(name.startswith("libcurl.so.4") for name in before), "the check must see the libraries linked"
+    assert not any(name.startswith(("libvips", "librsvg", "libgobject")) for name in before), sorted(before)
+
+    made = upload(souk, seller, product["id"], tiny_png(), content_type="image/png", cover="true")
+    assert made.status_code == 201, made.text
+    assert any(name.startswith("libvips.so.42") for name in mapped_libraries(souk))
+    variant = made.json()["variants"][0]
+    picture = Image.open(io.BytesIO(requests.get(souk.url(variant["url"])).content))
+    assert picture.format == "WEBP" and picture.size == (variant["width"], variant["height"])

@@ -11,8 +11,12 @@ typedef struct {
     char format[8];
 } souk_image_info;
 
+/// What either function returns, with the reason in `error`, when libvips is not there to use:
+/// not installed, or not the version Souk was built for. It is opened on the first picture.
+#define SOUK_IMAGE_UNAVAILABLE (-2)
+
 /// Reads the header of an image held in memory; the format is found from the content, not a name.
-/// 0 on success; otherwise -1 with a message in `error`.
+/// 0 on success; otherwise -1 (or SOUK_IMAGE_UNAVAILABLE) with a message in `error`.
 int souk_image_probe(const void *data, size_t length, souk_image_info *info, char *error, size_t error_size);
 
 /// Decodes, turns upright (EXIF orientation), scales down to at most `width` pixels wide and
