@@ -32,3 +32,19 @@ extension Migrations {
         }
     }
 }
+
+extension Migrations {
+    /// The runner's claim reads due jobs in their running order from an index, stopping after
+    /// the few it takes. With `(state, run_at)` it found every due job and sorted them all: during
+    /// a launch's burst of payments thousands are due at once, and each claim (one after every
+    /// commit that queues a job) took 0.2 ms of the database's one writer.
+    static func registerJobClaimIndex(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v28-job-claim-order") { db in
+            try db.execute(
+                sql: """
+                    DROP INDEX jobs_state_run_at;
+                    CREATE INDEX jobs_state_run_order ON jobs (state, run_at, created_at, id);
+                    """)
+        }
+    }
+}

@@ -172,6 +172,7 @@ enum Migrations {
         registerEmailChanges(&migrator)
         registerPeopleFacing(&migrator)
         registerSalesSettle(&migrator)
+        registerJobClaimIndex(&migrator)
         return migrator
     }()
 }

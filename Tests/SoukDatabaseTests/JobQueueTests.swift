@@ -183,4 +183,31 @@ struct JobQueueTests {
         clock.advance(1800)
         #expect(try await queue.claim(owner: "w", lease: 60, limit: 5).map(\.id) == [id])
     }
+    @Test("A claim takes the oldest due jobs, queued or with an expired lease, reading no more of the backlog than it takes")
+    func claimOrderWithABacklog() async throws {
+        let clock = JobTestClock()
+        let queue = try makeQueue(clock: clock)
+        // A job taken at the start whose worker then died: due again once its lease runs out,
+        // and older than every job queued after it.
+        let stalled = try await queue.enqueue(kind: "noop", payload: ["n": -1])
+        #expect(try await queue.claim(owner: "dead", lease: 30, limit: 1).map(\.id) == [stalled])
+        var queued: [String] = []
+        for n in 0..<2_000 {
+            clock.advance(0.001)
+            queued.append(try await queue.enqueue(kind: "noop", payload: ["n": n]))
+        }
+        clock.advance(31)
+        let taken = try await queue.claim(owner: "w", lease: 60, limit: 3)
+        #expect(taken.map(\.id) == [stalled] + queued.prefix(2))
+        #expect(try await queue.claim(owner: "w", lease: 60, limit: 2).map(\.id) == Array(queued[2..<4]))
+
+        // The queued jobs are read in order from an index: a backlog of thousands is not sorted
+        // on the database's one writer at each claim (one after every commit that queues a job).
+        let plan = try await queue.database.writer.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + JobQueue.dueJobsSQL, arguments: [clock.now(), 3, clock.now(), 3, 3])
+        }
+        let steps = plan.map { (id: $0["id"] as Int, parent: $0["parent"] as Int, detail: $0["detail"] as String) }
+        let queuedScan = try #require(steps.first { $0.detail.contains("COVERING INDEX jobs_state_run_order") }, "\(steps)")
+        #expect(!steps.contains { $0.parent == queuedScan.parent && $0.detail.contains("TEMP B-TREE") }, "\(steps)")
+    }
 }
