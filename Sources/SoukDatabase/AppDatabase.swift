@@ -9,6 +9,8 @@ import SoukCore
 /// single writer, and the busy timeout makes a second writer wait instead of failing.
 public final class AppDatabase: Sendable {
     let writer: DatabasePool
+    /// The database file's path (a checkpointer opens its own connection to it).
+    let path: String
     public let clock: any WallClock
     public let ids: any IDGenerator
     /// The in-memory search index, when that engine is chosen.
@@ -31,6 +33,7 @@ public final class AppDatabase: Sendable {
         searchEngine: SearchEngineKind = .memory
     ) throws {
         self.writer = try DatabasePool(path: path, configuration: Self.configuration())
+        self.path = path
         self.storePageChanges = StorePageChanges(databasePath: path)
         self.commits = DatabaseCommits(databasePath: path)
         self.clock = clock

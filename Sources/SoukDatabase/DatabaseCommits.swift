@@ -24,6 +24,9 @@ public final class DatabaseCommits: TransactionObserver, Sendable {
     public func databaseDidCommit(_ db: Database) { local.committed() }
     public func databaseDidRollback(_ db: Database) { local.rolledBack() }
 
+    /// How many commits of this process changed a row so far.
+    var localCount: Int { local.value }
+
     /// Now, as far as changes go; nil when there is no WAL file to look at (nothing can be kept).
     func moment() -> DatabaseMoment? {
         let local = local.value

@@ -39,6 +39,7 @@ public func buildApplication(
         configuration: .init(address: .hostname(settings.server.host, port: settings.server.port), serverName: "souk"),
         services: extraServices + [
             notificationHub, productViews, SalesSettler(database: runtime.database, logger: runtime.logger),
+            CheckpointService(database: runtime.database, logger: runtime.logger),
         ],
         logger: runtime.logger)
 }
