@@ -68,7 +68,7 @@ def cli_account(souk, role: str, email: str | None = None) -> Account:
 
 
 def api_account(souk, role: str = "buyer", email: str | None = None) -> Account:
-    email = email or f"{role}-{uuid.uuid4().hex[:6]}@example.com"
+    email = email or f"{role}-{uuid.uuid4().hex[:12]}@example.com"
     return Account(souk, email, souk.register(email, role=role))
 
 
