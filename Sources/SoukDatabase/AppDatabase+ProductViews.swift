@@ -12,28 +12,30 @@ extension AppDatabase {
             for count in counts {
                 try db.execute(
                     sql: """
-                        INSERT INTO \(ProductViewRecord.databaseTableName) (product_id, day, views)
-                        SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM products WHERE id = ?)
+                        INSERT INTO \(ProductViewRecord.databaseTableName) (product_id, day, views, seller_id)
+                        SELECT id, ?, ?, seller_id FROM products WHERE id = ?
                         ON CONFLICT (product_id, day) DO UPDATE SET views = views + excluded.views
-                        """, arguments: [count.productID, count.day, count.views, count.productID])
+                        """, arguments: [count.day, count.views, count.productID])
             }
         }
     }
 
-    /// The views of each of the seller's products since `day` (`YYYY-MM-DD`, UTC), with titles.
+    /// The views of each of the seller's products since `day` (`YYYY-MM-DD`, UTC), with titles:
+    /// read from the seller's views in those days, however many products the seller has.
     public func productViews(sellerID: String, sinceDay day: String) async throws -> [SalesStats.ProductViews] {
         try await writer.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT v.product_id, p.title, SUM(v.views) AS views FROM product_views v
-                    JOIN products p ON p.id = v.product_id
-                    WHERE p.seller_id = ? AND v.day >= ?
-                    GROUP BY v.product_id
-                    """, arguments: [sellerID, day]
-            ).map { SalesStats.ProductViews(productID: $0["product_id"], title: $0["title"], views: $0["views"]) }
+            try Row.fetchAll(db, sql: Self.productViewsSQL, arguments: [sellerID, day])
+                .map { SalesStats.ProductViews(productID: $0["product_id"], title: $0["title"], views: $0["views"]) }
         }
     }
+
+    /// Arguments: the seller's id, the first day.
+    static let productViewsSQL = """
+        SELECT v.product_id, p.title, SUM(v.views) AS views FROM product_views v
+        JOIN products p ON p.id = v.product_id
+        WHERE v.seller_id = ? AND v.day >= ?
+        GROUP BY v.product_id
+        """
 }
 
 /// Views of one product on one UTC day, as counted in memory before they are written.

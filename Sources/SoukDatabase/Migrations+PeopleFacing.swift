@@ -34,3 +34,18 @@ extension Migrations {
         }
     }
 }
+
+extension Migrations {
+    /// A seller's views are read by seller and day: the sales page found them by walking every
+    /// product of the seller (27 ms for 20,000 products, whether viewed or not).
+    static func registerProductViewsBySeller(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v29-product-views-by-seller") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE product_views ADD COLUMN seller_id TEXT;
+                    UPDATE product_views SET seller_id = (SELECT seller_id FROM products WHERE id = product_views.product_id);
+                    CREATE INDEX product_views_by_seller ON product_views (seller_id, day);
+                    """)
+        }
+    }
+}

@@ -173,6 +173,7 @@ enum Migrations {
         registerPeopleFacing(&migrator)
         registerSalesSettle(&migrator)
         registerJobClaimIndex(&migrator)
+        registerProductViewsBySeller(&migrator)
         return migrator
     }()
 }

@@ -7,9 +7,12 @@ struct ProductViewRecord: Codable, Sendable, FetchableRecord, PersistableRecord 
     /// `YYYY-MM-DD`, UTC.
     var day: String
     var views: Int
+    /// The product's seller, kept beside the views so a seller's are read by seller and day.
+    var sellerID: String?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case day, views
         case productID = "product_id"
+        case sellerID = "seller_id"
     }
 }
