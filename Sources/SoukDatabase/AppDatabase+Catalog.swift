@@ -92,6 +92,43 @@ extension AppDatabase {
         }
     }
 
+    /// Where a page of a seller's products starts: past a product shown on the page before,
+    /// toward older products or newer ones.
+    public enum ListPosition: Sendable, Equatable {
+        case olderThan(productID: String)
+        case newerThan(productID: String)
+    }
+
+    /// Up to `limit` of one seller's products (every status, not deleted), newest first: the
+    /// newest, or those just past `position`. The seller's index is entered at the position,
+    /// so a page deep in a catalog of a million costs what the first does (an `OFFSET` stepped
+    /// over every product before it: 44 ms for page 399 of 20,000). Nil when the position's
+    /// product does not exist (deleted since, or mistyped).
+    public func sellerProducts(sellerID: String, from position: ListPosition?, limit: Int) async throws -> [Product]? {
+        try await writer.read { db in
+            let live = "\(Self.productSelect) WHERE p.seller_id = ? AND p.deleted_at IS NULL"
+            let anchor = "(SELECT created_at, rowid FROM products WHERE id = ?)"
+            switch position {
+            case nil:
+                return try Self.fetchProducts(
+                    db, sql: "\(live) ORDER BY p.created_at DESC, p.rowid DESC LIMIT ?", arguments: [sellerID, limit])
+            case .olderThan(let id), .newerThan(let id):
+                guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM products WHERE id = ?)", arguments: [id]) == true
+                else { return nil }
+                if case .olderThan = position {
+                    return try Self.fetchProducts(
+                        db,
+                        sql: "\(live) AND (p.created_at, p.rowid) < \(anchor) ORDER BY p.created_at DESC, p.rowid DESC LIMIT ?",
+                        arguments: [sellerID, id, limit])
+                }
+                return try Self.fetchProducts(
+                    db, sql: "\(live) AND (p.created_at, p.rowid) > \(anchor) ORDER BY p.created_at, p.rowid LIMIT ?",
+                    arguments: [sellerID, id, limit]
+                ).reversed()
+            }
+        }
+    }
+
     // MARK: Files
 
     /// Records a new version of the file `name` (1 for a new name). The blob must already be stored.

@@ -42,26 +42,52 @@ struct DashboardPages: Sendable {
                 ["standing_notice": standing.refusal ?? "", "standing_reason": user.sellerRefusalReason as Any])
         }
         let seller = try context.require(.verifiedSeller)
-        let page = max(1, request.uri.queryParameters.get("page").flatMap { Int($0) } ?? 1)
+        let query = request.uri.queryParameters
+        let position: AppDatabase.ListPosition? =
+            if let id = query.get("older"), !id.isEmpty { .olderThan(productID: id) }
+            else if let id = query.get("newer"), !id.isEmpty { .newerThan(productID: id) }
+            else { nil }
         var values: [String: Any] = [:]
-        if request.uri.queryParameters.get("address") == "saved" { values["address_saved"] = true }
-        return try await renderIndex(seller: seller, page: page, context: context, values)
+        if query.get("address") == "saved" { values["address_saved"] = true }
+        return try await renderIndex(seller: seller, from: position, context: context, values)
     }
 
     /// The product list (a page at a time: a seller with thousands would otherwise wait for
     /// all) and the seller's page address form.
     func renderIndex(
-        seller: User, page: Int, status: HTTPResponse.Status = .ok, context: SoukRequestContext, _ extra: [String: Any]
+        seller: User, from position: AppDatabase.ListPosition? = nil, status: HTTPResponse.Status = .ok,
+        context: SoukRequestContext, _ extra: [String: Any]
     ) async throws -> Response {
-        let found = try await services.database.products(
-            sellerID: seller.id, limit: Self.pageSize + 1, offset: (min(page, 100_000) - 1) * Self.pageSize)
-        let products = Array(found.prefix(Self.pageSize))
+        // One more than a page, to know whether there is another beyond it. A position whose
+        // product is gone (deleted since the link was made) shows the newest.
+        var position = position
+        let found: [Product]
+        if let positioned = try await services.database.sellerProducts(sellerID: seller.id, from: position, limit: Self.pageSize + 1) {
+            found = positioned
+        } else {
+            position = nil
+            found = try await services.database.sellerProducts(sellerID: seller.id, from: nil, limit: Self.pageSize + 1) ?? []
+        }
+        let morePastPosition = found.count > Self.pageSize
+        let products: [Product]
+        let (older, newer): (Bool, Bool)
+        switch position {
+        case .newerThan?:
+            products = Array(found.suffix(Self.pageSize))
+            (older, newer) = (true, morePastPosition)
+        case .olderThan?:
+            products = Array(found.prefix(Self.pageSize))
+            (older, newer) = (morePastPosition, true)
+        case nil:
+            products = Array(found.prefix(Self.pageSize))
+            (older, newer) = (morePastPosition, false)
+        }
         var values: [String: Any] = [
             "page_path": SellerSlug.pagePath(for: seller), "page_address": seller.slug ?? "",
         ]
         values.merge(extra) { $1 }
-        if found.count > Self.pageSize { values["older_url"] = "/dashboard?page=\(page + 1)" }
-        if page > 1 { values["newer_url"] = page == 2 ? "/dashboard" : "/dashboard?page=\(page - 1)" }
+        if older, let last = products.last { values["older_url"] = "/dashboard?older=\(last.id)" }
+        if newer, let first = products.first { values["newer_url"] = "/dashboard?newer=\(first.id)" }
         if !products.isEmpty {
             let covers = try await services.database.covers(productIDs: products.map(\.id))
             values["products"] = products.map { product -> [String: Any] in
@@ -89,7 +115,7 @@ struct DashboardPages: Sendable {
             return Pages.redirect(to: "/dashboard?address=saved")
         } catch let error as SoukError where error.code == .validationFailed || error.code == .conflict {
             return try await renderIndex(
-                seller: seller, page: 1, status: ProblemMapping.status(for: error.code), context: context,
+                seller: seller, status: ProblemMapping.status(for: error.code), context: context,
                 ["page_address": form.address ?? "", "address_error": error.detail])
         }
     }
