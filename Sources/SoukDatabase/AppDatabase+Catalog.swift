@@ -59,6 +59,18 @@ extension AppDatabase {
         try await writer.read { db in try Self.product(id: id, includingDeleted: true, in: db) }
     }
 
+    /// Several products by id, whatever became of them, in one read (a page of reviews names up
+    /// to fifty): keyed by id, the ids that match none left out.
+    public func productsIncludingDeleted(ids: Set<String>) async throws -> [String: Product] {
+        guard !ids.isEmpty else { return [:] }
+        return try await writer.read { db in
+            let found = try Self.fetchProducts(
+                db, sql: "\(Self.productSelect) WHERE p.id IN (\(databaseQuestionMarks(count: ids.count)))",
+                arguments: StatementArguments(Array(ids)))
+            return Dictionary(found.map { ($0.id, $0) }) { first, _ in first }
+        }
+    }
+
     public func product(slug: String) async throws -> Product? {
         try await writer.read { db in
             guard let id = try String.fetchOne(db, sql: "SELECT id FROM products WHERE slug = ?", arguments: [slug])

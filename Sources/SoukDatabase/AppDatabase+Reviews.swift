@@ -139,9 +139,9 @@ extension AppDatabase {
     /// How many reviews there are, and how many of them are hidden (the admin's overview).
     public func reviewCounts() async throws -> (total: Int, hidden: Int) {
         try await writer.read { db in
-            let row = try Row.fetchOne(
-                db, sql: "SELECT COUNT(*) AS total, COUNT(hidden_at) AS hidden FROM reviews")
-            return (row?["total"] ?? 0, row?["hidden"] ?? 0)
+            // Kept by triggers (`row_counts`): counting a million reviews per visit took 200 ms.
+            let counts = try Self.rowCounts(db)
+            return (counts["reviews"] ?? 0, counts["reviews_hidden"] ?? 0)
         }
     }
 

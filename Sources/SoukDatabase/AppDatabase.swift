@@ -46,6 +46,11 @@ public final class AppDatabase: Sendable {
         writer.add(transactionObserver: commits, extent: .databaseLifetime)
     }
 
+    /// The counts triggers keep in `row_counts` (reviews, hidden reviews, jobs by state).
+    static func rowCounts(_ db: Database) throws -> [String: Int] {
+        Dictionary(try RowCountRecord.fetchAll(db).map { ($0.name, $0.count) }) { first, _ in first }
+    }
+
     /// Now, as far as changes go: take it before a read whose result is kept in
     /// `UnchangedReadings`. Nil when nothing can be kept.
     public func moment() -> DatabaseMoment? { commits.moment() }

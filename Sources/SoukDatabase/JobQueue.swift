@@ -348,11 +348,9 @@ public struct JobQueue: Sendable {
     /// How many jobs are in each state (every state present, zero included).
     public func counts() async throws -> [JobState: Int] {
         try await database.writer.read { db in
-            var counts = Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0, 0) })
-            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM jobs GROUP BY state") {
-                if let state = JobState(rawValue: row["state"]) { counts[state] = row["n"] }
-            }
-            return counts
+            // Kept by triggers (`row_counts`): the table keeps every finished job.
+            let counts = try AppDatabase.rowCounts(db)
+            return Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0, counts["jobs_\($0.rawValue)"] ?? 0) })
         }
     }
 }

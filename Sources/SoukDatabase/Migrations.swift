@@ -174,6 +174,7 @@ enum Migrations {
         registerSalesSettle(&migrator)
         registerJobClaimIndex(&migrator)
         registerProductViewsBySeller(&migrator)
+        registerRowCounts(&migrator)
         return migrator
     }()
 }

@@ -41,6 +41,7 @@ private let mappedTables: [MappedTable] = [
     MappedTable(ProductPageRecord.self, ProductPageRecord.CodingKeys.self),
     MappedTable(SearchChangeRecord.self, SearchChangeRecord.CodingKeys.self),
     MappedTable(SalesChangeRecord.self, SalesChangeRecord.CodingKeys.self),
+    MappedTable(RowCountRecord.self, RowCountRecord.CodingKeys.self),
     MappedTable(JobRecord.self, JobRecord.CodingKeys.self),
     MappedTable(CartRecord.self, CartRecord.CodingKeys.self),
     MappedTable(CartItemRecord.self, CartItemRecord.CodingKeys.self),
@@ -88,7 +89,7 @@ struct RecordsTests {
         let database = try AppDatabase(path: try temporaryDatabasePath())
         let tables = try await database.writer.read { db in try Self.schemaTables(db) }
         let mapped = mappedTables.map(\.table)
-        #expect(tables.count == 35)
+        #expect(tables.count == 36)
         #expect(tables.subtracting(mapped).sorted() == [], "tables without a record type")
         #expect(Set(mapped).subtracting(tables).sorted() == [], "record types of tables the schema does not have")
         #expect(Set(mapped).count == mapped.count, "two record types for one table")

@@ -227,11 +227,8 @@ struct AdminPages: Sendable {
         if let id = query["changed"], let review = try await services.database.review(id: id) {
             notice = "The review by \(review.authorName) is now \(review.hiddenAt == nil ? "shown" : "hidden"); the product's rating is recomputed."
         }
-        // At most a page of distinct products, looked up by key.
-        var products: [String: Product] = [:]
-        for id in Set(found.prefix(Self.pageSize).map(\.productID)) {
-            products[id] = try await services.database.productIncludingDeleted(id: id)
-        }
+        // At most a page of distinct products, read together.
+        let products = try await services.database.productsIncludingDeleted(ids: Set(found.prefix(Self.pageSize).map(\.productID)))
         return pages.render(
             "admin_reviews", title: "Reviews", context: context,
             [

@@ -1,0 +1,77 @@
+import Foundation
+import GRDB
+import SoukCore
+@testable import SoukDatabase
+import Testing
+
+@Suite("Counts kept by triggers")
+struct RowCountsTests {
+    @Test("Jobs by state and reviews (all, hidden) stay equal to counting the rows, through every change")
+    func countsFollowTheRows() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("souk-counts-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let database = try AppDatabase(path: directory.appendingPathComponent("souk.db").path)
+        let queue = JobQueue(database: database, backoff: JobBackoff(random: { 0.5 }))
+
+        func countedJobs() async throws -> [JobState: Int] {
+            try await database.writer.read { db in
+                var counts = Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0, 0) })
+                for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM jobs GROUP BY state") {
+                    counts[JobState(rawValue: row["state"])!] = row["n"]
+                }
+                return counts
+            }
+        }
+        for n in 0..<6 { try await queue.enqueue(kind: "noop", payload: ["n": n]) }
+        #expect(try await queue.counts() == [.queued: 6, .running: 0, .done: 0, .dead: 0])
+        let taken = try await queue.claim(owner: "w", lease: 60, limit: 4)
+        #expect(try await queue.complete(id: taken[0].id, owner: "w"))
+        _ = try await queue.fail(id: taken[1].id, owner: "w", error: "boom")
+        try await database.writer.write { db in
+            try db.execute(sql: "UPDATE jobs SET state = 'dead' WHERE id = ?", arguments: [taken[2].id])
+            try db.execute(sql: "DELETE FROM jobs WHERE id = ?", arguments: [taken[3].id])
+        }
+        let kept = try await queue.counts()
+        #expect(kept == (try await countedJobs()))
+        #expect(kept[.done] == 1 && kept[.dead] == 1)
+
+        _ = try await database.insertUser(email: "ada@example.com", name: "Ada", passwordHash: "x", role: .seller)
+        let seller = try await database.setSellerStatus(email: "ada@example.com", .verified)
+        let now = database.clock.now()
+        let product = try await database.insertProduct(
+            Product(
+                id: database.ids.make(.product), sellerID: seller.id, sellerName: seller.name, title: "Moth Atlas",
+                slug: "moth-atlas", summary: "", description: "", descriptionHTML: "", category: "Books", tags: [],
+                kind: .download, price: Price(amount: 500, currency: "USD", minimum: nil), stock: nil, status: .published,
+                attributesJSON: "{}", downloadLimit: nil, activationLimit: nil, ratingAverage: 0, ratingCount: 0,
+                salesCount: 0, createdAt: now, updatedAt: now, publishedAt: now))
+        var added: [User] = []
+        for n in 0..<4 {
+            added.append(try await database.insertUser(email: "r\(n)@example.com", name: "R\(n)", passwordHash: "x", role: .buyer))
+        }
+        let readers = added
+        try await database.writer.write { db in
+            for (n, reader) in readers.enumerated() {
+                try db.execute(
+                    sql: """
+                        INSERT INTO reviews (id, product_id, user_id, rating, body, body_html, hidden_at, created_at, updated_at)
+                        VALUES (?, ?, ?, 4, 'Good.', '<p>Good.</p>', ?, ?, ?)
+                        """, arguments: ["rev_\(n)", product.id, reader.id, n == 0 ? now : nil, now, now])
+            }
+            try db.execute(sql: "UPDATE reviews SET hidden_at = ? WHERE id IN ('rev_1', 'rev_2')", arguments: [now])
+            try db.execute(sql: "UPDATE reviews SET hidden_at = NULL WHERE id = 'rev_0'")
+            try db.execute(sql: "UPDATE reviews SET hidden_at = ? WHERE id = 'rev_1'", arguments: [now + 1])  // hidden again: no change
+            try db.execute(sql: "DELETE FROM reviews WHERE id = 'rev_2'")
+        }
+        let counted = try await database.writer.read { db in
+            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM reviews")!,
+             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM reviews WHERE hidden_at IS NOT NULL")!)
+        }
+        let reviews = try await database.reviewCounts()
+        #expect(reviews.total == counted.0 && reviews.hidden == counted.1 && reviews == (3, 1))
+        // A user's deletion takes their reviews with it (a cascade): still counted right.
+        try await database.writer.write { try $0.execute(sql: "DELETE FROM users WHERE id = ?", arguments: [readers[1].id]) }
+        let afterCascade = try await database.reviewCounts()
+        #expect(afterCascade == (2, 0))
+    }
+}
