@@ -15,6 +15,9 @@
 #           made new (every request searched).
 #   pages   Benchmarks/pages.sh on the same catalogs: each store page's single-request p50/p99
 #           and requests/s against nginx serving the same bytes; start to healthy, memory.
+#   routes  Benchmarks/routes.sh on the largest catalog: 61 routes (store pages with sorts,
+#           filters and deep pages, the API, a seller's dashboard from first page to last, sales,
+#           the admin pages), one request at a time, each against the 10 ms target.
 #   rebuild Benchmarks/rebuild.sh at 1M products (not with --quick): resident memory while the
 #           index is rebuilt after 200,000 products are edited by another process.
 #   launch  Benchmarks/launch.py: idle memory and start against a bare Hummingbird server
@@ -152,6 +155,12 @@ if [ $run_pages = yes ]; then
   echo "## pages (Benchmarks/pages.sh)" | tee -a "$OUT"
   SOUK_BENCH_DIR="$WORK" SOUK_BENCH_SECONDS=$(( SECONDS_PER_RUN / 2 > 5 ? SECONDS_PER_RUN / 2 : 5 )) \
     SOUK_BENCH_OUT="$OUT" Benchmarks/pages.sh $pages_option
+fi
+
+if [ $run_pages = yes ]; then
+  largest=${SIZES[${#SIZES[@]}-1]}
+  echo "## every route, one request at a time, $largest products (Benchmarks/routes.sh)" | tee -a "$OUT"
+  Benchmarks/routes.sh "$SOUK" "$WORK/data-$largest" | tee -a "$OUT"
 fi
 
 if [[ " ${SIZES[*]} " == *" 1000000 "* ]]; then
