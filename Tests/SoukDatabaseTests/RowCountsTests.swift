@@ -74,4 +74,42 @@ struct RowCountsTests {
         let afterCascade = try await database.reviewCounts()
         #expect(afterCascade == (2, 0))
     }
+
+    @Test("Every review, a page at a time by offset, in the order of the whole list, the page's ids read from an index alone")
+    func everyReviewByPages() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("souk-reviews-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let database = try AppDatabase(path: directory.appendingPathComponent("souk.db").path)
+        _ = try await database.insertUser(email: "ada@example.com", name: "Ada", passwordHash: "x", role: .seller)
+        let seller = try await database.setSellerStatus(email: "ada@example.com", .verified)
+        let reader = try await database.insertUser(email: "r@example.com", name: "R", passwordHash: "x", role: .buyer)
+        let start = database.clock.now()
+        try await database.writer.write { db in
+            for n in 0..<120 {
+                let product = "prod_\(n)"
+                try db.execute(
+                    sql: """
+                        INSERT INTO products (id, seller_id, title, slug, category, kind, price, currency, status,
+                            created_at, updated_at)
+                        VALUES (?, ?, ?, ?, 'Books', 'download', 500, 'USD', 'published', ?, ?)
+                        """, arguments: [product, seller.id, "Title \(n)", "title-\(n)", start, start])
+                // Pairs share a second, so the id breaks the tie.
+                try db.execute(
+                    sql: """
+                        INSERT INTO reviews (id, product_id, user_id, rating, body, body_html, created_at, updated_at)
+                        VALUES (?, ?, ?, 5, 'Fine.', '<p>Fine.</p>', ?, ?)
+                        """, arguments: ["rev_\(1000 + n)", product, reader.id, start + Double(n / 2), start])
+            }
+        }
+        let whole = try await database.allReviews(limit: 500).map(\.id)
+        #expect(whole.count == 120 && whole.first == "rev_1119" && whole.last == "rev_1000")
+        var paged: [String] = []
+        for page in 0..<3 { paged += try await database.allReviews(limit: 50, offset: page * 50).map(\.id) }
+        #expect(paged == whole)
+        let plan = try await database.writer.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + AppDatabase.everyReviewPageSQL, arguments: [50, 50])
+                .map { $0["detail"] as String }
+        }
+        #expect(plan.contains { $0.contains("COVERING INDEX reviews_created") }, "\(plan)")
+    }
 }
