@@ -15,7 +15,7 @@
 #           made new (every request searched).
 #   pages   Benchmarks/pages.sh on the same catalogs: each store page's single-request p50/p99
 #           and requests/s against nginx serving the same bytes; start to healthy, memory.
-#   routes  Benchmarks/routes.sh on the largest catalog: 61 routes (store pages with sorts,
+#   routes  Benchmarks/routes.sh on the largest catalog: 62 routes (store pages with sorts,
 #           filters and deep pages, the API, a seller's dashboard from first page to last, sales,
 #           the admin pages), one request at a time, each against the 10 ms target.
 #   rebuild Benchmarks/rebuild.sh at 1M products (not with --quick): resident memory while the
