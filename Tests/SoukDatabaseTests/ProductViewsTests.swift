@@ -8,30 +8,14 @@ import Testing
 struct ProductViewsTests {
     @Test("A seller's views are their products' since the day asked, read by seller and day, not by walking their catalog")
     func bySellerAndDay() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("souk-views-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let database = try AppDatabase(path: directory.appendingPathComponent("souk.db").path)
-        func seller(_ email: String) async throws -> User {
-            _ = try await database.insertUser(email: email, name: email, passwordHash: "x", role: .seller)
-            return try await database.setSellerStatus(email: email, .verified)
-        }
-        func product(_ title: String, by seller: User) async throws -> Product {
-            let now = database.clock.now()
-            return try await database.insertProduct(
-                Product(
-                    id: database.ids.make(.product), sellerID: seller.id, sellerName: seller.name, title: title,
-                    slug: title.lowercased().replacingOccurrences(of: " ", with: "-"), summary: "", description: "",
-                    descriptionHTML: "", category: "Books", tags: [], kind: .download,
-                    price: Price(amount: 500, currency: "USD", minimum: nil), stock: nil, status: .published,
-                    attributesJSON: "{}", downloadLimit: nil, activationLimit: nil, ratingAverage: 0, ratingCount: 0,
-                    salesCount: 0, createdAt: now, updatedAt: now, publishedAt: now))
-        }
-        let ada = try await seller("ada@example.com")
-        let bo = try await seller("bo@example.com")
-        let atlas = try await product("Moth Atlas", by: ada)
-        let primer = try await product("Fern Primer", by: ada)
-        let rival = try await product("Heron Guide", by: bo)
-        let gone = try await product("Withdrawn Zine", by: ada)
+        let store = try TestStore()
+        let database = store.database
+        let ada = try await store.seller("ada@example.com")
+        let bo = try await store.seller("bo@example.com")
+        let atlas = try await store.product("Moth Atlas", by: ada)
+        let primer = try await store.product("Fern Primer", by: ada)
+        let rival = try await store.product("Heron Guide", by: bo)
+        let gone = try await store.product("Withdrawn Zine", by: ada)
         try await database.addProductViews([
             ProductViewCount(productID: atlas.id, day: "2026-12-01", views: 5),
             ProductViewCount(productID: atlas.id, day: "2026-12-05", views: 2),

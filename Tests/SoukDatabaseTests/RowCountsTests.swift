@@ -8,9 +8,8 @@ import Testing
 struct RowCountsTests {
     @Test("Jobs by state and reviews (all, hidden) stay equal to counting the rows, through every change")
     func countsFollowTheRows() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("souk-counts-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let database = try AppDatabase(path: directory.appendingPathComponent("souk.db").path)
+        let store = try TestStore()
+        let database = store.database
         let queue = JobQueue(database: database, backoff: JobBackoff(random: { 0.5 }))
 
         func countedJobs() async throws -> [JobState: Int] {
@@ -35,19 +34,12 @@ struct RowCountsTests {
         #expect(kept == (try await countedJobs()))
         #expect(kept[.done] == 1 && kept[.dead] == 1)
 
-        _ = try await database.insertUser(email: "ada@example.com", name: "Ada", passwordHash: "x", role: .seller)
-        let seller = try await database.setSellerStatus(email: "ada@example.com", .verified)
+        let seller = try await store.seller("ada@example.com")
+        let product = try await store.product("Moth Atlas", by: seller)
         let now = database.clock.now()
-        let product = try await database.insertProduct(
-            Product(
-                id: database.ids.make(.product), sellerID: seller.id, sellerName: seller.name, title: "Moth Atlas",
-                slug: "moth-atlas", summary: "", description: "", descriptionHTML: "", category: "Books", tags: [],
-                kind: .download, price: Price(amount: 500, currency: "USD", minimum: nil), stock: nil, status: .published,
-                attributesJSON: "{}", downloadLimit: nil, activationLimit: nil, ratingAverage: 0, ratingCount: 0,
-                salesCount: 0, createdAt: now, updatedAt: now, publishedAt: now))
         var added: [User] = []
         for n in 0..<4 {
-            added.append(try await database.insertUser(email: "r\(n)@example.com", name: "R\(n)", passwordHash: "x", role: .buyer))
+            added.append(try await store.buyer("r\(n)@example.com"))
         }
         let readers = added
         try await database.writer.write { db in
@@ -77,12 +69,10 @@ struct RowCountsTests {
 
     @Test("Every review, a page at a time by offset, in the order of the whole list, the page's ids read from an index alone")
     func everyReviewByPages() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("souk-reviews-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let database = try AppDatabase(path: directory.appendingPathComponent("souk.db").path)
-        _ = try await database.insertUser(email: "ada@example.com", name: "Ada", passwordHash: "x", role: .seller)
-        let seller = try await database.setSellerStatus(email: "ada@example.com", .verified)
-        let reader = try await database.insertUser(email: "r@example.com", name: "R", passwordHash: "x", role: .buyer)
+        let store = try TestStore()
+        let database = store.database
+        let seller = try await store.seller("ada@example.com")
+        let reader = try await store.buyer("r@example.com")
         let start = database.clock.now()
         try await database.writer.write { db in
             for n in 0..<120 {

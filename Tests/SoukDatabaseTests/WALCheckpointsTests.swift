@@ -6,9 +6,7 @@ import Testing
 @Suite("Checkpoints beside the writer")
 struct WALCheckpointsTests {
     static func database() throws -> AppDatabase {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("souk-wal-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let database = try AppDatabase(path: directory.appendingPathComponent("souk.db").path)
+        let database = try TestStore().database
         try database.writer.write { try $0.execute(sql: "CREATE TABLE scratch (id INTEGER PRIMARY KEY, data BLOB NOT NULL)") }
         return database
     }
