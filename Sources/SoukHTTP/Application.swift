@@ -40,6 +40,7 @@ public func buildApplication(
         services: extraServices + [
             notificationHub, productViews, SalesSettler(database: runtime.database, logger: runtime.logger),
             CheckpointService(database: runtime.database, logger: runtime.logger),
+            StatisticsService(database: runtime.database, logger: runtime.logger),
         ],
         logger: runtime.logger)
 }
