@@ -82,8 +82,7 @@ extension AppDatabase {
     /// Products of one seller (every status), or of everyone, newest first; deleted ones only
     /// when asked for.
     public func products(
-        sellerID: String? = nil, status: ProductStatus? = nil, includingDeleted: Bool = false, limit: Int = 1000,
-        offset: Int = 0
+        sellerID: String? = nil, status: ProductStatus? = nil, includingDeleted: Bool = false, limit: Int = 1000
     ) async throws -> [Product] {
         try await writer.read { db in
             var conditions: [String] = includingDeleted ? [] : ["p.deleted_at IS NULL"]
@@ -97,9 +96,9 @@ extension AppDatabase {
                 arguments += [status.rawValue]
             }
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-            arguments += [limit, offset]
+            arguments += [limit]
             return try Self.fetchProducts(
-                db, sql: "\(Self.productSelect) \(whereClause) ORDER BY p.created_at DESC, p.rowid DESC LIMIT ? OFFSET ?",
+                db, sql: "\(Self.productSelect) \(whereClause) ORDER BY p.created_at DESC, p.rowid DESC LIMIT ?",
                 arguments: arguments)
         }
     }
@@ -114,30 +113,38 @@ extension AppDatabase {
     /// Up to `limit` of one seller's products (every status, not deleted), newest first: the
     /// newest, or those just past `position`. The seller's index is entered at the position,
     /// so a page deep in a catalog of a million costs what the first does (an `OFFSET` stepped
-    /// over every product before it: 44 ms for page 399 of 20,000). Nil when the position's
-    /// product does not exist (deleted since, or mistyped).
-    public func sellerProducts(sellerID: String, from position: ListPosition?, limit: Int) async throws -> [Product]? {
+    /// over every product before it: 44 ms for page 399 of 20,000). A position whose product no
+    /// longer exists (deleted since the link was made, or mistyped) gives the newest: `from` is
+    /// the position the page was read from.
+    public func sellerProducts(sellerID: String, from position: ListPosition?, limit: Int) async throws
+        -> (products: [Product], from: ListPosition?)
+    {
         try await writer.read { db in
             let live = "\(Self.productSelect) WHERE p.seller_id = ? AND p.deleted_at IS NULL"
-            let anchor = "(SELECT created_at, rowid FROM products WHERE id = ?)"
-            switch position {
-            case nil:
-                return try Self.fetchProducts(
-                    db, sql: "\(live) ORDER BY p.created_at DESC, p.rowid DESC LIMIT ?", arguments: [sellerID, limit])
-            case .olderThan(let id), .newerThan(let id):
-                guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM products WHERE id = ?)", arguments: [id]) == true
-                else { return nil }
-                if case .olderThan = position {
-                    return try Self.fetchProducts(
-                        db,
-                        sql: "\(live) AND (p.created_at, p.rowid) < \(anchor) ORDER BY p.created_at DESC, p.rowid DESC LIMIT ?",
-                        arguments: [sellerID, id, limit])
+            let anchorID: String? =
+                switch position {
+                case .olderThan(let id)?, .newerThan(let id)?: id
+                case nil: nil
                 }
-                return try Self.fetchProducts(
-                    db, sql: "\(live) AND (p.created_at, p.rowid) > \(anchor) ORDER BY p.created_at, p.rowid LIMIT ?",
-                    arguments: [sellerID, id, limit]
-                ).reversed()
+            // The anchor's key as stored (its text, not a `Date` formatted again), read once.
+            guard let anchorID,
+                let anchor = try Row.fetchOne(db, sql: "SELECT created_at, rowid FROM products WHERE id = ?", arguments: [anchorID])
+            else {
+                let newest = try Self.fetchProducts(
+                    db, sql: "\(live) ORDER BY p.created_at DESC, p.rowid DESC LIMIT ?", arguments: [sellerID, limit])
+                return (newest, nil)
             }
+            let arguments: StatementArguments = [sellerID, anchor[0] as DatabaseValue, anchor[1] as DatabaseValue, limit]
+            if case .olderThan? = position {
+                let older = try Self.fetchProducts(
+                    db, sql: "\(live) AND (p.created_at, p.rowid) < (?, ?) ORDER BY p.created_at DESC, p.rowid DESC LIMIT ?",
+                    arguments: arguments)
+                return (older, position)
+            }
+            let newer = try Self.fetchProducts(
+                db, sql: "\(live) AND (p.created_at, p.rowid) > (?, ?) ORDER BY p.created_at, p.rowid LIMIT ?",
+                arguments: arguments)
+            return (newer.reversed(), position)
         }
     }
 

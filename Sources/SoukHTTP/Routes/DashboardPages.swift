@@ -58,20 +58,13 @@ struct DashboardPages: Sendable {
         seller: User, from position: AppDatabase.ListPosition? = nil, status: HTTPResponse.Status = .ok,
         context: SoukRequestContext, _ extra: [String: Any]
     ) async throws -> Response {
-        // One more than a page, to know whether there is another beyond it. A position whose
-        // product is gone (deleted since the link was made) shows the newest.
-        var position = position
-        let found: [Product]
-        if let positioned = try await services.database.sellerProducts(sellerID: seller.id, from: position, limit: Self.pageSize + 1) {
-            found = positioned
-        } else {
-            position = nil
-            found = try await services.database.sellerProducts(sellerID: seller.id, from: nil, limit: Self.pageSize + 1) ?? []
-        }
+        // One more than a page, to know whether there is another beyond it.
+        let (found, applied) = try await services.database.sellerProducts(
+            sellerID: seller.id, from: position, limit: Self.pageSize + 1)
         let morePastPosition = found.count > Self.pageSize
         let products: [Product]
         let (older, newer): (Bool, Bool)
-        switch position {
+        switch applied {
         case .newerThan?:
             products = Array(found.suffix(Self.pageSize))
             (older, newer) = (true, morePastPosition)
