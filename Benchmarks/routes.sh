@@ -3,9 +3,11 @@
 #
 # Starts SOUK on the demo catalog in DATA_DIR (`souk demo seed`; see common.sh), waits for the
 # search index, then requests each route five times with curl, as a visitor, the demo's first
-# seller and an admin (created here once, `routes-admin@example.com`): the store pages with
-# sorts, filters and deep pages, the API, the seller's dashboard from its first page to its last,
-# the sales page, and the admin pages. Prints, per route, the status, the first request (nothing
+# seller, its second (who has sold nothing), its first buyer and an admin (created here once,
+# `routes-admin@example.com`): the store pages with sorts, filters and deep pages, the API, the
+# seller's dashboard from its first page to its last, the sales page, the buyer's orders and
+# library, and the admin pages; with a sales history (`Benchmarks/seed_sales.py`), the orders'
+# own pages and deep pages of the sales list too. Prints, per route, the status, the first request (nothing
 # kept yet) and the slowest of the four after it, and flags any over the 10 ms target.
 # run.sh calls it on its largest catalog; it also runs alone on any data folder.
 set -euo pipefail
@@ -32,6 +34,8 @@ sign_in() {  # sign_in EMAIL PASSWORD JAR
     "$base/api/v1/auth/login" >/dev/null
 }
 sign_in demo-seller-1@example.com "demo password" "$jar.seller"
+sign_in demo-seller-2@example.com "demo password" "$jar.seller2"
+sign_in demo-buyer-1@example.com "demo password" "$jar.buyer"
 sign_in routes-admin@example.com "routes admin password" "$jar.admin"
 
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
@@ -47,6 +51,12 @@ count=$(sqlite3 "$db" "SELECT COUNT(*) FROM products WHERE seller_id = '$seller1
 middle=$(sqlite3 "$db" "SELECT id FROM products WHERE seller_id = '$seller1' ORDER BY created_at, rowid LIMIT 1 OFFSET $((count / 2))")
 oldest=$(sqlite3 "$db" "SELECT id FROM products WHERE seller_id = '$seller1' ORDER BY created_at, rowid LIMIT 1 OFFSET 60")
 
+# Orders, when the store has sales (Benchmarks/seed_sales.py): the buyer's newest and oldest,
+# and the seller's order a hundred back (a deep page of the sales list).
+buyer1=$(sqlite3 "$db" "SELECT id FROM users WHERE email = 'demo-buyer-1@example.com'")
+newest=$(sqlite3 "$db" "SELECT id FROM orders WHERE buyer_id = '$buyer1' ORDER BY created_at DESC LIMIT 1")
+first_order=$(sqlite3 "$db" "SELECT id FROM orders WHERE buyer_id = '$buyer1' ORDER BY created_at LIMIT 1")
+back=$(sqlite3 "$db" "SELECT order_id FROM seller_orders WHERE seller_id = '$seller1' ORDER BY created_at DESC LIMIT 1 OFFSET 100")
 routes=(
   "/" "/search" "/search?q=guide" "/search?q=the+best+guide+for+design" "/search?q=gu" "/search?sort=price_asc"
   "/search?sort=price_desc&min=5&max=50" "/search?sort=newest&kind=file" "/search?sort=rating&rating=4"
@@ -66,12 +76,22 @@ routes=(
   "admin:/admin" "admin:/admin/users" "admin:/admin/sellers" "admin:/admin/orders" "admin:/admin/reviews"
   "admin:/admin/reviews?page=2" "admin:/admin/reviews?page=50" "admin:/admin/reviews?page=5000" "admin:/admin/jobs"
   "admin:/admin/webhooks"
+  "seller:/dashboard/sales?by=week" "seller:/api/v1/orders?limit=100" "seller:/api/v1/products/$product/downloads"
+  "seller2:/api/v1/orders" "seller2:/dashboard/sales" "seller2:/dashboard/customers" "seller2:/orders"
+  "buyer:/orders" "buyer:/api/v1/orders" "buyer:/api/v1/orders?limit=100" "buyer:/library" "buyer:/api/v1/library"
+  "buyer:/notifications" "buyer:/api/v1/notifications" "buyer:/account" "buyer:/cart" "buyer:/api/v1/cart"
+  "buyer:/api/v1/tokens" "admin:/api/v1/orders?status=disputed" "admin:/api/v1/orders?limit=100"
 )
+if [ -n "$newest" ]; then
+  routes+=("buyer:/orders/$newest" "buyer:/orders/$first_order" "buyer:/api/v1/orders/$newest"
+    "buyer:/api/v1/orders/$first_order/messages" "seller:/orders/$newest" "admin:/admin/orders?after=$newest")
+fi
+[ -n "$back" ] && routes+=("seller:/dashboard/sales?older=$back" "seller:/api/v1/orders?cursor=$back")
 printf '%-64s %6s %10s %14s\n' route status "first ms" "then max ms"
 over=0
 for entry in "${routes[@]}"; do
   who=visitor; path=$entry
-  case $entry in seller:*|admin:*) who=${entry%%:*}; path=${entry#*:} ;; esac
+  case $entry in seller:*|seller2:*|buyer:*|admin:*) who=${entry%%:*}; path=${entry#*:} ;; esac
   cookies=()
   [ "$who" != visitor ] && cookies=(-b "$jar.$who")
   results=()

@@ -39,24 +39,38 @@ public enum SalesStats {
         }
     }
 
-    /// One sale line of the seller's: when its order was paid, what it brought the seller.
-    public struct Line: Sendable, Equatable {
-        public var orderID: String
-        public var paidAt: Date
+    /// A seller's sales on one UTC day in one currency: their share of revenue, distinct orders.
+    public struct DayTotal: Sendable, Equatable {
+        public var day: Date
         public var currency: String
+        public var revenue: Int
+        public var orders: Int
+
+        public init(day: Date, currency: String, revenue: Int, orders: Int) {
+            self.day = day
+            self.currency = currency
+            self.revenue = revenue
+            self.orders = orders
+        }
+    }
+
+    /// One product's sales in one currency over a period: revenue (the seller's share), lines
+    /// sold, and distinct orders with it (an order with two lines of it is one).
+    public struct ProductTotal: Sendable, Equatable {
         public var productID: String
         public var title: String
-        public var sellerAmount: Int
+        public var currency: String
+        public var revenue: Int
+        public var sold: Int
+        public var orders: Int
 
-        public init(
-            orderID: String, paidAt: Date, currency: String, productID: String, title: String, sellerAmount: Int
-        ) {
-            self.orderID = orderID
-            self.paidAt = paidAt
-            self.currency = currency
+        public init(productID: String, title: String, currency: String, revenue: Int, sold: Int, orders: Int) {
             self.productID = productID
             self.title = title
-            self.sellerAmount = sellerAmount
+            self.currency = currency
+            self.revenue = revenue
+            self.sold = sold
+            self.orders = orders
         }
     }
 
@@ -66,17 +80,17 @@ public enum SalesStats {
         public var orders: Int
     }
 
-    /// Revenue (the seller's share) and distinct orders per bucket, for one currency.
-    public static func series(_ lines: [Line], currency: String, period: Period, now: Date) -> [Bucket] {
+    /// Revenue (the seller's share) and distinct orders per bucket, for one currency; days
+    /// outside the chart are left out.
+    public static func series(_ days: [DayTotal], currency: String, period: Period, now: Date) -> [Bucket] {
         let starts = period.starts(endingAt: now)
-        var revenue: [Date: Int] = [:]
-        var orders: [Date: Set<String>] = [:]
-        for line in lines where line.currency == currency {
-            let start = period.start(of: line.paidAt)
-            revenue[start, default: 0] += line.sellerAmount
-            orders[start, default: []].insert(line.orderID)
+        var buckets = Dictionary(uniqueKeysWithValues: starts.map { ($0, Bucket(start: $0, revenue: 0, orders: 0)) })
+        for day in days where day.currency == currency {
+            let start = period.start(of: day.day)
+            buckets[start]?.revenue += day.revenue
+            buckets[start]?.orders += day.orders
         }
-        return starts.map { Bucket(start: $0, revenue: revenue[$0] ?? 0, orders: orders[$0]?.count ?? 0) }
+        return starts.map { buckets[$0]! }
     }
 
     public struct TopProduct: Sendable, Equatable {
@@ -86,15 +100,12 @@ public enum SalesStats {
         public var sold: Int
     }
 
-    /// The best-selling products by revenue in one currency since `since`.
-    public static func topProducts(_ lines: [Line], currency: String, since: Date, limit: Int = 5) -> [TopProduct] {
-        var byProduct: [String: TopProduct] = [:]
-        for line in lines where line.currency == currency && line.paidAt >= since {
-            byProduct[line.productID, default: TopProduct(productID: line.productID, title: line.title, revenue: 0, sold: 0)]
-                .revenue += line.sellerAmount
-            byProduct[line.productID]!.sold += 1
-        }
-        return byProduct.values.sorted { ($0.revenue, $1.title) > ($1.revenue, $0.title) }.prefix(limit).map { $0 }
+    /// The best-selling products by revenue in one currency.
+    public static func topProducts(_ products: [ProductTotal], currency: String, limit: Int = 5) -> [TopProduct] {
+        products.filter { $0.currency == currency && $0.sold > 0 }
+            .sorted { ($0.revenue, $1.title, $1.productID) > ($1.revenue, $0.title, $0.productID) }
+            .prefix(limit)
+            .map { TopProduct(productID: $0.productID, title: $0.title, revenue: $0.revenue, sold: $0.sold) }
     }
 
     /// A product's page views in a period.
@@ -121,18 +132,19 @@ public enum SalesStats {
         public var rate: Double? { views > 0 ? Double(orders) / Double(views) : nil }
     }
 
-    /// Views and sales per product since `since`, the most viewed first (then the most sold).
-    public static func conversion(_ lines: [Line], views: [ProductViews], since: Date, limit: Int = 10) -> [Conversion] {
+    /// Views and sales per product over the period, the most viewed first (then the most sold).
+    public static func conversion(_ products: [ProductTotal], views: [ProductViews], limit: Int = 10) -> [Conversion] {
         var byProduct: [String: Conversion] = [:]
         for view in views {
             byProduct[view.productID] = Conversion(productID: view.productID, title: view.title, views: view.views, orders: 0)
         }
-        var counted = Set<String>()  // order × product: an order with two lines of one product is one sale
-        for line in lines where line.paidAt >= since && counted.insert("\(line.orderID) \(line.productID)").inserted {
-            byProduct[line.productID, default: Conversion(productID: line.productID, title: line.title, views: 0, orders: 0)]
-                .orders += 1
+        for product in products where product.orders > 0 {
+            byProduct[product.productID, default: Conversion(productID: product.productID, title: product.title, views: 0, orders: 0)]
+                .orders += product.orders
         }
-        return byProduct.values.sorted { ($0.views, $0.orders, $1.title) > ($1.views, $1.orders, $0.title) }
-            .prefix(limit).map { $0 }
+        return byProduct.values.sorted {
+            ($0.views, $0.orders, $1.title, $1.productID) > ($1.views, $1.orders, $0.title, $0.productID)
+        }
+        .prefix(limit).map { $0 }
     }
 }

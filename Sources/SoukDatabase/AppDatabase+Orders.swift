@@ -49,13 +49,19 @@ extension AppDatabase {
         try await writer.read { db in
             var conditions: [String] = []
             var arguments: [any DatabaseValueConvertible] = []
+            var from = "orders o"
+            var (placedAt, id) = ("o.created_at", "o.id")
             switch scope {
-            case .buyer(let id):
+            case .buyer(let buyerID):
                 conditions.append("o.buyer_id = ?")
-                arguments.append(id)
-            case .seller(let id):
-                conditions.append("EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = o.id AND i.seller_id = ?)")
-                arguments.append(id)
+                arguments.append(buyerID)
+            case .seller(let sellerID):
+                // The seller's orders by when they were placed (`seller_orders`), not every
+                // order of the store checked for a line of theirs.
+                conditions.append("s.seller_id = ?")
+                arguments.append(sellerID)
+                from = "seller_orders s JOIN orders o ON o.id = s.order_id"
+                (placedAt, id) = ("s.created_at", "s.order_id")
             case .all:
                 break
             }
@@ -68,13 +74,13 @@ extension AppDatabase {
                 arguments += statuses.map(\.rawValue).sorted()
             }
             if let cursor, let anchor = try Row.fetchOne(db, sql: "SELECT created_at, id FROM orders WHERE id = ?", arguments: [cursor]) {
-                conditions.append("(o.created_at, o.id) < (?, ?)")
+                conditions.append("(\(placedAt), \(id)) < (?, ?)")
                 arguments.append(anchor["created_at"] as Date)
                 arguments.append(anchor["id"] as String)
             }
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             let ids = try String.fetchAll(
-                db, sql: "SELECT o.id FROM orders o \(whereClause) ORDER BY o.created_at DESC, o.id DESC LIMIT ?",
+                db, sql: "SELECT o.id FROM \(from) \(whereClause) ORDER BY \(placedAt) DESC, \(id) DESC LIMIT ?",
                 arguments: StatementArguments(arguments + [limit]))
             return try ids.compactMap { try Self.order(id: $0, in: db) }
         }

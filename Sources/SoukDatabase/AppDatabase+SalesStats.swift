@@ -2,27 +2,69 @@ import Foundation
 import GRDB
 import SoukCore
 
+/// A seller's numbers, read from the figures triggers keep as orders move
+/// (`Migrations.registerSellerFigures`): the work follows the chart's days and the products
+/// sold in its period, not the number of sales.
 extension AppDatabase {
-    /// The seller's counted sale lines (`SalesStats.countedStatuses`) paid since `since`, oldest
-    /// first (test orders included: the page says when it shows any).
-    public func salesLines(sellerID: String, since: Date) async throws -> [SalesStats.Line] {
+    /// The seller's sold orders (`SalesStats.countedStatuses`) per UTC day and currency since
+    /// `since`, oldest first (test orders included: the page says when it shows any).
+    public func salesDays(sellerID: String, since: Date) async throws -> [SalesStats.DayTotal] {
+        try await writer.read { db in
+            try SellerSalesDayRecord.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM seller_sales_days WHERE seller_id = ? AND day >= ? AND orders > 0 ORDER BY day, currency
+                    """, arguments: [sellerID, Self.dayText(since)]
+            ).compactMap { record in
+                Self.day(record.day).map {
+                    SalesStats.DayTotal(day: $0, currency: record.currency, revenue: record.revenue, orders: record.orders)
+                }
+            }
+        }
+    }
+
+    /// The seller's products sold in the buckets of `period` from the one starting at `since`
+    /// on, per currency, titled as the products are now (as they were sold when deleted since).
+    public func salesProducts(sellerID: String, period: SalesStats.Period, since: Date) async throws -> [SalesStats.ProductTotal] {
         try await writer.read { db in
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT o.id AS order_id, o.paid_at, o.currency, i.product_id, i.title, i.seller_amount
-                    FROM order_items i JOIN orders o ON o.id = i.order_id
-                    WHERE i.seller_id = ? AND o.paid_at >= ?
-                      AND o.status IN (\(SalesStats.countedStatuses.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")))
-                    ORDER BY o.paid_at, o.id
-                    """, arguments: [sellerID, since]
+                    SELECT s.product_id, s.currency, SUM(s.revenue) AS revenue, SUM(s.sold) AS sold, SUM(s.orders) AS orders,
+                           COALESCE((SELECT title FROM products WHERE id = s.product_id),
+                                    (SELECT title FROM order_items WHERE product_id = s.product_id LIMIT 1), '') AS title
+                    FROM seller_product_sales s
+                    WHERE s.seller_id = ? AND s.period = ? AND s.start >= ?
+                    GROUP BY s.product_id, s.currency HAVING SUM(s.sold) > 0
+                    """, arguments: [sellerID, period.rawValue, Self.dayText(since)]
             ).map { row in
-                SalesStats.Line(
-                    orderID: row["order_id"], paidAt: row["paid_at"], currency: row["currency"], productID: row["product_id"],
-                    title: row["title"], sellerAmount: row["seller_amount"])
+                SalesStats.ProductTotal(
+                    productID: row["product_id"], title: row["title"], currency: row["currency"], revenue: row["revenue"],
+                    sold: row["sold"], orders: row["orders"])
             }
         }
     }
+
+    /// "2026-12-07": the form the figures key their UTC days by.
+    static func dayText(_ date: Date) -> String {
+        let parts = Calendar.utc.dateComponents([.year, .month, .day], from: date)
+        return String(format: "%04d-%02d-%02d", parts.year!, parts.month!, parts.day!)
+    }
+
+    /// The UTC midnight a "2026-12-07" names.
+    static func day(_ text: String) -> Date? {
+        let parts = text.split(separator: "-").compactMap { Int($0) }
+        guard parts.count == 3 else { return nil }
+        return Calendar.utc.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2]))
+    }
+}
+
+extension Calendar {
+    fileprivate static let utc: Calendar = {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        return calendar
+    }()
 }
 
 extension AppDatabase {
@@ -44,12 +86,10 @@ extension AppDatabase {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT o.buyer_email AS email, u.name, COUNT(DISTINCT o.id) AS orders, SUM(i.seller_amount) AS spent,
-                           o.currency, MIN(o.paid_at) AS first_paid_at, MAX(o.paid_at) AS last_paid_at
-                    FROM order_items i JOIN orders o ON o.id = i.order_id JOIN users u ON u.id = o.buyer_id
-                    WHERE i.seller_id = ?
-                      AND o.status IN (\(SalesStats.countedStatuses.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")))
-                    GROUP BY o.buyer_id, o.currency ORDER BY last_paid_at DESC, email LIMIT ?
+                    SELECT u.email, u.name, c.orders, c.spent, c.currency, c.first_paid_at, c.last_paid_at
+                    FROM seller_customers c JOIN users u ON u.id = c.buyer_id
+                    WHERE c.seller_id = ?
+                    ORDER BY c.last_paid_at DESC, c.buyer_id DESC, c.currency DESC LIMIT ?
                     """, arguments: [sellerID, limit]
             ).map { row in
                 Customer(

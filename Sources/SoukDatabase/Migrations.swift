@@ -175,6 +175,7 @@ enum Migrations {
         registerJobClaimIndex(&migrator)
         registerProductViewsBySeller(&migrator)
         registerRowCounts(&migrator)
+        registerSellerFigures(&migrator)
         return migrator
     }()
 }

@@ -69,6 +69,12 @@ private let mappedTables: [MappedTable] = [
     MappedTable(WebhookMessageRecord.self, WebhookMessageRecord.CodingKeys.self),
     MappedTable(WebhookDeliveryRecord.self, WebhookDeliveryRecord.CodingKeys.self),
     MappedTable(ProductViewRecord.self, ProductViewRecord.CodingKeys.self),
+    MappedTable(SellerOrderRecord.self, SellerOrderRecord.CodingKeys.self),
+    MappedTable(SellerSalesDayRecord.self, SellerSalesDayRecord.CodingKeys.self),
+    MappedTable(SellerProductSalesRecord.self, SellerProductSalesRecord.CodingKeys.self),
+    MappedTable(SellerCustomerRecord.self, SellerCustomerRecord.CodingKeys.self),
+    MappedTable(SellerMoneyRecord.self, SellerMoneyRecord.CodingKeys.self),
+    MappedTable(SellerMoneyExceptionRecord.self, SellerMoneyExceptionRecord.CodingKeys.self),
 ]
 
 @Suite("Record types")
@@ -89,7 +95,7 @@ struct RecordsTests {
         let database = try AppDatabase(path: try temporaryDatabasePath())
         let tables = try await database.writer.read { db in try Self.schemaTables(db) }
         let mapped = mappedTables.map(\.table)
-        #expect(tables.count == 36)
+        #expect(tables.count == 42)
         #expect(tables.subtracting(mapped).sorted() == [], "tables without a record type")
         #expect(Set(mapped).subtracting(tables).sorted() == [], "record types of tables the schema does not have")
         #expect(Set(mapped).count == mapped.count, "two record types for one table")

@@ -1,7 +1,9 @@
 """The seller's numbers (issue 13): a server-rendered SVG chart of revenue and orders per day, week
 or month, top products and the customer list; declined checkouts never count as sales."""
+import datetime
 import html
 import re
+import sqlite3
 
 from conftest import csrf_from
 from shop_helpers import wait_status
@@ -98,3 +100,64 @@ def test_the_dashboard_pages_through_a_large_catalog(make_souk):
         shown = re.findall(r">(Field Note \d\d)</a>", page.text)
         assert shown == [f"Field Note {n:02d}" for n in range(55, 5, -1)], (odd, shown[:3])
         assert 'id="dashboard-newer"' not in page.text and 'id="dashboard-older"' in page.text, odd
+
+
+def test_a_year_of_sales_pages_back_and_every_figure_follows_a_refund(make_souk):
+    """Fifty-five sales: the order list pages back fifty at a time, and the chart, top products
+    and customers count them all (kept as orders move, not summed per visit); a full refund
+    takes its order out of each figure at once."""
+    souk = make_souk(env=FAST)
+    seller = cli_account(souk, "seller")
+    product = seller.create("Lichen Atlas", publish=True, price=1200)
+    buyer = api_account(souk, "buyer")
+    today = pay_with_test_provider(souk, buyer.session, product["id"])
+    wait_status(souk, buyer.session, today, {"fulfilled", "completed"})
+    # The buyer's earlier purchases, one a day back over 54 days: placed, then paid, as the
+    # store's own checkout and webhooks would move them.
+    now = datetime.datetime.now(datetime.timezone.utc)
+    with sqlite3.connect(souk.data_dir / "souk.db") as db:
+        db.row_factory = sqlite3.Row
+        order = dict(db.execute("SELECT * FROM orders WHERE id = ?", (today,)).fetchone())
+        item = dict(db.execute("SELECT * FROM order_items WHERE order_id = ?", (today,)).fetchone())
+        for n in range(1, 55):
+            placed = (now - datetime.timedelta(days=n)).strftime("%Y-%m-%d %H:%M:%S.000")
+            past = {**order, "id": f"ord_past{n:03d}", "number": 9000 + n, "status": "created", "created_at": placed,
+                    "updated_at": placed, "paid_at": None, "fulfilled_at": None, "provider_session_id": None,
+                    "provider_payment_id": None, "idempotency_key": None, "cart_id": None}
+            db.execute(f"INSERT INTO orders ({', '.join(past)}) VALUES ({', '.join('?' * len(past))})", list(past.values()))
+            line = {**item, "id": f"oi_past{n:03d}", "order_id": past["id"]}
+            db.execute(f"INSERT INTO order_items ({', '.join(line)}) VALUES ({', '.join('?' * len(line))})", list(line.values()))
+        db.execute("UPDATE orders SET status = 'completed', paid_at = created_at WHERE id LIKE 'ord_past%'")
+
+    first = seller.session.get(souk.url("/dashboard/sales")).text
+    rows = re.findall(r'<tr data-order="(ord_\w+)">', first)
+    assert rows[0] == today and rows[1:] == [f"ord_past{n:03d}" for n in range(1, 50)], rows[:3]
+    assert 'id="sales-newest"' not in first
+    older = html.unescape(re.search(r'href="([^"]+)" id="sales-older"', first).group(1))
+    second = seller.session.get(souk.url(older)).text
+    assert re.findall(r'<tr data-order="(ord_\w+)">', second) == [f"ord_past{n:03d}" for n in range(50, 55)]
+    assert 'id="sales-older"' not in second and 'id="sales-newest"' in second
+
+    def figures():
+        month = seller.session.get(souk.url("/dashboard/sales?by=month")).text
+        day = seller.session.get(souk.url("/dashboard/sales?by=day")).text
+        customers = re.findall(r"<tr><td>(.*?)</tr>", seller.session.get(souk.url("/dashboard/customers")).text, re.S)
+        top = re.search(r'<ol class="top-products"[^>]*>(.*?)</ol>', month, re.S).group(1)
+        return (re.search(r'<title id="chart-title">(.*?)</title>', month).group(1),
+                re.search(r'<title id="chart-title">(.*?)</title>', day).group(1), top, customers)
+
+    month, day, top, customers = figures()
+    assert month == "Revenue per month: $660.00 from 55 orders", month
+    # The day chart holds today and the 29 days before it.
+    assert day == "Revenue per day: $360.00 from 30 orders", day
+    assert "Lichen Atlas" in top and "$660.00 (55 sold)" in top, top
+    assert len(customers) == 1 and buyer.email in customers[0] and "<td>55</td><td>$660.00</td>" in customers[0]
+
+    csrf = csrf_from(first)
+    refunded = seller.session.post(souk.url(f"/dashboard/sales/{today}/refund"), data={"_csrf": csrf, "amount": ""})
+    assert refunded.status_code == 200 and f"Order {today} was refunded." in refunded.text
+    month, day, top, customers = figures()
+    assert month == "Revenue per month: $648.00 from 54 orders", month
+    assert day == "Revenue per day: $348.00 from 29 orders", day
+    assert "$648.00 (54 sold)" in top, top
+    assert "<td>54</td><td>$648.00</td>" in customers[0], customers

@@ -114,6 +114,62 @@ public enum Payouts {
         }
     }
 
+    /// A seller's money in one currency as the store keeps it (`seller_money`): gross and fees
+    /// of every counted line, and the seller's share of the orders with no refund and no dispute
+    /// (the others are listed apart and shared out by `balances(kept:exceptions:)`).
+    public struct Kept: Sendable, Equatable {
+        public var sellerID: String
+        public var sellerName: String
+        public var sellerEmail: String
+        public var currency: String
+        public var gross: Int
+        public var fees: Int
+        public var settled: Int
+
+        public init(sellerID: String, sellerName: String, sellerEmail: String, currency: String, gross: Int, fees: Int, settled: Int) {
+            self.sellerID = sellerID
+            self.sellerName = sellerName
+            self.sellerEmail = sellerEmail
+            self.currency = currency
+            self.gross = gross
+            self.fees = fees
+            self.settled = settled
+        }
+    }
+
+    /// The balances from kept totals plus `exceptions` (every line of each refunded or disputed
+    /// order, in order), only `sellerID`'s lines of those when given: the same figures as
+    /// `balances(_:)` over every line, reading only the orders whose shares need working out.
+    public static func balances(kept: [Kept], exceptions: [PayoutLine], sellerID: String? = nil) -> [SellerBalance] {
+        var balances: [String: SellerBalance] = [:]
+        for row in kept {
+            var balance = SellerBalance(sellerID: row.sellerID, sellerName: row.sellerName, sellerEmail: row.sellerEmail, currency: row.currency)
+            balance.gross = row.gross
+            balance.fees = row.fees
+            balance.owed = row.settled
+            balances["\(row.sellerID)|\(row.currency)"] = balance
+        }
+        var orderIDs: [String] = []
+        var byOrder: [String: [PayoutLine]] = [:]
+        for line in exceptions {
+            if byOrder[line.orderID] == nil { orderIDs.append(line.orderID) }
+            byOrder[line.orderID, default: []].append(line)
+        }
+        for orderID in orderIDs {
+            let orderLines = byOrder[orderID]!
+            for (line, share) in zip(orderLines, shares(of: orderLines)) {
+                if let sellerID, line.sellerID != sellerID { continue }
+                let key = "\(line.sellerID)|\(line.currency)"
+                balances[key]?.refunds += share.refund
+                balances[key]?.owed += share.owed
+                balances[key]?.onHold += share.onHold
+            }
+        }
+        return balances.values.sorted {
+            ($0.sellerName, $0.sellerID, $0.currency) < ($1.sellerName, $1.sellerID, $1.currency)
+        }
+    }
+
     /// What each line of one order (`orderLines`: all of them, in order) adds to its seller's
     /// balance. The order's refunds are shared across its lines in proportion to their amounts,
     /// in whole minor units that add up exactly (largest remainder); the seller bears the fee's

@@ -18,9 +18,9 @@ struct DashboardSales: Sendable {
         guard context.identity != nil else { return Pages.redirect(to: "/signin?next=/dashboard/sales") }
         let seller = try context.require(.verifiedSeller)
         let period = request.uri.queryParameters.get("by").flatMap { SalesStats.Period(rawValue: String($0)) } ?? .day
-        return try await page(seller, context: context, period: period, notice: request.uri.queryParameters.get("refunded").map {
-            "Order \($0) was refunded."
-        })
+        return try await page(
+            seller, context: context, period: period, older: request.uri.queryParameters.get("older"),
+            notice: request.uri.queryParameters.get("refunded").map { "Order \($0) was refunded." })
     }
 
     /// The seller's most recent customers (the export's customers.csv has everyone).
@@ -58,14 +58,15 @@ struct DashboardSales: Sendable {
     private func numbers(_ seller: User, period: SalesStats.Period) async throws -> [String: Any] {
         let now = services.database.clock.now()
         let since = period.starts(endingAt: now).first ?? now
-        let lines = try await services.database.salesLines(sellerID: seller.id, since: since)
+        let days = try await services.database.salesDays(sellerID: seller.id, since: since)
+        let products = try await services.database.salesProducts(sellerID: seller.id, period: period, since: since)
         await services.productViews.flush()
         let views = try await services.database.productViews(sellerID: seller.id, sinceDay: ProductViewCounter.day(since))
-        let conversion = SalesStats.conversion(lines, views: views, since: since)
-        let currencies = Set(lines.map(\.currency)).sorted()
+        let conversion = SalesStats.conversion(products, views: views)
+        let currencies = Set(days.map(\.currency)).sorted()
         let charts = (currencies.isEmpty ? [services.settings.store.currency] : currencies).map { currency -> [String: Any] in
-            let buckets = SalesStats.series(lines, currency: currency, period: period, now: now)
-            let top = SalesStats.topProducts(lines, currency: currency, since: since)
+            let buckets = SalesStats.series(days, currency: currency, period: period, now: now)
+            let top = SalesStats.topProducts(products, currency: currency)
             return [
                 "currency": currency, "svg": SalesChart.svg(buckets, currency: currency, period: period),
                 "total_label": MoneyFormat.amount(buckets.reduce(0) { $0 + $1.revenue }, currency: currency),
@@ -107,12 +108,18 @@ struct DashboardSales: Sendable {
         var form: RefundForm
     }
 
-    private func page(_ seller: User, context: SoukRequestContext, period: SalesStats.Period = .day, notice: String? = nil,
-                      error: String? = nil, refused: RefusedRefund? = nil, status: HTTPResponse.Status = .ok)
+    /// Orders a page of the sales list shows; `?older=<order id>` pages back from that order.
+    static let ordersShown = 50
+
+    private func page(_ seller: User, context: SoukRequestContext, period: SalesStats.Period = .day, older: String? = nil,
+                      notice: String? = nil, error: String? = nil, refused: RefusedRefund? = nil,
+                      status: HTTPResponse.Status = .ok)
         async throws -> Response
     {
         // Sales only: a checkout that was never paid (awaiting, failed, expired) is not one.
-        let orders = try await services.database.orders(.seller(seller.id), statuses: OrderStatus.sold, limit: 100)
+        let fetched = try await services.database.orders(
+            .seller(seller.id), statuses: OrderStatus.sold, limit: Self.ordersShown + 1, after: older)
+        let orders = Array(fetched.prefix(Self.ordersShown))
         let balances = try await services.database.sellerBalances(sellerID: seller.id)
         var values = try await numbers(seller, period: period)
         values.merge(
@@ -133,6 +140,10 @@ struct DashboardSales: Sendable {
                     return values
                 },
                 "has_orders": !orders.isEmpty,
+                "older_url": (fetched.count > Self.ordersShown ? orders.last : nil).map {
+                    "/dashboard/sales?by=\(period.rawValue)&older=\($0.id)#sales"
+                } as Any,
+                "newest_url": (older == nil ? nil : "/dashboard/sales?by=\(period.rawValue)#sales") as Any,
                 "balances": balances.map { balance -> [String: Any] in
                     [
                         "currency": balance.currency,
