@@ -4,36 +4,76 @@ import SoukCore
 
 /// Payouts: the lines of paid-up orders, summed into balances by `Payouts`.
 extension AppDatabase {
-    /// What each seller is owed, per currency (see `Payouts.balances(kept:exceptions:)`), from
-    /// the totals kept as orders move (`seller_money`) and the lines of the few orders refunded
-    /// or disputed. Test orders moved no money and are never counted.
+    /// What each seller is owed, per currency (see `Payouts.balances(kept:unsettled:)`), from
+    /// the totals kept as orders move (`seller_money`), the shares of refunded and disputed
+    /// orders worked out since (`settleMoneyShares`), and the lines of any not worked out yet.
+    /// Test orders moved no money and are never counted.
     public func sellerBalances(sellerID: String? = nil) async throws -> [SellerBalance] {
-        let (kept, exceptions) = try await writer.read { db in
+        let (kept, unsettled) = try await writer.read { db in
             let rows = try SellerMoneyRecord.fetchAll(
                 db, sql: "SELECT * FROM seller_money WHERE (?1 IS NULL OR seller_id = ?1) AND lines > 0", arguments: [sellerID])
+            let shared = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT seller_id, currency, SUM(refunds) AS refunds, SUM(owed) AS owed, SUM(on_hold) AS on_hold
+                    FROM seller_money_exceptions WHERE (?1 IS NULL OR seller_id = ?1) AND refunds IS NOT NULL
+                    GROUP BY seller_id, currency
+                    """, arguments: [sellerID]
+            ).reduce(into: [String: Row]()) { $0["\($1["seller_id"] as String)|\($1["currency"] as String)"] = $1 }
             let sellers = Dictionary(
                 uniqueKeysWithValues: try UserRecord.fetchAll(db, keys: Set(rows.map(\.sellerID))).map { ($0.id, $0) })
             let kept = rows.compactMap { row -> Payouts.Kept? in
                 guard let seller = sellers[row.sellerID] else { return nil }
+                let shares = shared["\(row.sellerID)|\(row.currency)"]
                 return Payouts.Kept(
                     sellerID: row.sellerID, sellerName: seller.name, sellerEmail: seller.email, currency: row.currency,
-                    gross: row.gross, fees: row.fees, settled: row.settled)
+                    gross: row.gross, fees: row.fees, refunds: shares?["refunds"] ?? 0,
+                    owed: row.settled + (shares?["owed"] ?? 0), onHold: shares?["on_hold"] ?? 0)
             }
-            let exceptions = try Self.payoutLines(
-                orders: "SELECT order_id FROM seller_money_exceptions WHERE ?1 IS NULL OR seller_id = ?1", sellerID: sellerID, in: db)
-            return (kept, exceptions)
+            let unsettled = try Self.payoutLines(
+                orders: "SELECT order_id FROM seller_money_exceptions WHERE (?1 IS NULL OR seller_id = ?1) AND refunds IS NULL",
+                argument: sellerID, in: db)
+            return (kept, unsettled)
         }
-        return Payouts.balances(kept: kept, exceptions: exceptions, sellerID: sellerID)
+        return Payouts.balances(kept: kept, unsettled: unsettled, sellerID: sellerID)
+    }
+
+    /// Works out the sellers' shares of the refunded and disputed orders changed since the last
+    /// call (`Payouts.shares`) and keeps them, up to `limit` orders a call, so a balance reads
+    /// their sums instead of every line again. Returns how many orders it settled; reads first,
+    /// so an idle store does not write.
+    @discardableResult
+    public func settleMoneyShares(limit: Int = 500) async throws -> Int {
+        let pending = try await writer.read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM seller_money_exceptions WHERE refunds IS NULL)") ?? false
+        }
+        guard pending else { return 0 }
+        return try await writer.write { db in
+            let orderIDs = try String.fetchAll(
+                db, sql: "SELECT DISTINCT order_id FROM seller_money_exceptions WHERE refunds IS NULL LIMIT ?", arguments: [limit])
+            let lines = try Self.payoutLines(
+                orders: "SELECT value FROM json_each(?1)", argument: String(decoding: try JSONEncoder().encode(orderIDs), as: UTF8.self),
+                in: db)
+            for share in Payouts.sellerShares(lines) {
+                try db.execute(
+                    sql: """
+                        UPDATE seller_money_exceptions SET refunds = ?, owed = ?, on_hold = ?
+                        WHERE seller_id = ? AND order_id = ? AND refunds IS NULL
+                        """, arguments: [share.refund, share.owed, share.onHold, share.sellerID, share.orderID])
+            }
+            return orderIDs.count
+        }
     }
 
     /// The lines payouts count: every line of each order with one of `sellerID`'s (all orders
     /// when nil) whose money counts (`Payouts.countedStatuses`, not a test order with a total).
     static func payoutLines(sellerID: String?, in db: Database) throws -> [PayoutLine] {
-        try payoutLines(orders: "SELECT order_id FROM order_items WHERE ?1 IS NULL OR seller_id = ?1", sellerID: sellerID, in: db)
+        try payoutLines(orders: "SELECT order_id FROM order_items WHERE ?1 IS NULL OR seller_id = ?1", argument: sellerID, in: db)
     }
 
-    /// The lines payouts count of the orders `orders` selects (SQL with `?1`, the seller id or NULL).
-    private static func payoutLines(orders: String, sellerID: String?, in db: Database) throws -> [PayoutLine] {
+    /// The lines payouts count of the orders `orders` selects (SQL with `?1`, bound to `argument`:
+    /// the seller id or NULL, or a JSON array of order ids).
+    private static func payoutLines(orders: String, argument: String?, in db: Database) throws -> [PayoutLine] {
         try Row.fetchAll(
             db,
             sql: """
@@ -44,7 +84,7 @@ extension AppDatabase {
                   AND NOT (o.provider = '\(Order.testProvider)' AND o.total > 0)
                   AND o.id IN (\(orders))
                 ORDER BY o.id, i.rowid
-                """, arguments: [sellerID]
+                """, arguments: [argument]
         ).map { row in
             PayoutLine(
                 orderID: row["order_id"], orderStatus: OrderStatus(rawValue: row["status"]) ?? .paid,

@@ -25,8 +25,13 @@ extension AppDatabase {
 
     /// The seller's products sold in the buckets of `period` from the one starting at `since`
     /// on, per currency, titled as the products are now (as they were sold when deleted since).
+    /// Days are read as whole weeks from the first Monday on (the days before it one by one), so
+    /// any period reads at most about twelve rows per product sold.
     public func salesProducts(sellerID: String, period: SalesStats.Period, since: Date) async throws -> [SalesStats.ProductTotal] {
-        try await writer.read { db in
+        let weekly = SalesStats.Period.week.start(of: since)
+        let edge = period == .day && weekly < since ? weekly.addingTimeInterval(7 * 86400) : since
+        let (fine, coarse) = period == .day ? ("day", "week") : (period.rawValue, period.rawValue)
+        return try await writer.read { db in
             try Row.fetchAll(
                 db,
                 sql: """
@@ -34,9 +39,9 @@ extension AppDatabase {
                            COALESCE((SELECT title FROM products WHERE id = s.product_id),
                                     (SELECT title FROM order_items WHERE product_id = s.product_id LIMIT 1), '') AS title
                     FROM seller_product_sales s
-                    WHERE s.seller_id = ? AND s.period = ? AND s.start >= ?
+                    WHERE s.seller_id = ?1 AND ((s.period = ?2 AND s.start >= ?3 AND s.start < ?4) OR (s.period = ?5 AND s.start >= ?4))
                     GROUP BY s.product_id, s.currency HAVING SUM(s.sold) > 0
-                    """, arguments: [sellerID, period.rawValue, Self.dayText(since)]
+                    """, arguments: [sellerID, fine, Self.dayText(since), Self.dayText(edge), coarse]
             ).map { row in
                 SalesStats.ProductTotal(
                     productID: row["product_id"], title: row["title"], currency: row["currency"], revenue: row["revenue"],

@@ -17,8 +17,9 @@ extension Migrations {
     ///   has its rows counted again from that buyer's orders, so first and last stay exact.
     /// - `seller_money` and `seller_money_exceptions`: payouts (`Payouts.countedStatuses`, real
     ///   money only): gross, fees, and the seller's share of the orders with no refund and no
-    ///   dispute; orders with either are listed apart and shared out in Swift (`Payouts.shares`)
-    ///   when the balance is read, as they are few.
+    ///   dispute. Orders with either are listed apart, each time they change, and shared out in
+    ///   Swift (`Payouts.shares`, largest remainders): by `AppDatabase.settleMoneyShares` every
+    ///   few seconds, and by the balance read itself for any not settled yet.
     ///
     /// The status lists are written out as they were when this migration was made: a later
     /// change to `SalesStats.countedStatuses` or `Payouts.countedStatuses` needs a migration
@@ -124,7 +125,10 @@ extension Migrations {
             gross INTEGER NOT NULL, fees INTEGER NOT NULL, settled INTEGER NOT NULL,
             PRIMARY KEY (seller_id, currency)) WITHOUT ROWID;
         CREATE TABLE seller_money_exceptions (
-            seller_id TEXT NOT NULL, order_id TEXT NOT NULL, PRIMARY KEY (seller_id, order_id)) WITHOUT ROWID;
+            seller_id TEXT NOT NULL, order_id TEXT NOT NULL, currency TEXT NOT NULL,
+            refunds INTEGER, owed INTEGER, on_hold INTEGER,
+            PRIMARY KEY (seller_id, order_id)) WITHOUT ROWID;
+        CREATE INDEX seller_money_exceptions_unsettled ON seller_money_exceptions (order_id) WHERE refunds IS NULL;
 
         INSERT INTO seller_sales_days (seller_id, day, currency, revenue, orders)
             SELECT i.seller_id, substr(o.paid_at, 1, 10), o.currency, SUM(i.seller_amount), COUNT(DISTINCT o.id)
@@ -147,8 +151,8 @@ extension Migrations {
                    SUM(CASE WHEN \(exception("o")) THEN 0 ELSE i.seller_amount END)
             FROM order_items i JOIN orders o ON o.id = i.order_id WHERE \(money("o"))
             GROUP BY i.seller_id, o.currency;
-        INSERT OR IGNORE INTO seller_money_exceptions (seller_id, order_id)
-            SELECT i.seller_id, o.id FROM order_items i JOIN orders o ON o.id = i.order_id WHERE \(exception("o"));
+        INSERT OR IGNORE INTO seller_money_exceptions (seller_id, order_id, currency)
+            SELECT i.seller_id, o.id, o.currency FROM order_items i JOIN orders o ON o.id = i.order_id WHERE \(exception("o"));
 
         CREATE TRIGGER orders_sales_figures AFTER UPDATE OF status, paid_at ON orders
         WHEN \(salesKey("OLD")) IS NOT \(salesKey("NEW")) BEGIN
@@ -174,10 +178,14 @@ extension Migrations {
         WHEN \(moneyKey("OLD")) IS NOT \(moneyKey("NEW")) BEGIN
             \(moneyRows("OLD", sign: -1))
             \(moneyRows("NEW", sign: 1))
+        END;
+
+        CREATE TRIGGER orders_money_shares AFTER UPDATE OF status, refunded_amount ON orders
+        WHEN \(exception("OLD")) OR \(exception("NEW")) BEGIN
             DELETE FROM seller_money_exceptions
                 WHERE order_id = NEW.id AND seller_id IN (SELECT seller_id FROM order_items WHERE order_id = NEW.id);
-            INSERT OR IGNORE INTO seller_money_exceptions (seller_id, order_id)
-                SELECT seller_id, NEW.id FROM order_items WHERE order_id = NEW.id AND \(exception("NEW"));
+            INSERT OR IGNORE INTO seller_money_exceptions (seller_id, order_id, currency)
+                SELECT seller_id, NEW.id, NEW.currency FROM order_items WHERE order_id = NEW.id AND \(exception("NEW"));
         END;
 
         CREATE INDEX orders_buyer_created ON orders (buyer_id, created_at, id);

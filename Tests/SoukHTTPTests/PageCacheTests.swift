@@ -1,5 +1,7 @@
 import HTTPTypes
 import Hummingbird
+import NIOCore
+import SoukCore
 import Testing
 
 @testable import SoukHTTP
@@ -38,4 +40,24 @@ struct PageCacheTests {
         #expect(Self.entry("same").etag == Self.entry("same").etag)
         #expect(Self.entry("same").etag != Self.entry("other").etag)
     }
+}
+
+@Suite("Cutting a kept page at the visitor's token")
+struct PageTokenSplitTests {
+    @Test("The same pieces as components(separatedBy:): at the start, the end, side by side, after a false start, none")
+    func sameAsFoundation() {
+        var random = SplitMix64(seed: 11)
+        var cases = ["", "tok", "toktok", "xtokytokz", "ttok", "totok", "to", "abc", "tokt", "ttttok"]
+        for _ in 0..<300 {
+            cases.append(String((0..<Int(random.next() % 40)).map { _ in "tokx"[Int(random.next() % 4)] }))
+        }
+        for text in cases {
+            let parts = PageCache.Entry.split(ByteBuffer(string: text), on: Array("tok".utf8)).map { String(buffer: $0) }
+            #expect(parts == text.components(separatedBy: "tok"), "\(text)")
+        }
+    }
+}
+
+extension String {
+    fileprivate subscript(_ index: Int) -> Character { self[self.index(startIndex, offsetBy: index)] }
 }

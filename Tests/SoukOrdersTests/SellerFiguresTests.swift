@@ -105,16 +105,39 @@ struct SellerFiguresTests {
     @Test("Balances, sales days, products per period and customers match the sale lines", arguments: [1, 2, 3] as [UInt64])
     func matchTheLines(seed: UInt64) async throws {
         let (f, sellers) = try await history(seed: seed)
-        let lines = try await lines(f)
+        var lines = try await lines(f)
         #expect(lines.contains { $0.status == .refunded } && lines.contains { $0.status == .partiallyRefunded })
         #expect(lines.contains { $0.status == .disputed } || lines.contains { $0.status == .completed || $0.status == .paid })
 
-        // Payouts: the kept totals and the exceptions against every line.
-        let everyLine = try await f.database.writer.read { db in try AppDatabase.payoutLines(sellerID: nil, in: db) }
-        #expect(try await f.database.sellerBalances() == Payouts.balances(everyLine))
-        for seller in sellers {
-            #expect(try await f.database.sellerBalances(sellerID: seller.id) == Payouts.balances(everyLine, sellerID: seller.id))
+        // Payouts: the kept totals and the refunded or disputed orders against every line, with
+        // their shares worked out when read, kept (a few at a time), and changed again after.
+        func balancesMatch(_ note: String) async throws {
+            let everyLine = try await f.database.writer.read { db in try AppDatabase.payoutLines(sellerID: nil, in: db) }
+            #expect(try await f.database.sellerBalances() == Payouts.balances(everyLine), "\(note)")
+            for seller in sellers {
+                #expect(
+                    try await f.database.sellerBalances(sellerID: seller.id) == Payouts.balances(everyLine, sellerID: seller.id),
+                    "\(note)")
+            }
         }
+        try await balancesMatch("none settled")
+        #expect(try await f.database.settleMoneyShares(limit: 3) == 3)
+        try await balancesMatch("three settled")
+        while try await f.database.settleMoneyShares(limit: 3) > 0 {}
+        #expect(try await f.count("SELECT COUNT(*) FROM seller_money_exceptions WHERE refunds IS NULL") == 0)
+        try await balancesMatch("all settled")
+        // A settled order refunded further, and a settled dispute closed, are worked out again.
+        let partial = try #require(lines.first { $0.status == .partiallyRefunded }?.orderID)
+        let total = try #require(try await f.database.order(id: partial)).total
+        _ = try await f.database.recordPaymentEvent(f.event("more", partial, .refunded(totalRefunded: total - 1, refundID: "re_more")))
+        if let disputed = lines.first(where: { $0.status == .disputed })?.orderID {
+            _ = try await f.database.recordPaymentEvent(f.event("close", disputed, .disputeClosed(won: true)))
+        }
+        #expect(try await f.count("SELECT COUNT(*) FROM seller_money_exceptions WHERE refunds IS NULL") > 0)
+        try await balancesMatch("changed after settling")
+        while try await f.database.settleMoneyShares() > 0 {}
+        try await balancesMatch("settled again")
+        lines = try await self.lines(f)
 
         let now = f.clock.now()
         for seller in sellers {
@@ -212,7 +235,11 @@ struct SellerFiguresTests {
         #expect(kept["seller_money_exceptions"]?.isEmpty == false && kept["seller_customers"]?.isEmpty == false)
         try await f.database.writer.write { db in
             for table in tables { try db.execute(sql: "DROP TABLE \(table)") }
-            try db.execute(sql: "DROP TRIGGER order_items_seller_orders; DROP TRIGGER orders_sales_figures; DROP TRIGGER orders_money_figures")
+            try db.execute(
+                sql: """
+                    DROP TRIGGER order_items_seller_orders; DROP TRIGGER orders_sales_figures; DROP TRIGGER orders_money_figures;
+                    DROP TRIGGER orders_money_shares
+                    """)
             try db.execute(sql: "CREATE INDEX orders_on_buyer_id ON orders (buyer_id); DROP INDEX orders_buyer_created; DROP INDEX orders_status_created")
             try db.execute(sql: Migrations.sellerFiguresSQL)
         }

@@ -114,9 +114,9 @@ public enum Payouts {
         }
     }
 
-    /// A seller's money in one currency as the store keeps it (`seller_money`): gross and fees
-    /// of every counted line, and the seller's share of the orders with no refund and no dispute
-    /// (the others are listed apart and shared out by `balances(kept:exceptions:)`).
+    /// A seller's money in one currency as the store keeps it (`seller_money` and the settled
+    /// rows of `seller_money_exceptions`): everything but the refunded or disputed orders whose
+    /// shares are not worked out yet, which `balances(kept:unsettled:)` adds.
     public struct Kept: Sendable, Equatable {
         public var sellerID: String
         public var sellerName: String
@@ -124,50 +124,86 @@ public enum Payouts {
         public var currency: String
         public var gross: Int
         public var fees: Int
-        public var settled: Int
+        public var refunds: Int
+        public var owed: Int
+        public var onHold: Int
 
-        public init(sellerID: String, sellerName: String, sellerEmail: String, currency: String, gross: Int, fees: Int, settled: Int) {
+        public init(
+            sellerID: String, sellerName: String, sellerEmail: String, currency: String, gross: Int, fees: Int, refunds: Int,
+            owed: Int, onHold: Int
+        ) {
             self.sellerID = sellerID
             self.sellerName = sellerName
             self.sellerEmail = sellerEmail
             self.currency = currency
             self.gross = gross
             self.fees = fees
-            self.settled = settled
+            self.refunds = refunds
+            self.owed = owed
+            self.onHold = onHold
         }
     }
 
-    /// The balances from kept totals plus `exceptions` (every line of each refunded or disputed
-    /// order, in order), only `sellerID`'s lines of those when given: the same figures as
-    /// `balances(_:)` over every line, reading only the orders whose shares need working out.
-    public static func balances(kept: [Kept], exceptions: [PayoutLine], sellerID: String? = nil) -> [SellerBalance] {
+    /// The balances from kept totals plus `unsettled` (every line of each refunded or disputed
+    /// order not worked out yet, in order), only `sellerID`'s lines of those when given: the same
+    /// figures as `balances(_:)` over every line.
+    public static func balances(kept: [Kept], unsettled: [PayoutLine], sellerID: String? = nil) -> [SellerBalance] {
         var balances: [String: SellerBalance] = [:]
         for row in kept {
             var balance = SellerBalance(sellerID: row.sellerID, sellerName: row.sellerName, sellerEmail: row.sellerEmail, currency: row.currency)
             balance.gross = row.gross
             balance.fees = row.fees
-            balance.owed = row.settled
+            balance.refunds = row.refunds
+            balance.owed = row.owed
+            balance.onHold = row.onHold
             balances["\(row.sellerID)|\(row.currency)"] = balance
         }
-        var orderIDs: [String] = []
-        var byOrder: [String: [PayoutLine]] = [:]
-        for line in exceptions {
-            if byOrder[line.orderID] == nil { orderIDs.append(line.orderID) }
-            byOrder[line.orderID, default: []].append(line)
-        }
-        for orderID in orderIDs {
-            let orderLines = byOrder[orderID]!
-            for (line, share) in zip(orderLines, shares(of: orderLines)) {
-                if let sellerID, line.sellerID != sellerID { continue }
-                let key = "\(line.sellerID)|\(line.currency)"
-                balances[key]?.refunds += share.refund
-                balances[key]?.owed += share.owed
-                balances[key]?.onHold += share.onHold
-            }
+        for share in sellerShares(unsettled) where sellerID == nil || share.sellerID == sellerID {
+            let key = "\(share.sellerID)|\(share.currency)"
+            balances[key]?.refunds += share.refund
+            balances[key]?.owed += share.owed
+            balances[key]?.onHold += share.onHold
         }
         return balances.values.sorted {
             ($0.sellerName, $0.sellerID, $0.currency) < ($1.sellerName, $1.sellerID, $1.currency)
         }
+    }
+
+    /// One seller's part of one order: the shares of their lines added up.
+    public struct SellerShare: Sendable, Equatable {
+        public var orderID: String
+        public var sellerID: String
+        public var currency: String
+        public var refund = 0
+        public var owed = 0
+        public var onHold = 0
+    }
+
+    /// The shares of `lines` (every line of each order they come from, in order) per order and
+    /// seller, in the order they first appear.
+    public static func sellerShares(_ lines: [PayoutLine]) -> [SellerShare] {
+        var orderIDs: [String] = []
+        var byOrder: [String: [PayoutLine]] = [:]
+        for line in lines {
+            if byOrder[line.orderID] == nil { orderIDs.append(line.orderID) }
+            byOrder[line.orderID, default: []].append(line)
+        }
+        var result: [SellerShare] = []
+        for orderID in orderIDs {
+            let orderLines = byOrder[orderID]!
+            var bySeller: [String: Int] = [:]
+            for (line, share) in zip(orderLines, shares(of: orderLines)) {
+                let index = bySeller[line.sellerID] ?? {
+                    result.append(SellerShare(orderID: orderID, sellerID: line.sellerID, currency: line.currency))
+                    bySeller[line.sellerID] = result.count - 1
+                    return result.count - 1
+                }()
+                result[index].refund += share.refund
+                result[index].owed += share.owed
+                result[index].onHold += share.onHold
+            }
+        }
+        return result
     }
 
     /// What each line of one order (`orderLines`: all of them, in order) adds to its seller's

@@ -79,13 +79,18 @@ struct SellerMoneyRecord: Codable, Sendable, FetchableRecord, TableRecord {
     }
 }
 
-/// An order of a seller's refunded or disputed: its shares are worked out when read.
+/// An order of a seller's refunded or disputed, and the seller's shares of it once worked out
+/// (`AppDatabase.settleMoneyShares`; NULL until then).
 struct SellerMoneyExceptionRecord: Codable, Sendable, FetchableRecord, TableRecord {
     static let databaseTableName = "seller_money_exceptions"
     var sellerID: String
     var orderID: String
+    var currency: String
+    var refunds: Int?
+    var owed: Int?
+    var onHold: Int?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case sellerID = "seller_id", orderID = "order_id"
+        case sellerID = "seller_id", orderID = "order_id", currency, refunds, owed, onHold = "on_hold"
     }
 }

@@ -4,18 +4,19 @@ import SoukCore
 import SoukDatabase
 import Synchronization
 
-/// The pages signed-in people open most (dashboard, library, orders, and the store's pages as
-/// they see them), kept per person and address while the database is unchanged since they were
+/// The pages signed-in people open most (dashboard, sales and customers, library, orders, and
+/// the store's pages as they see them), kept per person and address while the database is unchanged since they were
 /// rendered, for a second at most (`UnchangedReadings`). A seller who reloads the dashboard,
 /// or a crowd of signed-in buyers on one product page, costs a lookup, not a rendering.
 ///
 /// Only pages whose GET changes nothing are listed (a product page's view is still counted by
-/// `PageCacheMiddleware`). The key holds everything besides the database a page is drawn from:
+/// `PageCacheMiddleware`; the sales page's conversion shows views counted since its copy at
+/// most a second late). The key holds everything besides the database a page is drawn from:
 /// the user, how their session was made, their guest cart and time zone cookies, the address.
 /// Their CSRF token is put back on each answer, and nothing may keep it: the page goes out
 /// `no-store`, as it was rendered.
 final class SignedInPageCache: Sendable {
-    static let pages: Set<String> = ["/dashboard", "/library", "/orders"]
+    static let pages: Set<String> = ["/dashboard", "/dashboard/sales", "/dashboard/customers", "/library", "/orders"]
     let readings: UnchangedReadings<PageCache.Entry>
     let cookies: CookieNames
 
