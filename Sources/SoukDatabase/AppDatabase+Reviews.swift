@@ -174,15 +174,28 @@ extension AppDatabase {
     }
 
     /// A user's review of a product, visible or not.
-    /// The stars `userID` gave, by product id (withdrawn reviews left out): the library's "Rate this".
-    public func ratings(byUser userID: String) async throws -> [String: Int] {
+    /// The stars `userID` gave, by product id (withdrawn reviews left out): the library's "Rate
+    /// this" asks for its own products only (a buyer may have reviewed thousands), the account
+    /// export for every one.
+    public func ratings(byUser userID: String, of productIDs: [String]? = nil) async throws -> [String: Int] {
         try await writer.read { db in
-            let rows = try Row.fetchAll(
-                db, sql: "SELECT product_id, rating FROM reviews WHERE user_id = ? AND withdrawn_at IS NULL",
-                arguments: [userID])
+            let rows: [Row]
+            if let productIDs {
+                rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT product_id, rating FROM reviews
+                        WHERE product_id IN (SELECT value FROM json_each(?)) AND user_id = ? AND withdrawn_at IS NULL
+                        """, arguments: [String(decoding: try JSONEncoder().encode(productIDs), as: UTF8.self), userID])
+            } else {
+                rows = try Row.fetchAll(
+                    db, sql: "SELECT product_id, rating FROM reviews WHERE user_id = ? AND withdrawn_at IS NULL",
+                    arguments: [userID])
+            }
             return Dictionary(rows.map { ($0["product_id"], $0["rating"]) }, uniquingKeysWith: { first, _ in first })
         }
     }
+
 
     public func review(productID: String, userID: String) async throws -> Review? {
         try await writer.read { db in

@@ -16,7 +16,7 @@ struct LibraryPages: Sendable {
         guard context.identity != nil else { return Pages.redirect(to: "/signin?next=/library") }
         let user = try context.require(.signedIn)
         let entries = try await services.library.entries(for: user)
-        let ratings = try await services.database.ratings(byUser: user.id)
+        let ratings = try await services.database.ratings(byUser: user.id, of: entries.map(\.product.id))
         let now = services.database.clock.now()
         let links = LibraryLinks(services: services)
         let minutes = max(1, services.downloadLinks.lifetime / 60)
