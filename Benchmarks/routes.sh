@@ -51,6 +51,10 @@ count=$(sqlite3 "$db" "SELECT COUNT(*) FROM products WHERE seller_id = '$seller1
 middle=$(sqlite3 "$db" "SELECT id FROM products WHERE seller_id = '$seller1' ORDER BY created_at, rowid LIMIT 1 OFFSET $((count / 2))")
 oldest=$(sqlite3 "$db" "SELECT id FROM products WHERE seller_id = '$seller1' ORDER BY created_at, rowid LIMIT 1 OFFSET 60")
 
+# Reviews for the admin's pages: one a page back, and one 250,000 deep (or the oldest).
+reviews=$(sqlite3 "$db" "SELECT COUNT(*) FROM reviews")
+review25=$(sqlite3 "$db" "SELECT id FROM reviews ORDER BY created_at DESC, id DESC LIMIT 1 OFFSET 24")
+review_deep=$(sqlite3 "$db" "SELECT id FROM reviews ORDER BY created_at DESC, id DESC LIMIT 1 OFFSET $(( reviews > 250000 ? 250000 : reviews - 1 ))")
 # Orders, when the store has sales (Benchmarks/seed_sales.py): the buyer's newest and oldest,
 # and the seller's order a hundred back (a deep page of the sales list).
 buyer1=$(sqlite3 "$db" "SELECT id FROM users WHERE email = 'demo-buyer-1@example.com'")
@@ -74,7 +78,8 @@ routes=(
   "seller:/dashboard/products/$middle/downloads" "seller:/library" "seller:/orders" "seller:/account"
   "seller:/notifications" "seller:/api/v1/orders" "seller:/api/v1/me"
   "admin:/admin" "admin:/admin/users" "admin:/admin/sellers" "admin:/admin/orders" "admin:/admin/reviews"
-  "admin:/admin/reviews?page=2" "admin:/admin/reviews?page=50" "admin:/admin/reviews?page=5000" "admin:/admin/jobs"
+  "admin:/admin/reviews?older=$review25" "admin:/admin/reviews?older=$review_deep" "admin:/admin/reviews?newer=$review_deep"
+  "admin:/admin/jobs"
   "admin:/admin/webhooks"
   "seller:/dashboard/sales?by=week" "seller:/api/v1/orders?limit=100" "seller:/api/v1/products/$product/downloads"
   "seller2:/api/v1/orders" "seller2:/dashboard/sales" "seller2:/dashboard/customers" "seller2:/orders"

@@ -64,9 +64,11 @@ public struct ReviewService: Sendable {
 
     /// Reviews to moderate, hidden and withdrawn ones too, newest first: `limit` from `offset`
     /// (the admin's reviews page). Throws `forbidden` for anyone but an admin.
-    public func moderationQueue(limit: Int, offset: Int, by user: User) async throws -> [Review] {
+    public func moderationQueue(from position: AppDatabase.ListPosition?, limit: Int, by user: User) async throws
+        -> (reviews: [Review], from: AppDatabase.ListPosition?)
+    {
         guard user.role == .admin else { throw SoukError(.forbidden, "Only an admin may moderate reviews.") }
-        return try await database.allReviews(limit: limit, offset: offset)
+        return try await database.reviewsPage(from: position, limit: limit)
     }
 
     /// A page of the product's visible reviews with its rating. Throws `notFound`, `badRequest`

@@ -103,11 +103,17 @@ extension AppDatabase {
         }
     }
 
-    /// Where a page of a seller's products starts: past a product shown on the page before,
-    /// toward older products or newer ones.
+    /// Where a page of a list newest first starts (a seller's products, the admin's reviews):
+    /// past a row shown on the page before, toward older rows or newer ones.
     public enum ListPosition: Sendable, Equatable {
-        case olderThan(productID: String)
-        case newerThan(productID: String)
+        case olderThan(id: String)
+        case newerThan(id: String)
+
+        public var id: String {
+            switch self {
+            case .olderThan(let id), .newerThan(let id): id
+            }
+        }
     }
 
     /// Up to `limit` of one seller's products (every status, not deleted), newest first: the

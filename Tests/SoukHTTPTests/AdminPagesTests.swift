@@ -255,15 +255,19 @@ struct AdminPagesTests {
             let (buyer, _) = try await store.paidBuyer(browser, buying: [productID])
             let (other, _) = try await store.paidBuyer(browser, "other@example.com", buying: [productID])
             let spamID = try #require(try await buyer.review(productID, #"{"rating":1,"body":"Spam spam"}"#).object["id"] as? String)
-            #expect(try await other.review(productID, #"{"rating":5,"body":"Good"}"#).status == .created)
+            let good = try await other.review(productID, #"{"rating":5,"body":"Good"}"#)
+            #expect(good.status == .created)
+            let goodID = try #require(good.object["id"] as? String)
             let admin = try await store.admin(browser)
 
             let list = try await admin.adminPage("/admin/reviews")
             #expect(list.text.contains(#"id="review-\#(spamID)" class="review-visible""#))
             let hidden = try await admin.submitForm(
-                "/admin/reviews/\(spamID)/hidden", fields: ["hidden": "true", "product_id": productID, "page": "1"],
+                "/admin/reviews/\(spamID)/hidden", fields: ["hidden": "true", "product_id": productID, "position": "older=\(goodID)"],
                 csrfFrom: "/admin/reviews")
             #expect(hidden.status == .seeOther)
+            // Back to the page the button was on: the reviews older than the newer one.
+            #expect(hidden.headers[.location]?.hasPrefix("/admin/reviews?older=\(goodID)&changed=\(spamID)") == true)
             #expect(try await store.database.review(id: spamID)?.hiddenAt != nil)
             var rating = try await store.database.ratingSummary(productID: productID)
             #expect(rating.count == 1)

@@ -220,20 +220,36 @@ struct AdminPages: Sendable {
     @Sendable func reviews(_ request: Request, context: SoukRequestContext) async throws -> Response {
         guard let admin = try requireAdminPage(request, context) else { return signIn(request) }
         let query = request.formQuery
-        let page = Self.page(query)
-        let found = try await services.reviews.moderationQueue(
-            limit: Self.pageSize + 1, offset: (page - 1) * Self.pageSize, by: admin)
+        let position = Self.position(query)
+        // One more than a page, to know whether there is another past it.
+        let (found, applied) = try await services.reviews.moderationQueue(from: position, limit: Self.pageSize + 1, by: admin)
+        let morePastPosition = found.count > Self.pageSize
+        let shown: [Review]
+        let (older, newer): (Bool, Bool)
+        switch applied {
+        case .newerThan?:
+            shown = Array(found.suffix(Self.pageSize))
+            (older, newer) = (true, morePastPosition)
+        case .olderThan?:
+            shown = Array(found.prefix(Self.pageSize))
+            (older, newer) = (morePastPosition, true)
+        case nil:
+            shown = Array(found.prefix(Self.pageSize))
+            (older, newer) = (morePastPosition, false)
+        }
+        // Where the hide and show buttons bring the admin back: this page.
+        let here = applied.map { Self.positionQuery($0) } ?? ""
         var notice: String?
         if let id = query["changed"], let review = try await services.database.review(id: id) {
             notice = "The review by \(review.authorName) is now \(review.hiddenAt == nil ? "shown" : "hidden"); the product's rating is recomputed."
         }
         // At most a page of distinct products, read together.
-        let products = try await services.database.productsIncludingDeleted(ids: Set(found.prefix(Self.pageSize).map(\.productID)))
+        let products = try await services.database.productsIncludingDeleted(ids: Set(shown.map(\.productID)))
         return pages.render(
             "admin_reviews", title: "Reviews", context: context,
             [
                 "admin_section": ["reviews": true],
-                "reviews": found.prefix(Self.pageSize).map { review -> [String: Any] in
+                "reviews": shown.map { review -> [String: Any] in
                     let product = products[review.productID]
                     return [
                         "id": review.id, "product_id": review.productID,
@@ -242,11 +258,15 @@ struct AdminPages: Sendable {
                         "author": review.authorName, "rating": review.rating, "title": review.title as Any,
                         "body": String(review.body.prefix(300)), "created_at": DateViews.moment(review.createdAt),
                         "state": review.withdrawnAt != nil ? "withdrawn" : (review.hiddenAt != nil ? "hidden" : "visible"),
-                        "is_hidden": review.hiddenAt != nil, "page": page,
+                        "is_hidden": review.hiddenAt != nil, "position": here,
                     ]
                 },
-                "has_reviews": !found.isEmpty,
-                "paging": Self.paging("/admin/reviews", [], page: page, hasMore: found.count > Self.pageSize),
+                "has_reviews": !shown.isEmpty,
+                "paging": [
+                    "shown": older || newer,
+                    "previous_url": (newer ? shown.first : nil).map { "/admin/reviews?" + Self.positionQuery(.newerThan(id: $0.id)) } as Any,
+                    "next_url": (older ? shown.last : nil).map { "/admin/reviews?" + Self.positionQuery(.olderThan(id: $0.id)) } as Any,
+                ],
                 "notice": notice as Any,
             ])
     }
@@ -254,11 +274,26 @@ struct AdminPages: Sendable {
     struct ReviewHiddenForm: Decodable {
         var hidden: String?
         var productID: String?
-        var page: String?
+        /// The page the button was on (`older=…` or `newer=…`; empty: the newest).
+        var position: String?
 
         enum CodingKeys: String, CodingKey {
-            case hidden, page
+            case hidden, position
             case productID = "product_id"
+        }
+    }
+
+    /// The page of a list newest first that `query` asks for (`?older=<id>` or `?newer=<id>`).
+    static func position(_ query: [String: String]) -> AppDatabase.ListPosition? {
+        if let id = query["older"], !id.isEmpty { return .olderThan(id: id) }
+        if let id = query["newer"], !id.isEmpty { return .newerThan(id: id) }
+        return nil
+    }
+
+    static func positionQuery(_ position: AppDatabase.ListPosition) -> String {
+        switch position {
+        case .olderThan(let id): "older=\(StoreViews.pathComponent(id))"
+        case .newerThan(let id): "newer=\(StoreViews.pathComponent(id))"
         }
     }
 
@@ -273,8 +308,14 @@ struct AdminPages: Sendable {
             productID: form.productID ?? "", reviewID: id, hidden, by: admin)
         context.logger.info(
             "review \(hidden ? "hidden" : "shown") by an admin", metadata: ["review": "\(review.id)", "admin": "\(admin.id)"])
-        let page = Self.page(["page": form.page ?? ""])
-        return Pages.redirect(to: "/admin/reviews?page=\(page)&changed=\(StoreViews.pathComponent(review.id))#review-\(review.id)")
+        // The page it was on, as the form said (parsed, so only a position goes back into the address).
+        let fields = Dictionary(
+            (form.position ?? "").split(separator: "&").compactMap { pair -> (String, String)? in
+                let parts = pair.split(separator: "=", maxSplits: 1)
+                return parts.count == 2 ? (String(parts[0]), String(parts[1]).removingPercentEncoding ?? "") : nil
+            }, uniquingKeysWith: { first, _ in first })
+        let back = Self.position(fields).map { Self.positionQuery($0) + "&" } ?? ""
+        return Pages.redirect(to: "/admin/reviews?\(back)changed=\(StoreViews.pathComponent(review.id))#review-\(review.id)")
     }
 
     // MARK: Orders
@@ -415,7 +456,7 @@ struct AdminPages: Sendable {
             let query = StoreViews.queryString(filter + [("page", page == 1 ? "" : String(page))])
             return query.isEmpty ? path : "\(path)?\(query)"
         }
-        var values: [String: Any] = ["page": page]
+        var values: [String: Any] = ["page": page, "numbered": true]
         if page > 1 { values["previous_url"] = url(page - 1) }
         if hasMore { values["next_url"] = url(page + 1) }
         values["shown"] = page > 1 || hasMore

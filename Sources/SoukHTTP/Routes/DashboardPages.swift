@@ -44,8 +44,8 @@ struct DashboardPages: Sendable {
         let seller = try context.require(.verifiedSeller)
         let query = request.uri.queryParameters
         let position: AppDatabase.ListPosition? =
-            if let id = query.get("older"), !id.isEmpty { .olderThan(productID: id) }
-            else if let id = query.get("newer"), !id.isEmpty { .newerThan(productID: id) }
+            if let id = query.get("older"), !id.isEmpty { .olderThan(id: id) }
+            else if let id = query.get("newer"), !id.isEmpty { .newerThan(id: id) }
             else { nil }
         var values: [String: Any] = [:]
         if query.get("address") == "saved" { values["address_saved"] = true }
