@@ -176,6 +176,7 @@ enum Migrations {
         registerProductViewsBySeller(&migrator)
         registerRowCounts(&migrator)
         registerSellerFigures(&migrator)
+        registerUserEmailSearch(&migrator)
         return migrator
     }()
 }
