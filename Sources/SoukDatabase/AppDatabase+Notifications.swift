@@ -117,9 +117,8 @@ extension AppDatabase {
     public func notificationBell(userID: String, since moment: DatabaseMoment?) async throws -> (unread: Int, lastSeq: Int64) {
         let bell = try await bells.value(userID, moment: moment, now: clock.now()) {
             try await writer.read { db in
-                let unread = try NotificationRecord
-                    .filter(NotificationRecord.Columns.userID == userID && NotificationRecord.Columns.readAt == nil)
-                    .fetchCount(db)
+                // Counted by triggers (`unread_notification_counts`), not per page.
+                let unread = try UnreadNotificationCountRecord.fetchOne(db, key: userID)?.count ?? 0
                 let lastSeq = try Int64.fetchOne(
                     db, sql: "SELECT MAX(seq) FROM notifications WHERE user_id = ?", arguments: [userID]) ?? 0
                 return NotificationBellReading(unread: unread, lastSeq: lastSeq)

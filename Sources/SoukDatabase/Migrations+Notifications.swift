@@ -51,3 +51,32 @@ extension Migrations {
         }
     }
 }
+
+extension Migrations {
+    /// Each person's unread notifications counted by triggers, so the bell on every signed-in
+    /// page reads one row: a seller with 100,000 sales has 100,000 sale notices, and counting
+    /// them took 3–4 ms on each page once the store had changed since the last count.
+    static func registerUnreadCounts(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v33-unread-notification-counts") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE unread_notification_counts (user_id TEXT PRIMARY KEY, count INTEGER NOT NULL) WITHOUT ROWID;
+                    INSERT INTO unread_notification_counts (user_id, count)
+                        SELECT user_id, COUNT(*) FROM notifications WHERE read_at IS NULL GROUP BY user_id;
+                    CREATE TRIGGER notifications_unread_insert AFTER INSERT ON notifications WHEN NEW.read_at IS NULL BEGIN
+                        INSERT INTO unread_notification_counts (user_id, count) VALUES (NEW.user_id, 1)
+                            ON CONFLICT DO UPDATE SET count = count + 1;
+                    END;
+                    CREATE TRIGGER notifications_unread_read AFTER UPDATE OF read_at ON notifications
+                    WHEN (OLD.read_at IS NULL) != (NEW.read_at IS NULL) BEGIN
+                        INSERT INTO unread_notification_counts (user_id, count)
+                            VALUES (NEW.user_id, CASE WHEN NEW.read_at IS NULL THEN 1 ELSE -1 END)
+                            ON CONFLICT DO UPDATE SET count = count + excluded.count;
+                    END;
+                    CREATE TRIGGER notifications_unread_delete AFTER DELETE ON notifications WHEN OLD.read_at IS NULL BEGIN
+                        UPDATE unread_notification_counts SET count = count - 1 WHERE user_id = OLD.user_id;
+                    END;
+                    """)
+        }
+    }
+}

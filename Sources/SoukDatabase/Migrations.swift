@@ -177,6 +177,7 @@ enum Migrations {
         registerRowCounts(&migrator)
         registerSellerFigures(&migrator)
         registerUserEmailSearch(&migrator)
+        registerUnreadCounts(&migrator)
         return migrator
     }()
 }

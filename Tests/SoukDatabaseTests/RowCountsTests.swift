@@ -122,3 +122,42 @@ struct RowCountsTests {
         #expect(plan.contains { $0.contains("reviews_created") } && !plan.contains { $0.contains("TEMP B-TREE") }, "\(plan)")
     }
 }
+
+@Suite("Unread notifications, counted by triggers")
+struct UnreadCountsTests {
+    @Test("The bell's count stays equal to counting the unread rows: new notices, one read, all read, an account deleted")
+    func bellMatchesTheRows() async throws {
+        let store = try TestStore()
+        let database = store.database
+        let ada = try await store.buyer("ada@example.com")
+        let bo = try await store.buyer("bo@example.com")
+        func check(_ note: String) async throws {
+            for user in [ada, bo] {
+                let counted = try await database.writer.read { db in
+                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM notifications WHERE user_id = ? AND read_at IS NULL", arguments: [user.id])
+                }
+                #expect(try await database.unreadNotificationCount(userID: user.id) == counted, "\(note)")
+            }
+        }
+        try await check("none yet")
+        for n in 0..<7 {
+            for user in [ada, bo] where n < 4 || user.id == ada.id {
+                try await database.notify(
+                    Notice(userID: user.id, type: .orderPaid, title: "Sale \(n)", body: "", url: nil, dedupeKey: "k\(n)\(user.id)"))
+            }
+        }
+        // The same notice again is not a new one.
+        try await database.notify(Notice(userID: ada.id, type: .orderPaid, title: "Sale 0", body: "", url: nil, dedupeKey: "k0\(ada.id)"))
+        try await check("seven and four")
+        #expect(try await database.unreadNotificationCount(userID: ada.id) == 7)
+        let first = try #require(try await database.notifications(userID: ada.id, limit: 1).first)
+        _ = try await database.markNotificationRead(id: first.id, userID: ada.id)
+        _ = try await database.markNotificationRead(id: first.id, userID: ada.id)
+        try await check("one read, twice")
+        #expect(try await database.markAllNotificationsRead(userID: ada.id) == 6)
+        try await check("all read")
+        #expect(try await database.unreadNotificationCount(userID: ada.id) == 0)
+        try await database.deleteAccount(userID: bo.id)
+        try await check("account deleted")
+    }
+}
