@@ -66,29 +66,39 @@ extension AppDatabase {
     /// store may hold many accounts, so a page never reads more than it shows (plus the offset).
     public func users(emailContains: String?, role: Role?, limit: Int, offset: Int) async throws -> [User] {
         try await writer.read { db in
-            var request = UserRecord.order(UserRecord.Columns.createdAt.desc, UserRecord.Columns.id.desc)
-            if let role { request = request.filter(UserRecord.Columns.role == role.rawValue) }
-            if let text = emailContains, !text.isEmpty {
-                // instr() rather than LIKE: `%` and `_` in what the admin typed are plain characters.
-                request = request.filter(sql: "instr(lower(email), lower(?)) > 0", arguments: [text])
-                if text.unicodeScalars.count >= 3 {
-                    // The addresses holding the text, from the trigram index (a phrase: quotes
-                    // doubled) when they are few; text most addresses hold ("example") is
-                    // found sooner by reading the newest accounts until the page is full.
-                    let phrase = "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-                    let few = 2_000
-                    let rowids = try Int64.fetchAll(
-                        db, sql: "SELECT rowid FROM user_email_search WHERE user_email_search MATCH ? LIMIT ?",
-                        arguments: [phrase, few + 1])
-                    if rowids.count <= few {
-                        request = request.filter(
-                            sql: "rowid IN (SELECT value FROM json_each(?))",
-                            arguments: [String(decoding: try JSONEncoder().encode(rowids), as: UTF8.self)])
-                    }
-                }
-            }
-            return try request.limit(max(0, limit), offset: max(0, offset)).fetchAll(db).map(\.user)
+            try Self.users(emailContains: emailContains, role: role, in: db)
+                .limit(max(0, limit), offset: max(0, offset)).fetchAll(db).map(\.user)
         }
+    }
+
+    /// The ids of up to `limit` accounts whose address holds `text`, newest first (a seller
+    /// looking up a customer's license keys).
+    static func userIDs(emailContains text: String, limit: Int, in db: Database) throws -> [String] {
+        try users(emailContains: text, role: nil, in: db).limit(limit).fetchAll(db).map(\.id)
+    }
+
+    /// Accounts newest first, only those whose address holds `text` (any case) and/or with `role`.
+    private static func users(emailContains text: String?, role: Role?, in db: Database) throws -> QueryInterfaceRequest<UserRecord> {
+        var request = UserRecord.order(UserRecord.Columns.createdAt.desc, UserRecord.Columns.id.desc)
+        if let role { request = request.filter(UserRecord.Columns.role == role.rawValue) }
+        guard let text, !text.isEmpty else { return request }
+        // instr() rather than LIKE: `%` and `_` in what the admin typed are plain characters.
+        request = request.filter(sql: "instr(lower(email), lower(?)) > 0", arguments: [text])
+        if text.unicodeScalars.count >= 3 {
+            // The addresses holding the text, from the trigram index (a phrase: quotes doubled)
+            // when they are few; text most addresses hold ("example") is found sooner by reading
+            // the newest accounts until the page is full.
+            let phrase = "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+            let few = 2_000
+            let rowids = try Int64.fetchAll(
+                db, sql: "SELECT rowid FROM user_email_search WHERE user_email_search MATCH ? LIMIT ?", arguments: [phrase, few + 1])
+            if rowids.count <= few {
+                request = request.filter(
+                    sql: "rowid IN (SELECT value FROM json_each(?))",
+                    arguments: [String(decoding: try JSONEncoder().encode(rowids), as: UTF8.self)])
+            }
+        }
+        return request
     }
 
     /// One page of seller accounts in one status, those waiting longest first (for the admin's

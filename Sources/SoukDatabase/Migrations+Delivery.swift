@@ -67,3 +67,17 @@ extension Migrations {
         }
     }
 }
+
+extension Migrations {
+    /// A product's keys newest first, a page at a time (`AppDatabase.licenseKeysPage`): the
+    /// index on the product alone made each page sort every key of a product sold thousands of times.
+    static func registerLicenseKeyPaging(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v34-license-key-paging") { db in
+            try db.execute(
+                sql: """
+                    CREATE INDEX license_keys_product_created ON license_keys (product_id, created_at, id);
+                    DROP INDEX license_keys_on_product_id;
+                    """)
+        }
+    }
+}

@@ -178,6 +178,7 @@ enum Migrations {
         registerSellerFigures(&migrator)
         registerUserEmailSearch(&migrator)
         registerUnreadCounts(&migrator)
+        registerLicenseKeyPaging(&migrator)
         return migrator
     }()
 }

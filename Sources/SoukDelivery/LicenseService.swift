@@ -88,18 +88,14 @@ public struct LicenseService: Sendable {
         return try await database.setLicenseEnabled(key: license.key, enabled)
     }
 
-    /// A product's keys with each buyer's e-mail, for its seller (or an admin).
-    public func keys(of product: Product, by user: User) async throws -> [(license: LicenseKey, buyerEmail: String)] {
+    /// A page of a product's keys with each buyer's e-mail, newest first, for its seller (or an
+    /// admin): see `AppDatabase.licenseKeysPage`.
+    public func keys(
+        of product: Product, by user: User, from position: AppDatabase.ListPosition? = nil, matching text: String? = nil,
+        limit: Int
+    ) async throws -> (keys: [(license: LicenseKey, buyerEmail: String)], from: AppDatabase.ListPosition?) {
         try SellerAccess.require(sellerID: product.sellerID, user: user, notFound: "The product \(product.id)")
-        var buyerEmails: [String: String] = [:]  // by order id: one look-up per order
-        var keys: [(LicenseKey, String)] = []
-        for license in try await database.licenseKeys(productID: product.id) {
-            if buyerEmails[license.orderID] == nil {
-                buyerEmails[license.orderID] = try await database.order(id: license.orderID)?.buyerEmail ?? ""
-            }
-            keys.append((license, buyerEmails[license.orderID] ?? ""))
-        }
-        return keys
+        return try await database.licenseKeysPage(productID: product.id, from: position, matching: text, limit: limit)
     }
 
     /// The normalized key and its license; `notFound` when it cannot be a key or does not exist.

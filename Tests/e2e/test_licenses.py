@@ -200,6 +200,12 @@ def test_seats_parallel_activations_library_form_and_refund(make_souk):
     dashboard = seller.session.get(souk.url(f"/dashboard/products/{product['id']}/licenses"),
                                    headers={"Accept": "text/html"})
     assert dashboard.status_code == 200 and key in dashboard.text and "buyer@example.com" in dashboard.text
+    # The seller finds a customer's key by their address or by the key itself.
+    for text, found in [("BUYER@example", True), (key.lower(), True), ("nobody@", False)]:
+        search = seller.session.get(souk.url(f"/dashboard/products/{product['id']}/licenses"), params={"q": text},
+                                    headers={"Accept": "text/html"})
+        assert search.status_code == 200 and (key in search.text) == found, text
+        assert found or 'id="licenses-none-found"' in search.text
     disabled = seller.session.post(souk.url(f"/api/v1/licenses/{key}/disable"), json={})
     assert disabled.status_code == 200 and disabled.json()["status"] == "disabled"
     conforms("POST", "/api/v1/licenses/{key}/disable", disabled)

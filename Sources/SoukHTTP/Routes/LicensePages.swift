@@ -42,8 +42,15 @@ struct LicensePages: Sendable {
         var notice: String?
         if let key = query["disabled"] { notice = "The key \(key) is disabled: it no longer activates or validates." }
         if let key = query["enabled"] { notice = "The key \(key) is enabled again." }
-        return try await page(product, context: context, notice: notice)
+        let position: AppDatabase.ListPosition? =
+            if let id = query["older"], !id.isEmpty { .olderThan(id: id) }
+            else if let id = query["newer"], !id.isEmpty { .newerThan(id: id) }
+            else { nil }
+        return try await page(product, context: context, from: position, matching: query["q"], notice: notice)
     }
+
+    /// Keys a page lists; "Older keys" and "Newer keys" go on from the last and first shown.
+    static let pageSize = 50
 
     @Sendable func disable(_ request: Request, context: SoukRequestContext) async throws -> Response {
         try await setEnabled(false, context)
@@ -80,10 +87,31 @@ struct LicensePages: Sendable {
     }
 
     private func page(
-        _ product: Product, context: SoukRequestContext, notice: String? = nil, error: String? = nil,
-        status: HTTPResponse.Status = .ok
+        _ product: Product, context: SoukRequestContext, from position: AppDatabase.ListPosition? = nil,
+        matching text: String? = nil, notice: String? = nil, error: String? = nil, status: HTTPResponse.Status = .ok
     ) async throws -> Response {
-        let keys = try await services.licenses.keys(of: product, by: try context.require(.sellerAction))
+        // One more than a page, to know whether there is another past it.
+        let (found, applied) = try await services.licenses.keys(
+            of: product, by: try context.require(.sellerAction), from: position, matching: text, limit: Self.pageSize + 1)
+        let morePastPosition = found.count > Self.pageSize
+        let keys: [(license: LicenseKey, buyerEmail: String)]
+        let (older, newer): (Bool, Bool)
+        switch applied {
+        case .newerThan?:
+            keys = Array(found.suffix(Self.pageSize))
+            (older, newer) = (true, morePastPosition)
+        case .olderThan?:
+            keys = Array(found.prefix(Self.pageSize))
+            (older, newer) = (morePastPosition, true)
+        case nil:
+            keys = Array(found.prefix(Self.pageSize))
+            (older, newer) = (morePastPosition, false)
+        }
+        let base = "/dashboard/products/\(StoreViews.pathComponent(product.id))/licenses"
+        let searched = text.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        func link(_ position: String, _ id: String) -> String {
+            base + "?" + StoreViews.queryString((searched.isEmpty ? [] : [("q", searched)]) + [(position, id)])
+        }
         let now = services.licenses.now
         var rows: [[String: Any]] = []
         for (license, buyerEmail) in keys {
@@ -108,7 +136,10 @@ struct LicensePages: Sendable {
         var values: [String: Any] = [
             "product": StoreViews.card(product), "edit_url": "/dashboard/products/\(StoreViews.pathComponent(product.id))",
             "keys": rows, "has_keys": !rows.isEmpty, "is_license": product.kind == .license,
+            "search_url": base, "searched": searched, "has_search": !searched.isEmpty,
         ]
+        if older, let last = keys.last { values["older_url"] = link("older", last.license.id) }
+        if newer, let first = keys.first { values["newer_url"] = link("newer", first.license.id) }
         if let notice { values["notice"] = notice }
         if let error { values["error"] = error }
         return services.pages.render(
