@@ -19,6 +19,41 @@ extension AppDatabase {
         }
     }
 
+    /// A page of the library, newest purchase first (as `library(userID:…)` orders it): the
+    /// newest, or those just past `position` (a grant's id). Each entry costs a few reads (its
+    /// product, files, download budgets, keys and pages), so the page asks for a page's worth,
+    /// not a buyer's every purchase. A position that is not the buyer's gives the newest.
+    public func library(
+        userID: String, defaultDownloadLimit: Int, from position: ListPosition?, limit: Int
+    ) async throws -> (entries: [LibraryEntry], from: ListPosition?) {
+        try await writer.read { db in
+            let live = "SELECT * FROM grants WHERE user_id = :user AND revoked_at IS NULL"
+            var arguments: [String: (any DatabaseValueConvertible)?] = ["user": userID, "limit": max(0, limit)]
+            var sql = "\(live) ORDER BY created_at DESC, id LIMIT :limit"
+            var applied: ListPosition?
+            var newestFirst = true
+            if let position,
+                let anchor = try Row.fetchOne(
+                    db, sql: "SELECT created_at, id FROM grants WHERE id = ? AND user_id = ?", arguments: [position.id, userID])
+            {
+                applied = position
+                arguments["at"] = anchor[0] as DatabaseValue
+                arguments["id"] = anchor[1] as DatabaseValue
+                if case .olderThan = position {
+                    sql = "\(live) AND (created_at < :at OR (created_at = :at AND id > :id)) ORDER BY created_at DESC, id LIMIT :limit"
+                } else {
+                    sql = "\(live) AND (created_at > :at OR (created_at = :at AND id < :id)) ORDER BY created_at, id DESC LIMIT :limit"
+                    newestFirst = false
+                }
+            }
+            let grants = try GrantRecord.fetchAll(db, sql: sql, arguments: StatementArguments(arguments))
+            let entries = try grants.compactMap { grant in
+                try Self.libraryEntry(grant, defaultDownloadLimit: defaultDownloadLimit, in: db)
+            }
+            return (newestFirst ? entries : entries.reversed(), applied)
+        }
+    }
+
     /// One entry of the library, by product (the latest active grant), or nil if not owned.
     public func libraryEntry(userID: String, productID: String, defaultDownloadLimit: Int) async throws -> LibraryEntry? {
         try await writer.read { db in

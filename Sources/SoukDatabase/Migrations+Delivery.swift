@@ -81,3 +81,17 @@ extension Migrations {
         }
     }
 }
+
+extension Migrations {
+    /// A buyer's purchases newest first, a page of the library at a time: the library's order
+    /// (newest, then by id) read along an index instead of sorting every grant of the buyer.
+    static func registerLibraryPaging(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v35-library-paging") { db in
+            try db.execute(
+                sql: """
+                    CREATE INDEX grants_user_created ON grants (user_id, created_at DESC, id);
+                    DROP INDEX grants_on_user_id;
+                    """)
+        }
+    }
+}

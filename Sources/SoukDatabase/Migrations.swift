@@ -179,6 +179,7 @@ enum Migrations {
         registerUserEmailSearch(&migrator)
         registerUnreadCounts(&migrator)
         registerLicenseKeyPaging(&migrator)
+        registerLibraryPaging(&migrator)
         return migrator
     }()
 }

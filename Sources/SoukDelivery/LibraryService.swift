@@ -20,6 +20,13 @@ public struct LibraryService: Sendable {
         try await database.library(userID: user.id, defaultDownloadLimit: defaultDownloadLimit)
     }
 
+    /// A page of the buyer's purchases (see `AppDatabase.library(userID:defaultDownloadLimit:from:limit:)`).
+    public func entries(for user: User, from position: AppDatabase.ListPosition?, limit: Int) async throws
+        -> (entries: [LibraryEntry], from: AppDatabase.ListPosition?)
+    {
+        try await database.library(userID: user.id, defaultDownloadLimit: defaultDownloadLimit, from: position, limit: limit)
+    }
+
     // MARK: Downloads
 
     /// What a signed download link may fetch: a file of the product its grant bought, while the

@@ -91,3 +91,28 @@ struct LicenseKeysPageTests {
         #expect(plan.contains { $0.contains("license_keys_product_created") } && !plan.contains { $0.contains("TEMP B-TREE") }, "\(plan)")
     }
 }
+
+@Suite("A buyer's library, a page at a time")
+struct LibraryPageTests {
+    @Test("The whole library's order, page after page and back; another buyer's purchase is no position")
+    func pages() async throws {
+        let (store, _, _) = try await LicenseKeysPageTests().store()
+        let buyer = try #require(try await store.database.users(emailContains: "buyer1@", role: nil, limit: 1, offset: 0).first)
+        let whole = try await store.database.library(userID: buyer.id, defaultDownloadLimit: 5).map(\.grantID)
+        #expect(whole.count == 40)
+        var listed: [String] = []
+        var position: AppDatabase.ListPosition?
+        repeat {
+            let (page, from) = try await store.database.library(userID: buyer.id, defaultDownloadLimit: 5, from: position, limit: 15)
+            #expect(from == position)
+            listed += page.map(\.grantID)
+            position = page.count == 15 ? .olderThan(id: page.last!.grantID) : nil
+        } while position != nil
+        #expect(listed == whole)
+        let back = try await store.database.library(userID: buyer.id, defaultDownloadLimit: 5, from: .newerThan(id: whole[30]), limit: 15)
+        #expect(back.entries.map(\.grantID) == Array(whole[15..<30]))
+        #expect(back.entries.first?.licenseKeys.count == 1)
+        let theirs = try await store.database.library(userID: buyer.id, defaultDownloadLimit: 5, from: .olderThan(id: "gr_0"), limit: 3)
+        #expect(theirs.from == nil && theirs.entries.map(\.grantID) == Array(whole[0..<3]))
+    }
+}

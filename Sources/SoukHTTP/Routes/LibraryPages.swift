@@ -15,7 +15,27 @@ struct LibraryPages: Sendable {
     @Sendable func index(_ request: Request, context: SoukRequestContext) async throws -> Response {
         guard context.identity != nil else { return Pages.redirect(to: "/signin?next=/library") }
         let user = try context.require(.signedIn)
-        let entries = try await services.library.entries(for: user)
+        let query = request.uri.queryParameters
+        let position: AppDatabase.ListPosition? =
+            if let id = query.get("older"), !id.isEmpty { .olderThan(id: id) }
+            else if let id = query.get("newer"), !id.isEmpty { .newerThan(id: id) }
+            else { nil }
+        // One more than a page, to know whether there is another past it.
+        let (found, applied) = try await services.library.entries(for: user, from: position, limit: Self.pageSize + 1)
+        let morePastPosition = found.count > Self.pageSize
+        let entries: [LibraryEntry]
+        let (older, newer): (Bool, Bool)
+        switch applied {
+        case .newerThan?:
+            entries = Array(found.suffix(Self.pageSize))
+            (older, newer) = (true, morePastPosition)
+        case .olderThan?:
+            entries = Array(found.prefix(Self.pageSize))
+            (older, newer) = (morePastPosition, true)
+        case nil:
+            entries = Array(found.prefix(Self.pageSize))
+            (older, newer) = (morePastPosition, false)
+        }
         let ratings = try await services.database.ratings(byUser: user.id, of: entries.map(\.product.id))
         let now = services.database.clock.now()
         let links = LibraryLinks(services: services)
@@ -33,8 +53,13 @@ struct LibraryPages: Sendable {
                 },
                 "has_products": !entries.isEmpty,
                 "link_minutes": Int(minutes.rounded()),
+                "older_url": (older ? entries.last : nil).map { "/library?older=\($0.grantID)" } as Any,
+                "newer_url": (newer ? entries.first : nil).map { "/library?newer=\($0.grantID)" } as Any,
             ])
     }
+
+    /// Purchases a page of the library shows; "Older purchases" goes on from the last.
+    static let pageSize = 50
 
     /// A key's state in words: "inactive" reads as broken to someone who just bought it.
     static func label(_ status: LicenseStatus) -> String {
