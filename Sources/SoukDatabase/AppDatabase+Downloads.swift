@@ -43,7 +43,10 @@ extension AppDatabase {
             let first = served?.lowerBound ?? 0
             let reserved = served.map { $0.upperBound - $0.lowerBound + 1 } ?? fileSize
             try DownloadRow(
-                id: id, grantID: grantID, fileID: fileID, userID: userID, ip: ip,
+                id: id, grantID: grantID, fileID: fileID,
+                productID: try String.fetchOne(
+                    db.cachedStatement(sql: "SELECT product_id FROM product_files WHERE id = ?"), arguments: [fileID]),
+                userID: userID, ip: ip,
                 userAgent: userAgent.map { String($0.prefix(500)) }, createdAt: now, firstByte: first, reserved: reserved,
                 sent: nil, credited: 0, resumed: false
             ).insert(db)

@@ -108,17 +108,29 @@ extension AppDatabase {
         try await writer.read { db in try ProductFileRecord.fetchOne(db, key: id)?.file }
     }
 
-    /// Downloads of a product's files, newest first (the seller's and the admin's log).
-    public func downloadLog(productID: String, limit: Int = 500) async throws -> [DownloadRecord] {
+    /// Downloads of a product's files, newest first (the seller's and the admin's log): `limit`
+    /// from the one after `cursor` (a download id of this product's), else from the newest, as
+    /// the order lists treat a cursor they did not give. Read along the product's index,
+    /// whatever the number of downloads.
+    public func downloadLog(productID: String, after cursor: String? = nil, limit: Int = 500) async throws -> [DownloadRecord] {
         try await writer.read { db in
-            try Row.fetchAll(
+            var position = ""
+            var arguments: StatementArguments = [productID]
+            if let cursor,
+                let anchor = try Row.fetchOne(
+                    db, sql: "SELECT created_at, id FROM downloads WHERE id = ? AND product_id = ?", arguments: [cursor, productID])
+            {
+                position = "AND (d.created_at, d.id) < (?, ?)"
+                arguments += [anchor[0] as DatabaseValue, anchor[1] as DatabaseValue]
+            }
+            return try Row.fetchAll(
                 db,
                 sql: """
                     SELECT d.*, COALESCE(d.sent, d.reserved) - d.credited AS bytes,
                            f.name AS file_name, f.version AS file_version, u.email AS user_email
                     FROM downloads d JOIN product_files f ON f.id = d.file_id JOIN users u ON u.id = d.user_id
-                    WHERE f.product_id = ? ORDER BY d.created_at DESC, d.id DESC LIMIT ?
-                    """, arguments: [productID, limit]
+                    WHERE d.product_id = ? \(position) ORDER BY d.created_at DESC, d.id DESC LIMIT ?
+                    """, arguments: arguments + [max(0, limit)]
             ).map(DownloadRecord.init(row:))
         }
     }

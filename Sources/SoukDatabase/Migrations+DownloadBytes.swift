@@ -33,3 +33,19 @@ extension Migrations {
         }
     }
 }
+
+extension Migrations {
+    /// Each download names its product, so a product's log reads newest first along an index
+    /// (`product_id, created_at, id`) a page at a time: it was joined through the product's
+    /// files and every download of them sorted (50 ms for a product downloaded 100,000 times).
+    static func registerDownloadLogByProduct(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v36-download-log-by-product") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE downloads ADD COLUMN product_id TEXT;
+                    UPDATE downloads SET product_id = (SELECT product_id FROM product_files WHERE id = downloads.file_id);
+                    CREATE INDEX downloads_product_created ON downloads (product_id, created_at, id);
+                    """)
+        }
+    }
+}

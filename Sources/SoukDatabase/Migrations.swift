@@ -180,6 +180,7 @@ enum Migrations {
         registerUnreadCounts(&migrator)
         registerLicenseKeyPaging(&migrator)
         registerLibraryPaging(&migrator)
+        registerDownloadLogByProduct(&migrator)
         return migrator
     }()
 }

@@ -65,11 +65,13 @@ public struct LibraryService: Sendable {
     /// A product's download log (buyers' e-mails, addresses, user agents): for its seller in good
     /// standing or an admin (`SellerAccess`); anyone else is told the product does not exist, as
     /// everyone is once it is deleted.
-    public func downloadLog(productID: String, by user: User) async throws -> (Product, [DownloadRecord]) {
+    public func downloadLog(productID: String, by user: User, after cursor: String? = nil, limit: Int) async throws
+        -> (Product, [DownloadRecord])
+    {
         let product = try await database.product(id: productID)
         try SellerAccess.require(sellerID: product?.sellerID ?? "", user: user, notFound: "The product \(productID)")
         guard let product else { throw SoukError.notFound("The product \(productID)") }
-        return (product, try await database.downloadLog(productID: product.id))
+        return (product, try await database.downloadLog(productID: product.id, after: cursor, limit: limit))
     }
 
     // MARK: Private pages

@@ -467,6 +467,13 @@ struct DownloadTests {
             #expect(log.map(\.bytes).reduce(0, +) == 2000)
             #expect(Set(log.map(\.firstByte)) == [0, 300, 700])
             #expect(log.allSatisfy { $0.fileID == fileIDs[0] })
+            // A page at a time from the newest, along the product's index; a cursor this log did
+            // not give (another product's download, made up) starts from the newest.
+            let newest = try await store.database.downloadLog(productID: productID, limit: 2)
+            let older = try await store.database.downloadLog(productID: productID, after: newest.last?.id, limit: 10)
+            #expect(newest.count == 2 && (newest + older).map(\.id) == log.map(\.id))
+            #expect(try await store.database.downloadLog(productID: "prod_other", after: log[0].id, limit: 10).isEmpty)
+            #expect(try await store.database.downloadLog(productID: productID, after: "dl_made_up", limit: 2).map(\.id) == newest.map(\.id))
         }
     }
 

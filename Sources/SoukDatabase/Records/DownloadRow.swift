@@ -9,6 +9,8 @@ struct DownloadRow: Codable, Sendable, FetchableRecord, PersistableRecord {
     var id: String
     var grantID: String
     var fileID: String
+    /// The file's product (for the product's log; set from the file when the row is written).
+    var productID: String?
     var userID: String
     var ip: String?
     var userAgent: String?
@@ -28,6 +30,7 @@ struct DownloadRow: Codable, Sendable, FetchableRecord, PersistableRecord {
         case id, ip, reserved, sent, credited, resumed
         case grantID = "grant_id"
         case fileID = "file_id"
+        case productID = "product_id"
         case userID = "user_id"
         case userAgent = "user_agent"
         case createdAt = "created_at"

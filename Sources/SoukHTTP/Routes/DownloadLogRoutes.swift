@@ -17,10 +17,24 @@ struct DownloadLogRoutes: Sendable {
 
     @Sendable func list(_ request: Request, context: SoukRequestContext) async throws -> Response {
         let user = try context.require(.sellerAction)
-        let (_, log) = try await services.library.downloadLog(productID: try context.decodedParameter("id"), by: user)
-        return try JSONResponse(body: ListBody(data: log.map(DownloadLogEntryBody.init), nextCursor: nil))
-            .response(from: request, context: context)
+        let query = request.uri.queryParameters
+        let limit = try query.get("limit").map { raw -> Int in
+            guard let value = Int(raw), (1...500).contains(value) else {
+                throw SoukError.validation("limit", "limit must be an integer from 1 to 500.")
+            }
+            return value
+        } ?? 500
+        // One more than asked: whether there is a next page.
+        let (_, log) = try await services.library.downloadLog(
+            productID: try context.decodedParameter("id"), by: user, after: query.get("cursor"), limit: limit + 1)
+        let page = Array(log.prefix(limit))
+        return try JSONResponse(
+            body: ListBody(data: page.map(DownloadLogEntryBody.init), nextCursor: log.count > limit ? page.last?.id : nil)
+        ).response(from: request, context: context)
     }
+
+    /// Downloads a page of the dashboard's log shows; "Older downloads" goes on from the last.
+    static let pageSize = 100
 
     @Sendable func page(_ request: Request, context: SoukRequestContext) async throws -> Response {
         let id = try context.decodedParameter("id")
@@ -28,7 +42,9 @@ struct DownloadLogRoutes: Sendable {
             return Pages.redirect(to: "/signin?next=/dashboard/products/\(LibraryLinks.pathSegment(id))/downloads")
         }
         let user = try context.require(.sellerAction)
-        let (product, log) = try await services.library.downloadLog(productID: id, by: user)
+        let older = request.uri.queryParameters.get("older").flatMap { $0.isEmpty ? nil : $0 }
+        let (product, found) = try await services.library.downloadLog(productID: id, by: user, after: older, limit: Self.pageSize + 1)
+        let log = Array(found.prefix(Self.pageSize))
         return services.pages.render(
             "dashboard_downloads", title: "Downloads of \(product.title)", context: context,
             [
@@ -36,6 +52,10 @@ struct DownloadLogRoutes: Sendable {
                 "product_url": "/dashboard/products/\(LibraryLinks.pathSegment(product.id))",
                 "count": log.count,
                 "has_downloads": !log.isEmpty,
+                "older_url": (found.count > Self.pageSize ? log.last : nil).map {
+                    "/dashboard/products/\(LibraryLinks.pathSegment(product.id))/downloads?older=\(LibraryLinks.pathSegment($0.id))"
+                } as Any,
+                "newest_url": (older == nil ? nil : "/dashboard/products/\(LibraryLinks.pathSegment(product.id))/downloads") as Any,
                 "downloads": log.map { record -> [String: Any] in
                     [
                         "id": record.id, "created_at": DateViews.moment(record.createdAt), "user_email": record.userEmail,
