@@ -241,12 +241,11 @@ extension AppDatabase {
     }
 
     static func ratingSummary(productID: String, in db: Database) throws -> RatingSummary {
-        let rows = try Row.fetchAll(
-            db,
-            sql: "SELECT r.rating, COUNT(*) AS n FROM reviews r WHERE r.product_id = ? AND \(reviewVisible) GROUP BY r.rating",
-            arguments: [productID])
+        // Counted per star by triggers (`product_rating_counts`), not grouped per read.
+        let rows = try ProductRatingCountRecord.fetchAll(
+            db.cachedStatement(sql: "SELECT * FROM product_rating_counts WHERE product_id = ? AND count > 0"), arguments: [productID])
         var counts: [Int: Int] = [:]
-        for row in rows { counts[row["rating"]] = row["n"] }
+        for row in rows { counts[row.rating] = row.count }
         return ReviewDecision.summary(countsByRating: counts)
     }
 

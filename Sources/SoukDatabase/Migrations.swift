@@ -181,6 +181,7 @@ enum Migrations {
         registerLicenseKeyPaging(&migrator)
         registerLibraryPaging(&migrator)
         registerDownloadLogByProduct(&migrator)
+        registerRatingCounts(&migrator)
         return migrator
     }()
 }

@@ -76,6 +76,7 @@ private let mappedTables: [MappedTable] = [
     MappedTable(SellerMoneyRecord.self, SellerMoneyRecord.CodingKeys.self),
     MappedTable(SellerMoneyExceptionRecord.self, SellerMoneyExceptionRecord.CodingKeys.self),
     MappedTable(UnreadNotificationCountRecord.self, UnreadNotificationCountRecord.CodingKeys.self),
+    MappedTable(ProductRatingCountRecord.self, ProductRatingCountRecord.CodingKeys.self),
 ]
 
 @Suite("Record types")
@@ -96,7 +97,7 @@ struct RecordsTests {
         let database = try AppDatabase(path: try temporaryDatabasePath())
         let tables = try await database.writer.read { db in try Self.schemaTables(db) }
         let mapped = mappedTables.map(\.table)
-        #expect(tables.count == 43)
+        #expect(tables.count == 44)
         #expect(tables.subtracting(mapped).sorted() == [], "tables without a record type")
         #expect(Set(mapped).subtracting(tables).sorted() == [], "record types of tables the schema does not have")
         #expect(Set(mapped).count == mapped.count, "two record types for one table")

@@ -161,3 +161,53 @@ struct UnreadCountsTests {
         try await check("account deleted")
     }
 }
+
+@Suite("A product's stars, counted by triggers")
+struct RatingCountsTests {
+    @Test("The rating and its distribution stay equal to grouping the visible reviews: new, hidden, shown, withdrawn, re-rated, deleted")
+    func starsFollowTheReviews() async throws {
+        let store = try TestStore()
+        let database = store.database
+        let seller = try await store.seller("ada@example.com")
+        let product = try await store.product("Moth Atlas", by: seller)
+        var made: [User] = []
+        for n in 0..<8 { made.append(try await store.buyer("r\(n)@example.com")) }
+        let readers = made
+        func check(_ note: String) async throws {
+            let grouped = try await database.writer.read { db in
+                try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT rating, COUNT(*) AS n FROM reviews
+                        WHERE product_id = ? AND hidden_at IS NULL AND withdrawn_at IS NULL GROUP BY rating
+                        """, arguments: [product.id]
+                ).reduce(into: [Int: Int]()) { $0[$1["rating"]] = $1["n"] }
+            }
+            #expect(try await database.ratingSummary(productID: product.id) == ReviewDecision.summary(countsByRating: grouped), "\(note)")
+        }
+        let now = database.clock.now()
+        try await database.writer.write { db in
+            for (n, reader) in readers.enumerated() {
+                try db.execute(
+                    sql: """
+                        INSERT INTO reviews (id, product_id, user_id, rating, body, body_html, hidden_at, created_at, updated_at)
+                        VALUES (?, ?, ?, ?, 'Good.', '<p>Good.</p>', ?, ?, ?)
+                        """, arguments: ["rev_\(n)", product.id, reader.id, 1 + n % 5, n == 7 ? now : nil, now, now])
+            }
+        }
+        try await check("eight, one hidden")
+        #expect(try await database.ratingSummary(productID: product.id).count == 7)
+        try await database.writer.write { db in
+            try db.execute(sql: "UPDATE reviews SET hidden_at = ? WHERE id = 'rev_0'", arguments: [now])
+            try db.execute(sql: "UPDATE reviews SET hidden_at = NULL WHERE id = 'rev_7'")
+            try db.execute(sql: "UPDATE reviews SET withdrawn_at = ? WHERE id = 'rev_1'", arguments: [now])
+            try db.execute(sql: "UPDATE reviews SET rating = 5 WHERE id IN ('rev_2', 'rev_0')")
+            try db.execute(sql: "UPDATE reviews SET body = 'Edited.' WHERE id = 'rev_3'")
+            try db.execute(sql: "DELETE FROM reviews WHERE id = 'rev_4'")
+        }
+        try await check("hidden, shown, withdrawn, re-rated, edited, deleted")
+        #expect(try await database.ratingSummary(productID: product.id).count == 5)
+        try await database.writer.write { try $0.execute(sql: "DELETE FROM users WHERE id = ?", arguments: [readers[5].id]) }
+        try await check("an author's account removed")
+    }
+}
