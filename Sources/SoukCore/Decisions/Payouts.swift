@@ -84,34 +84,20 @@ public enum Payouts {
     /// and currency, only `sellerID`'s when given (see `shares(of:)`). Sorted by seller name, id,
     /// currency.
     public static func balances(_ lines: [PayoutLine], sellerID: String? = nil) -> [SellerBalance] {
-        var balances: [String: SellerBalance] = [:]
-        var orderIDs: [String] = []
-        var byOrder: [String: [PayoutLine]] = [:]
-        for line in lines {
-            if byOrder[line.orderID] == nil { orderIDs.append(line.orderID) }
-            byOrder[line.orderID, default: []].append(line)
+        // Gross and fees line by line; refunds, what is owed and what is held from each order's shares.
+        var kept: [String: Kept] = [:]
+        for line in lines where sellerID == nil || line.sellerID == sellerID {
+            let key = "\(line.sellerID)|\(line.currency)"
+            var row =
+                kept[key]
+                ?? Kept(
+                    sellerID: line.sellerID, sellerName: line.sellerName, sellerEmail: line.sellerEmail, currency: line.currency,
+                    gross: 0, fees: 0, refunds: 0, owed: 0, onHold: 0)
+            row.gross += line.amount
+            row.fees += line.feeAmount
+            kept[key] = row
         }
-        for orderID in orderIDs {
-            let orderLines = byOrder[orderID]!
-            for (line, share) in zip(orderLines, shares(of: orderLines)) {
-                if let sellerID, line.sellerID != sellerID { continue }
-                let key = "\(line.sellerID)|\(line.currency)"
-                var balance =
-                    balances[key]
-                    ?? SellerBalance(
-                        sellerID: line.sellerID, sellerName: line.sellerName, sellerEmail: line.sellerEmail,
-                        currency: line.currency)
-                balance.gross += line.amount
-                balance.fees += line.feeAmount
-                balance.refunds += share.refund
-                balance.owed += share.owed
-                balance.onHold += share.onHold
-                balances[key] = balance
-            }
-        }
-        return balances.values.sorted {
-            ($0.sellerName, $0.sellerID, $0.currency) < ($1.sellerName, $1.sellerID, $1.currency)
-        }
+        return balances(kept: Array(kept.values), unsettled: lines, sellerID: sellerID)
     }
 
     /// A seller's money in one currency as the store keeps it (`seller_money` and the settled

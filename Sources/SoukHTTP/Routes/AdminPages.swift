@@ -223,20 +223,8 @@ struct AdminPages: Sendable {
         let position = Self.position(query)
         // One more than a page, to know whether there is another past it.
         let (found, applied) = try await services.reviews.moderationQueue(from: position, limit: Self.pageSize + 1, by: admin)
-        let morePastPosition = found.count > Self.pageSize
-        let shown: [Review]
-        let (older, newer): (Bool, Bool)
-        switch applied {
-        case .newerThan?:
-            shown = Array(found.suffix(Self.pageSize))
-            (older, newer) = (true, morePastPosition)
-        case .olderThan?:
-            shown = Array(found.prefix(Self.pageSize))
-            (older, newer) = (morePastPosition, true)
-        case nil:
-            shown = Array(found.prefix(Self.pageSize))
-            (older, newer) = (morePastPosition, false)
-        }
+        let page = PositionedPage(found, from: applied, size: Self.pageSize)
+        let (shown, older, newer) = (page.items, page.hasOlder, page.hasNewer)
         // Where the hide and show buttons bring the admin back: this page.
         let here = applied.map { Self.positionQuery($0) } ?? ""
         var notice: String?
@@ -285,9 +273,7 @@ struct AdminPages: Sendable {
 
     /// The page of a list newest first that `query` asks for (`?older=<id>` or `?newer=<id>`).
     static func position(_ query: [String: String]) -> AppDatabase.ListPosition? {
-        if let id = query["older"], !id.isEmpty { return .olderThan(id: id) }
-        if let id = query["newer"], !id.isEmpty { return .newerThan(id: id) }
-        return nil
+        AppDatabase.ListPosition.asked(older: query["older"], newer: query["newer"])
     }
 
     static func positionQuery(_ position: AppDatabase.ListPosition) -> String {

@@ -43,10 +43,7 @@ struct DashboardPages: Sendable {
         }
         let seller = try context.require(.verifiedSeller)
         let query = request.uri.queryParameters
-        let position: AppDatabase.ListPosition? =
-            if let id = query.get("older"), !id.isEmpty { .olderThan(id: id) }
-            else if let id = query.get("newer"), !id.isEmpty { .newerThan(id: id) }
-            else { nil }
+        let position = AppDatabase.ListPosition.asked(older: query.get("older"), newer: query.get("newer"))
         var values: [String: Any] = [:]
         if query.get("address") == "saved" { values["address_saved"] = true }
         return try await renderIndex(seller: seller, from: position, context: context, values)
@@ -61,20 +58,8 @@ struct DashboardPages: Sendable {
         // One more than a page, to know whether there is another beyond it.
         let (found, applied) = try await services.database.sellerProducts(
             sellerID: seller.id, from: position, limit: Self.pageSize + 1)
-        let morePastPosition = found.count > Self.pageSize
-        let products: [Product]
-        let (older, newer): (Bool, Bool)
-        switch applied {
-        case .newerThan?:
-            products = Array(found.suffix(Self.pageSize))
-            (older, newer) = (true, morePastPosition)
-        case .olderThan?:
-            products = Array(found.prefix(Self.pageSize))
-            (older, newer) = (morePastPosition, true)
-        case nil:
-            products = Array(found.prefix(Self.pageSize))
-            (older, newer) = (morePastPosition, false)
-        }
+        let page = PositionedPage(found, from: applied, size: Self.pageSize)
+        let (products, older, newer) = (page.items, page.hasOlder, page.hasNewer)
         var values: [String: Any] = [
             "page_path": SellerSlug.pagePath(for: seller), "page_address": seller.slug ?? "",
         ]

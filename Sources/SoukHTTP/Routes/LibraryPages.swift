@@ -16,26 +16,11 @@ struct LibraryPages: Sendable {
         guard context.identity != nil else { return Pages.redirect(to: "/signin?next=/library") }
         let user = try context.require(.signedIn)
         let query = request.uri.queryParameters
-        let position: AppDatabase.ListPosition? =
-            if let id = query.get("older"), !id.isEmpty { .olderThan(id: id) }
-            else if let id = query.get("newer"), !id.isEmpty { .newerThan(id: id) }
-            else { nil }
+        let position = AppDatabase.ListPosition.asked(older: query.get("older"), newer: query.get("newer"))
         // One more than a page, to know whether there is another past it.
         let (found, applied) = try await services.library.entries(for: user, from: position, limit: Self.pageSize + 1)
-        let morePastPosition = found.count > Self.pageSize
-        let entries: [LibraryEntry]
-        let (older, newer): (Bool, Bool)
-        switch applied {
-        case .newerThan?:
-            entries = Array(found.suffix(Self.pageSize))
-            (older, newer) = (true, morePastPosition)
-        case .olderThan?:
-            entries = Array(found.prefix(Self.pageSize))
-            (older, newer) = (morePastPosition, true)
-        case nil:
-            entries = Array(found.prefix(Self.pageSize))
-            (older, newer) = (morePastPosition, false)
-        }
+        let page = PositionedPage(found, from: applied, size: Self.pageSize)
+        let (entries, older, newer) = (page.items, page.hasOlder, page.hasNewer)
         let ratings = try await services.database.ratings(byUser: user.id, of: entries.map(\.product.id))
         let now = services.database.clock.now()
         let links = LibraryLinks(services: services)

@@ -42,10 +42,7 @@ struct LicensePages: Sendable {
         var notice: String?
         if let key = query["disabled"] { notice = "The key \(key) is disabled: it no longer activates or validates." }
         if let key = query["enabled"] { notice = "The key \(key) is enabled again." }
-        let position: AppDatabase.ListPosition? =
-            if let id = query["older"], !id.isEmpty { .olderThan(id: id) }
-            else if let id = query["newer"], !id.isEmpty { .newerThan(id: id) }
-            else { nil }
+        let position = AppDatabase.ListPosition.asked(older: query["older"], newer: query["newer"])
         return try await page(product, context: context, from: position, matching: query["q"], notice: notice)
     }
 
@@ -93,20 +90,8 @@ struct LicensePages: Sendable {
         // One more than a page, to know whether there is another past it.
         let (found, applied) = try await services.licenses.keys(
             of: product, by: try context.require(.sellerAction), from: position, matching: text, limit: Self.pageSize + 1)
-        let morePastPosition = found.count > Self.pageSize
-        let keys: [(license: LicenseKey, buyerEmail: String)]
-        let (older, newer): (Bool, Bool)
-        switch applied {
-        case .newerThan?:
-            keys = Array(found.suffix(Self.pageSize))
-            (older, newer) = (true, morePastPosition)
-        case .olderThan?:
-            keys = Array(found.prefix(Self.pageSize))
-            (older, newer) = (morePastPosition, true)
-        case nil:
-            keys = Array(found.prefix(Self.pageSize))
-            (older, newer) = (morePastPosition, false)
-        }
+        let page = PositionedPage(found, from: applied, size: Self.pageSize)
+        let (keys, older, newer) = (page.items, page.hasOlder, page.hasNewer)
         let base = "/dashboard/products/\(StoreViews.pathComponent(product.id))/licenses"
         let searched = text.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
         func link(_ position: String, _ id: String) -> String {
