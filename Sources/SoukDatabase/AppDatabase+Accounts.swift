@@ -90,12 +90,10 @@ extension AppDatabase {
             // the newest accounts until the page is full.
             let phrase = "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
             let few = 2_000
-            let rowids = try Int64.fetchAll(
-                db, sql: "SELECT rowid FROM user_email_search WHERE user_email_search MATCH ? LIMIT ?", arguments: [phrase, few + 1])
-            if rowids.count <= few {
-                request = request.filter(
-                    sql: "rowid IN (SELECT value FROM json_each(?))",
-                    arguments: [String(decoding: try JSONEncoder().encode(rowids), as: UTF8.self)])
+            let ids = try String.fetchAll(
+                db, sql: "SELECT user_id FROM user_emails WHERE user_emails MATCH ? LIMIT ?", arguments: [phrase, few + 1])
+            if ids.count <= few {
+                request = request.filter(sql: "id IN (SELECT value FROM json_each(?))", arguments: [try jsonList(ids)])
             }
         }
         return request

@@ -13,9 +13,7 @@ extension AppDatabase {
         try await writer.read { db in
             let grants = try GrantRecord.filter(GrantRecord.Columns.userID == userID && GrantRecord.Columns.revokedAt == nil)
                 .order(GrantRecord.Columns.createdAt.desc, GrantRecord.Columns.id).fetchAll(db)
-            return try grants.compactMap { grant in
-                try Self.libraryEntry(grant, defaultDownloadLimit: defaultDownloadLimit, in: db)
-            }
+            return try Self.libraryEntries(grants, defaultDownloadLimit: defaultDownloadLimit, in: db)
         }
     }
 
@@ -47,9 +45,7 @@ extension AppDatabase {
                 }
             }
             let grants = try GrantRecord.fetchAll(db, sql: sql, arguments: StatementArguments(arguments))
-            let entries = try grants.compactMap { grant in
-                try Self.libraryEntry(grant, defaultDownloadLimit: defaultDownloadLimit, in: db)
-            }
+            let entries = try Self.libraryEntries(grants, defaultDownloadLimit: defaultDownloadLimit, in: db)
             return (newestFirst ? entries : entries.reversed(), applied)
         }
     }
@@ -70,29 +66,68 @@ extension AppDatabase {
     private static func libraryEntry(_ grant: GrantRecord, defaultDownloadLimit: Int, in db: Database) throws
         -> LibraryEntry?
     {
-        let grantID = grant.id
-        guard let product = try product(id: grant.productID, includingDeleted: true, in: db) else { return nil }
-        let limit = product.downloadLimit ?? defaultDownloadLimit
-        let files = try ProductFileRecord.fetchAll(
+        try libraryEntries([grant], defaultDownloadLimit: defaultDownloadLimit, in: db).first
+    }
+
+    /// The library entries of `grants`, in their order (a grant whose product is gone has none),
+    /// read together: their products, the latest version of each file, what each grant has
+    /// downloaded, their keys with their seats, the products' pages and the orders' numbers,
+    /// one query each, however many purchases (one entry at a time took 0.2 ms each: 2 s for a
+    /// buyer with 8,000).
+    private static func libraryEntries(_ grants: [GrantRecord], defaultDownloadLimit: Int, in db: Database) throws
+        -> [LibraryEntry]
+    {
+        guard !grants.isEmpty else { return [] }
+        let productIDs = try jsonList(Array(Set(grants.map(\.productID))))
+        let grantIDs = try jsonList(grants.map(\.id))
+        let products = Dictionary(
+            try fetchProducts(db, sql: "\(productSelect) WHERE p.id IN (SELECT value FROM json_each(?))", arguments: [productIDs])
+                .map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let files = Dictionary(
+            grouping: try ProductFileRecord.fetchAll(
+                db,
+                sql: """
+                    SELECT f.* FROM product_files f
+                    WHERE f.product_id IN (SELECT value FROM json_each(?)) AND f.version = (
+                        SELECT MAX(version) FROM product_files g WHERE g.product_id = f.product_id AND g.name = f.name)
+                    ORDER BY f.product_id, f.name
+                    """, arguments: [productIDs]),
+            by: \.productID)
+        var charged: [String: Int64] = [:]  // by "grant file"
+        for row in try Row.fetchAll(
             db,
             sql: """
-                SELECT f.* FROM product_files f
-                WHERE f.product_id = ? AND f.version = (
-                    SELECT MAX(version) FROM product_files g WHERE g.product_id = f.product_id AND g.name = f.name)
-                ORDER BY f.name
-                """, arguments: [product.id]
-        ).map { record -> LibraryEntry.File in
-            let budget = try downloadBudget(grantID: grantID, fileID: record.id, limit: limit, fileSize: record.size, in: db)
-            return LibraryEntry.File(file: record.file, downloadsLeft: budget.downloadsLeft)
+                SELECT grant_id, file_id, SUM(COALESCE(sent, reserved) - credited) AS charged FROM downloads
+                WHERE grant_id IN (SELECT value FROM json_each(?)) GROUP BY grant_id, file_id
+                """, arguments: [grantIDs])
+        {
+            charged["\(row["grant_id"] as String) \(row["file_id"] as String)"] = row["charged"]
         }
-        let keys = try licenseKeys(sql: "grant_id = ?", grantID, in: db)
-        let pages = try ProductPageRecord.fetchAll(
-            db, sql: "SELECT * FROM product_pages WHERE product_id = ? ORDER BY slug", arguments: [product.id]
-        ).map(\.page)
-        return LibraryEntry(
-            grantID: grantID, orderID: grant.orderID, product: product, files: files, licenseKeys: keys, pages: pages,
-            purchasedAt: grant.createdAt,
-            orderNumber: try Int.fetchOne(db, sql: "SELECT number FROM orders WHERE id = ?", arguments: [grant.orderID]).map { "#\($0)" })
+        let keys = Dictionary(
+            grouping: try licenseKeys(sql: "grant_id IN (SELECT value FROM json_each(?))", arguments: [grantIDs], in: db),
+            by: \.grantID)
+        let pages = Dictionary(
+            grouping: try ProductPageRecord.fetchAll(
+                db, sql: "SELECT * FROM product_pages WHERE product_id IN (SELECT value FROM json_each(?)) ORDER BY product_id, slug",
+                arguments: [productIDs]),
+            by: \.productID)
+        let numbers = Dictionary(
+            try Row.fetchAll(
+                db, sql: "SELECT id, number FROM orders WHERE id IN (SELECT value FROM json_each(?))",
+                arguments: [try jsonList(Array(Set(grants.map(\.orderID))))]
+            ).map { ($0["id"] as String, $0["number"] as Int?) }, uniquingKeysWith: { first, _ in first })
+        return grants.compactMap { grant -> LibraryEntry? in
+            guard let product = products[grant.productID] else { return nil }
+            let limit = product.downloadLimit ?? defaultDownloadLimit
+            let entryFiles = (files[product.id] ?? []).map { record -> LibraryEntry.File in
+                let budget = DownloadBudget(limit: limit, fileSize: record.size, charged: charged["\(grant.id) \(record.id)"] ?? 0)
+                return LibraryEntry.File(file: record.file, downloadsLeft: budget.downloadsLeft)
+            }
+            return LibraryEntry(
+                grantID: grant.id, orderID: grant.orderID, product: product, files: entryFiles, licenseKeys: keys[grant.id] ?? [],
+                pages: (pages[product.id] ?? []).map(\.page), purchasedAt: grant.createdAt,
+                orderNumber: (numbers[grant.orderID] ?? nil).map { "#\($0)" })
+        }
     }
 
     // MARK: Downloads

@@ -94,19 +94,25 @@ extension AppDatabase {
             var arguments: StatementArguments = [productID]
             if let text = text?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
                 // The key itself (keys are upper case; the unique index finds it), or the keys of
-                // the buyers whose address holds the text (the account search's index), never a
-                // pass over every key of the product.
-                // Those candidates are read first and sorted (`+` keeps SQLite from walking the
+                // the buyers whose address holds the text (the account search's index). Those
+                // candidates are read first and sorted (`+` keeps SQLite from walking the
                 // product's whole index in order instead, testing each key: 29 ms for 100,000).
-                let buyers = try Self.userIDs(emailContains: text, limit: 500, in: db)
-                conditions = [
-                    "+k.product_id = ?",
-                    """
-                    k.rowid IN (SELECT rowid FROM license_keys WHERE key = ?
-                                UNION ALL SELECT rowid FROM license_keys WHERE user_id IN (SELECT value FROM json_each(?)))
-                    """,
-                ]
-                arguments += [text.uppercased(), String(decoding: try JSONEncoder().encode(buyers), as: UTF8.self)]
+                // Text hundreds of accounts hold ("gmail") is looked for in each key's order.
+                let few = 500
+                let buyers = try Self.userIDs(emailContains: text, limit: few + 1, in: db)
+                if buyers.count <= few {
+                    conditions = [
+                        "+k.product_id = ?",
+                        """
+                        k.rowid IN (SELECT rowid FROM license_keys WHERE key = ?
+                                    UNION ALL SELECT rowid FROM license_keys WHERE user_id IN (SELECT value FROM json_each(?)))
+                        """,
+                    ]
+                    arguments += [text.uppercased(), try Self.jsonList(buyers)]
+                } else {
+                    conditions.append("(k.key = ? OR instr(lower(o.buyer_email), lower(?)) > 0)")
+                    arguments += [text.uppercased(), text]
+                }
             }
             var applied = position
             var newerFirst = true
@@ -132,12 +138,7 @@ extension AppDatabase {
                     WHERE \(conditions.joined(separator: " AND ")) ORDER BY \(order) LIMIT ?
                     """, arguments: arguments + [max(0, limit)])
             let records = try rows.map { try LicenseKeyRecord(row: $0) }
-            let seats = Dictionary(
-                grouping: try LicenseActivationRecord.filter(
-                    records.map(\.id).contains(LicenseActivationRecord.Columns.licenseID)
-                        && LicenseActivationRecord.Columns.deactivatedAt == nil
-                ).order(LicenseActivationRecord.Columns.createdAt, LicenseActivationRecord.Columns.id).fetchAll(db),
-                by: \.licenseID)
+            let seats = try Self.activeSeats(of: records, in: db)
             let keys = zip(records, rows).map { record, row in
                 (license: record.licenseKey(activations: seats[record.id] ?? []), buyerEmail: row["buyer_email"] as String)
             }
@@ -152,11 +153,20 @@ extension AppDatabase {
     static func licenseKeys(sql condition: String, arguments: StatementArguments, in db: Database) throws -> [LicenseKey] {
         let keys = try LicenseKeyRecord.fetchAll(
             db, sql: "SELECT * FROM license_keys WHERE \(condition) ORDER BY created_at, unit", arguments: arguments)
-        return try keys.map { key in
-            let activations = try LicenseActivationRecord.filter(
-                LicenseActivationRecord.Columns.licenseID == key.id && LicenseActivationRecord.Columns.deactivatedAt == nil
-            ).order(LicenseActivationRecord.Columns.createdAt, LicenseActivationRecord.Columns.id).fetchAll(db)
-            return key.licenseKey(activations: activations)
-        }
+        let seats = try activeSeats(of: keys, in: db)
+        return keys.map { $0.licenseKey(activations: seats[$0.id] ?? []) }
+    }
+
+    /// The seats taken on `keys`, by key id, oldest first: one query for them all.
+    static func activeSeats(of keys: [LicenseKeyRecord], in db: Database) throws -> [String: [LicenseActivationRecord]] {
+        guard !keys.isEmpty else { return [:] }
+        return Dictionary(
+            grouping: try LicenseActivationRecord.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM license_activations
+                    WHERE license_id IN (SELECT value FROM json_each(?)) AND deactivated_at IS NULL ORDER BY created_at, id
+                    """, arguments: [try jsonList(keys.map(\.id))]),
+            by: \.licenseID)
     }
 }

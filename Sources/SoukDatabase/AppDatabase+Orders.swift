@@ -73,10 +73,11 @@ extension AppDatabase {
                 conditions.append("o.status IN (\(Array(repeating: "?", count: statuses.count).joined(separator: ",")))")
                 arguments += statuses.map(\.rawValue).sorted()
             }
+            // The anchor's key as stored (its text, not a `Date` written again).
             if let cursor, let anchor = try Row.fetchOne(db, sql: "SELECT created_at, id FROM orders WHERE id = ?", arguments: [cursor]) {
                 conditions.append("(\(placedAt), \(id)) < (?, ?)")
-                arguments.append(anchor["created_at"] as Date)
-                arguments.append(anchor["id"] as String)
+                arguments.append(anchor["created_at"] as DatabaseValue)
+                arguments.append(anchor["id"] as DatabaseValue)
             }
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             let ids = try String.fetchAll(

@@ -40,8 +40,8 @@ extension AppDatabase {
 
     /// Works out the sellers' shares of the refunded and disputed orders changed since the last
     /// call (`Payouts.shares`) and keeps them, up to `limit` orders a call, so a balance reads
-    /// their sums instead of every line again. Returns how many orders it settled; reads first,
-    /// so an idle store does not write.
+    /// their sums instead of every line again. Returns how many rows it settled (0 when none
+    /// could be, so a caller looping until 0 stops); reads first, so an idle store does not write.
     @discardableResult
     public func settleMoneyShares(limit: Int = 500) async throws -> Int {
         let pending = try await writer.read { db in
@@ -52,16 +52,18 @@ extension AppDatabase {
             let orderIDs = try String.fetchAll(
                 db, sql: "SELECT DISTINCT order_id FROM seller_money_exceptions WHERE refunds IS NULL LIMIT ?", arguments: [limit])
             let lines = try Self.payoutLines(
-                orders: "SELECT value FROM json_each(?1)", argument: String(decoding: try JSONEncoder().encode(orderIDs), as: UTF8.self),
+                orders: "SELECT value FROM json_each(?1)", argument: try Self.jsonList(orderIDs),
                 in: db)
+            var settled = 0
             for share in Payouts.sellerShares(lines) {
                 try db.execute(
                     sql: """
                         UPDATE seller_money_exceptions SET refunds = ?, owed = ?, on_hold = ?
                         WHERE seller_id = ? AND order_id = ? AND refunds IS NULL
                         """, arguments: [share.refund, share.owed, share.onHold, share.sellerID, share.orderID])
+                settled += db.changesCount
             }
-            return orderIDs.count
+            return settled
         }
     }
 

@@ -200,7 +200,7 @@ extension AppDatabase {
                     sql: """
                         SELECT product_id, rating FROM reviews
                         WHERE product_id IN (SELECT value FROM json_each(?)) AND user_id = ? AND withdrawn_at IS NULL
-                        """, arguments: [String(decoding: try JSONEncoder().encode(productIDs), as: UTF8.self), userID])
+                        """, arguments: [try Self.jsonList(productIDs), userID])
             } else {
                 rows = try Row.fetchAll(
                     db, sql: "SELECT product_id, rating FROM reviews WHERE user_id = ? AND withdrawn_at IS NULL",

@@ -41,3 +41,37 @@ extension Migrations {
         }
     }
 }
+
+extension Migrations {
+    /// The account search's trigram index holds each address with its account's id, under rowids
+    /// of its own: v32 keyed it on the users table's rowid, which `VACUUM` (and `VACUUM INTO`, a
+    /// backup) may renumber in a table whose key is text, leaving the index pointing at other
+    /// accounts. Kept by triggers as before.
+    static func registerUserEmailIndex(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v38-user-email-index") { db in
+            try db.execute(
+                sql: """
+                    DROP TRIGGER users_email_search_insert;
+                    DROP TRIGGER users_email_search_update;
+                    DROP TRIGGER users_email_search_delete;
+                    DROP TABLE user_email_search;
+                    CREATE VIRTUAL TABLE user_emails USING fts5(email, user_id UNINDEXED, tokenize = 'trigram');
+                    INSERT INTO user_emails (email, user_id) SELECT email, id FROM users;
+                    CREATE TRIGGER users_emails_insert AFTER INSERT ON users BEGIN
+                        INSERT INTO user_emails (email, user_id) VALUES (NEW.email, NEW.id);
+                    END;
+                    CREATE TRIGGER users_emails_update AFTER UPDATE OF email ON users WHEN NEW.email IS NOT OLD.email BEGIN
+                        DELETE FROM user_emails WHERE rowid IN (
+                            SELECT rowid FROM user_emails WHERE user_emails MATCH '"' || replace(OLD.email, '"', '""') || '"'
+                        ) AND user_id = OLD.id;
+                        INSERT INTO user_emails (email, user_id) VALUES (NEW.email, NEW.id);
+                    END;
+                    CREATE TRIGGER users_emails_delete AFTER DELETE ON users BEGIN
+                        DELETE FROM user_emails WHERE rowid IN (
+                            SELECT rowid FROM user_emails WHERE user_emails MATCH '"' || replace(OLD.email, '"', '""') || '"'
+                        ) AND user_id = OLD.id;
+                    END;
+                    """)
+        }
+    }
+}

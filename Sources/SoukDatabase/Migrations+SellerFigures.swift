@@ -48,9 +48,10 @@ extension Migrations {
         "(\(money(x)) AND (\(x).refunded_amount > 0 OR \(x).status = 'disputed'))"
     }
 
-    /// The key of what an order adds to the sales numbers: its day, or NULL when not sold.
+    /// The key of what an order adds to the sales numbers: when it was paid, or NULL when not
+    /// sold (the whole time, not its day: a customer's first and last payment follow it).
     private static func salesKey(_ x: String) -> String {
-        "(CASE WHEN \(sold(x)) THEN substr(\(x).paid_at, 1, 10) END)"
+        "(CASE WHEN \(sold(x)) THEN \(x).paid_at END)"
     }
 
     /// The key of what an order adds to payouts: NULL, 'settled' or 'exception'.

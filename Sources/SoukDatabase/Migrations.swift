@@ -182,6 +182,7 @@ enum Migrations {
         registerLibraryPaging(&migrator)
         registerDownloadLogByProduct(&migrator)
         registerRatingCounts(&migrator)
+        registerUserEmailIndex(&migrator)
         return migrator
     }()
 }

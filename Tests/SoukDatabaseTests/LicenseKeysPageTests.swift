@@ -81,6 +81,16 @@ struct LicenseKeysPageTests {
         let byBuyer = try await store.database.licenseKeysPage(productID: product.id, from: nil, matching: "BUYER1@", limit: 50)
         #expect(byBuyer.keys.count == 40 && byBuyer.keys.allSatisfy { $0.buyerEmail == "buyer1@example.com" })
         #expect(try await store.database.licenseKeysPage(productID: product.id, from: nil, matching: "KEY-120", limit: 50).keys.isEmpty)
+        // Text hundreds of accounts hold: every buyer of the product whose address holds it.
+        try await store.database.writer.write { db in
+            for n in 0..<600 {
+                try db.execute(
+                    sql: "INSERT INTO users (id, email, name, password_hash, role, created_at, updated_at) VALUES (?, ?, 'X', 'x', 'buyer', ?, ?)",
+                    arguments: ["usr_many\(n)", "many\(n)@example.com", Date(), Date()])
+            }
+        }
+        let broad = try await store.database.licenseKeysPage(productID: product.id, from: nil, matching: "example.com", limit: 200)
+        #expect(broad.keys.count == 120)
         let plan = try await store.database.writer.read { db in
             try Row.fetchAll(
                 db,

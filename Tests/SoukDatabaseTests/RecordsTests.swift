@@ -88,7 +88,7 @@ struct RecordsTests {
         return Set(
             names.filter { name in
                 !name.hasPrefix("sqlite_") && name != "grdb_migrations" && name != "product_search"
-                    && !name.hasPrefix("product_search_") && !name.hasPrefix("user_email_search")
+                    && !name.hasPrefix("product_search_") && !name.hasPrefix("user_emails")
             })
     }
 
