@@ -109,7 +109,7 @@ struct DashboardSales: Sendable {
     }
 
     /// Orders a page of the sales list shows; `?older=<order id>` pages back from that order.
-    static let ordersShown = 50
+    static let ordersShown = 25
 
     private func page(_ seller: User, context: SoukRequestContext, period: SalesStats.Period = .day, older: String? = nil,
                       notice: String? = nil, error: String? = nil, refused: RefusedRefund? = nil,
