@@ -6,6 +6,13 @@ import Foundation
 public enum SalesStats {
     public static let countedStatuses: Set<OrderStatus> = [.paid, .fulfilled, .completed, .partiallyRefunded, .disputed]
 
+    /// The numbers' calendar: UTC days, weeks from Monday (ISO 8601), months.
+    public static let calendar: Calendar = {
+        var calendar = Calendar(identifier: .iso8601)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        return calendar
+    }()
+
     public enum Period: String, Sendable, CaseIterable {
         case day, week, month
 
@@ -20,8 +27,7 @@ public enum SalesStats {
 
         /// The start of the bucket holding `date` (UTC; weeks start on Monday).
         public func start(of date: Date) -> Date {
-            var calendar = Calendar(identifier: .iso8601)
-            calendar.timeZone = TimeZone(identifier: "UTC")!
+            let calendar = SalesStats.calendar
             switch self {
             case .day: return calendar.startOfDay(for: date)
             case .week: return calendar.dateInterval(of: .weekOfYear, for: date)!.start
@@ -31,8 +37,7 @@ public enum SalesStats {
 
         /// The bucket starts of the chart ending with the one holding `now`, oldest first.
         public func starts(endingAt now: Date) -> [Date] {
-            var calendar = Calendar(identifier: .iso8601)
-            calendar.timeZone = TimeZone(identifier: "UTC")!
+            let calendar = SalesStats.calendar
             let last = start(of: now)
             let component: Calendar.Component = self == .day ? .day : self == .week ? .weekOfYear : .month
             return (0..<buckets).reversed().map { calendar.date(byAdding: component, value: -$0, to: last)! }

@@ -22,13 +22,16 @@ extension AppDatabase {
             ).reduce(into: [String: Row]()) { $0["\($1["seller_id"] as String)|\($1["currency"] as String)"] = $1 }
             let sellers = Dictionary(
                 uniqueKeysWithValues: try UserRecord.fetchAll(db, keys: Set(rows.map(\.sellerID))).map { ($0.id, $0) })
-            let kept = rows.compactMap { row -> Payouts.Kept? in
+            let kept = rows.compactMap { row -> SellerBalance? in
                 guard let seller = sellers[row.sellerID] else { return nil }
                 let shares = shared["\(row.sellerID)|\(row.currency)"]
-                return Payouts.Kept(
-                    sellerID: row.sellerID, sellerName: seller.name, sellerEmail: seller.email, currency: row.currency,
-                    gross: row.gross, fees: row.fees, refunds: shares?["refunds"] ?? 0,
-                    owed: row.settled + (shares?["owed"] ?? 0), onHold: shares?["on_hold"] ?? 0)
+                var balance = SellerBalance(sellerID: row.sellerID, sellerName: seller.name, sellerEmail: seller.email, currency: row.currency)
+                balance.gross = row.gross
+                balance.fees = row.fees
+                balance.refunds = shares?["refunds"] ?? 0
+                balance.owed = row.settled + (shares?["owed"] ?? 0)
+                balance.onHold = shares?["on_hold"] ?? 0
+                return balance
             }
             let unsettled = try Self.payoutLines(
                 orders: "SELECT order_id FROM seller_money_exceptions WHERE (?1 IS NULL OR seller_id = ?1) AND refunds IS NULL",

@@ -52,7 +52,7 @@ extension AppDatabase {
 
     /// "2026-12-07": the form the figures key their UTC days by.
     static func dayText(_ date: Date) -> String {
-        let parts = Calendar.utc.dateComponents([.year, .month, .day], from: date)
+        let parts = SalesStats.calendar.dateComponents([.year, .month, .day], from: date)
         return String(format: "%04d-%02d-%02d", parts.year!, parts.month!, parts.day!)
     }
 
@@ -60,16 +60,8 @@ extension AppDatabase {
     static func day(_ text: String) -> Date? {
         let parts = text.split(separator: "-").compactMap { Int($0) }
         guard parts.count == 3 else { return nil }
-        return Calendar.utc.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2]))
+        return SalesStats.calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2]))
     }
-}
-
-extension Calendar {
-    fileprivate static let utc: Calendar = {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        return calendar
-    }()
 }
 
 extension AppDatabase {

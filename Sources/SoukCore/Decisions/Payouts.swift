@@ -85,14 +85,12 @@ public enum Payouts {
     /// currency.
     public static func balances(_ lines: [PayoutLine], sellerID: String? = nil) -> [SellerBalance] {
         // Gross and fees line by line; refunds, what is owed and what is held from each order's shares.
-        var kept: [String: Kept] = [:]
+        var kept: [String: SellerBalance] = [:]
         for line in lines where sellerID == nil || line.sellerID == sellerID {
             let key = "\(line.sellerID)|\(line.currency)"
             var row =
                 kept[key]
-                ?? Kept(
-                    sellerID: line.sellerID, sellerName: line.sellerName, sellerEmail: line.sellerEmail, currency: line.currency,
-                    gross: 0, fees: 0, refunds: 0, owed: 0, onHold: 0)
+                ?? SellerBalance(sellerID: line.sellerID, sellerName: line.sellerName, sellerEmail: line.sellerEmail, currency: line.currency)
             row.gross += line.amount
             row.fees += line.feeAmount
             kept[key] = row
@@ -100,50 +98,12 @@ public enum Payouts {
         return balances(kept: Array(kept.values), unsettled: lines, sellerID: sellerID)
     }
 
-    /// A seller's money in one currency as the store keeps it (`seller_money` and the settled
-    /// rows of `seller_money_exceptions`): everything but the refunded or disputed orders whose
-    /// shares are not worked out yet, which `balances(kept:unsettled:)` adds.
-    public struct Kept: Sendable, Equatable {
-        public var sellerID: String
-        public var sellerName: String
-        public var sellerEmail: String
-        public var currency: String
-        public var gross: Int
-        public var fees: Int
-        public var refunds: Int
-        public var owed: Int
-        public var onHold: Int
-
-        public init(
-            sellerID: String, sellerName: String, sellerEmail: String, currency: String, gross: Int, fees: Int, refunds: Int,
-            owed: Int, onHold: Int
-        ) {
-            self.sellerID = sellerID
-            self.sellerName = sellerName
-            self.sellerEmail = sellerEmail
-            self.currency = currency
-            self.gross = gross
-            self.fees = fees
-            self.refunds = refunds
-            self.owed = owed
-            self.onHold = onHold
-        }
-    }
-
-    /// The balances from kept totals plus `unsettled` (every line of each refunded or disputed
-    /// order not worked out yet, in order), only `sellerID`'s lines of those when given: the same
+    /// The balances as the store keeps them (`seller_money` and the settled rows of
+    /// `seller_money_exceptions`) plus `unsettled` (every line of each refunded or disputed order
+    /// not worked out yet, in order), only `sellerID`'s lines of those when given: the same
     /// figures as `balances(_:)` over every line.
-    public static func balances(kept: [Kept], unsettled: [PayoutLine], sellerID: String? = nil) -> [SellerBalance] {
-        var balances: [String: SellerBalance] = [:]
-        for row in kept {
-            var balance = SellerBalance(sellerID: row.sellerID, sellerName: row.sellerName, sellerEmail: row.sellerEmail, currency: row.currency)
-            balance.gross = row.gross
-            balance.fees = row.fees
-            balance.refunds = row.refunds
-            balance.owed = row.owed
-            balance.onHold = row.onHold
-            balances["\(row.sellerID)|\(row.currency)"] = balance
-        }
+    public static func balances(kept: [SellerBalance], unsettled: [PayoutLine], sellerID: String? = nil) -> [SellerBalance] {
+        var balances = Dictionary(kept.map { ("\($0.sellerID)|\($0.currency)", $0) }, uniquingKeysWith: { first, _ in first })
         for share in sellerShares(unsettled) where sellerID == nil || share.sellerID == sellerID {
             let key = "\(share.sellerID)|\(share.currency)"
             balances[key]?.refunds += share.refund

@@ -64,7 +64,7 @@ struct SellerCustomerRecord: Codable, Sendable, FetchableRecord, TableRecord {
     }
 }
 
-/// A seller's money in one currency (`Payouts.Kept`).
+/// A seller's money in one currency (read into a `SellerBalance`).
 struct SellerMoneyRecord: Codable, Sendable, FetchableRecord, TableRecord {
     static let databaseTableName = "seller_money"
     var sellerID: String
