@@ -4,9 +4,10 @@
 # The release build, measured side by side with an anchor in the same run on the same cores; each
 # figure is printed with its anchor, the ratio and the target:
 #   search  at 10k, 100k and 1M products (--quick: 10k and 100k; demo catalogs, seeded once),
-#           for three query mixes — queries.txt (the project's) and queries-broad.txt (several
+#           for four query mixes — queries.txt (the project's), queries-broad.txt (several
 #           common words, short prefixes, heavy filters, every sort, limit=100, browsing without
-#           text), and a third drawn at random from each catalog (random_mix.py, a new seed each
+#           text), queries-everywhere.txt (several words each in nearly every product), and one
+#           drawn at random from each catalog (random_mix.py, a new seed each
 #           run unless SOUK_BENCH_MIX_SEED is set): p50 and p99 in-process (`souk bench search`,
 #           one searcher, facet counts on)
 #           against tantivy 0.27 (PyPI) on the same corpus and mix, one thread, facets on; HTTP
@@ -50,7 +51,7 @@ SECONDS_PER_RUN=${SOUK_BENCH_SECONDS:-10}
 WORK=${SOUK_BENCH_DIR:-$(mktemp -d /tmp/souk-bench.XXXXXX)}
 mkdir -p "$WORK"
 OUT="$ROOT/Benchmarks/results-$(date -u +%Y-%m-%d).txt"
-MIXES=(Benchmarks/queries.txt Benchmarks/queries-broad.txt)
+MIXES=(Benchmarks/queries.txt Benchmarks/queries-broad.txt Benchmarks/queries-everywhere.txt)
 # A third mix, drawn at random from each catalog's own words and values (random_mix.py): a new
 # one every run unless SOUK_BENCH_MIX_SEED fixes it, so no run measures only mixes tuned for.
 MIX_SEED=${SOUK_BENCH_MIX_SEED:-$(( RANDOM % 1000 + 1 ))}

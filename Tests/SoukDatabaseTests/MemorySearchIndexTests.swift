@@ -25,12 +25,17 @@ struct MemorySearchIndexTests {
         filterListShare: 0)
     /// Always reads ranked lists, whatever the number of matches, and filters from lists.
     static let rankedReads = MemorySearchIndex.Tuning(
-        denseShare: 0, impactMinimum: 0, directLimit: 0, directLookups: 0, walkFactor: .infinity,
-        filterListShare: .infinity, loadDenseMinimum: 0, countPatterns: 0)
+        denseShare: 0, impactMinimum: 0, directLimit: 0, directLookups: 0, impactBudgetShare: .infinity,
+        walkFactor: .infinity, filterListShare: .infinity, loadDenseMinimum: 0, countPatterns: 0)
     /// Switches between strategies at small sizes, so one query mix crosses every line.
     static let mixed = MemorySearchIndex.Tuning(
-        denseShare: 0.05, impactMinimum: 40, directLimit: 60, directLookups: 400, walkFactor: 1,
-        filterListShare: 0.5, loadDenseMinimum: 4, countPatterns: 3)
+        denseShare: 0.05, impactMinimum: 40, directLimit: 60, directLookups: 400, impactBudgetShare: 0.2,
+        slotScoresAbove: 100, walkFactor: 1, filterListShare: 0.5, loadDenseMinimum: 4, countPatterns: 3)
+    /// Starts the threshold algorithm for several words, gives up at once, and scores every
+    /// match by slot.
+    static let givesUp = MemorySearchIndex.Tuning(
+        denseShare: 0, impactMinimum: 0, directLimit: 0, directLookups: 0, impactBudgetShare: 0,
+        slotScoresAbove: 0, walkFactor: 1, loadDenseMinimum: 0)
 
     typealias Generator = SplitMix64
 
@@ -98,7 +103,7 @@ struct MemorySearchIndexTests {
     }
 
     func indexes(_ products: [IndexedProduct]) -> [MemorySearchIndex] {
-        [Self.everyMatch, Self.rankedReads, Self.mixed].map { tuning in
+        [Self.everyMatch, Self.rankedReads, Self.mixed, Self.givesUp].map { tuning in
             let index = MemorySearchIndex(tuning: tuning)
             index.rebuild(products)
             return index
@@ -156,6 +161,7 @@ struct MemorySearchIndexTests {
             all[1].apply(Array(changes[start..<min(start + 37, changes.count)]).map { (rowid: $0.0, product: $0.1) })
         }
         all[2].apply(changes.map { (rowid: $0.0, product: $0.1) })
+        all[3].apply(changes.map { (rowid: $0.0, product: $0.1) })
         for index in all { index.setSeller("usr_c", listed: false) }
         await expectSamePages(all, queries: 200, seed: 2)
         var bySeller = Self.query(all[0], &random)

@@ -142,9 +142,20 @@ extension MemorySearchIndex.Snapshot {
             let lookups = total * groups.reduce(0) { $0 + $1.count }
             let direct = groups.isEmpty || total <= tuning.directLimit
                 || (groups.count > 1 && lookups <= tuning.directLookups)
-            rows = !direct
-                ? topByImpact(matches, groups, idf, query, wanted)
-                : topOfAll(matches, query, wanted, key: Self.byOrdinal(scoresOfAll(matches, groups, idf)))
+            // The threshold algorithm reads postings until nothing unread can enter the page.
+            // When the words' weights are much alike (words in nearly every product), that is
+            // most of them, each read dearer than a pass that scores every match: past its
+            // budget it gives up, and every match is scored.
+            let share = groups.count == 1 ? .infinity : Double(lookups) * tuning.impactBudgetShare
+            let budget = share < Double(Int.max / 2) ? Int(share) : Int.max
+            if !direct, let ranked = topByImpact(matches, groups, idf, query, wanted, budget: budget) {
+                rows = ranked
+            } else if total > tuning.slotScoresAbove {
+                let scores = scoresBySlot(matches, groups, idf)
+                rows = topOfAll(matches, query, wanted) { slot, _ in -Double(scores[slot]) }
+            } else {
+                rows = topOfAll(matches, query, wanted, key: Self.byOrdinal(scoresOfAll(matches, groups, idf)))
+            }
         } else {
             // Reading the sorted slots visits about wanted × slots / total entries.
             let expectedSteps = Double(wanted) * Double(rowids.count) / Double(total)
@@ -307,6 +318,59 @@ extension MemorySearchIndex.Snapshot {
         return scores
     }
 
+    /// Every match's relevance for many matches, in an array indexed by slot: no match is
+    /// numbered (`scoresOfAll` ranks each one), and a word's weight is found by counting the
+    /// word's bits as the pass goes rather than by a rank lookup. Same arithmetic as `score`.
+    private func scoresBySlot(_ matches: Bitset, _ groups: [[Int32]], _ idf: [[Float]]) -> [Float] {
+        var scores = [Float](repeating: 0, count: rowids.count)
+        // A group of several words (a prefix's completions) keeps its best weight per product.
+        var best = groups.contains { $0.count > 1 } ? [Float](repeating: 0, count: rowids.count) : []
+        scores.withUnsafeMutableBufferPointer { scores in
+            best.withUnsafeMutableBufferPointer { best in
+                for (group, weights) in zip(groups, idf) {
+                    let single = group.count == 1
+                    for (term, idf) in zip(group, weights) {
+                        let t = Int(term)
+                        postingWeights[t].withUnsafeBufferPointer { termWeights in
+                            @inline(__always) func note(_ slot: Int, _ position: Int) {
+                                let value = termWeights[position].value * idf
+                                if single { scores[slot] += value } else if value > best[slot] { best[slot] = value }
+                            }
+                            if let bits = termBits[t] {
+                                matches.words.withUnsafeBufferPointer { mine in
+                                    bits.words.withUnsafeBufferPointer { theirs in
+                                        var position = 0  // the word's postings before this 64-slot word
+                                        for index in 0..<min(mine.count, theirs.count) {
+                                            let word = theirs[index]
+                                            var both = word & mine[index]
+                                            while both != 0 {
+                                                let bit = both.trailingZeroBitCount
+                                                note(index << 6 | bit, position + (word & ((1 << UInt64(bit)) - 1)).nonzeroBitCount)
+                                                both &= both - 1
+                                            }
+                                            position += word.nonzeroBitCount
+                                        }
+                                    }
+                                }
+                            } else {
+                                for (position, slot) in postingSlots[t].enumerated() where matches.contains(Int(slot)) {
+                                    note(Int(slot), position)
+                                }
+                            }
+                        }
+                    }
+                    if !single {
+                        matches.forEach { slot in
+                            scores[slot] += best[slot]
+                            best[slot] = 0
+                        }
+                    }
+                }
+            }
+        }
+        return scores
+    }
+
     /// A non-relevance sort over many matches: read the slots sorted by that key from the
     /// cursor on, keeping matches, until the page is full.
     private func topBySortedSlots(_ matches: Bitset, _ query: IndexQuery, _ wanted: Int) -> [(rowid: Int64, key: Double)] {
@@ -343,15 +407,19 @@ extension MemorySearchIndex.Snapshot {
     /// Relevance over many matches (Fagin's threshold algorithm): read each query word's
     /// postings best-first; score every new match in full; stop once the page is full and its
     /// last entry beats the best score a product not yet read could still reach (the sum of the
-    /// weights each word's list has come down to).
+    /// weights each word's list has come down to). Nil once it has read `budget` postings
+    /// without finishing.
     private func topByImpact(
-        _ matches: Bitset, _ groups: [[Int32]], _ idf: [[Float]], _ query: IndexQuery, _ wanted: Int
-    ) -> [(rowid: Int64, key: Double)] {
+        _ matches: Bitset, _ groups: [[Int32]], _ idf: [[Float]], _ query: IndexQuery, _ wanted: Int, budget: Int
+    ) -> [(rowid: Int64, key: Double)]? {
         var streams = zip(groups, idf).map { ImpactStream(index: self, terms: $0, idf: $1) }
         var frontier = [Float](repeating: .infinity, count: streams.count)
         var seen = Set<Int32>()
         var heap = TopHeap(capacity: wanted, descending: false)
+        var read = 0
         reading: while true {
+            if read > budget { return nil }
+            read += streams.count
             for index in streams.indices {
                 // A list read to its end has shown every match (each match is in every list).
                 guard let (slot, value) = streams[index].next() else { break reading }
