@@ -16,6 +16,13 @@ struct MemorySearchIndexTests {
         "notion", "guitar", "course", "deep", "desert", "deluxe", "kintsugi", "sourdough", "icon", "set",
     ]
     static let categories = ["Books", "Courses", "Music", "Fonts"]
+    /// Categories few products are in: kept as slot lists where the common ones are bitsets.
+    static let rareCategories = (1...30).map { "Rare \($0)" }
+
+    /// Four products in five in a common category.
+    static func category(_ random: inout Generator) -> String {
+        (Int.random(in: 0..<5, using: &random) == 0 ? rareCategories : categories).randomElement(using: &random)!
+    }
     static let kinds = ["download", "license", "content"]
     static let sellers = ["usr_a", "usr_b", "usr_c", "usr_d", "usr_e"]
 
@@ -55,7 +62,7 @@ struct MemorySearchIndexTests {
                 text(Int.random(in: 5...30, using: &random), &random), text(2, &random),
                 categories.randomElement(using: &random)!, "seller",
             ],
-            category: categories.randomElement(using: &random)!, kind: kinds.randomElement(using: &random)!,
+            category: category(&random), kind: kinds.randomElement(using: &random)!,
             priceFloor: [0, 300, 500, 900, 1200][Int.random(in: 0..<5, using: &random)],
             rating: [0, 3.5, 4, 4.5, 5][Int.random(in: 0..<5, using: &random)],
             sales: [0, 0, 1, 7, 100][Int.random(in: 0..<5, using: &random)],
@@ -79,7 +86,7 @@ struct MemorySearchIndexTests {
         if groups.isEmpty && key == .relevance { (key, descending) = (.published, true) }
         func maybe<T>(_ value: @autoclosure () -> T) -> T? { Int.random(in: 0..<4, using: &random) == 0 ? value() : nil }
         return IndexQuery(
-            groups: groups, category: maybe(categories.randomElement(using: &random)!),
+            groups: groups, category: maybe(category(&random)),
             kind: maybe(kinds.randomElement(using: &random)!), minPrice: maybe(300), maxPrice: maybe(900),
             minRating: maybe(4), sellerID: maybe(sellers.randomElement(using: &random)!),
             freeOnly: Int.random(in: 0..<10, using: &random) == 0, key: key, descending: descending, after: nil,

@@ -20,7 +20,7 @@ extension MemorySearchIndex {
         let rowids: [Int64], sellerOf: [Int32], priceOf: [Int32], ratingOf: [Float], salesOf: [Int32]
         let publishedOf: [Double]
         let live: Bitset
-        let categories: [String], categoryIDs: [String: Int32], categoryBits: [Bitset]
+        let categories: [String], categoryIDs: [String: Int32], categorySlots: CategorySlots, categoryOf: [Int32]
         let kindIDs: [String: Int32], kindBits: [Bitset], sellerIDs: [String: Int32], sellerSlots: [[Int32]]
         let termIDs: [String: Int32], postingSlots: [[Int32]], postingWeights: [[StoredWeight]], termBits: [Bitset?]
         let impactOrder: [[Int32]?], sortedSlots: [IndexQuery.Key: [Int32]]
@@ -30,7 +30,8 @@ extension MemorySearchIndex {
             tuning = index.tuning
             rowids = index.rowids; sellerOf = index.sellerOf; priceOf = index.priceOf; ratingOf = index.ratingOf
             salesOf = index.salesOf; publishedOf = index.publishedOf; live = index.live
-            categories = index.categories; categoryIDs = index.categoryIDs; categoryBits = index.categoryBits
+            categories = index.categories; categoryIDs = index.categoryIDs; categorySlots = index.categorySlots
+            categoryOf = index.categoryOf
             kindIDs = index.kindIDs; kindBits = index.kindBits; sellerIDs = index.sellerIDs; sellerSlots = index.sellerSlots
             termIDs = index.termIDs; postingSlots = index.postingSlots; postingWeights = index.postingWeights
             termBits = index.termBits; impactOrder = index.impactOrder; sortedSlots = index.sortedSlots
@@ -126,12 +127,10 @@ extension MemorySearchIndex.Snapshot {
 
         var facets: [String: Int] = [:]
         if query.facets {
-            for (category, bits) in categoryBits.enumerated() {
-                let count = matches.intersectionCount(bits)
-                if count > 0 { facets[categories[category]] = count }
-            }
+            let counts = categorySlots.counts(in: matches, matchCount: matches.count, categoryOf: categoryOf)
+            for (category, count) in counts.enumerated() where count > 0 { facets[categories[category]] = count }
         }
-        if case .some(.some(let category)) = categoryFilter { matches.formIntersection(categoryBits[Int(category)]) }
+        if case .some(.some(let category)) = categoryFilter { categorySlots.intersect(&matches, with: Int(category)) }
 
         let total = matches.count
         let wanted = query.limit + 1  // one more than the page says whether another follows

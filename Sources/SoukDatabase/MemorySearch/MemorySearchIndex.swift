@@ -128,7 +128,7 @@ final class MemorySearchIndex: @unchecked Sendable {
 
     private(set) var categories: [String] = []
     private(set) var categoryIDs: [String: Int32] = [:]
-    private(set) var categoryBits: [Bitset] = []
+    private(set) var categorySlots = CategorySlots()
     private(set) var kinds: [String] = []
     private(set) var kindIDs: [String: Int32] = [:]
     private(set) var kindBits: [Bitset] = []
@@ -282,7 +282,7 @@ final class MemorySearchIndex: @unchecked Sendable {
         rowids = other.rowids; alive = other.alive; categoryOf = other.categoryOf; kindOf = other.kindOf
         sellerOf = other.sellerOf; priceOf = other.priceOf; ratingOf = other.ratingOf; salesOf = other.salesOf
         publishedOf = other.publishedOf; slotOfRowID = other.slotOfRowID; live = other.live
-        categories = other.categories; categoryIDs = other.categoryIDs; categoryBits = other.categoryBits
+        categories = other.categories; categoryIDs = other.categoryIDs; categorySlots = other.categorySlots
         kinds = other.kinds; kindIDs = other.kindIDs; kindBits = other.kindBits
         sellers = other.sellers; sellerIDs = other.sellerIDs; sellerListed = other.sellerListed
         sellerSlots = other.sellerSlots
@@ -338,8 +338,7 @@ final class MemorySearchIndex: @unchecked Sendable {
         rowids.append(product.rowid)
         alive.append(true)
         let category: Int32 = intern(product.category, &categories, &categoryIDs)
-        if Int(category) == categoryBits.count { categoryBits.append(Bitset(capacity: 0)) }
-        categoryBits[Int(category)].insert(Int(slot))
+        categorySlots.insert(slot, into: category, slots: Int(slot) + 1, share: tuning.denseShare, minimum: tuning.loadDenseMinimum)
         categoryOf.append(category)
         let kind: Int32 = intern(product.kind, &kinds, &kindIDs)
         if Int(kind) == kindBits.count { kindBits.append(Bitset(capacity: 0)) }
@@ -518,6 +517,7 @@ final class MemorySearchIndex: @unchecked Sendable {
                 impactOrder[term] = order
             }
         }
+        categorySlots.settle(slots: slots, share: tuning.denseShare)
         // A stable sort by key alone gives the (key, rowid) order, for the same reason.
         let snapshot = Snapshot(self)
         for key in Self.sortKeys {
@@ -558,11 +558,11 @@ final class MemorySearchIndex: @unchecked Sendable {
             let perSlot = rowids.capacity * 8 + alive.capacity + (categoryOf.capacity + kindOf.capacity + sellerOf.capacity
                 + priceOf.capacity + ratingOf.capacity + salesOf.capacity) * 4 + publishedOf.capacity * 8
                 + slotOfRowID.capacity * 12 + live.bytes + sortedSlots.values.reduce(0) { $0 + $1.capacity * 4 }
-                + bytes(sellerSlots)
+                + bytes(sellerSlots) + categorySlots.bytes
             return Footprint(
                 products: liveCount, postings: postingWeights.reduce(0) { $0 + $1.count }, slots: perSlot, postingSlots: bytes(postingSlots),
                 postingWeights: bytes(postingWeights), impactOrder: bytes(impactOrder.compactMap { $0 }),
-                bitsets: (termBits.compactMap { $0 } + categoryBits + kindBits).reduce(0) { $0 + $1.bytes })
+                bitsets: (termBits.compactMap { $0 } + kindBits).reduce(0) { $0 + $1.bytes })
         }
     }
 
