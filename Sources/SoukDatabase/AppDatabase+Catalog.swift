@@ -251,8 +251,6 @@ extension AppDatabase {
 }
 
 extension AppDatabase {
-    /// Inserts many products (and their search rows) in one transaction: the demo seeder's and
-    /// the benchmark's bulk path. Slugs must already be unique.
     /// Inserts a batch of products (the demo catalog, imports) with their reviews, in one
     /// transaction. The products' rating figures must be those the reviews make
     /// (`ReviewDecision.summary`): later review writes recompute them from the rows.

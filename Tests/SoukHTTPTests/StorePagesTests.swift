@@ -99,6 +99,57 @@ struct StorePagesTests {
         }
     }
 
+    @Test("With many categories, the home page and a search show the largest; /categories lists them all, a page at a time")
+    func manyCategories() async throws {
+        let store = try store()
+        try await store.run { browser in
+            let seller = try await store.sellerBrowser(browser, "many@example.com")
+            // 132 categories: "Largest" with three products, "Second" with two, the rest one each.
+            let names = ["Largest", "Largest", "Largest", "Second", "Second"] + (0..<130).map { String(format: "Cat %03d", $0) }
+            for (number, category) in names.enumerated() {
+                _ = try await seller.createProduct("Field Guide \(number)", category: category, publish: true)
+            }
+            let visitor = Browser(client: browser.client)
+            func links(_ page: String, _ prefix: String) -> [String] {
+                page.matches(of: try! Regex(#"href="\#(prefix)([^"]+)""#)).map { String($0.output[1].substring!) }
+            }
+
+            // The sidebar's list (product cards link their category too).
+            func sidebar(_ page: String) throws -> String {
+                String(try #require(page.firstMatch(of: /<ul class="categories[^"]*">(.*?)<\/ul>/.dotMatchesNewlines())?.output.1))
+            }
+            let home = try await visitor.page("/")
+            let homeLinks = links(try sidebar(home.text), "/categories/")
+            #expect(homeLinks.count == StorePages.shownCategories)
+            #expect(homeLinks.prefix(3) == ["Largest", "Second", "Cat%20000"])
+            #expect(home.text.contains(#"<a href="/categories">All 132 categories</a>"#))
+
+            let search = try await visitor.page("/search?q=field")
+            #expect(links(try sidebar(search.text), "/search\\?q=field&amp;category=").count == StorePages.shownCategories)
+            #expect(search.text.contains("108 more categories; <a href=\"/categories\">browse them all</a>"))
+            let menu = try #require(search.text.firstMatch(of: /<select name="category">(.*?)<\/select>/)?.output.1)
+            #expect(menu.matches(of: /<option/).count == 1 + StorePages.offeredCategories)
+            // A category past the menu's share, once chosen, is in the menu and selected.
+            let chosen = try await visitor.page("/search?q=field&category=Cat%20129")
+            #expect(chosen.text.contains(#"<option value="Cat 129" selected>"#))
+            #expect(chosen.text.contains("Field Guide 134"))
+
+            let first = try await visitor.page("/categories")
+            #expect(first.status == .ok)
+            #expect(links(try sidebar(first.text), "/categories/").count == StorePages.categoriesPerPage)
+            #expect(first.text.contains("Page 1 of 2") && first.text.contains(#"href="/categories?page=2""#))
+            #expect(!first.text.contains("rel=\"prev\""))
+            let second = try await visitor.page("/categories?page=2")
+            #expect(links(try sidebar(second.text), "/categories/") == (98..<130).map { String(format: "Cat%%20%03d", $0) })
+            #expect(second.text.contains(#"href="/categories?page=1""#) && !second.text.contains("rel=\"next\""))
+            for odd in ["/categories?page=99", "/categories?page=-3", "/categories?page=abc"] {
+                let page = try await visitor.page(odd)
+                #expect(page.status == .ok && links(page.text, "/categories/").count > 0, "\(odd)")
+            }
+            #expect(try await visitor.page("/categories/Cat%20129").text.contains("Field Guide 134"))
+        }
+    }
+
     @Test("A draft's page is a 404 for everyone but its seller")
     func draftsAreHidden() async throws {
         let store = try store()

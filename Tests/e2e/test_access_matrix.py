@@ -124,6 +124,7 @@ ROUTES: dict[str, Row] = {
     # --- catalog ---
     "GET /": page(EVERYONE),
     "GET /search": page(EVERYONE, "/search?q=atlas"),
+    "GET /categories": page(EVERYONE, "/categories"),
     "GET /categories/{name}": page(EVERYONE, "/categories/Books"),
     "GET /products/{slug}": page(EVERYONE, "/products/{product_slug}"),
     "GET /sellers/{id}": page(EVERYONE, "/sellers/{seller_id}"),

@@ -181,6 +181,33 @@ def test_search_api_answers_are_kept_for_signed_out_clients_until_the_catalog_ch
     wait_for(lambda: requests.get(address).json()["data"] == [], "the search API to drop it", timeout=3)
 
 
+def test_the_categories_api_answer_is_kept_until_the_catalog_changes(make_souk):
+    """Every category with its count, the same for everyone: kept like the search's answers,
+    with an ETag, until a change anywhere."""
+    souk = make_souk(env=FAST)
+    seller = cli_account(souk, "seller")
+    seller.create("Kestrel Field Guide", publish=True, price=1500, category="Birds")
+    address = souk.url("/api/v1/categories")
+
+    first, again = requests.get(address), requests.get(address)
+    assert first.status_code == again.status_code == 200
+    assert first.content == again.content and first.headers["ETag"] == again.headers["ETag"]
+    assert again.json()["data"] == [{"name": "Birds", "count": 1}]
+    assert again.headers["Content-Type"].startswith("application/json") and "Set-Cookie" not in again.headers
+    not_modified = requests.get(address, headers={"If-None-Match": first.headers["ETag"]})
+    assert not_modified.status_code == 304 and not_modified.content == b""
+
+    moths = seller.create("Moth Atlas", publish=True, price=2400, category="Moths")
+    changed = requests.get(address, headers={"If-None-Match": first.headers["ETag"]})
+    assert changed.status_code == 200 and changed.headers["ETag"] != first.headers["ETag"]
+    assert sorted(c["name"] for c in changed.json()["data"]) == ["Birds", "Moths"]
+
+    # A change by another process shows within the feed's second.
+    souk.cli("product", "unpublish", moths["id"])
+    wait_for(lambda: [c["name"] for c in requests.get(address).json()["data"]] == ["Birds"],
+             "the categories to drop Moths", timeout=3)
+
+
 def test_a_burst_of_sales_reaches_best_selling_within_seconds(make_souk):
     """A sale is counted at once where it is read directly (the product API), and reaches the kept
     pages and search (best-selling on the home page, `sort=popular`) when sales are next settled,

@@ -42,15 +42,18 @@ struct PageCacheMiddleware: RouterMiddleware {
     static func key(_ request: Request) -> String { request.uri.path + "?" + (request.uri.query ?? "") }
 
     static func isCacheable(_ path: String) -> Bool {
-        path == "/" || path == "/search" || path.hasPrefix("/categories/") || path.hasPrefix("/sellers/")
+        path == "/" || path == "/search" || path == "/categories" || path.hasPrefix("/categories/") || path.hasPrefix("/sellers/")
             || (path.hasPrefix("/products/") && path.dropFirst("/products/".count).allSatisfy { $0 != "/" })
-            || path == searchAPIPath
+            || path == searchAPIPath || path == categoriesAPIPath
     }
 
     /// The catalog search of the JSON API: its answer depends on the query and the catalog
     /// only (never on who asks), so a signed-out client's answer is kept like a page, and a
     /// launch crowd repeating the popular searches is answered without searching again.
     static let searchAPIPath = "/api/v1/products"
+    /// The categories with their counts, the same for everyone (every category, so with
+    /// thousands of categories the answer is worth keeping).
+    static let categoriesAPIPath = "/api/v1/categories"
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
@@ -123,9 +126,10 @@ struct PageCacheMiddleware: RouterMiddleware {
         let productID = response.headers[Self.productHeader]
         response.headers[Self.productHeader] = nil
         let isPage = response.headers[.contentType]?.hasPrefix("text/html") == true
-        let isSearchAnswer =
-            request.uri.path == Self.searchAPIPath && response.headers[.contentType]?.hasPrefix("application/json") == true
-        guard response.status == .ok, isPage || isSearchAnswer, response.headers[.setCookie] == nil
+        let isCatalogAnswer =
+            [Self.searchAPIPath, Self.categoriesAPIPath].contains(request.uri.path)
+            && response.headers[.contentType]?.hasPrefix("application/json") == true
+        guard response.status == .ok, isPage || isCatalogAnswer, response.headers[.setCookie] == nil
         else { return (response, nil) }
         let collected = CollectedBody()
         try await response.body.write(CollectingWriter(into: collected))

@@ -15,6 +15,7 @@ struct StorePages: Sendable {
     func register(on router: Router<SoukRequestContext>) {
         router.get("/", use: home)
         router.get("search", use: search)
+        router.get("categories", use: allCategories)
         router.get("categories/:name", use: category)
         router.get("sellers/:id", use: seller)
         router.get("products/:slug", use: product)
@@ -35,8 +36,9 @@ struct StorePages: Sendable {
         let bestSelling = try await database.search(popular).hits.filter { $0.product.salesCount > 0 }
         let categories = try await database.categories()
         var values: [String: Any] = [
-            "categories": categories.map { ["name": $0.name, "count": $0.count, "url": StoreViews.categoryURL($0.name)] }
+            "categories": categories.prefix(Self.shownCategories).map(Self.categoryLink)
         ]
+        if categories.count > Self.shownCategories { values["all_categories"] = ["count": categories.count] }
         let covers = try await database.covers(productIDs: (newestHits + bestSelling).map(\.product.id))
         if !newestHits.isEmpty {
             values["newest"] = ["products": newestHits.map { StoreViews.card($0.product, cover: covers[$0.product.id]) }]
@@ -67,7 +69,10 @@ struct StorePages: Sendable {
         }
         let (results, query, more) = try await listing(parameters)
         notices += more
-        let categories = try await database.categories()
+        // The largest categories only: sellers name categories freely, and a store with
+        // thousands would otherwise send them all in every search page.
+        let offered = try await database.categories().prefix(Self.offeredCategories)
+        let facets = results.categoryFacets.sorted { ($0.value, $1.key) > ($1.value, $0.key) }
 
         let base = linkParameters(query)
         var values: [String: Any] = [
@@ -77,8 +82,8 @@ struct StorePages: Sendable {
             "currency": currency,
             "free": query.freeOnly,
             "category_options": options(
-                [("", "All categories")] + categories.map { ($0.name, "\($0.name) (\($0.count))") }
-                    + (query.category.map { name in categories.contains { $0.name == name } ? [] : [(name, name)] } ?? []),
+                [("", "All categories")] + offered.map { ($0.name, "\($0.name) (\($0.count))") }
+                    + (query.category.map { name in offered.contains { $0.name == name } ? [] : [(name, name)] } ?? []),
                 selected: query.category ?? ""),
             "kind_options": options(
                 [("", "Any kind")] + ProductKind.allCases.map { ($0.rawValue, $0.rawValue.capitalized) },
@@ -91,13 +96,14 @@ struct StorePages: Sendable {
                     ("", "Best match"), ("newest", "Newest"), ("price_asc", "Price: low to high"),
                     ("price_desc", "Price: high to low"), ("rating", "Top rated"), ("popular", "Best-selling"),
                 ], selected: query.sort?.rawValue ?? ""),
-            "facets": results.categoryFacets.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { name, count in
+            "facets": facets.prefix(Self.shownCategories).map { name, count in
                 [
                     "name": name, "count": count, "selected": name == query.category,
                     "url": "/search?" + StoreViews.queryString(base.filter { $0.0 != "category" } + [("category", name)]),
                 ] as [String: Any]
             },
         ]
+        if facets.count > Self.shownCategories { values["more_facets"] = ["count": facets.count - Self.shownCategories] }
         if query.category != nil {
             values["all_categories_url"] = "/search?" + StoreViews.queryString(base.filter { $0.0 != "category" })
         }
@@ -108,6 +114,31 @@ struct StorePages: Sendable {
     }
 
     // MARK: Category and seller listings
+
+    /// Categories the home page and a search's sidebar show (the largest first), and the
+    /// search form's menu offers; every category is on `/categories`, a page at a time.
+    static let shownCategories = 24
+    static let offeredCategories = 50
+    static let categoriesPerPage = 100
+
+    static func categoryLink(_ category: (name: String, count: Int)) -> [String: Any] {
+        ["name": category.name, "count": category.count, "url": StoreViews.categoryURL(category.name)]
+    }
+
+    /// Every category with listed products, the largest first, `categoriesPerPage` a page.
+    @Sendable func allCategories(_ request: Request, context: SoukRequestContext) async throws -> Response {
+        context.allowAnyone()
+        let categories = try await database.categories()
+        let pageCount = max(1, (categories.count + Self.categoriesPerPage - 1) / Self.categoriesPerPage)
+        // A page past the end (or not a number) shows the nearest page rather than an error.
+        let page = min(max(1, request.formQuery["page"].flatMap { Int($0) } ?? 1), pageCount)
+        let shown = categories.dropFirst((page - 1) * Self.categoriesPerPage).prefix(Self.categoriesPerPage)
+        var values: [String: Any] = ["categories": shown.map(Self.categoryLink), "count": categories.count]
+        if page > 1 { values["previous_url"] = "/categories?page=\(page - 1)" }
+        if page < pageCount { values["next_url"] = "/categories?page=\(page + 1)" }
+        if pageCount > 1 { values["page_label"] = "Page \(page) of \(pageCount)" }
+        return pages.render("categories", title: "Categories", context: context, values)
+    }
 
     @Sendable func category(_ request: Request, context: SoukRequestContext) async throws -> Response {
         context.allowAnyone()
