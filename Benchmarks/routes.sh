@@ -64,7 +64,8 @@ back=$(sqlite3 "$db" "SELECT order_id FROM seller_orders WHERE seller_id = '$sel
 routes=(
   "/" "/search" "/search?q=guide" "/search?q=the+best+guide+for+design" "/search?q=gu" "/search?sort=price_asc"
   "/search?sort=price_desc&min=5&max=50" "/search?sort=newest&kind=file" "/search?sort=rating&rating=4"
-  "/search?sort=popular" "/search?q=guide&page=50" "/search?page=100000" "/categories/$category"
+  "/search?sort=popular" "/search?q=guide&page=50" "/search?page=100000"
+  "/search?q=lifetime+updates+instant+download+access" "/categories" "/categories/$category"
   "/categories/$category?sort=price_asc" "/categories/$category?page=99999" "/products/$slug" "/sellers/$seller"
   "/sellers/$seller?sort=newest&page=399" "/api/v1/products?limit=100"
   "/api/v1/products?limit=100&sort=price_asc&cursor=$cursor" "/api/v1/products?q=guide&limit=100&sort=newest"

@@ -87,6 +87,17 @@ extension AppDatabase {
         }
     }
 
+    /// Every order in `scope`, newest first, read `pageSize` at a time (an account's export must
+    /// hold all of them, however many).
+    public func allOrders(_ scope: OrderScope, pageSize: Int = 1_000) async throws -> [Order] {
+        var orders: [Order] = []
+        while true {
+            let page = try await self.orders(scope, limit: pageSize, after: orders.last?.id)
+            orders += page
+            if page.count < pageSize { return orders }
+        }
+    }
+
     /// The grants of an order (revoked ones included).
     public func grants(orderID: String) async throws -> [AccessGrant] {
         try await writer.read { db in

@@ -90,6 +90,29 @@ struct CheckoutServiceTests {
         #expect(!repeated.isNew && repeated.order.id == order.id)
     }
 
+    @Test("All of a buyer's orders, read a page at a time, are every order once, newest first")
+    func allOrdersPageByPage() async throws {
+        let f = try OrdersFixture()
+        let money = await MoneyPath(f)
+        let seller = try await f.seller("s@example.com")
+        let product = try await f.product("P", by: seller, price: 800)
+        let buyer = try await f.buyer("b@example.com")
+        for number in 0..<7 {
+            // Some placed in the same second: the pages go by time, then id.
+            if number % 3 == 0 { f.clock.advance(1) }
+            let order = try await money.checkout.checkout(
+                buyer: buyer, cart: try await f.cart(buyer, [(product, 1)]), providerName: "test", idempotencyKey: "k\(number)"
+            ).order
+            _ = try await money.test.choose(.pay, sessionID: try #require(order.providerSessionID))
+            try await money.runJobs()
+        }
+        let expected = try await f.database.orders(.buyer(buyer.id), limit: 100).map(\.id)
+        #expect(expected.count == 7)
+        for pageSize in [1, 2, 3, 7, 1_000] {
+            #expect(try await f.database.allOrders(.buyer(buyer.id), pageSize: pageSize).map(\.id) == expected, "pages of \(pageSize)")
+        }
+    }
+
     @Test("Pay later: pending first, paid when the money arrives")
     func payLater() async throws {
         let f = try OrdersFixture()

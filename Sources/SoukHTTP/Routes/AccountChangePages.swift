@@ -102,7 +102,7 @@ extension AccountPages {
     @Sendable func export(_ request: Request, context: SoukRequestContext) async throws -> Response {
         guard context.identity != nil else { return Pages.signInFirst(returningTo: request.uri.path) }
         let user = try context.require(.signedIn)
-        let orders = try await services.database.orders(.buyer(user.id), limit: 10_000)
+        let orders = try await services.database.allOrders(.buyer(user.id))
         let entries = try await services.library.entries(for: user)
         let now = services.database.clock.now()
         let preferences = try await services.database.emailPreferences(userID: user.id)
