@@ -201,6 +201,35 @@ struct MemorySearchIndexTests {
         for index in all { Self.expectCompact(index) }
     }
 
+    @Test("Words in every product (and a prefix of them) rank the same by every strategy, 64 products at a time or one by one")
+    func wordsInEveryProduct() async {
+        var random = Generator(seed: 11)
+        // Every product holds "learn" and most hold "learner" or "learning", in counts and
+        // fields that vary, so their weights differ from product to product.
+        let products = (1...640).map { rowid in
+            var product = Self.product(Int64(rowid), &random)
+            product.fields[0] += " learn"
+            for _ in 0..<Int.random(in: 0...3, using: &random) {
+                product.fields[Int.random(in: 1...2, using: &random)] += [" learner", " learning"].randomElement(using: &random)!
+            }
+            return product
+        }
+        let all = indexes(products)
+        let prefix = all[0].completions(of: "lear")
+        #expect(prefix.count >= 3)
+        for groups in [[["learn"]], [prefix], [["learn"], prefix], [prefix, ["guide"]]] {
+            for limit in [1, 10, 25] {
+                let query = IndexQuery(groups: groups, key: .relevance, descending: false, limit: limit, facets: true)
+                let reference = Self.pages(all[0], query)
+                #expect(!reference.rows.isEmpty)
+                for other in all.dropFirst() {
+                    let found = Self.pages(other, query)
+                    #expect(found.rows == reference.rows && found.keys == reference.keys, "\(groups) limit \(limit)")
+                }
+            }
+        }
+    }
+
     /// A word with a bitset keeps no slot list (the bitset is its slot list); the others keep
     /// one slot per weight.
     static func expectCompact(_ index: MemorySearchIndex) {

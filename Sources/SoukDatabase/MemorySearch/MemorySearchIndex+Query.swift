@@ -342,6 +342,20 @@ extension MemorySearchIndex.Snapshot {
                                         for index in 0..<min(mine.count, theirs.count) {
                                             let word = theirs[index]
                                             var both = word & mine[index]
+                                            if both == ~0 {
+                                                // All 64 products match and hold the word (words in nearly
+                                                // every product): their weights are consecutive, a loop the
+                                                // compiler vectorises.
+                                                let first = index << 6
+                                                if single {
+                                                    for offset in 0..<64 { scores[first + offset] += termWeights[position + offset].value * idf }
+                                                } else {
+                                                    for offset in 0..<64 {
+                                                        best[first + offset] = max(best[first + offset], termWeights[position + offset].value * idf)
+                                                    }
+                                                }
+                                                both = 0
+                                            }
                                             while both != 0 {
                                                 let bit = both.trailingZeroBitCount
                                                 note(index << 6 | bit, position + (word & ((1 << UInt64(bit)) - 1)).nonzeroBitCount)

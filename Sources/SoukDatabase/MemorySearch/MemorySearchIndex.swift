@@ -87,9 +87,9 @@ final class MemorySearchIndex: @unchecked Sendable {
         var directLookups = 600_000
         /// The threshold algorithm over several words gives up after reading this share of
         /// the lookups that scoring every match would take (see `evaluate`). A posting it
-        /// reads costs about 400 times a lookup of `scoresBySlot` (measured at 1M products),
-        /// so at worst a query takes about 1.4 times the full pass.
-        var impactBudgetShare = 0.001
+        /// reads costs about 1,000 times a lookup of `scoresBySlot` (measured at 1M products),
+        /// so at worst a query takes about 1.3 times the full pass.
+        var impactBudgetShare = 0.0003
         /// Past this many matches, scores are kept in an array indexed by slot (a pass over
         /// the catalog's size) rather than numbered among the matches.
         var slotScoresAbove = 65_536
