@@ -4,9 +4,10 @@
 # The release build, measured side by side with an anchor in the same run on the same cores; each
 # figure is printed with its anchor, the ratio and the target:
 #   search  at 10k, 100k and 1M products (--quick: 10k and 100k; demo catalogs, seeded once),
-#           for four query mixes — queries.txt (the project's), queries-broad.txt (several
+#           for five query mixes — queries.txt (the project's), queries-broad.txt (several
 #           common words, short prefixes, heavy filters, every sort, limit=100, browsing without
-#           text), queries-everywhere.txt (several words each in nearly every product), and one
+#           text), queries-everywhere.txt (several words each in nearly every product),
+#           queries-probes.txt (prefixes after those words, filters without words), and one
 #           drawn at random from each catalog (random_mix.py, a new seed each
 #           run unless SOUK_BENCH_MIX_SEED is set): p50 and p99 in-process (`souk bench search`,
 #           one searcher, facet counts on)
@@ -51,7 +52,7 @@ SECONDS_PER_RUN=${SOUK_BENCH_SECONDS:-10}
 WORK=${SOUK_BENCH_DIR:-$(mktemp -d /tmp/souk-bench.XXXXXX)}
 mkdir -p "$WORK"
 OUT="$ROOT/Benchmarks/results-$(date -u +%Y-%m-%d).txt"
-MIXES=(Benchmarks/queries.txt Benchmarks/queries-broad.txt Benchmarks/queries-everywhere.txt)
+MIXES=(Benchmarks/queries.txt Benchmarks/queries-broad.txt Benchmarks/queries-everywhere.txt Benchmarks/queries-probes.txt)
 # A third mix, drawn at random from each catalog's own words and values (random_mix.py): a new
 # one every run unless SOUK_BENCH_MIX_SEED fixes it, so no run measures only mixes tuned for.
 MIX_SEED=${SOUK_BENCH_MIX_SEED:-$(( RANDOM % 1000 + 1 ))}
