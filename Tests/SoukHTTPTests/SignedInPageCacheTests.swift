@@ -130,3 +130,66 @@ struct SignedInPageCacheTests {
         }
     }
 }
+
+@Suite("Public pages rendered once for a crowd")
+struct PublicPageFlightTests {
+    @Test("Visitors asking at once for a page not kept yet wait for one rendering, each with their own token; an answer not kept is rendered for each")
+    func crowdWaitsForOneRendering() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("souk-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let database = try AppDatabase(path: directory.appendingPathComponent("souk.db").path, clock: StoreTestClock())
+
+        let renders = RenderCount()
+        let router = Router(context: SoukRequestContext.self)
+        router.add(middleware: TestIdentityMiddleware(users: [:]))
+        router.add(
+            middleware: PageCacheMiddleware(
+                database: database, cache: PageCache(https: false), signedIn: SignedInPageCache(cookies: CookieNames(https: false)),
+                productViews: ProductViewCounter(database: database, logger: Logger(label: "test"))))
+        router.get("search") { _, context -> Response in
+            renders.value.add(1, ordering: .relaxed)
+            try await Task.sleep(for: .milliseconds(200))  // long enough for the crowd to gather
+            return Response(
+                status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: "<p>Results</p><input name=\"_csrf\" value=\"\(context.csrfToken)\">")))
+        }
+        router.get("categories/:name") { _, _ -> Response in
+            renders.value.add(1, ordering: .relaxed)
+            try await Task.sleep(for: .milliseconds(100))
+            return Response(
+                status: .notFound, headers: [.contentType: "text/html; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: "<p>Not found</p>")))
+        }
+        let app = Application(router: router)
+        try await app.test(.router) { client in
+            func crowd(_ path: String, _ size: Int) async throws -> [(HTTPResponse.Status, String)] {
+                try await withThrowingTaskGroup(of: (HTTPResponse.Status, String).self) { group in
+                    for n in 0..<size {
+                        group.addTask {
+                            let response = try await client.execute(
+                                uri: path, method: .get, headers: [HTTPField.Name("x-test-csrf")!: "visitor-\(n)"])
+                            return (response.status, String(buffer: response.body))
+                        }
+                    }
+                    return try await group.reduce(into: []) { $0.append($1) }
+                }
+            }
+            let answers = try await crowd("/search?q=kestrel", 20)
+            #expect(renders.count == 1)
+            #expect(answers.allSatisfy { $0.0 == .ok })
+            #expect(Set(answers.map(\.1)) == Set((0..<20).map { #"<p>Results</p><input name="_csrf" value="visitor-\#($0)">"# }))
+            // Kept now: no rendering at all.
+            _ = try await crowd("/search?q=kestrel", 5)
+            #expect(renders.count == 1)
+            // Another address is its own rendering.
+            _ = try await crowd("/search?q=moth", 5)
+            #expect(renders.count == 2)
+
+            // A 404 is never kept nor handed to the others: each asks for themselves.
+            let missing = try await crowd("/categories/Nope", 6)
+            #expect(missing.allSatisfy { $0.0 == .notFound })
+            #expect(renders.count == 8)
+        }
+    }
+}

@@ -70,12 +70,21 @@ struct PageCacheMiddleware: RouterMiddleware {
         guard Self.isCacheable(request.uri.path) else { return try await Self.passedOn(request, context: context, next: next) }
         let key = Self.key(request)
         let generation = try await database.storePagesGeneration()
-        if let entry = cache.entry(key, generation: generation) {
-            return await Self.answer(from: entry, request, csrfToken: context.csrfToken, productViews: productViews, database: database)
+        func kept(_ entry: PageCache.Entry) async -> Response {
+            await Self.answer(from: entry, request, csrfToken: context.csrfToken, productViews: productViews, database: database)
         }
+        if let entry = cache.entry(key, generation: generation) { return await kept(entry) }
+        // One rendering per page and generation: a crowd arriving before the page is kept (at
+        // start, or after each change to the catalog) waits for it rather than each rendering
+        // it on the same cores.
+        let (flight, leads) = cache.flights.join(key, stamp: generation)
+        if !leads, let entry = await flight.wait() { return await kept(entry) }
+        var landed: PageCache.Entry?
+        defer { if leads { cache.flights.land(flight, key: key, entry: landed) } }
         let (response, entry) = try await render(request, context: context, generation: generation, next: next)
         guard let entry else { return response }
         cache.store(key, entry)
+        landed = entry
         return entry.response(csrfToken: context.csrfToken, ifNoneMatch: request.headers[.ifNoneMatch])
     }
 
@@ -104,10 +113,10 @@ struct PageCacheMiddleware: RouterMiddleware {
         if let entry = signedIn.readings.value(key, moment: moment, now: now) { return await kept(entry) }
         guard let moment else { return try await render(request, context: context, generation: "", next: next).0 }
         // One rendering per page and moment: the others wait for it.
-        let (flight, leads) = signedIn.join(key, moment: moment)
+        let (flight, leads) = signedIn.flights.join(key, stamp: moment)
         if !leads, let entry = await flight.wait() { return await kept(entry) }
         var landed: PageCache.Entry?
-        defer { if leads { signedIn.land(flight, key: key, entry: landed) } }
+        defer { if leads { signedIn.flights.land(flight, key: key, entry: landed) } }
         let (response, entry) = try await render(request, context: context, generation: "", next: next)
         guard let entry else { return response }
         signedIn.readings.store(key, entry, moment: moment, now: now, cost: entry.size)
@@ -158,6 +167,8 @@ final class PageCache: Sendable {
     let https: Bool
     private let pages: Mutex<BoundedCache<String, Entry>>
     private let answers: Mutex<BoundedCache<String, Entry>>
+    /// Renderings under way, by key and catalog generation.
+    let flights = RenderFlights<String>()
 
     init(pagesBudget: Int = 32 << 20, answersBudget: Int = 8 << 20, https: Bool) {
         pages = Mutex(BoundedCache(budget: pagesBudget))

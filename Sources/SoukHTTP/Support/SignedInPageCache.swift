@@ -27,63 +27,13 @@ final class SignedInPageCache: Sendable {
 
     static func isCacheable(_ path: String) -> Bool { pages.contains(path) || PageCacheMiddleware.isCacheable(path) }
 
-    /// Renderings under way, by key: a crowd reloading one page when its copy goes stale waits
-    /// for one rendering instead of starting one each (they would all queue for the same CPU).
-    private let flights = Mutex<[String: RenderFlight]>([:])
-
-    /// The rendering of `key` at `moment` to wait for, or nil with a new one that the caller
-    /// leads: it renders, then calls `land` whatever happens.
-    func join(_ key: String, moment: DatabaseMoment) -> (flight: RenderFlight, leads: Bool) {
-        flights.withLock { flights in
-            if let flight = flights[key], flight.moment == moment { return (flight, false) }
-            let flight = RenderFlight(moment: moment)
-            flights[key] = flight
-            return (flight, true)
-        }
-    }
-
-    /// Ends a rendering led by the caller: its waiters get `entry` (nil: render for yourselves).
-    func land(_ flight: RenderFlight, key: String, entry: PageCache.Entry?) {
-        flights.withLock { flights in
-            if flights[key] === flight { flights[key] = nil }
-        }
-        flight.finish(entry)
-    }
+    /// Renderings under way: a crowd reloading one page when its copy goes stale waits for
+    /// one rendering instead of starting one each (they would all queue for the same CPU).
+    let flights = RenderFlights<DatabaseMoment>()
 
     func key(_ request: Request, user: User, origin: SessionOrigin) -> String {
         let cart = request.cookies[cookies.cart]?.value ?? ""
         let zone = request.cookies[CookieNames.timeZone]?.value ?? ""
         return [user.id, origin.rawValue, cart, zone, PageCacheMiddleware.key(request)].joined(separator: "\u{1}")
-    }
-}
-
-/// One rendering of a signed-in page, and the requests waiting for it.
-final class RenderFlight: Sendable {
-    let moment: DatabaseMoment
-    private let state = Mutex<(done: Bool, entry: PageCache.Entry?, waiters: [CheckedContinuation<PageCache.Entry?, Never>])>(
-        (false, nil, []))
-
-    init(moment: DatabaseMoment) { self.moment = moment }
-
-    /// The page once rendered; nil if it was not one to keep (an error, a redirect).
-    func wait() async -> PageCache.Entry? {
-        await withCheckedContinuation { continuation in
-            let landed: PageCache.Entry?? = state.withLock { state in
-                if state.done { return .some(state.entry) }
-                state.waiters.append(continuation)
-                return .none
-            }
-            if let landed { continuation.resume(returning: landed) }
-        }
-    }
-
-    func finish(_ entry: PageCache.Entry?) {
-        let waiters = state.withLock { state in
-            state.done = true
-            state.entry = entry
-            defer { state.waiters = [] }
-            return state.waiters
-        }
-        for waiter in waiters { waiter.resume(returning: entry) }
     }
 }
