@@ -225,12 +225,19 @@ extension AppDatabase {
                     .sorted { $0.count != $1.count ? $0.count > $1.count : $0.name < $1.name }
             } catch is MemorySearch.Rebuilding {}
         }
+        // The published products per category, read from the (status, category) index alone,
+        // less those of sellers who may not sell (few): joining every product to its seller
+        // took 1.6 s at 1M products, 50 ms this way.
         return try await writer.read { db in
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT p.category AS name, COUNT(*) AS count FROM products p JOIN users u ON u.id = p.seller_id
-                    WHERE \(ProductSearchQuery.listed) GROUP BY p.category ORDER BY count DESC, name
+                    SELECT name, SUM(n) AS count FROM (
+                        SELECT category AS name, COUNT(*) AS n FROM products WHERE status = 'published' GROUP BY category
+                        UNION ALL
+                        SELECT p.category, -COUNT(*) FROM users u JOIN products p ON p.seller_id = u.id
+                        WHERE p.status = 'published' AND NOT \(ProductSearchQuery.sellerListed) GROUP BY p.category
+                    ) GROUP BY name HAVING SUM(n) > 0 ORDER BY count DESC, name
                     """
             ).map { ($0["name"], $0["count"]) }
         }

@@ -426,34 +426,43 @@ struct SearchTests {
         }
     }
 
-    @Test("Products of disabled, suspended, rejected or pending sellers are not listed")
+    @Test("Products of disabled, suspended, rejected or pending sellers are not listed, nor counted in categories")
     func sellerStanding() async throws {
-        let catalog = try Catalog()
-        let ada = try await catalog.seller("ada@example.com", name: "Ada")
-        let bo = try await catalog.seller("bo@example.com", name: "Bo")
-        let admin = try await catalog.seller("admin@example.com", name: "Operator", role: .admin)
-        try await catalog.product("Ada Otter Guide", by: ada, category: "Ada")
-        try await catalog.product("Bo Otter Guide", by: bo, category: "Bo")
-        try await catalog.product("Operator Otter Guide", by: admin, category: "Admin")
-        func listed() async throws -> Set<String> { Set(try await catalog.titles { $0.text = "otter" }) }
-        func categories() async throws -> Set<String> { Set(try await catalog.database.categories().map(\.name)) }
-        #expect(try await listed() == ["Ada Otter Guide", "Bo Otter Guide", "Operator Otter Guide"])
+        for engine in [SearchEngineKind.memory, .fts5] {
+            let catalog = try Catalog(engine: engine)
+            let ada = try await catalog.seller("ada@example.com", name: "Ada")
+            let bo = try await catalog.seller("bo@example.com", name: "Bo")
+            let admin = try await catalog.seller("admin@example.com", name: "Operator", role: .admin)
+            try await catalog.product("Ada Otter Guide", by: ada, category: "Ada")
+            try await catalog.product("Bo Otter Guide", by: bo, category: "Bo")
+            try await catalog.product("Bo Otter Atlas", by: bo, category: "Shared")
+            try await catalog.product("Operator Otter Guide", by: admin, category: "Admin")
+            try await catalog.product("Operator Otter Atlas", by: admin, category: "Shared")
+            func listed() async throws -> Set<String> { Set(try await catalog.titles { $0.text = "otter" }) }
+            func categories() async throws -> [String] {
+                try await catalog.database.categories().map { "\($0.name) \($0.count)" }
+            }
+            #expect(try await listed().count == 5, "\(engine)")
+            #expect(try await categories() == ["Shared 2", "Ada 1", "Admin 1", "Bo 1"], "\(engine)")
 
-        _ = try await catalog.database.setDisabled(email: "ada@example.com", true)
-        #expect(try await listed() == ["Bo Otter Guide", "Operator Otter Guide"])
-        #expect(try await categories() == ["Bo", "Admin"])
-        #expect(try await catalog.search { _ in }.categoryFacets == ["Bo": 1, "Admin": 1])
-        _ = try await catalog.database.setDisabled(email: "ada@example.com", false)
-        #expect(try await listed().contains("Ada Otter Guide"))
+            _ = try await catalog.database.setDisabled(email: "ada@example.com", true)
+            #expect(try await listed() == ["Bo Otter Guide", "Bo Otter Atlas", "Operator Otter Guide", "Operator Otter Atlas"], "\(engine)")
+            #expect(try await categories() == ["Shared 2", "Admin 1", "Bo 1"], "\(engine)")
+            #expect(try await catalog.search { _ in }.categoryFacets == ["Bo": 1, "Admin": 1, "Shared": 2], "\(engine)")
+            _ = try await catalog.database.setDisabled(email: "ada@example.com", false)
+            #expect(try await listed().contains("Ada Otter Guide"), "\(engine)")
 
-        for status in [SellerStatus.suspended, .rejected, .pending] {
-            _ = try await catalog.database.setSellerStatus(email: "bo@example.com", status)
-            #expect(try await listed() == ["Ada Otter Guide", "Operator Otter Guide"], "\(status)")
-            #expect(try await catalog.titles { $0.sellerID = bo.id }.isEmpty)
-            #expect(try await !categories().contains("Bo"))
+            for status in [SellerStatus.suspended, .rejected, .pending] {
+                _ = try await catalog.database.setSellerStatus(email: "bo@example.com", status)
+                #expect(try await listed() == ["Ada Otter Guide", "Operator Otter Guide", "Operator Otter Atlas"], "\(engine) \(status)")
+                #expect(try await catalog.titles { $0.sellerID = bo.id }.isEmpty)
+                // Bo's own category is gone; the one shared with the operator counts theirs only.
+                #expect(try await categories() == ["Ada 1", "Admin 1", "Shared 1"], "\(engine) \(status)")
+            }
+            _ = try await catalog.database.setSellerStatus(email: "bo@example.com", .verified)
+            #expect(try await listed().count == 5, "\(engine)")
+            #expect(try await categories() == ["Shared 2", "Ada 1", "Admin 1", "Bo 1"], "\(engine)")
         }
-        _ = try await catalog.database.setSellerStatus(email: "bo@example.com", .verified)
-        #expect(try await listed().count == 3)
     }
 }
 
