@@ -226,8 +226,9 @@ extension AppDatabase {
             } catch is MemorySearch.Rebuilding {}
         }
         // The published products per category, read from the (status, category) index alone,
-        // less those of sellers who may not sell (few): joining every product to its seller
-        // took 1.6 s at 1M products, 50 ms this way.
+        // less those of sellers who may not sell, found from the accounts (`CROSS JOIN` keeps
+        // that order: the planner would otherwise look up the seller of every product).
+        // Joining every product to its seller took 1.3-1.6 s at 1M products, 50 ms this way.
         return try await writer.read { db in
             try Row.fetchAll(
                 db,
@@ -235,7 +236,7 @@ extension AppDatabase {
                     SELECT name, SUM(n) AS count FROM (
                         SELECT category AS name, COUNT(*) AS n FROM products WHERE status = 'published' GROUP BY category
                         UNION ALL
-                        SELECT p.category, -COUNT(*) FROM users u JOIN products p ON p.seller_id = u.id
+                        SELECT p.category, -COUNT(*) FROM users u CROSS JOIN products p ON p.seller_id = u.id
                         WHERE p.status = 'published' AND NOT \(ProductSearchQuery.sellerListed) GROUP BY p.category
                     ) GROUP BY name HAVING SUM(n) > 0 ORDER BY count DESC, name
                     """
