@@ -33,6 +33,23 @@ private final class RenderCount: Sendable {
     var count: Int { value.load(ordering: .relaxed) }
 }
 
+/// A router with the page caches in front of the routes a test adds, its identities named by
+/// `x-test-user`.
+private func cachedRouter(_ database: AppDatabase, users: [String: User]) -> Router<SoukRequestContext> {
+    let router = Router(context: SoukRequestContext.self)
+    router.add(middleware: TestIdentityMiddleware(users: users))
+    router.add(
+        middleware: PageCacheMiddleware(
+            database: database, cache: PageCache(https: false), signedIn: SignedInPageCache(cookies: CookieNames(https: false)),
+            productViews: ProductViewCounter(database: database, logger: Logger(label: "test"))))
+    return router
+}
+
+/// A page as a route answers it.
+private func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+    Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
+}
+
 @Suite("Signed-in pages kept while the database is unchanged")
 struct SignedInPageCacheTests {
     @Test("A signed-in page is rendered again after any commit (this process's or another's), after a second, and per person; a crowd waits for one rendering")
@@ -47,31 +64,20 @@ struct SignedInPageCacheTests {
         let ada = try await database.insertUser(email: "ada@example.com", name: "Ada", passwordHash: "x", role: .buyer)
 
         let renders = RenderCount()
-        let router = Router(context: SoukRequestContext.self)
-        router.add(middleware: TestIdentityMiddleware(users: ["sam": sam, "ada": ada]))
-        router.add(
-            middleware: PageCacheMiddleware(
-                database: database, cache: PageCache(https: false), signedIn: SignedInPageCache(cookies: CookieNames(https: false)),
-                productViews: ProductViewCounter(database: database, logger: Logger(label: "test"))))
+        let router = cachedRouter(database, users: ["sam": sam, "ada": ada])
         router.get("dashboard") { _, context -> Response in
             renders.value.add(1, ordering: .relaxed)
             let name = try await database.user(id: context.identity?.user.id ?? "")?.name ?? "nobody"
-            return Response(
-                status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: "<p>\(name)</p><input name=\"_csrf\" value=\"\(context.csrfToken)\">")))
+            return html("<p>\(name)</p><input name=\"_csrf\" value=\"\(context.csrfToken)\">")
         }
         router.get("library") { _, context -> Response in
             renders.value.add(1, ordering: .relaxed)
             try await Task.sleep(for: .milliseconds(200))  // long enough for the crowd to gather
-            return Response(
-                status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: "<p>Library</p><input name=\"_csrf\" value=\"\(context.csrfToken)\">")))
+            return html("<p>Library</p><input name=\"_csrf\" value=\"\(context.csrfToken)\">")
         }
         router.get("orders") { _, _ -> Response in
             renders.value.add(1, ordering: .relaxed)
-            return Response(
-                status: .notFound, headers: [.contentType: "text/html; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: "<p>Not found</p>")))
+            return html("<p>Not found</p>", status: .notFound)
         }
         let app = Application(router: router)
         try await app.test(.router) { client in
@@ -141,25 +147,16 @@ struct PublicPageFlightTests {
         let database = try AppDatabase(path: directory.appendingPathComponent("souk.db").path, clock: StoreTestClock())
 
         let renders = RenderCount()
-        let router = Router(context: SoukRequestContext.self)
-        router.add(middleware: TestIdentityMiddleware(users: [:]))
-        router.add(
-            middleware: PageCacheMiddleware(
-                database: database, cache: PageCache(https: false), signedIn: SignedInPageCache(cookies: CookieNames(https: false)),
-                productViews: ProductViewCounter(database: database, logger: Logger(label: "test"))))
+        let router = cachedRouter(database, users: [:])
         router.get("search") { _, context -> Response in
             renders.value.add(1, ordering: .relaxed)
             try await Task.sleep(for: .milliseconds(200))  // long enough for the crowd to gather
-            return Response(
-                status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: "<p>Results</p><input name=\"_csrf\" value=\"\(context.csrfToken)\">")))
+            return html("<p>Results</p><input name=\"_csrf\" value=\"\(context.csrfToken)\">")
         }
         router.get("categories/:name") { _, _ -> Response in
             renders.value.add(1, ordering: .relaxed)
             try await Task.sleep(for: .milliseconds(100))
-            return Response(
-                status: .notFound, headers: [.contentType: "text/html; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: "<p>Not found</p>")))
+            return html("<p>Not found</p>", status: .notFound)
         }
         let app = Application(router: router)
         try await app.test(.router) { client in

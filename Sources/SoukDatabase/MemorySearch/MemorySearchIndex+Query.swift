@@ -145,8 +145,8 @@ extension MemorySearchIndex.Snapshot {
             // When the words' weights are much alike (words in nearly every product), that is
             // most of them, each read dearer than a pass that scores every match: past its
             // budget it gives up, and every match is scored.
-            let share = groups.count == 1 ? .infinity : Double(lookups) * tuning.impactBudgetShare
-            let budget = share < Double(Int.max / 2) ? Int(share) : Int.max
+            let allowance = groups.count == 1 ? .infinity : Double(lookups) * tuning.impactBudgetShare
+            let budget = allowance < Double(Int.max / 2) ? Int(allowance) : Int.max
             if !direct, let ranked = topByImpact(matches, groups, idf, query, wanted, budget: budget) {
                 rows = ranked
             } else if total > tuning.slotScoresAbove {
