@@ -88,8 +88,10 @@ def test_admin_sells_a_file_and_a_visitor_finds_it(souk, browser, tmp_path):
     assert "v1" in files
     assert "2.0 KB" in files
 
-    browser.find_element(By.ID, "publish").click()
-    WebDriverWait(browser, 10).until(EC.text_to_be_present_in_element((By.ID, "product-status"), "published"))
+    # The publish form posts and the dashboard comes back: wait for the new page (the old one's
+    # nodes vanish under a poll, which chromedriver reports as an error, not a stale element).
+    click_to_next_page(browser, browser.find_element(By.ID, "publish"))
+    assert browser.find_element(By.ID, "product-status").text == "published"
     assert "Published" in browser.find_element(By.ID, "flash").text
     assert browser.current_url.startswith(edit_url)
 
