@@ -93,7 +93,9 @@ private func buildRouter(_ runtime: SoukRuntime) throws -> (Router<SoukRequestCo
         productViews: ProductViewCounter(database: runtime.database, logger: runtime.logger))
     let metrics = MetricsBackend.registry
 
-    let router = Router(context: SoukRequestContext.self)
+    // HEAD answered wherever GET is, with the GET's headers and no body (RFC 9110 §9.3.2: a
+    // monitor or a CDN may ask HEAD); downloads keep their own HEAD, which counts nothing.
+    let router = Router(context: SoukRequestContext.self, options: .autoGenerateHeadEndpoints)
     // Outermost first: every response, even an error, is logged, counted and gets the headers.
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: RequestMetricsMiddleware())

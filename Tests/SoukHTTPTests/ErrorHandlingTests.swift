@@ -72,9 +72,10 @@ struct ErrorHandlingTests {
     @Test(
         "A known address asked with a method it does not take → 405 with Allow, before CSRF or sign-in answer",
         arguments: [
-            ("TRACE", "/api/v1/me", "GET"), ("DELETE", "/healthz", "GET"), ("PUT", "/api/v1/products", "GET, POST"),
-            ("PUT", "/api/v1/products/prod_x", "DELETE, GET, PATCH"), ("TRACE", "/api/v1/products/prod_x/reviews", "GET, POST"),
-            ("DELETE", "/products/some-slug", "GET"), ("GET", "/products/some-slug/review", "POST"),
+            ("TRACE", "/api/v1/me", "GET, HEAD"), ("DELETE", "/healthz", "GET, HEAD"), ("PUT", "/api/v1/products", "GET, HEAD, POST"),
+            ("PUT", "/api/v1/products/prod_x", "DELETE, GET, HEAD, PATCH"),
+            ("TRACE", "/api/v1/products/prod_x/reviews", "GET, HEAD, POST"), ("DELETE", "/products/some-slug", "GET, HEAD"),
+            ("GET", "/products/some-slug/review", "POST"),
         ])
     func methodNotAllowed(method: String, path: String, allow: String) async throws {
         try await TestStore().run { browser in
@@ -87,12 +88,26 @@ struct ErrorHandlingTests {
         }
     }
 
+    @Test("HEAD on a page or the API answers as GET would, without the body")
+    func headAnswersLikeGet() async throws {
+        try await TestStore().run { browser in
+            for path in ["/", "/search?q=moth", "/categories", "/api/v1/products", "/healthz", "/signin"] {
+                let get = try await browser.request(.get, path, headers: [.accept: "text/html"])
+                let head = try await browser.request(.head, path, headers: [.accept: "text/html"])
+                #expect(head.status == get.status, "\(path)")
+                #expect(head.headers[.contentType] == get.headers[.contentType], "\(path)")
+                #expect(head.body.readableBytes == 0, "\(path)")
+            }
+            #expect(try await browser.request(.head, "/products/some-slug/review").status == .methodNotAllowed)
+        }
+    }
+
     @Test("A browser's wrong method gets the 405 page; unknown addresses stay 404")
     func methodNotAllowedPage() async throws {
         try await TestStore().run { browser in
             let page = try await browser.request(.delete, "/search", headers: [.accept: "text/html"])
             #expect(page.status == .methodNotAllowed)
-            #expect(page.headers[.allow] == "GET")
+            #expect(page.headers[.allow] == "GET, HEAD")
             #expect(page.headers[.contentType]?.hasPrefix("text/html") == true)
             #expect(try await browser.request(.delete, "/api/v1/nothing-here").status == .notFound)
             #expect(try await browser.request(.get, "/products/a/b/c").status == .notFound)

@@ -43,10 +43,19 @@ struct RouteTableTests {
     @Test("The most literal pattern decides")
     func mostLiteralDecides() {
         // `mine` is a literal: only GET, even though `:id` takes PATCH and DELETE.
-        #expect(Self.table.methods(for: "/api/v1/products/mine") == [.get])
+        #expect(Self.table.methods(for: "/api/v1/products/mine") == [.get, .head])
         #expect(!Self.table.accepts(.delete, path: "/api/v1/products/mine"))
         #expect(Self.table.accepts(.delete, path: "/api/v1/products/prod_1"))
         #expect(!Self.table.accepts(.get, path: "/products/a-slug/review"))
         #expect(Self.table.accepts(.put, path: "/nothing/here"), "no pattern: the router answers 404")
+    }
+
+    @Test("HEAD is taken wherever GET is, as the router answers it, and nowhere else")
+    func headWhereGet() {
+        for path in ["/", "/api/v1/products", "/api/v1/products/prod_1", "/products/a-slug", "/static/css/store.css", "/about"] {
+            #expect(Self.table.accepts(.head, path: path), "\(path)")
+        }
+        #expect(!Self.table.accepts(.head, path: "/products/a-slug/review"), "a POST-only address")
+        #expect(Self.table.methods(for: "/products/a-slug/review") == [.post])
     }
 }

@@ -54,6 +54,9 @@ struct RouteTable: Sendable {
         for route in routes {
             byPath[route.path.description, default: Pattern(route.path.components)].methods.insert(route.method)
         }
+        // Hummingbird's router answers HEAD wherever GET is (the GET's headers, no body), so
+        // a monitor or a CDN asking HEAD must not be told 405 (RFC 9110 §9.3.2).
+        for path in byPath.keys where byPath[path]!.methods.contains(.get) { byPath[path]!.methods.insert(.head) }
         patterns = Array(byPath.values)
         for (index, pattern) in patterns.enumerated() {
             if let first = pattern.literalTexts.first, let literal = first {
