@@ -44,7 +44,7 @@ struct PageCacheMiddleware: RouterMiddleware {
     static func isCacheable(_ path: String) -> Bool {
         path == "/" || path == "/search" || path == "/categories" || path.hasPrefix("/categories/") || path.hasPrefix("/sellers/")
             || (path.hasPrefix("/products/") && path.dropFirst("/products/".count).allSatisfy { $0 != "/" })
-            || path == searchAPIPath || path == categoriesAPIPath
+            || catalogAnswerPaths.contains(path)
     }
 
     /// The catalog search of the JSON API: its answer depends on the query and the catalog
@@ -54,6 +54,8 @@ struct PageCacheMiddleware: RouterMiddleware {
     /// The categories with their counts, the same for everyone (every category, so with
     /// thousands of categories the answer is worth keeping).
     static let categoriesAPIPath = "/api/v1/categories"
+    /// The JSON answers kept like pages.
+    static let catalogAnswerPaths: Set<String> = [searchAPIPath, categoriesAPIPath]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
@@ -136,7 +138,7 @@ struct PageCacheMiddleware: RouterMiddleware {
         response.headers[Self.productHeader] = nil
         let isPage = response.headers[.contentType]?.hasPrefix("text/html") == true
         let isCatalogAnswer =
-            [Self.searchAPIPath, Self.categoriesAPIPath].contains(request.uri.path)
+            Self.catalogAnswerPaths.contains(request.uri.path)
             && response.headers[.contentType]?.hasPrefix("application/json") == true
         guard response.status == .ok, isPage || isCatalogAnswer, response.headers[.setCookie] == nil
         else { return (response, nil) }
